@@ -74,20 +74,37 @@ impl Policy {
             return err("`classifications` must list at least one level".into());
         }
         for (what, level) in [
-            ("default_product_classification", &self.default_product_classification),
-            ("pii.min_product_classification", &self.pii.min_product_classification),
+            (
+                "default_product_classification",
+                &self.default_product_classification,
+            ),
+            (
+                "pii.min_product_classification",
+                &self.pii.min_product_classification,
+            ),
         ] {
             if self.level(level).is_none() {
-                return err(format!("`{what}: {level}` is not one of `classifications` ({})", self.classifications.join(", ")));
+                return err(format!(
+                    "`{what}: {level}` is not one of `classifications` ({})",
+                    self.classifications.join(", ")
+                ));
             }
         }
         for id in self.severity.keys() {
             if rule_info(id).is_none() {
                 let known: Vec<&str> = RULES.iter().map(|r| r.id).collect();
-                return err(format!("`severity` names unknown rule `{id}`; known rules: {}", known.join(", ")));
+                return err(format!(
+                    "`severity` names unknown rule `{id}`; known rules: {}",
+                    known.join(", ")
+                ));
             }
         }
-        for prefix in self.locations.defaults.iter().chain(self.locations.domains.values().flatten()) {
+        for prefix in self
+            .locations
+            .defaults
+            .iter()
+            .chain(self.locations.domains.values().flatten())
+        {
             if prefix.split('/').any(|s| s == "..") {
                 return err(format!("location prefix `{prefix}` must not contain `..`"));
             }
@@ -117,7 +134,12 @@ impl Policy {
     pub fn location_prefixes(&self, domain: &str) -> Vec<String> {
         match self.locations.domains.get(domain) {
             Some(own) => own.clone(),
-            None => self.locations.defaults.iter().map(|p| p.replace("{domain}", domain)).collect(),
+            None => self
+                .locations
+                .defaults
+                .iter()
+                .map(|p| p.replace("{domain}", domain))
+                .collect(),
         }
     }
 }
@@ -130,7 +152,10 @@ mod tests {
     fn default_policy_loads() {
         let p = Policy::default();
         assert_eq!(p.level("restricted"), Some(3));
-        assert_eq!(p.location_prefixes("sales"), vec!["s3://steward-sales/", "lake/sales/"]);
+        assert_eq!(
+            p.location_prefixes("sales"),
+            vec!["s3://steward-sales/", "lake/sales/"]
+        );
         assert_eq!(p.severity_of("STW005"), Some(Severity::Warning));
         assert_eq!(p.severity_of("STW001"), Some(Severity::Error));
     }
@@ -138,24 +163,44 @@ mod tests {
     #[test]
     fn bad_policy_files_name_the_problem() {
         let base = DEFAULT_POLICY_YAML;
-        let e = Policy::from_yaml(&format!("{base}\nsurprise: 1\n")).unwrap_err().to_string();
+        let e = Policy::from_yaml(&format!("{base}\nsurprise: 1\n"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("surprise"), "{e}");
-        let e = Policy::from_yaml(&base.replace("STW016: warning", "STW999: off")).unwrap_err().to_string();
+        let e = Policy::from_yaml(&base.replace("STW016: warning", "STW999: off"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("STW999"), "{e}");
-        let e = Policy::from_yaml(&base.replace("default_product_classification: internal", "default_product_classification: secret"))
-            .unwrap_err()
-            .to_string();
+        let e = Policy::from_yaml(&base.replace(
+            "default_product_classification: internal",
+            "default_product_classification: secret",
+        ))
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("secret"), "{e}");
-        let e = Policy::from_yaml(&base.replace("min_slo_interval_minutes: 5", "min_slo_interval_minutes: often"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("line ") && e.contains("min_slo_interval_minutes"), "{e}");
+        let e = Policy::from_yaml(&base.replace(
+            "min_slo_interval_minutes: 5",
+            "min_slo_interval_minutes: often",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("line ") && e.contains("min_slo_interval_minutes"),
+            "{e}"
+        );
     }
 
     #[test]
     fn domains_can_own_their_prefixes() {
-        let p = Policy::from_yaml(&DEFAULT_POLICY_YAML.replace("domains: {}", "domains:\n    sales: [\"s3://acme-sales/\"]")).unwrap();
+        let p = Policy::from_yaml(
+            &DEFAULT_POLICY_YAML
+                .replace("domains: {}", "domains:\n    sales: [\"s3://acme-sales/\"]"),
+        )
+        .unwrap();
         assert_eq!(p.location_prefixes("sales"), vec!["s3://acme-sales/"]);
-        assert_eq!(p.location_prefixes("hr"), vec!["s3://steward-hr/", "lake/hr/"]);
+        assert_eq!(
+            p.location_prefixes("hr"),
+            vec!["s3://steward-hr/", "lake/hr/"]
+        );
     }
 }

@@ -13,7 +13,12 @@ use crate::finding::{Finding, Severity};
 use crate::rules::{column_path, new_finding, table_path};
 
 /// Compares `new` against `previous` and reports every breaking change.
-pub fn check_evolution(policy: &Policy, previous: &Contract, doc: &Document, new: &Contract) -> Vec<Finding> {
+pub fn check_evolution(
+    policy: &Policy,
+    previous: &Contract,
+    doc: &Document,
+    new: &Contract,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let same_product = previous.domain == new.domain && previous.data_product == new.data_product;
     if !same_product {
@@ -46,7 +51,9 @@ pub fn check_evolution(policy: &Policy, previous: &Contract, doc: &Document, new
                     "STW106",
                     None,
                     FieldPath::root().key("version"),
-                    format!("version {n} is not greater than the previous version {o}; raise it (major for breaking changes)"),
+                    format!(
+                        "version {n} is not greater than the previous version {o}; raise it (major for breaking changes)"
+                    ),
                 );
             }
             (n.major > o.major).then(|| format!("{} to {}", o.major, n.major))
@@ -63,7 +70,9 @@ pub fn check_evolution(policy: &Policy, previous: &Contract, doc: &Document, new
         .collect();
 
     for old_table in &previous.schema {
-        let Some(tname) = old_table.name.as_deref() else { continue };
+        let Some(tname) = old_table.name.as_deref() else {
+            continue;
+        };
         let Some(&(ti, new_table)) = new_tables.get(tname) else {
             push(
                 &mut out,
@@ -83,7 +92,9 @@ pub fn check_evolution(policy: &Policy, previous: &Contract, doc: &Document, new
             .filter_map(|(i, c)| c.name.as_deref().map(|n| (n, (i, c))))
             .collect();
         for old_col in &old_table.properties {
-            let Some(cname) = old_col.name.as_deref() else { continue };
+            let Some(cname) = old_col.name.as_deref() else {
+                continue;
+            };
             let Some(&(ci, new_col)) = new_cols.get(cname) else {
                 push(
                     &mut out,
@@ -97,7 +108,15 @@ pub fn check_evolution(policy: &Policy, previous: &Contract, doc: &Document, new
                 continue;
             };
             if let Some(why) = type_change(old_col, new_col) {
-                push(&mut out, policy, doc, "STW102", bump, column_path(ti, ci).key("logicalType"), format!("column `{tname}.{cname}`: {why}"));
+                push(
+                    &mut out,
+                    policy,
+                    doc,
+                    "STW102",
+                    bump,
+                    column_path(ti, ci).key("logicalType"),
+                    format!("column `{tname}.{cname}`: {why}"),
+                );
             }
             if new_col.is_required() && !old_col.is_required() {
                 push(
@@ -107,11 +126,17 @@ pub fn check_evolution(policy: &Policy, previous: &Contract, doc: &Document, new
                     "STW104",
                     bump,
                     column_path(ti, ci).key("required"),
-                    format!("column `{tname}.{cname}` became required; data already delivered may hold nulls"),
+                    format!(
+                        "column `{tname}.{cname}` became required; data already delivered may hold nulls"
+                    ),
                 );
             }
         }
-        let old_names: Vec<&str> = old_table.properties.iter().filter_map(|c| c.name.as_deref()).collect();
+        let old_names: Vec<&str> = old_table
+            .properties
+            .iter()
+            .filter_map(|c| c.name.as_deref())
+            .collect();
         for (ci, col) in new_table.properties.iter().enumerate() {
             if let Some(cname) = col.name.as_deref()
                 && col.is_required()
@@ -124,7 +149,9 @@ pub fn check_evolution(policy: &Policy, previous: &Contract, doc: &Document, new
                     "STW104",
                     bump,
                     column_path(ti, ci).key("required"),
-                    format!("new column `{tname}.{cname}` is required; data already delivered has no value for it"),
+                    format!(
+                        "new column `{tname}.{cname}` is required; data already delivered has no value for it"
+                    ),
                 );
             }
         }
@@ -157,14 +184,18 @@ fn push(
     path: FieldPath,
     message: String,
 ) {
-    let Some(mut severity) = policy.severity_of(rule) else { return };
+    let Some(mut severity) = policy.severity_of(rule) else {
+        return;
+    };
     let message = match major_bump {
         Some(bump) => {
             severity = Severity::Warning;
             format!("{message} (allowed: major version raised from {bump})")
         }
         None if severity == Severity::Error && rule != "STW106" && rule != "STW107" => {
-            format!("{message}; this is a breaking change: raise the major version or keep the old shape")
+            format!(
+                "{message}; this is a breaking change: raise the major version or keep the old shape"
+            )
         }
         None => message,
     };
@@ -190,7 +221,10 @@ fn partition_keys(table: &SchemaObject) -> Vec<(String, String)> {
 }
 
 fn describe_keys(keys: &[(String, String)]) -> String {
-    keys.iter().map(|(n, t)| format!("{n} {t}")).collect::<Vec<_>>().join(", ")
+    keys.iter()
+        .map(|(n, t)| format!("{n} {t}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Why the type change from `old` to `new` breaks readers, if it does.
@@ -204,7 +238,9 @@ fn type_change(old: &Property, new: &Property) -> Option<String> {
         ));
     }
     match (old.physical_type.as_deref(), new.physical_type.as_deref()) {
-        (Some(o), Some(n)) if !physical_widens(o, n) => Some(format!("physicalType narrowed or changed from `{o}` to `{n}`")),
+        (Some(o), Some(n)) if !physical_widens(o, n) => Some(format!(
+            "physicalType narrowed or changed from `{o}` to `{n}`"
+        )),
         (Some(o), None) => Some(format!("physicalType `{o}` was dropped")),
         _ => None,
     }
@@ -220,9 +256,19 @@ enum Phys {
 }
 
 fn parse_phys(t: &str) -> Phys {
-    let t: String = t.to_ascii_lowercase().chars().filter(|c| !c.is_whitespace()).collect();
+    let t: String = t
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     let (base, args) = match t.split_once('(') {
-        Some((b, rest)) => (b.to_owned(), rest.trim_end_matches(')').split(',').map(|a| a.parse::<u32>().ok()).collect::<Vec<_>>()),
+        Some((b, rest)) => (
+            b.to_owned(),
+            rest.trim_end_matches(')')
+                .split(',')
+                .map(|a| a.parse::<u32>().ok())
+                .collect::<Vec<_>>(),
+        ),
         None => (t.clone(), Vec::new()),
     };
     match base.as_str() {
@@ -236,7 +282,9 @@ fn parse_phys(t: &str) -> Phys {
             args.first().copied().flatten().unwrap_or(10),
             args.get(1).copied().flatten().unwrap_or(0),
         ),
-        "varchar" | "char" | "character" | "charactervarying" => Phys::Text(args.first().copied().flatten()),
+        "varchar" | "char" | "character" | "charactervarying" => {
+            Phys::Text(args.first().copied().flatten())
+        }
         "string" | "text" => Phys::Text(None),
         _ => Phys::Other(t),
     }
@@ -248,8 +296,12 @@ fn physical_widens(old: &str, new: &str) -> bool {
         (Phys::Int(a), Phys::Int(b)) => b >= a,
         (Phys::Int(a), Phys::Float(2)) => a <= 3,
         (Phys::Float(a), Phys::Float(b)) => b >= a,
-        (Phys::Decimal(p, s), Phys::Decimal(p2, s2)) => s2 >= s && p2.saturating_sub(s2) >= p.saturating_sub(s),
-        (Phys::Int(a), Phys::Decimal(p, s)) => p.saturating_sub(s) >= [0, 3, 5, 10, 19][usize::from(a)],
+        (Phys::Decimal(p, s), Phys::Decimal(p2, s2)) => {
+            s2 >= s && p2.saturating_sub(s2) >= p.saturating_sub(s)
+        }
+        (Phys::Int(a), Phys::Decimal(p, s)) => {
+            p.saturating_sub(s) >= [0, 3, 5, 10, 19][usize::from(a)]
+        }
         (Phys::Text(a), Phys::Text(b)) => match (a, b) {
             (_, None) => true,
             (None, Some(_)) => false,
@@ -265,10 +317,27 @@ mod tests {
 
     #[test]
     fn widening() {
-        for (o, n) in [("int", "bigint"), ("varchar(10)", "varchar(20)"), ("varchar(10)", "string"), ("decimal(10,2)", "decimal(12,2)"), ("float", "double"), ("int", "double"), ("INT", "int"), ("timestamp", "timestamp")] {
+        for (o, n) in [
+            ("int", "bigint"),
+            ("varchar(10)", "varchar(20)"),
+            ("varchar(10)", "string"),
+            ("decimal(10,2)", "decimal(12,2)"),
+            ("float", "double"),
+            ("int", "double"),
+            ("INT", "int"),
+            ("timestamp", "timestamp"),
+        ] {
             assert!(physical_widens(o, n), "{o} -> {n}");
         }
-        for (o, n) in [("bigint", "int"), ("varchar(20)", "varchar(10)"), ("string", "varchar(10)"), ("decimal(10,2)", "decimal(10,3)"), ("double", "float"), ("bigint", "double"), ("date", "timestamp")] {
+        for (o, n) in [
+            ("bigint", "int"),
+            ("varchar(20)", "varchar(10)"),
+            ("string", "varchar(10)"),
+            ("decimal(10,2)", "decimal(10,3)"),
+            ("double", "float"),
+            ("bigint", "double"),
+            ("date", "timestamp"),
+        ] {
             assert!(!physical_widens(o, n), "{o} -> {n}");
         }
     }

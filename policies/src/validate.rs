@@ -2,7 +2,7 @@
 
 use steward_schemas::model::Contract;
 use steward_schemas::schema_check::{self, SchemaKind};
-use steward_schemas::{Document, FieldPath, ProductKey};
+use steward_schemas::{Document, FieldPath, ParseError, ProductKey};
 
 use crate::config::Policy;
 use crate::evolution::check_evolution;
@@ -48,25 +48,29 @@ pub fn read_previous(bytes: &[u8]) -> Result<Contract, String> {
 
 /// Validates a contract (and, with `previous`, its evolution from that version).
 pub fn validate(bytes: &[u8], policy: &Policy, previous: Option<&Contract>) -> Report {
-    let doc = match Document::from_bytes(bytes) {
-        Ok(doc) => doc,
-        Err(e) => {
-            let pos = e.pos();
-            return Report {
-                findings: vec![Finding {
-                    rule: "STW000",
-                    severity: Severity::Error,
-                    message: e.to_string(),
-                    path: FieldPath::root(),
-                    line: pos.line,
-                    column: pos.column,
-                }],
-                contract: None,
-                key: None,
-            };
+    match Document::from_bytes(bytes) {
+        Ok(doc) => validate_document(&doc, policy, previous),
+        Err(e) => Report::unreadable(&e),
+    }
+}
+
+impl Report {
+    /// The report for a document that could not be read (always rule STW000).
+    pub fn unreadable(e: &ParseError) -> Self {
+        let pos = e.pos();
+        Report {
+            findings: vec![Finding {
+                rule: "STW000",
+                severity: Severity::Error,
+                message: e.to_string(),
+                path: FieldPath::root(),
+                line: pos.line,
+                column: pos.column,
+            }],
+            contract: None,
+            key: None,
         }
-    };
-    validate_document(&doc, policy, previous)
+    }
 }
 
 /// Validates an already-read document.
@@ -85,7 +89,13 @@ pub fn validate_document(doc: &Document, policy: &Policy, previous: Option<&Cont
                 SchemaKind::Odcs => "not valid ODCS v3.1",
                 SchemaKind::Profile => "Steward requires it",
             };
-            schema_findings.push(new_finding(doc, rule, severity, v.path, format!("{}: {prefix}", v.message)));
+            schema_findings.push(new_finding(
+                doc,
+                rule,
+                severity,
+                v.path,
+                format!("{}: {prefix}", v.message),
+            ));
         }
     }
 

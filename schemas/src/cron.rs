@@ -31,14 +31,31 @@ struct FieldSpec {
 }
 
 const FIELDS: [FieldSpec; 5] = [
-    FieldSpec { name: "minute", min: 0, max: 59, names: &[] },
-    FieldSpec { name: "hour", min: 0, max: 23, names: &[] },
-    FieldSpec { name: "day-of-month", min: 1, max: 31, names: &[] },
+    FieldSpec {
+        name: "minute",
+        min: 0,
+        max: 59,
+        names: &[],
+    },
+    FieldSpec {
+        name: "hour",
+        min: 0,
+        max: 23,
+        names: &[],
+    },
+    FieldSpec {
+        name: "day-of-month",
+        min: 1,
+        max: 31,
+        names: &[],
+    },
     FieldSpec {
         name: "month",
         min: 1,
         max: 12,
-        names: &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        names: &[
+            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+        ],
     },
     FieldSpec {
         name: "day-of-week",
@@ -94,7 +111,12 @@ impl CronSchedule {
             "@daily" | "@midnight" => "0 0 * * *",
             "@hourly" => "0 * * * *",
             other if other.starts_with('@') => {
-                return Err(err(1, format!("unknown macro `{other}`; use @hourly, @daily, @weekly, @monthly or @yearly")));
+                return Err(err(
+                    1,
+                    format!(
+                        "unknown macro `{other}`; use @hourly, @daily, @weekly, @monthly or @yearly"
+                    ),
+                ));
             }
             _ => schedule,
         };
@@ -128,7 +150,8 @@ impl CronSchedule {
         let mut sets = [0u64; 5];
         for (idx, (offset, text)) in fields.iter().enumerate() {
             let column = if macro_used { 1 } else { offset + 1 };
-            sets[idx] = parse_field(FIELDS[idx], text).map_err(|(rel, msg)| err(column + rel, msg))?;
+            sets[idx] =
+                parse_field(FIELDS[idx], text).map_err(|(rel, msg)| err(column + rel, msg))?;
         }
         // Day-of-week 7 is Sunday, like 0.
         let mut dow = sets[4];
@@ -253,7 +276,10 @@ fn parse_item(spec: FieldSpec, item: &str) -> Result<u64, String> {
                 .parse()
                 .map_err(|_| format!("step `{s}` in the {} field is not a number", spec.name))?;
             if step == 0 || step > spec.max {
-                return Err(format!("step {step} in the {} field must be between 1 and {}", spec.name, spec.max));
+                return Err(format!(
+                    "step {step} in the {} field must be between 1 and {}",
+                    spec.name, spec.max
+                ));
             }
             (r, step)
         }
@@ -269,7 +295,10 @@ fn parse_item(spec: FieldSpec, item: &str) -> Result<u64, String> {
         (v, if item.contains('/') { spec.max } else { v })
     };
     if lo > hi {
-        return Err(format!("range {lo}-{hi} in the {} field runs backwards", spec.name));
+        return Err(format!(
+            "range {lo}-{hi} in the {} field runs backwards",
+            spec.name
+        ));
     }
     let mut set = 0u64;
     let mut v = lo;
@@ -292,11 +321,18 @@ fn value(spec: FieldSpec, text: &str) -> Result<u32, String> {
             spec.name,
             spec.min,
             spec.max,
-            if spec.names.is_empty() { "" } else { " or a name like `mon`/`jan`" }
+            if spec.names.is_empty() {
+                ""
+            } else {
+                " or a name like `mon`/`jan`"
+            }
         )
     })?;
     if v < spec.min || v > spec.max {
-        return Err(format!("{} {v} is out of range {}-{}", spec.name, spec.min, spec.max));
+        return Err(format!(
+            "{} {v} is out of range {}-{}",
+            spec.name, spec.min, spec.max
+        ));
     }
     Ok(v)
 }
@@ -311,7 +347,15 @@ mod tests {
 
     #[test]
     fn parses_common_schedules() {
-        for ok in ["0 6 * * *", "*/15 * * * *", "0 0 1 * *", "30 2 * * mon-fri", "0 6 * JAN,jul 0", "@daily", "5/10 1-3 * * 7"] {
+        for ok in [
+            "0 6 * * *",
+            "*/15 * * * *",
+            "0 0 1 * *",
+            "30 2 * * mon-fri",
+            "0 6 * JAN,jul 0",
+            "@daily",
+            "5/10 1-3 * * 7",
+        ] {
             CronSchedule::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
         }
     }
@@ -348,16 +392,36 @@ mod tests {
     #[test]
     fn next_tick() {
         let c = CronSchedule::parse("0 6 * * *").unwrap();
-        assert_eq!(c.next_after(dt("2026-11-21 05:59")), Some(dt("2026-11-21 06:00")));
-        assert_eq!(c.next_after(dt("2026-11-21 06:00")), Some(dt("2026-11-22 06:00")));
+        assert_eq!(
+            c.next_after(dt("2026-11-21 05:59")),
+            Some(dt("2026-11-21 06:00"))
+        );
+        assert_eq!(
+            c.next_after(dt("2026-11-21 06:00")),
+            Some(dt("2026-11-22 06:00"))
+        );
         let c = CronSchedule::parse("30 9 * * mon").unwrap();
         // 2026-11-22 is a Sunday.
-        assert_eq!(c.next_after(dt("2026-11-22 12:00")), Some(dt("2026-11-23 09:30")));
+        assert_eq!(
+            c.next_after(dt("2026-11-22 12:00")),
+            Some(dt("2026-11-23 09:30"))
+        );
         let c = CronSchedule::parse("0 0 29 2 *").unwrap();
-        assert_eq!(c.next_after(dt("2026-03-01 00:00")), Some(dt("2028-02-29 00:00")));
-        assert_eq!(CronSchedule::parse("0 0 31 2 *").unwrap().next_after(dt("2026-01-01 00:00")), None);
+        assert_eq!(
+            c.next_after(dt("2026-03-01 00:00")),
+            Some(dt("2028-02-29 00:00"))
+        );
+        assert_eq!(
+            CronSchedule::parse("0 0 31 2 *")
+                .unwrap()
+                .next_after(dt("2026-01-01 00:00")),
+            None
+        );
         let c = CronSchedule::parse("0 0 1 * 1").unwrap();
         // Either the 1st or a Monday.
-        assert_eq!(c.next_after(dt("2026-11-22 00:00")), Some(dt("2026-11-23 00:00")));
+        assert_eq!(
+            c.next_after(dt("2026-11-22 00:00")),
+            Some(dt("2026-11-23 00:00"))
+        );
     }
 }

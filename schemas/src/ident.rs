@@ -32,7 +32,9 @@ pub enum IdentError {
         value: String,
         suggestion: String,
     },
-    #[error("account id `{value}` is neither a 12-digit AWS account id nor a lower snake case tenant id")]
+    #[error(
+        "account id `{value}` is neither a 12-digit AWS account id nor a lower snake case tenant id"
+    )]
     BadAccount { value: String },
     #[error("product key `{value}` must be `<domain>.<product>`")]
     BadProductKey { value: String },
@@ -185,9 +187,11 @@ impl ProductKey {
     }
 
     pub fn parse(value: &str) -> Result<Self, IdentError> {
-        let (d, p) = value.split_once('.').ok_or_else(|| IdentError::BadProductKey {
-            value: value.to_owned(),
-        })?;
+        let (d, p) = value
+            .split_once('.')
+            .ok_or_else(|| IdentError::BadProductKey {
+                value: value.to_owned(),
+            })?;
         Ok(Self {
             domain: DomainName::parse(d)?,
             product: ProductName::parse(p)?,
@@ -279,7 +283,17 @@ mod tests {
 
     #[test]
     fn rejects_everything_else_with_a_suggestion() {
-        for bad in ["Sales", "my quantum", "_x", "x_", "a__b", "1abc", "naïve", "a-b", ""] {
+        for bad in [
+            "Sales",
+            "my quantum",
+            "_x",
+            "x_",
+            "a__b",
+            "1abc",
+            "naïve",
+            "a-b",
+            "",
+        ] {
             assert!(ProductName::parse(bad).is_err(), "{bad}");
         }
         let err = ProductName::parse("my quantum").unwrap_err().to_string();
@@ -291,7 +305,10 @@ mod tests {
     #[test]
     fn enforces_length_limits() {
         let long = "a".repeat(DomainName::MAX_LEN + 1);
-        assert!(matches!(DomainName::parse(&long), Err(IdentError::TooLong { .. })));
+        assert!(matches!(
+            DomainName::parse(&long),
+            Err(IdentError::TooLong { .. })
+        ));
         assert!(DomainName::parse(&"a".repeat(DomainName::MAX_LEN)).is_ok());
     }
 

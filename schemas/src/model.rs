@@ -125,7 +125,10 @@ impl SupportChannel {
     pub fn slack(&self) -> Option<&str> {
         let is_slack = self.tool.as_deref() == Some("slack")
             || self.channel.as_deref().is_some_and(|c| c.starts_with('#'))
-            || self.url.as_deref().is_some_and(|u| u.starts_with("https://hooks.slack.com/"));
+            || self
+                .url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://hooks.slack.com/"));
         if !is_slack {
             return None;
         }
@@ -156,7 +159,9 @@ impl Server {
 
     /// The field that holds [`Self::data_location`], for finding paths.
     pub fn location_field(&self) -> &'static str {
-        if self.location.is_some() || self.path.is_none() && self.server_type.as_deref() == Some("s3") {
+        if self.location.is_some()
+            || self.path.is_none() && self.server_type.as_deref() == Some("s3")
+        {
             "location"
         } else {
             "path"
@@ -249,17 +254,28 @@ pub struct CustomProperty {
 
 /// The ODCS logical types (the `logicalType` enum of the v3.1 JSON Schema).
 pub const LOGICAL_TYPES: [&str; 9] = [
-    "string", "date", "timestamp", "time", "number", "integer", "object", "array", "boolean",
+    "string",
+    "date",
+    "timestamp",
+    "time",
+    "number",
+    "integer",
+    "object",
+    "array",
+    "boolean",
 ];
 
 impl Contract {
     /// A top-level `customProperties` value that is a string.
     pub fn custom_property(&self, name: &str) -> Option<(usize, &str)> {
-        self.custom_properties.iter().enumerate().find_map(|(i, p)| {
-            (p.property.as_deref() == Some(name))
-                .then(|| p.value.as_ref().and_then(Value::as_str).map(|v| (i, v)))
-                .flatten()
-        })
+        self.custom_properties
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| {
+                (p.property.as_deref() == Some(name))
+                    .then(|| p.value.as_ref().and_then(Value::as_str).map(|v| (i, v)))
+                    .flatten()
+            })
     }
 
     /// The product classification (top-level custom property `classification`).
@@ -269,6 +285,8 @@ impl Contract {
 
     /// The major version, if `version` is semantic.
     pub fn semver(&self) -> Option<semver::Version> {
-        self.version.as_deref().and_then(|v| semver::Version::parse(v).ok())
+        self.version
+            .as_deref()
+            .and_then(|v| semver::Version::parse(v).ok())
     }
 }

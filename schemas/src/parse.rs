@@ -187,7 +187,8 @@ fn syntax_error(e: &serde_yaml::Error) -> ParseError {
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
     }
-    if message.contains("recursion limit exceeded") || message.contains("repetition limit exceeded") {
+    if message.contains("recursion limit exceeded") || message.contains("repetition limit exceeded")
+    {
         return ParseError::AliasBomb {
             pos,
             limit: MAX_EXPANDED_NODES,
@@ -199,7 +200,10 @@ fn syntax_error(e: &serde_yaml::Error) -> ParseError {
 fn pos_of_offset(bytes: &[u8], offset: usize) -> Pos {
     let before = &bytes[..offset.min(bytes.len())];
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
     Pos {
         line,
         column: offset - line_start + 1,
@@ -228,6 +232,11 @@ pub fn from_yaml_str<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, Stri
     serde_path_to_error::deserialize(doc.value()).map_err(|e| {
         let path = FieldPath::from_serde_path(e.path());
         let p = doc.locate(&path);
-        format!("line {}, column {}: {path}: {}", p.line, p.column, e.inner())
+        format!(
+            "line {}, column {}: {path}: {}",
+            p.line,
+            p.column,
+            e.inner()
+        )
     })
 }

@@ -149,10 +149,15 @@ impl Receiver {
     }
 
     fn set_key(&mut self, text: String, mark: Marker) {
-        if let Some(Frame::Mapping { key, fresh, path, .. }) = self.stack.last_mut() {
+        if let Some(Frame::Mapping {
+            key, fresh, path, ..
+        }) = self.stack.last_mut()
+        {
             *key = Some(text);
             if std::mem::take(fresh) {
-                self.positions.nodes.insert(path.clone(), Pos::from_marker(mark));
+                self.positions
+                    .nodes
+                    .insert(path.clone(), Pos::from_marker(mark));
             }
         }
     }
@@ -165,7 +170,9 @@ impl Receiver {
         }
         let frame = match self.next_role() {
             Role::Value(path) => {
-                self.positions.nodes.insert(path.clone(), Pos::from_marker(mark));
+                self.positions
+                    .nodes
+                    .insert(path.clone(), Pos::from_marker(mark));
                 if sequence {
                     Frame::Sequence { path, next: 0 }
                 } else {
@@ -197,7 +204,11 @@ impl Receiver {
             self.anchor_starts.pop();
             self.anchors.insert(anchor, self.expanded - start);
         }
-        if let Some(Frame::Mapping { in_complex_key, key, .. }) = self.stack.last_mut()
+        if let Some(Frame::Mapping {
+            in_complex_key,
+            key,
+            ..
+        }) = self.stack.last_mut()
             && *in_complex_key
         {
             *in_complex_key = false;
@@ -253,11 +264,27 @@ mod tests {
         let src = "domain: sales\nschema:\n  - name: orders\n    properties:\n      - name: id\n        logicalType: string\n";
         let p = scan(src, 1000).positions;
         let at = |path: &FieldPath| p.locate(path);
-        assert_eq!(at(&FieldPath::root().key("domain")), Pos { line: 1, column: 9 });
-        let col = FieldPath::root().key("schema").index(0).key("properties").index(0);
-        assert_eq!(at(&col.clone().key("logicalType")), Pos { line: 6, column: 22 });
+        assert_eq!(
+            at(&FieldPath::root().key("domain")),
+            Pos { line: 1, column: 9 }
+        );
+        let col = FieldPath::root()
+            .key("schema")
+            .index(0)
+            .key("properties")
+            .index(0);
+        assert_eq!(
+            at(&col.clone().key("logicalType")),
+            Pos {
+                line: 6,
+                column: 22
+            }
+        );
         // A missing field points at its parent.
-        assert_eq!(at(&col.clone().key("description")), Pos { line: 5, column: 9 });
+        assert_eq!(
+            at(&col.clone().key("description")),
+            Pos { line: 5, column: 9 }
+        );
     }
 
     #[test]

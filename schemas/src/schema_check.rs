@@ -32,12 +32,14 @@ pub struct Violation {
 }
 
 fn compile(text: &str, what: &str) -> Validator {
-    let schema: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{what} is not JSON: {e}"));
+    let schema: Value =
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("{what} is not JSON: {e}"));
     jsonschema::draft201909::new(&schema).unwrap_or_else(|e| panic!("{what} does not compile: {e}"))
 }
 
 static ODCS: LazyLock<Validator> = LazyLock::new(|| compile(ODCS_SCHEMA, "the ODCS schema"));
-static PROFILE: LazyLock<Validator> = LazyLock::new(|| compile(PROFILE_SCHEMA, "the Steward profile"));
+static PROFILE: LazyLock<Validator> =
+    LazyLock::new(|| compile(PROFILE_SCHEMA, "the Steward profile"));
 
 /// Checks a document against the ODCS v3.1 JSON Schema.
 pub fn check_odcs(document: &Value) -> Vec<Violation> {
@@ -59,13 +61,20 @@ fn collect(validator: &Validator, schema: SchemaKind, document: &Value) -> Vec<V
             let mut path = FieldPath::from_json_pointer(e.instance_path().as_str());
             let message = match e.kind() {
                 ValidationErrorKind::Required { property } => {
-                    let name = property.as_str().map(str::to_owned).unwrap_or_else(|| property.to_string());
+                    let name = property
+                        .as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| property.to_string());
                     path = path.key(&name);
                     format!("`{name}` is required")
                 }
                 _ => shorten(e.to_string()),
             };
-            Violation { schema, path, message }
+            Violation {
+                schema,
+                path,
+                message,
+            }
         })
         .collect();
     out.dedup();
@@ -89,8 +98,16 @@ mod tests {
 
     #[test]
     fn schemas_compile() {
-        assert!(check_odcs(&json!({})).iter().any(|v| v.path.to_string() == "apiVersion"));
+        assert!(
+            check_odcs(&json!({}))
+                .iter()
+                .any(|v| v.path.to_string() == "apiVersion")
+        );
         let v = check_profile(&json!({"apiVersion": "v3.1.0"}));
-        assert!(v.iter().any(|v| v.path.to_string() == "domain" && v.message == "`domain` is required"), "{v:?}");
+        assert!(
+            v.iter()
+                .any(|v| v.path.to_string() == "domain" && v.message == "`domain` is required"),
+            "{v:?}"
+        );
     }
 }

@@ -47,6 +47,8 @@ pub struct SloSpec {
 pub struct SloIssue {
     pub path: FieldPath,
     pub message: String,
+    /// 0-based character offset of the problem within the value, if known.
+    pub offset: Option<usize>,
 }
 
 fn sla_path(i: usize) -> FieldPath {
@@ -62,24 +64,35 @@ pub fn slo_specs(contract: &Contract) -> (Vec<SloSpec>, Vec<SloIssue>) {
     let mut issues = Vec::new();
     let sla = &contract.sla_properties;
     let find = |name: &str, table: &Option<String>| -> Option<(usize, &SlaProperty)> {
-        let named = |p: &&SlaProperty| p.property.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name));
-        let scoped = sla
-            .iter()
-            .enumerate()
-            .find(|(_, p)| named(p) && table.is_some() && element_table(p.element.as_deref()) == *table);
-        scoped.or_else(|| sla.iter().enumerate().find(|(_, p)| named(p) && p.element.is_none()))
+        let named = |p: &&SlaProperty| {
+            p.property
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        };
+        let scoped = sla.iter().enumerate().find(|(_, p)| {
+            named(p) && table.is_some() && element_table(p.element.as_deref()) == *table
+        });
+        scoped.or_else(|| {
+            sla.iter()
+                .enumerate()
+                .find(|(_, p)| named(p) && p.element.is_none())
+        })
     };
 
     let mut specs = Vec::new();
     for (i, entry) in sla.iter().enumerate() {
-        let Some(scheduler) = entry.scheduler.as_deref() else { continue };
+        let Some(scheduler) = entry.scheduler.as_deref() else {
+            continue;
+        };
         if !scheduler.eq_ignore_ascii_case("cron") {
             continue;
         }
         let Some(text) = entry.schedule.as_deref() else {
             issues.push(SloIssue {
                 path: sla_path(i).key("schedule"),
-                message: "`scheduler: cron` needs a `schedule`, e.g. `schedule: \"0 6 * * *\"`".to_owned(),
+                message: "`scheduler: cron` needs a `schedule`, e.g. `schedule: \"0 6 * * *\"`"
+                    .to_owned(),
+                offset: None,
             });
             continue;
         };
@@ -89,6 +102,7 @@ pub fn slo_specs(contract: &Contract) -> (Vec<SloSpec>, Vec<SloIssue>) {
                 issues.push(SloIssue {
                     path: sla_path(i).key("schedule"),
                     message: format!("invalid cron schedule: {e}"),
+                    offset: Some(e.column.saturating_sub(1)),
                 });
                 continue;
             }
@@ -96,13 +110,19 @@ pub fn slo_specs(contract: &Contract) -> (Vec<SloSpec>, Vec<SloIssue>) {
         let table = element_table(entry.element.as_deref());
         let timezone = match find("timezone", &table) {
             None => Tz::UTC,
-            Some((ti, tz)) => match tz.value.as_ref().and_then(Value::as_str).map(str::parse::<Tz>) {
+            Some((ti, tz)) => match tz
+                .value
+                .as_ref()
+                .and_then(Value::as_str)
+                .map(str::parse::<Tz>)
+            {
                 Some(Ok(tz)) => tz,
                 _ => {
                     issues.push(SloIssue {
                         path: sla_path(ti).key("value"),
                         message: "timezone must be an IANA time zone name such as `UTC` or `Europe/Berlin`".to_owned(),
-                    });
+                        offset: None,
+                   });
                     Tz::UTC
                 }
             },
@@ -116,6 +136,7 @@ pub fn slo_specs(contract: &Contract) -> (Vec<SloSpec>, Vec<SloIssue>) {
                     issues.push(SloIssue {
                         path: sla_path(gi).key("value"),
                         message,
+                        offset: None,
                     });
                     Duration::minutes(DEFAULT_GRACE_MINUTES).min(cap)
                 }
@@ -194,12 +215,20 @@ mod tests {
 
     #[test]
     fn defaults() {
-        let (s, i) = specs("  - property: frequency\n    value: daily\n    scheduler: cron\n    schedule: \"0 6 * * *\"\n");
+        let (s, i) = specs(
+            "  - property: frequency\n    value: daily\n    scheduler: cron\n    schedule: \"0 6 * * *\"\n",
+        );
         assert!(i.is_empty());
         assert_eq!(s[0].timezone, Tz::UTC);
         assert_eq!(s[0].grace, Duration::minutes(30));
-        let (s, _) = specs("  - property: frequency\n    value: 5m\n    scheduler: cron\n    schedule: \"*/10 * * * *\"\n");
-        assert_eq!(s[0].grace, Duration::minutes(5), "capped at half the interval");
+        let (s, _) = specs(
+            "  - property: frequency\n    value: 5m\n    scheduler: cron\n    schedule: \"*/10 * * * *\"\n",
+        );
+        assert_eq!(
+            s[0].grace,
+            Duration::minutes(5),
+            "capped at half the interval"
+        );
     }
 
     #[test]
@@ -211,7 +240,9 @@ mod tests {
         assert_eq!(s[0].table.as_deref(), Some("orders"));
         assert_eq!(s[0].timezone, chrono_tz::Europe::Berlin);
         assert_eq!(s[0].grace, Duration::hours(2));
-        let (s, _) = specs("  - {property: f, value: 1, scheduler: cron, schedule: '0 6 * * *'}\n  - {property: gracePeriod, value: PT1H30M}\n");
+        let (s, _) = specs(
+            "  - {property: f, value: 1, scheduler: cron, schedule: '0 6 * * *'}\n  - {property: gracePeriod, value: PT1H30M}\n",
+        );
         assert_eq!(s[0].grace, Duration::minutes(90));
     }
 

@@ -9,12 +9,16 @@ pub fn check(ctx: &mut Ctx<'_>) {
     let c = ctx.contract;
     let (specs, issues) = slo_specs(c);
     for issue in issues {
-        ctx.report("STW009", issue.path, issue.message);
+        match issue.offset {
+            Some(offset) => ctx.report_within("STW009", issue.path, offset, issue.message),
+            None => ctx.report("STW009", issue.path, issue.message),
+        }
     }
-    let has_cron = c
-        .sla_properties
-        .iter()
-        .any(|p| p.scheduler.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("cron")));
+    let has_cron = c.sla_properties.iter().any(|p| {
+        p.scheduler
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("cron"))
+    });
     // An empty or missing `slaProperties` is already a profile finding (STW021).
     if !has_cron && !c.sla_properties.is_empty() {
         ctx.report(

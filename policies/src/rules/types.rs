@@ -14,7 +14,10 @@ pub fn check(ctx: &mut Ctx<'_>) {
                     ctx.report(
                         "STW007",
                         column_path(t, i).key("logicalType"),
-                        format!("column `{label}` has no logicalType: use one of {}", LOGICAL_TYPES.join(", ")),
+                        format!(
+                            "column `{label}` has no logicalType: use one of {}",
+                            LOGICAL_TYPES.join(", ")
+                        ),
                     );
                 }
                 Some(lt) if !LOGICAL_TYPES.contains(&lt) => {
@@ -22,7 +25,10 @@ pub fn check(ctx: &mut Ctx<'_>) {
                     ctx.report(
                         "STW007",
                         column_path(t, i).key("logicalType"),
-                        format!("column `{label}` has unknown logicalType `{lt}`: use one of {}", LOGICAL_TYPES.join(", ")),
+                        format!(
+                            "column `{label}` has unknown logicalType `{lt}`: use one of {}",
+                            LOGICAL_TYPES.join(", ")
+                        ),
                     );
                 }
                 Some(_) => {}
@@ -64,11 +70,21 @@ pub fn check(ctx: &mut Ctx<'_>) {
             if *p != expected {
                 let label = table_label(c, t);
                 let msg = if positions.iter().filter(|(q, _)| q == p).count() > 1 {
-                    format!("table `{label}` has two partition keys at position {p}; number them 1..{}", positions.len())
+                    format!(
+                        "table `{label}` has two partition keys at position {p}; number them 1..{}",
+                        positions.len()
+                    )
                 } else {
-                    format!("table `{label}` partition key positions skip {expected}; number them 1..{}", positions.len())
+                    format!(
+                        "table `{label}` partition key positions skip {expected}; number them 1..{}",
+                        positions.len()
+                    )
                 };
-                ctx.report("STW008", column_path(t, *i).key("partitionKeyPosition"), msg);
+                ctx.report(
+                    "STW008",
+                    column_path(t, *i).key("partitionKeyPosition"),
+                    msg,
+                );
                 break;
             }
         }

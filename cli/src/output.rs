@@ -1,0 +1,153 @@
+//! Rendering validation results: compiler-style text and JSON for CI.
+
+use serde::Serialize;
+use steward_policies::{Finding, Report};
+
+/// The result for one input file.
+pub struct FileResult {
+    pub file: String,
+    pub source: Option<String>,
+    pub outcome: Result<Report, String>,
+}
+
+/// `file:line:col: error[STW004]: message`, then the source line and a caret.
+pub fn text(results: &[FileResult], snippets: bool) -> String {
+    let mut out = String::new();
+    for r in results {
+        match &r.outcome {
+            Err(e) => out.push_str(&format!("{}: error: {e}\n", r.file)),
+            Ok(report) => {
+                for f in &report.findings {
+                    out.push_str(&format!(
+                        "{}:{}:{}: {}[{}]: {}\n",
+                        r.file,
+                        f.line,
+                        f.column,
+                        f.severity.as_str(),
+                        f.rule,
+                        f.message
+                    ));
+                    if snippets && let Some(src) = &r.source {
+                        out.push_str(&snippet(src, f));
+                    }
+                }
+            }
+        }
+    }
+    let s = summarize(results);
+    out.push_str(&format!(
+        "checked {} contract(s): {} passed, {} failed ({} error(s), {} warning(s)){}\n",
+        s.files,
+        s.passed,
+        s.failed,
+        s.errors,
+        s.warnings,
+        if s.unreadable > 0 {
+            format!(", {} unreadable", s.unreadable)
+        } else {
+            String::new()
+        }
+    ));
+    out
+}
+
+fn snippet(source: &str, f: &Finding) -> String {
+    let Some(line) = source.lines().nth(f.line.saturating_sub(1)) else {
+        return String::new();
+    };
+    let width = f.line.to_string().len();
+    let caret_pad: String = line
+        .chars()
+        .take(f.column.saturating_sub(1))
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    format!(
+        "{:width$} |\n{} | {}\n{:width$} | {caret_pad}^\n",
+        "",
+        f.line,
+        line.trim_end(),
+        "",
+        width = width
+    )
+}
+
+#[derive(Serialize, Default)]
+pub struct Summary {
+    pub files: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub unreadable: usize,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+pub fn summarize(results: &[FileResult]) -> Summary {
+    let mut s = Summary {
+        files: results.len(),
+        ..Summary::default()
+    };
+    for r in results {
+        match &r.outcome {
+            Err(_) => s.unreadable += 1,
+            Ok(rep) => {
+                s.errors += rep.errors();
+                s.warnings += rep.warnings();
+                if rep.is_ok() {
+                    s.passed += 1
+                } else {
+                    s.failed += 1
+                }
+            }
+        }
+    }
+    s
+}
+
+#[derive(Serialize)]
+struct JsonFile<'a> {
+    file: &'a str,
+    product: Option<String>,
+    ok: bool,
+    errors: usize,
+    warnings: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    io_error: Option<&'a str>,
+    findings: &'a [Finding],
+}
+
+#[derive(Serialize)]
+struct JsonOut<'a> {
+    files: Vec<JsonFile<'a>>,
+    summary: Summary,
+}
+
+pub fn json(results: &[FileResult]) -> String {
+    let files = results
+        .iter()
+        .map(|r| match &r.outcome {
+            Ok(rep) => JsonFile {
+                file: &r.file,
+                product: rep.key.as_ref().map(ToString::to_string),
+                ok: rep.is_ok(),
+                errors: rep.errors(),
+                warnings: rep.warnings(),
+                io_error: None,
+                findings: &rep.findings,
+            },
+            Err(e) => JsonFile {
+                file: &r.file,
+                product: None,
+                ok: false,
+                errors: 0,
+                warnings: 0,
+                io_error: Some(e),
+                findings: &[],
+            },
+        })
+        .collect();
+    let out = JsonOut {
+        files,
+        summary: summarize(results),
+    };
+    serde_json::to_string_pretty(&out).expect("findings serialize") + "\n"
+}

@@ -1,0 +1,198 @@
+//! `steward validate`: check contracts offline, in parallel, like a compiler.
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use steward_policies::{Policy, Report};
+use steward_schemas::model::Contract;
+use steward_schemas::{MAX_DOCUMENT_BYTES, ParseError};
+
+use crate::output::{self, FileResult};
+use crate::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, load_policy, usage_error};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// `file:line:col: error[STWnnn]: message`, with the source line.
+    Text,
+    /// One JSON document with every finding, for CI.
+    Json,
+}
+
+/// Check contracts against the ODCS schema, the Steward profile and the governance rules.
+///
+/// Exit status: 0 when no contract has errors (warnings are fine), 1 when at
+/// least one has, 2 on bad usage or when a file cannot be read.
+#[derive(Args)]
+pub struct ValidateArgs {
+    /// Contract files, directories (searched for *.yaml and *.yml), or `-` for standard input.
+    #[arg(required = true, value_name = "FILES")]
+    files: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+
+    /// The previous version of the contract: also report breaking changes against it.
+    #[arg(long, value_name = "OLD.yaml")]
+    previous: Option<PathBuf>,
+
+    /// Policy file (defaults to the built-in policy; see `policies/steward-policies.yaml`).
+    #[arg(long, env = "STEWARD_POLICY", value_name = "FILE")]
+    policy: Option<PathBuf>,
+
+    /// Do not print the offending source line under each text finding.
+    #[arg(long)]
+    no_snippets: bool,
+}
+
+pub fn run(args: ValidateArgs) -> u8 {
+    let policy = match load_policy(args.policy.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return usage_error(e),
+    };
+    let previous = match args.previous.as_deref().map(read_previous).transpose() {
+        Ok(p) => p,
+        Err(e) => return usage_error(e),
+    };
+    let files = match expand(&args.files) {
+        Ok(f) => f,
+        Err(e) => return usage_error(e),
+    };
+    if files.is_empty() {
+        return usage_error("no *.yaml or *.yml files found in the given directories");
+    }
+
+    let progress = (files.len() >= 200 && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(files.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} validating {pos}/{len} contracts {wide_bar} {eta}",
+            )
+            .expect("static template"),
+        );
+        bar
+    });
+    let results: Vec<FileResult> = files
+        .par_iter()
+        .map(|path| {
+            let r = check_file(path, &policy, previous.as_ref());
+            if let Some(bar) = &progress {
+                bar.inc(1);
+            }
+            r
+        })
+        .collect();
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+
+    let rendered = match args.format {
+        Format::Text => output::text(&results, !args.no_snippets),
+        Format::Json => output::json(&results),
+    };
+    print!("{rendered}");
+
+    let summary = output::summarize(&results);
+    if summary.unreadable > 0 {
+        EXIT_USAGE
+    } else if summary.failed > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+fn read_previous(path: &Path) -> Result<Contract, String> {
+    let bytes = read_input(path)
+        .map_err(|e| format!("cannot read previous version {}: {e}", path.display()))?;
+    steward_policies::read_previous(&bytes.map_err(|e| e.to_string())?)
+        .map_err(|e| format!("previous version {}:{e}", path.display()))
+}
+
+fn check_file(path: &Path, policy: &Policy, previous: Option<&Contract>) -> FileResult {
+    let file = path.display().to_string();
+    match read_input(path) {
+        Err(e) => FileResult {
+            file,
+            source: None,
+            outcome: Err(format!("cannot read: {e}")),
+        },
+        Ok(Err(too_large)) => FileResult {
+            file,
+            source: None,
+            outcome: Ok(Report::unreadable(&too_large)),
+        },
+        Ok(Ok(bytes)) => {
+            let report = steward_policies::validate(&bytes, policy, previous);
+            let source =
+                (!report.findings.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned());
+            FileResult {
+                file,
+                source,
+                outcome: Ok(report),
+            }
+        }
+    }
+}
+
+/// Reads a file (or stdin for `-`) without reading more than the size limit allows.
+fn read_input(path: &Path) -> std::io::Result<Result<Vec<u8>, ParseError>> {
+    let mut reader: Box<dyn Read> = if path == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(path)?;
+        let size = file.metadata()?.len();
+        if size > MAX_DOCUMENT_BYTES as u64 {
+            return Ok(Err(ParseError::TooLarge {
+                size: usize::try_from(size).unwrap_or(usize::MAX),
+                limit: MAX_DOCUMENT_BYTES,
+            }));
+        }
+        Box::new(file)
+    };
+    let mut bytes = Vec::new();
+    reader
+        .by_ref()
+        .take(MAX_DOCUMENT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        let rest = std::io::copy(&mut reader, &mut std::io::sink())?;
+        return Ok(Err(ParseError::TooLarge {
+            size: bytes.len() + usize::try_from(rest).unwrap_or(usize::MAX),
+            limit: MAX_DOCUMENT_BYTES,
+        }));
+    }
+    Ok(Ok(bytes))
+}
+
+/// Expands directories into their YAML files (sorted); files are kept as given.
+fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            walk(input, &mut out)
+                .map_err(|e| format!("cannot read directory {}: {e}", input.display()))?;
+        } else {
+            out.push(input.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
