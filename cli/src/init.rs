@@ -119,7 +119,8 @@ fn render(
             "  - server: local\n    type: local\n    path: lake/{domain}/{product}\n    format: parquet\n"
         ),
         ServerKind::S3 => format!(
-            "  - server: production\n    type: s3\n    location: s3://steward-{domain}/{product}/\n    format: parquet\n"
+            "  - server: production\n    type: s3\n    location: s3://steward-{}/{product}/\n    format: parquet\n",
+            domain.as_str().replace('_', "-")
         ),
     };
     let id = uuid::Uuid::new_v4();

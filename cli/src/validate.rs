@@ -126,7 +126,9 @@ fn check_file(path: &Path, policy: &Policy, previous: Option<&Contract>) -> File
             outcome: Ok(Report::unreadable(&too_large)),
         },
         Ok(Ok(bytes)) => {
-            let report = steward_policies::validate(&bytes, policy, previous);
+            let mut report = steward_policies::validate(&bytes, policy, previous);
+            // Only findings are printed; do not hold thousands of typed contracts.
+            report.contract = None;
             let source =
                 (!report.findings.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned());
             FileResult {

@@ -138,7 +138,10 @@ impl Policy {
                 .locations
                 .defaults
                 .iter()
-                .map(|p| p.replace("{domain}", domain))
+                .map(|p| {
+                    p.replace("{domain-kebab}", &domain.replace('_', "-"))
+                        .replace("{domain}", domain)
+                })
                 .collect(),
         }
     }
@@ -155,6 +158,10 @@ mod tests {
         assert_eq!(
             p.location_prefixes("sales"),
             vec!["s3://steward-sales/", "lake/sales/"]
+        );
+        assert_eq!(
+            p.location_prefixes("web_shop"),
+            vec!["s3://steward-web-shop/", "lake/web_shop/"]
         );
         assert_eq!(p.severity_of("STW005"), Some(Severity::Warning));
         assert_eq!(p.severity_of("STW001"), Some(Severity::Error));

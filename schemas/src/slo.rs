@@ -200,7 +200,7 @@ fn parse_iso_duration(text: &str) -> Option<Duration> {
     };
     take(date, &[('D', 86400)])?;
     take(time, &[('H', 3600), ('M', 60), ('S', 1)])?;
-    (rest != "" && rest != "T").then_some(total)
+    (!rest.is_empty() && rest != "T").then_some(total)
 }
 
 #[cfg(test)]
