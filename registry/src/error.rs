@@ -1,0 +1,33 @@
+//! The one error type of the registry.
+
+/// Why a registry operation failed.
+///
+/// Callers usually map `NotFound` to 404, `Conflict` to 409, `InvalidInput`
+/// to 400 and everything else to 500.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// A proposal branch, revision or file that the operation needs does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The operation cannot be applied as asked: a proposal id reused with
+    /// other contents, a proposal made stale by another merge, or `main`
+    /// moving underneath a write. The message says what to do.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// An argument cannot be written into git (e.g. a version with a newline).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// libgit2 failed (bad signature, unreadable object, push refused, ...).
+    #[error("git error: {0}")]
+    Git(#[from] git2::Error),
+    /// The file system failed (creating the repository directory).
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The repository is not in the shape Steward writes (or a registry task
+    /// panicked): something outside Steward changed it, or a bug.
+    #[error("registry is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Shorthand used throughout the crate.
+pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
