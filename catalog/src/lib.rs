@@ -1,1 +1,17 @@
-//! Placeholder.
+//! The Steward service: REST API, sqlx store (SQLite or PostgreSQL), the
+//! embedded catalog, tokens and audit, on top of the git registry.
+//!
+//! Layout: [`store`] (SQL, one module per aggregate), [`service`] (the
+//! operations, with authorization and audit), [`api`] (axum handlers, the
+//! HTTP error type, OpenAPI), [`model`] (the catalog model of a contract),
+//! [`server`] (start-up), [`config`] (layered configuration).
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod server;
+pub mod service;
+pub mod store;

@@ -1,0 +1,75 @@
+//! Audit log, tokens and catalog rebuild.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Auth;
+use super::error::{ApiError, ApiResult, ErrorBody};
+use crate::auth::Role;
+use crate::service::Service;
+use crate::service::catalog::Reconciled;
+use crate::service::tokens::CreatedToken;
+use crate::store::audit::{self, AuditEvent, AuditFilter};
+
+#[derive(Deserialize, IntoParams)]
+pub struct AuditParams {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    /// e.g. `proposal:12` or `product:sales.orders`.
+    pub target: Option<String>,
+    /// Only events older than this id (paging).
+    pub before: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+/// The audit log, newest first (admins and reviewers).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditParams),
+    responses((status = 200, body = Vec<AuditEvent>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn audit_log(State(service): State<Service>, Auth(who): Auth, Query(p): Query<AuditParams>) -> ApiResult<Json<Vec<AuditEvent>>> {
+    if !who.can_review() {
+        return Err(ApiError::forbidden(format!("only admins and reviewers read the audit log; token `{}` has role {}", who.name, who.role)));
+    }
+    let filter = AuditFilter {
+        actor: p.actor,
+        action: p.action,
+        target: p.target,
+        before_id: p.before,
+        limit: super::page_limit(p.limit)?,
+    };
+    let mut conn = service.store.pool.acquire().await.map_err(|e| ApiError::internal(&e))?;
+    Ok(Json(audit::list(&mut conn, &filter).await.map_err(crate::error::ServiceError::from)?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewToken {
+    pub name: String,
+    pub email: Option<String>,
+    pub role: Role,
+    /// Domains (producer) or accounts (consumer).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+/// Create a token (admins). The secret is in the response only.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "admin", request_body = NewToken,
+    responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_token(State(service): State<Service>, Auth(who): Auth, Json(t): Json<NewToken>) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    let created = service.create_token(&who, &t.name, t.email.as_deref(), t.role, t.scopes).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Replay the registry's `main` into the catalog (admins).
+#[utoipa::path(post, path = "/api/v1/admin/rebuild-catalog", tag = "admin",
+    responses((status = 200, description = "What was reconciled and republished"), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn rebuild(State(service): State<Service>, Auth(who): Auth) -> ApiResult<Json<Reconciled>> {
+    if !who.is_admin() {
+        return Err(ApiError::forbidden(format!("only admins rebuild the catalog; token `{}` has role {}", who.name, who.role)));
+    }
+    let mut done = service.reconcile().await?;
+    done.republished = service.sync_catalog(true).await?;
+    Ok(Json(done))
+}

@@ -1,0 +1,106 @@
+//! The one HTTP error type. 4xx bodies say what is wrong; 5xx bodies carry
+//! an error id (also logged with the cause) and nothing internal.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{ServiceError, StoreError};
+use crate::store::proposals::StoredFinding;
+
+/// Every error response body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Machine-readable kind: bad_request, unauthorized, forbidden, not_found, conflict, invalid_contract, internal.
+    pub error: String,
+    /// What is wrong, for people.
+    pub message: String,
+    /// Validation findings, for `invalid_contract`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Vec<StoredFinding>>,
+    /// The proposal the submission was recorded as, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proposal_id: Option<i64>,
+    /// Quote this to the operator; it is in the server log with the cause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_id: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, error: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                error: error.to_owned(),
+                message: message.into(),
+                findings: None,
+                proposal_id: None,
+                error_id: None,
+            },
+        }
+    }
+
+    pub fn bad_request(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", m)
+    }
+
+    pub fn unauthorized(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", m)
+    }
+
+    pub fn forbidden(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", m)
+    }
+
+    pub fn not_found(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", m)
+    }
+
+    pub fn conflict(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", m)
+    }
+
+    /// A 500 whose cause goes to the log under a fresh error id.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        let id = crate::auth::new_secret()[4..16].to_owned();
+        tracing::error!(error_id = %id, cause = %cause, "internal error");
+        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("internal error; quote error id {id} to the operator"));
+        e.body.error_id = Some(id);
+        e
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::BadRequest(m) => Self::bad_request(m),
+            ServiceError::Unauthorized(m) => Self::unauthorized(m),
+            ServiceError::Forbidden(m) => Self::forbidden(m),
+            ServiceError::NotFound(m) | ServiceError::Store(StoreError::NotFound(m)) => Self::not_found(m),
+            ServiceError::Conflict(m) | ServiceError::Store(StoreError::Conflict(m)) => Self::conflict(m),
+            ServiceError::Invalid { message, findings, proposal_id } => {
+                let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_contract", message);
+                e.body.findings = Some(findings.iter().map(StoredFinding::from).collect());
+                e.body.proposal_id = proposal_id;
+                e
+            }
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,102 @@
+//! `/healthz`, `/readyz`, `/metrics` and the request-metrics middleware.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+
+/// Latency buckets in seconds.
+const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+
+#[derive(Default)]
+struct Series {
+    count: u64,
+    sum: f64,
+    buckets: [u64; BUCKETS.len()],
+}
+
+/// Request counts and latencies by method, route and status.
+#[derive(Default)]
+pub struct Metrics {
+    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+}
+
+impl Metrics {
+    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let mut map = self.series.lock().expect("metrics lock");
+        let s = map.entry((method.to_owned(), route.to_owned(), status)).or_default();
+        s.count += 1;
+        s.sum += seconds;
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if seconds <= *b {
+                s.buckets[i] += 1;
+            }
+        }
+    }
+
+    /// Prometheus text exposition format.
+    pub fn render(&self) -> String {
+        let map = self.series.lock().expect("metrics lock");
+        let mut out = String::from(
+            "# HELP steward_http_requests_total HTTP requests by method, route and status.\n# TYPE steward_http_requests_total counter\n",
+        );
+        for ((m, r, s), v) in map.iter() {
+            out.push_str(&format!("steward_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\"}} {}\n", v.count));
+        }
+        out.push_str("# HELP steward_http_request_duration_seconds HTTP request latency.\n# TYPE steward_http_request_duration_seconds histogram\n");
+        for ((m, r, s), v) in map.iter() {
+            let labels = format!("method=\"{m}\",route=\"{r}\",status=\"{s}\"");
+            for (i, b) in BUCKETS.iter().enumerate() {
+                out.push_str(&format!("steward_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}\n", v.buckets[i]));
+            }
+            out.push_str(&format!("steward_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}\n", v.count));
+            out.push_str(&format!("steward_http_request_duration_seconds_sum{{{labels}}} {}\n", v.sum));
+            out.push_str(&format!("steward_http_request_duration_seconds_count{{{labels}}} {}\n", v.count));
+        }
+        out
+    }
+}
+
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    // The route template, not the raw path, so ids do not explode the series.
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let response = next.run(req).await;
+    state.metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    response
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "alive")))]
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Readiness: the store answers.
+#[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200, description = "ready"), (status = 503, description = "store unavailable")))]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match state.service.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response()
+        }
+    }
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format")))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    ([("content-type", "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}

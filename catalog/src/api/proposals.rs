@@ -1,0 +1,129 @@
+//! `/api/v1/proposals`: submit, list, show, approve, reject.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Auth;
+use super::error::{ApiError, ApiResult, ErrorBody};
+use crate::service::Service;
+use crate::service::proposals::ProposalView;
+use crate::store::proposals::{Proposal, ProposalFilter, ProposalStatus};
+
+#[derive(Deserialize, ToSchema)]
+pub struct SubmitJson {
+    /// The contract, as YAML text.
+    pub contract: String,
+}
+
+/// Submit a contract (YAML body, or JSON `{"contract": "..."}`).
+#[utoipa::path(
+    post, path = "/api/v1/proposals", tag = "proposals",
+    request_body(content = String, content_type = "application/yaml", description = "An ODCS v3.1 contract"),
+    responses(
+        (status = 201, description = "Valid: waiting for review", body = Proposal),
+        (status = 422, description = "The contract has errors (findings name them)", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn submit(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Proposal>)> {
+    let is_json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let text = if is_json {
+        serde_json::from_slice::<SubmitJson>(&body)
+            .map_err(|e| ApiError::bad_request(format!("JSON body must be {{\"contract\": \"<yaml>\"}}: {e}")))?
+            .contract
+    } else {
+        String::from_utf8(body.to_vec()).map_err(|e| {
+            ApiError::bad_request(format!("the contract is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+        })?
+    };
+    let proposal = service.submit(&who, &text).await?;
+    Ok((StatusCode::CREATED, Json(proposal)))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListParams {
+    /// Only proposals in this status.
+    pub status: Option<String>,
+    /// Only proposals for this product (`domain.product`).
+    pub product: Option<String>,
+    /// Only proposals submitted by this token name.
+    pub submitted_by: Option<String>,
+    /// Page size (default 50, at most 500).
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// List proposals, newest first.
+#[utoipa::path(get, path = "/api/v1/proposals", tag = "proposals", params(ListParams),
+    responses((status = 200, body = Vec<Proposal>), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list(State(service): State<Service>, Auth(_who): Auth, Query(p): Query<ListParams>) -> ApiResult<Json<Vec<Proposal>>> {
+    let status = p
+        .status
+        .as_deref()
+        .map(str::parse::<ProposalStatus>)
+        .transpose()
+        .map_err(ApiError::bad_request)?;
+    let filter = ProposalFilter {
+        status,
+        product_key: p.product,
+        submitted_by: p.submitted_by,
+        limit: super::page_limit(p.limit)?,
+        offset: p.offset.unwrap_or(0).max(0),
+    };
+    Ok(Json(service.proposals(&filter).await?))
+}
+
+/// One proposal, with its diff against the published contract.
+#[utoipa::path(get, path = "/api/v1/proposals/{id}", tag = "proposals", params(("id" = i64, Path)),
+    responses((status = 200, body = ProposalView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn show(State(service): State<Service>, Auth(_who): Auth, Path(id): Path<i64>) -> ApiResult<Json<ProposalView>> {
+    Ok(Json(service.proposal_view(id).await?))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct Decision {
+    /// Why; required to reject.
+    pub comment: Option<String>,
+}
+
+/// Approve: merge into the registry's `main` and publish to the catalog.
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/approve", tag = "proposals", params(("id" = i64, Path)),
+    request_body = Decision,
+    responses((status = 200, body = Proposal), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn approve(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+    body: Option<Json<Decision>>,
+) -> ApiResult<Json<Proposal>> {
+    let decision = body.map(|Json(d)| d).unwrap_or_default();
+    Ok(Json(service.approve(&who, id, decision.comment.as_deref()).await?))
+}
+
+/// Reject with a comment; the proposal branch stays for the record.
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/reject", tag = "proposals", params(("id" = i64, Path)),
+    request_body = Decision,
+    responses((status = 200, body = Proposal), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reject(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+    Json(decision): Json<Decision>,
+) -> ApiResult<Json<Proposal>> {
+    Ok(Json(service.reject(&who, id, decision.comment.as_deref().unwrap_or("")).await?))
+}

@@ -1,0 +1,119 @@
+//! Identities: API tokens with a role and scopes.
+//!
+//! A token is `stw_` followed by 64 hex characters of randomness; the store
+//! keeps only its SHA-256. Roles: `admin` (everything), `reviewer` (decides
+//! proposals and requests, reads audit), `producer` (submits and reports
+//! refreshes in its domains), `consumer` (requests access for its accounts).
+
+use std::fmt;
+use std::str::FromStr;
+
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Reviewer,
+    Producer,
+    Consumer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Reviewer => "reviewer",
+            Role::Producer => "producer",
+            Role::Consumer => "consumer",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "reviewer" => Ok(Role::Reviewer),
+            "producer" => Ok(Role::Producer),
+            "consumer" => Ok(Role::Consumer),
+            other => Err(format!("unknown role `{other}`: use admin, reviewer, producer or consumer")),
+        }
+    }
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Principal {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    /// Domains for producers, accounts for consumers.
+    pub scopes: Vec<String>,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    pub fn can_review(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Reviewer)
+    }
+
+    /// May this identity submit contracts for `domain`?
+    pub fn produces_for(&self, domain: &str) -> bool {
+        self.is_admin() || (self.role == Role::Producer && self.scopes.iter().any(|d| d == domain))
+    }
+
+    /// The git signature for commits made on this identity's behalf.
+    pub fn signature(&self) -> steward_registry::Signature {
+        steward_registry::Signature {
+            name: self.name.clone(),
+            email: self.email.clone(),
+        }
+    }
+}
+
+/// A new random token secret.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("stw_{}", hex::encode(bytes))
+}
+
+/// What the store keeps of a secret.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_random_and_hashed() {
+        let a = new_secret();
+        assert!(a.starts_with("stw_") && a.len() == 68);
+        assert_ne!(a, new_secret());
+        assert_eq!(hash_secret(&a), hash_secret(&a));
+        assert_ne!(hash_secret(&a), a);
+    }
+
+    #[test]
+    fn roles_parse() {
+        assert_eq!("reviewer".parse::<Role>(), Ok(Role::Reviewer));
+        assert!("root".parse::<Role>().unwrap_err().contains("unknown role"));
+    }
+}

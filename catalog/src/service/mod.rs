@@ -1,0 +1,55 @@
+//! Service operations: what the API and the portal call. Every state change
+//! checks authorization here (not in handlers), runs in a store transaction,
+//! and writes an audit event in that same transaction.
+
+pub mod catalog;
+pub mod proposals;
+pub mod tokens;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use steward_policies::Policy;
+use steward_registry::SharedRegistry;
+
+use crate::auth::Principal;
+use crate::clock::Clock;
+use crate::error::{ServiceError, StoreError};
+use crate::store::{Store, audit};
+
+/// Everything an operation needs. Cheap to clone.
+#[derive(Clone)]
+pub struct Service {
+    pub store: Store,
+    pub registry: SharedRegistry,
+    pub policy: Arc<Policy>,
+    pub clock: Arc<dyn Clock>,
+    /// Where `main` is pushed after each merge, if anywhere.
+    pub upstream: Option<String>,
+}
+
+impl Service {
+    /// Appends an audit event inside `tx`.
+    pub(crate) async fn audit(
+        &self,
+        tx: &mut crate::store::Tx,
+        actor: &str,
+        action: &str,
+        target: &str,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Result<(), StoreError> {
+        audit::append(tx, self.clock.now(), actor, action, target, before.as_ref(), after.as_ref()).await
+    }
+}
+
+pub(crate) fn require(ok: bool, message: impl Into<String>) -> Result<(), ServiceError> {
+    if ok { Ok(()) } else { Err(ServiceError::Forbidden(message.into())) }
+}
+
+pub(crate) fn require_reviewer(p: &Principal, what: &str) -> Result<(), ServiceError> {
+    require(
+        p.can_review(),
+        format!("only reviewers and admins may {what}; token `{}` has role {}", p.name, p.role),
+    )
+}

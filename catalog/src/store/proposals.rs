@@ -1,0 +1,257 @@
+//! Proposals: submitted contracts on their way to the catalog.
+//!
+//! Lifecycle: `submitted` → (validation) → `pending_review` or
+//! `rejected_by_validation` → (reviewer) → `approved` → `published`, or
+//! `rejected`. Status changes use compare-and-set on the previous status so
+//! two reviewers cannot both decide.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use utoipa::ToSchema;
+
+use super::{StoreError, ts};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalStatus {
+    Submitted,
+    PendingReview,
+    RejectedByValidation,
+    Approved,
+    Rejected,
+    Published,
+}
+
+impl ProposalStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Submitted => "submitted",
+            Self::PendingReview => "pending_review",
+            Self::RejectedByValidation => "rejected_by_validation",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Published => "published",
+        }
+    }
+}
+
+impl fmt::Display for ProposalStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ProposalStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "submitted" => Self::Submitted,
+            "pending_review" => Self::PendingReview,
+            "rejected_by_validation" => Self::RejectedByValidation,
+            "approved" => Self::Approved,
+            "rejected" => Self::Rejected,
+            "published" => Self::Published,
+            other => {
+                return Err(format!(
+                    "unknown status `{other}`: use submitted, pending_review, rejected_by_validation, approved, rejected or published"
+                ));
+            }
+        })
+    }
+}
+
+/// A finding as stored and served (the policies' `Finding`, owned).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StoredFinding {
+    pub rule: String,
+    pub severity: String,
+    pub message: String,
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl From<&steward_policies::Finding> for StoredFinding {
+    fn from(f: &steward_policies::Finding) -> Self {
+        Self {
+            rule: f.rule.to_owned(),
+            severity: f.severity.as_str().to_owned(),
+            message: f.message.clone(),
+            path: f.path.to_string(),
+            line: f.line,
+            column: f.column,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Proposal {
+    pub id: i64,
+    pub product_key: String,
+    pub version: String,
+    pub status: ProposalStatus,
+    /// The contract as submitted (YAML).
+    pub contract: String,
+    pub findings: Vec<StoredFinding>,
+    /// Whether it changes the published version incompatibly (needs a major bump).
+    pub breaking: bool,
+    pub submitted_by: String,
+    pub submitted_at: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub comment: Option<String>,
+    pub branch_commit: Option<String>,
+    pub merge_commit: Option<String>,
+}
+
+pub struct NewProposal<'a> {
+    pub product_key: &'a str,
+    pub version: &'a str,
+    pub status: ProposalStatus,
+    pub contract: &'a str,
+    pub findings: &'a [StoredFinding],
+    pub breaking: bool,
+    pub submitted_by: &'a str,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn insert(conn: &mut AnyConnection, p: &NewProposal<'_>) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO proposals (product_key, version, status, contract, findings, breaking, submitted_by, submitted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(p.product_key)
+    .bind(p.version)
+    .bind(p.status.as_str())
+    .bind(p.contract)
+    .bind(serde_json::to_string(p.findings)?)
+    .bind(i64::from(p.breaking))
+    .bind(p.submitted_by)
+    .bind(ts(p.now))
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+const COLUMNS: &str = "id, product_key, version, status, contract, findings, breaking, submitted_by, submitted_at, decided_by, decided_at, comment, branch_commit, merge_commit";
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Proposal, StoreError> {
+    let status: String = r.try_get("status")?;
+    let findings: String = r.try_get("findings")?;
+    let breaking: i64 = r.try_get("breaking")?;
+    Ok(Proposal {
+        id: r.try_get("id")?,
+        product_key: r.try_get("product_key")?,
+        version: r.try_get("version")?,
+        status: status.parse().map_err(StoreError::Corrupt)?,
+        contract: r.try_get("contract")?,
+        findings: serde_json::from_str(&findings)?,
+        breaking: breaking != 0,
+        submitted_by: r.try_get("submitted_by")?,
+        submitted_at: r.try_get("submitted_at")?,
+        decided_by: r.try_get("decided_by")?,
+        decided_at: r.try_get("decided_at")?,
+        comment: r.try_get("comment")?,
+        branch_commit: r.try_get("branch_commit")?,
+        merge_commit: r.try_get("merge_commit")?,
+    })
+}
+
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Proposal>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM proposals WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ProposalFilter {
+    pub status: Option<ProposalStatus>,
+    pub product_key: Option<String>,
+    pub submitted_by: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub async fn list(conn: &mut AnyConnection, f: &ProposalFilter) -> Result<Vec<Proposal>, StoreError> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM proposals
+         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR product_key = $2) AND ($3 IS NULL OR submitted_by = $3)
+         ORDER BY id DESC LIMIT $4 OFFSET $5"
+    )))
+    .bind(f.status.map(|s| s.as_str().to_owned()))
+    .bind(f.product_key.clone())
+    .bind(f.submitted_by.clone())
+    .bind(f.limit)
+    .bind(f.offset)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Proposals in one status, oldest first (for recovery at start).
+pub async fn in_status(conn: &mut AnyConnection, status: ProposalStatus) -> Result<Vec<Proposal>, StoreError> {
+    let rows = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM proposals WHERE status = $1 ORDER BY id")))
+        .bind(status.as_str())
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Moves a proposal from `from` to `to`; `Conflict` if it was no longer in `from`.
+pub async fn transition(
+    conn: &mut AnyConnection,
+    id: i64,
+    from: &[ProposalStatus],
+    to: ProposalStatus,
+) -> Result<(), StoreError> {
+    let allowed: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    let done = sqlx::query("UPDATE proposals SET status = $1 WHERE id = $2 AND (status = $3 OR status = $4)")
+        .bind(to.as_str())
+        .bind(id)
+        .bind(allowed[0])
+        .bind(allowed.get(1).copied().unwrap_or(allowed[0]))
+        .execute(conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict(format!(
+            "proposal {id} is no longer {}",
+            allowed.join(" or ")
+        )));
+    }
+    Ok(())
+}
+
+pub async fn set_branch_commit(conn: &mut AnyConnection, id: i64, commit: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE proposals SET branch_commit = $1 WHERE id = $2")
+        .bind(commit)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn record_decision(
+    conn: &mut AnyConnection,
+    id: i64,
+    by: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    comment: Option<&str>,
+    merge_commit: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE proposals SET decided_by = $1, decided_at = $2, comment = $3, merge_commit = COALESCE($4, merge_commit) WHERE id = $5",
+    )
+    .bind(by)
+    .bind(ts(now))
+    .bind(comment)
+    .bind(merge_commit)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
