@@ -47,7 +47,9 @@ impl FromStr for Role {
             "reviewer" => Ok(Role::Reviewer),
             "producer" => Ok(Role::Producer),
             "consumer" => Ok(Role::Consumer),
-            other => Err(format!("unknown role `{other}`: use admin, reviewer, producer or consumer")),
+            other => Err(format!(
+                "unknown role `{other}`: use admin, reviewer, producer or consumer"
+            )),
         }
     }
 }

@@ -81,7 +81,11 @@ pub struct ProductDetail {
 /// Builds the catalog model of a contract that passed validation.
 pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str) -> ProductDetail {
     let desc = contract.description.clone().unwrap_or_default();
-    let owner = contract.team.as_ref().and_then(|t| t.name.clone()).unwrap_or_default();
+    let owner = contract
+        .team
+        .as_ref()
+        .and_then(|t| t.name.clone())
+        .unwrap_or_default();
     let classification = contract
         .classification()
         .map(|(_, c)| c.to_owned())
@@ -103,8 +107,14 @@ pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str
         })
         .collect();
     let server = contract.servers.first();
-    let base = server.and_then(|s| s.data_location()).unwrap_or_default().trim_end_matches('/').to_owned();
-    let format = server.and_then(|s| s.format.clone()).unwrap_or_else(|| "parquet".to_owned());
+    let base = server
+        .and_then(|s| s.data_location())
+        .unwrap_or_default()
+        .trim_end_matches('/')
+        .to_owned();
+    let format = server
+        .and_then(|s| s.format.clone())
+        .unwrap_or_else(|| "parquet".to_owned());
     let version = contract.version.clone().unwrap_or_default();
     let database = key.database_name();
 
@@ -123,16 +133,25 @@ pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str
                     description: p.description.clone(),
                     required: p.is_required(),
                     classification: p.classification.clone(),
-                    partition_position: p.is_partitioned().then_some(p.partition_key_position).flatten(),
+                    partition_position: p
+                        .is_partitioned()
+                        .then_some(p.partition_key_position)
+                        .flatten(),
                     tags: p.tags.clone(),
                 })
                 .collect();
-            let mut keys: Vec<&Column> = columns.iter().filter(|c| c.partition_position.is_some()).collect();
+            let mut keys: Vec<&Column> = columns
+                .iter()
+                .filter(|c| c.partition_position.is_some())
+                .collect();
             keys.sort_by_key(|c| c.partition_position);
             let partition_keys: Vec<String> = keys.iter().map(|c| c.name.clone()).collect();
             // Glue keeps partition keys apart from the columns, in key order, after them.
             columns.sort_by_key(|c| c.partition_position.unwrap_or(0));
-            let table_slo = slo.iter().find(|s| s.table.as_deref() == Some(name.as_str())).or_else(|| slo.iter().find(|s| s.table.is_none()));
+            let table_slo = slo
+                .iter()
+                .find(|s| s.table.as_deref() == Some(name.as_str()))
+                .or_else(|| slo.iter().find(|s| s.table.is_none()));
             let mut parameters = std::collections::BTreeMap::new();
             parameters.insert("steward.product".to_owned(), key.to_string());
             parameters.insert("steward.owner".to_owned(), owner.clone());
@@ -142,7 +161,10 @@ pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str
             if let Some(s) = table_slo {
                 parameters.insert("steward.slo.schedule".to_owned(), s.schedule.clone());
                 parameters.insert("steward.slo.timezone".to_owned(), s.timezone.clone());
-                parameters.insert("steward.slo.grace_minutes".to_owned(), s.grace_minutes.to_string());
+                parameters.insert(
+                    "steward.slo.grace_minutes".to_owned(),
+                    s.grace_minutes.to_string(),
+                );
             }
             CatalogTable {
                 database: database.clone(),
@@ -162,7 +184,10 @@ pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str
         domain: key.domain.to_string(),
         product: key.product.to_string(),
         version,
-        status: contract.status.clone().unwrap_or_else(|| "active".to_owned()),
+        status: contract
+            .status
+            .clone()
+            .unwrap_or_else(|| "active".to_owned()),
         name: contract.name.clone().unwrap_or_else(|| key.to_string()),
         description: Description {
             purpose: desc.purpose.unwrap_or_default(),
@@ -191,7 +216,11 @@ pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str
 /// Identifiers are also split at `_` so `customer` finds `customer_email`.
 pub fn search_parts(p: &ProductDetail) -> [String; 3] {
     let split = |s: &str| format!("{s} {}", s.replace('_', " "));
-    let mut names = vec![split(&p.key.replace('.', " ")), p.name.clone(), p.owner_team.clone()];
+    let mut names = vec![
+        split(&p.key.replace('.', " ")),
+        p.name.clone(),
+        p.owner_team.clone(),
+    ];
     names.extend(p.tags.iter().cloned());
     let mut descriptions = vec![p.description.purpose.clone()];
     descriptions.extend(p.description.usage.clone());

@@ -1,9 +1,15 @@
 //! `steward`: the one binary. Each subcommand lives in its own module; this
 //! file only parses arguments and maps outcomes to exit codes.
 
+mod admin;
+mod client;
 mod init;
 mod output;
+mod products;
+mod proposals;
 mod rules;
+mod serve;
+mod submit;
 mod validate;
 
 use std::process::ExitCode;
@@ -36,6 +42,11 @@ enum Command {
     Validate(validate::ValidateArgs),
     Init(init::InitArgs),
     Rules(rules::RulesArgs),
+    Serve(serve::ServeArgs),
+    Submit(submit::SubmitArgs),
+    Proposals(proposals::ProposalsArgs),
+    Products(products::ProductsArgs),
+    Admin(admin::AdminArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +55,11 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Init(args) => init::run(args),
         Command::Rules(args) => rules::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Submit(args) => submit::run(args),
+        Command::Proposals(args) => proposals::run(args),
+        Command::Products(args) => products::run(args),
+        Command::Admin(args) => admin::run(args),
     };
     ExitCode::from(code)
 }

@@ -151,3 +151,16 @@ pub fn json(results: &[FileResult]) -> String {
     };
     serde_json::to_string_pretty(&out).expect("findings serialize") + "\n"
 }
+
+/// A finding from the server's JSON, compiler style.
+pub fn render_finding_json(file: Option<&str>, f: &serde_json::Value) -> String {
+    let prefix = file.map(|f| format!("{f}:")).unwrap_or_default();
+    format!(
+        "{prefix}{}:{}: {}[{}]: {}",
+        f["line"],
+        f["column"],
+        f["severity"].as_str().unwrap_or("error"),
+        f["rule"].as_str().unwrap_or("?"),
+        f["message"].as_str().unwrap_or("")
+    )
+}

@@ -28,9 +28,16 @@ pub struct AuditParams {
 /// The audit log, newest first (admins and reviewers).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditParams),
     responses((status = 200, body = Vec<AuditEvent>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn audit_log(State(service): State<Service>, Auth(who): Auth, Query(p): Query<AuditParams>) -> ApiResult<Json<Vec<AuditEvent>>> {
+pub async fn audit_log(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    Query(p): Query<AuditParams>,
+) -> ApiResult<Json<Vec<AuditEvent>>> {
     if !who.can_review() {
-        return Err(ApiError::forbidden(format!("only admins and reviewers read the audit log; token `{}` has role {}", who.name, who.role)));
+        return Err(ApiError::forbidden(format!(
+            "only admins and reviewers read the audit log; token `{}` has role {}",
+            who.name, who.role
+        )));
     }
     let filter = AuditFilter {
         actor: p.actor,
@@ -39,8 +46,17 @@ pub async fn audit_log(State(service): State<Service>, Auth(who): Auth, Query(p)
         before_id: p.before,
         limit: super::page_limit(p.limit)?,
     };
-    let mut conn = service.store.pool.acquire().await.map_err(|e| ApiError::internal(&e))?;
-    Ok(Json(audit::list(&mut conn, &filter).await.map_err(crate::error::ServiceError::from)?))
+    let mut conn = service
+        .store
+        .pool
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(Json(
+        audit::list(&mut conn, &filter)
+            .await
+            .map_err(crate::error::ServiceError::from)?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -57,17 +73,29 @@ pub struct NewToken {
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "admin", request_body = NewToken,
     responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn create_token(State(service): State<Service>, Auth(who): Auth, Json(t): Json<NewToken>) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let created = service.create_token(&who, &t.name, t.email.as_deref(), t.role, t.scopes).await?;
+pub async fn create_token(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    Json(t): Json<NewToken>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    let created = service
+        .create_token(&who, &t.name, t.email.as_deref(), t.role, t.scopes)
+        .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// Replay the registry's `main` into the catalog (admins).
 #[utoipa::path(post, path = "/api/v1/admin/rebuild-catalog", tag = "admin",
     responses((status = 200, description = "What was reconciled and republished"), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn rebuild(State(service): State<Service>, Auth(who): Auth) -> ApiResult<Json<Reconciled>> {
+pub async fn rebuild(
+    State(service): State<Service>,
+    Auth(who): Auth,
+) -> ApiResult<Json<Reconciled>> {
     if !who.is_admin() {
-        return Err(ApiError::forbidden(format!("only admins rebuild the catalog; token `{}` has role {}", who.name, who.role)));
+        return Err(ApiError::forbidden(format!(
+            "only admins rebuild the catalog; token `{}` has role {}",
+            who.name, who.role
+        )));
     }
     let mut done = service.reconcile().await?;
     done.republished = service.sync_catalog(true).await?;

@@ -72,7 +72,11 @@ impl ApiError {
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         let id = crate::auth::new_secret()[4..16].to_owned();
         tracing::error!(error_id = %id, cause = %cause, "internal error");
-        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("internal error; quote error id {id} to the operator"));
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("internal error; quote error id {id} to the operator"),
+        );
         e.body.error_id = Some(id);
         e
     }
@@ -84,10 +88,22 @@ impl From<ServiceError> for ApiError {
             ServiceError::BadRequest(m) => Self::bad_request(m),
             ServiceError::Unauthorized(m) => Self::unauthorized(m),
             ServiceError::Forbidden(m) => Self::forbidden(m),
-            ServiceError::NotFound(m) | ServiceError::Store(StoreError::NotFound(m)) => Self::not_found(m),
-            ServiceError::Conflict(m) | ServiceError::Store(StoreError::Conflict(m)) => Self::conflict(m),
-            ServiceError::Invalid { message, findings, proposal_id } => {
-                let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_contract", message);
+            ServiceError::NotFound(m) | ServiceError::Store(StoreError::NotFound(m)) => {
+                Self::not_found(m)
+            }
+            ServiceError::Conflict(m) | ServiceError::Store(StoreError::Conflict(m)) => {
+                Self::conflict(m)
+            }
+            ServiceError::Invalid {
+                message,
+                findings,
+                proposal_id,
+            } => {
+                let mut e = Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_contract",
+                    message,
+                );
                 e.body.findings = Some(findings.iter().map(StoredFinding::from).collect());
                 e.body.proposal_id = proposal_id;
                 e

@@ -30,7 +30,9 @@ pub struct Metrics {
 impl Metrics {
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let mut map = self.series.lock().expect("metrics lock");
-        let s = map.entry((method.to_owned(), route.to_owned(), status)).or_default();
+        let s = map
+            .entry((method.to_owned(), route.to_owned(), status))
+            .or_default();
         s.count += 1;
         s.sum += seconds;
         for (i, b) in BUCKETS.iter().enumerate() {
@@ -47,17 +49,32 @@ impl Metrics {
             "# HELP steward_http_requests_total HTTP requests by method, route and status.\n# TYPE steward_http_requests_total counter\n",
         );
         for ((m, r, s), v) in map.iter() {
-            out.push_str(&format!("steward_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\"}} {}\n", v.count));
+            out.push_str(&format!(
+                "steward_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\"}} {}\n",
+                v.count
+            ));
         }
         out.push_str("# HELP steward_http_request_duration_seconds HTTP request latency.\n# TYPE steward_http_request_duration_seconds histogram\n");
         for ((m, r, s), v) in map.iter() {
             let labels = format!("method=\"{m}\",route=\"{r}\",status=\"{s}\"");
             for (i, b) in BUCKETS.iter().enumerate() {
-                out.push_str(&format!("steward_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}\n", v.buckets[i]));
+                out.push_str(&format!(
+                    "steward_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}\n",
+                    v.buckets[i]
+                ));
             }
-            out.push_str(&format!("steward_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}\n", v.count));
-            out.push_str(&format!("steward_http_request_duration_seconds_sum{{{labels}}} {}\n", v.sum));
-            out.push_str(&format!("steward_http_request_duration_seconds_count{{{labels}}} {}\n", v.count));
+            out.push_str(&format!(
+                "steward_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}\n",
+                v.count
+            ));
+            out.push_str(&format!(
+                "steward_http_request_duration_seconds_sum{{{labels}}} {}\n",
+                v.sum
+            ));
+            out.push_str(&format!(
+                "steward_http_request_duration_seconds_count{{{labels}}} {}\n",
+                v.count
+            ));
         }
         out
     }
@@ -73,7 +90,12 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
     let response = next.run(req).await;
-    state.metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    state.metrics.observe(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }
 
@@ -98,5 +120,9 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// Prometheus metrics.
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    ([("content-type", "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
 }

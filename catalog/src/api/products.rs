@@ -26,7 +26,11 @@ pub struct SearchParams {
 /// Search published products (ranked; without `q`, all by key).
 #[utoipa::path(get, path = "/api/v1/products", tag = "products", params(SearchParams),
     responses((status = 200, body = SearchPage), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn search(State(service): State<Service>, Auth(_who): Auth, Query(p): Query<SearchParams>) -> ApiResult<Json<SearchPage>> {
+pub async fn search(
+    State(service): State<Service>,
+    Auth(_who): Auth,
+    Query(p): Query<SearchParams>,
+) -> ApiResult<Json<SearchPage>> {
     let q = SearchQuery {
         q: p.q.filter(|q| !q.trim().is_empty()),
         domain: p.domain,
@@ -47,14 +51,22 @@ fn key(raw: &str) -> ApiResult<String> {
 /// A published product: tables, columns, partition keys, parameters, SLO.
 #[utoipa::path(get, path = "/api/v1/products/{key}", tag = "products", params(("key" = String, Path, description = "domain.product")),
     responses((status = 200, body = ProductDetail), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn show(State(service): State<Service>, Auth(_who): Auth, Path(k): Path<String>) -> ApiResult<Json<ProductDetail>> {
+pub async fn show(
+    State(service): State<Service>,
+    Auth(_who): Auth,
+    Path(k): Path<String>,
+) -> ApiResult<Json<ProductDetail>> {
     Ok(Json(service.product(&key(&k)?).await?))
 }
 
 /// Published versions, newest first.
 #[utoipa::path(get, path = "/api/v1/products/{key}/versions", tag = "products", params(("key" = String, Path)),
     responses((status = 200, body = Vec<ProductVersion>), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn versions(State(service): State<Service>, Auth(_who): Auth, Path(k): Path<String>) -> ApiResult<Json<Vec<ProductVersion>>> {
+pub async fn versions(
+    State(service): State<Service>,
+    Auth(_who): Auth,
+    Path(k): Path<String>,
+) -> ApiResult<Json<Vec<ProductVersion>>> {
     Ok(Json(service.versions(&key(&k)?).await?))
 }
 
@@ -82,5 +94,9 @@ pub async fn diff(
     Query(p): Query<DiffParams>,
 ) -> ApiResult<Json<DiffBody>> {
     let diff = service.diff(&key(&k)?, &p.from, &p.to).await?;
-    Ok(Json(DiffBody { from: p.from, to: p.to, diff }))
+    Ok(Json(DiffBody {
+        from: p.from,
+        to: p.to,
+        diff,
+    }))
 }

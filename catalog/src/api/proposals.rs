@@ -42,11 +42,18 @@ pub async fn submit(
         .is_some_and(|v| v.starts_with("application/json"));
     let text = if is_json {
         serde_json::from_slice::<SubmitJson>(&body)
-            .map_err(|e| ApiError::bad_request(format!("JSON body must be {{\"contract\": \"<yaml>\"}}: {e}")))?
+            .map_err(|e| {
+                ApiError::bad_request(format!(
+                    "JSON body must be {{\"contract\": \"<yaml>\"}}: {e}"
+                ))
+            })?
             .contract
     } else {
         String::from_utf8(body.to_vec()).map_err(|e| {
-            ApiError::bad_request(format!("the contract is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+            ApiError::bad_request(format!(
+                "the contract is not UTF-8 (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
         })?
     };
     let proposal = service.submit(&who, &text).await?;
@@ -69,7 +76,11 @@ pub struct ListParams {
 /// List proposals, newest first.
 #[utoipa::path(get, path = "/api/v1/proposals", tag = "proposals", params(ListParams),
     responses((status = 200, body = Vec<Proposal>), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn list(State(service): State<Service>, Auth(_who): Auth, Query(p): Query<ListParams>) -> ApiResult<Json<Vec<Proposal>>> {
+pub async fn list(
+    State(service): State<Service>,
+    Auth(_who): Auth,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<Vec<Proposal>>> {
     let status = p
         .status
         .as_deref()
@@ -89,7 +100,11 @@ pub async fn list(State(service): State<Service>, Auth(_who): Auth, Query(p): Qu
 /// One proposal, with its diff against the published contract.
 #[utoipa::path(get, path = "/api/v1/proposals/{id}", tag = "proposals", params(("id" = i64, Path)),
     responses((status = 200, body = ProposalView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn show(State(service): State<Service>, Auth(_who): Auth, Path(id): Path<i64>) -> ApiResult<Json<ProposalView>> {
+pub async fn show(
+    State(service): State<Service>,
+    Auth(_who): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ProposalView>> {
     Ok(Json(service.proposal_view(id).await?))
 }
 
@@ -111,7 +126,11 @@ pub async fn approve(
     body: Option<Json<Decision>>,
 ) -> ApiResult<Json<Proposal>> {
     let decision = body.map(|Json(d)| d).unwrap_or_default();
-    Ok(Json(service.approve(&who, id, decision.comment.as_deref()).await?))
+    Ok(Json(
+        service
+            .approve(&who, id, decision.comment.as_deref())
+            .await?,
+    ))
 }
 
 /// Reject with a comment; the proposal branch stays for the record.
@@ -125,5 +144,9 @@ pub async fn reject(
     Path(id): Path<i64>,
     Json(decision): Json<Decision>,
 ) -> ApiResult<Json<Proposal>> {
-    Ok(Json(service.reject(&who, id, decision.comment.as_deref().unwrap_or("")).await?))
+    Ok(Json(
+        service
+            .reject(&who, id, decision.comment.as_deref().unwrap_or(""))
+            .await?,
+    ))
 }

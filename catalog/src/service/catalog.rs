@@ -27,9 +27,14 @@ pub struct Reconciled {
 
 impl Service {
     fn detail_of(&self, key: &ProductKey, text: &str) -> Result<ProductDetail, ServiceError> {
-        let (_, contract) = parse_contract(text)
-            .map_err(|e| ServiceError::Conflict(format!("contract of {key} on main does not parse: {e}")))?;
-        Ok(model::build(key, &contract, &self.policy.default_product_classification))
+        let (_, contract) = parse_contract(text).map_err(|e| {
+            ServiceError::Conflict(format!("contract of {key} on main does not parse: {e}"))
+        })?;
+        Ok(model::build(
+            key,
+            &contract,
+            &self.policy.default_product_classification,
+        ))
     }
 
     /// Marks a merged proposal published and writes the catalog, in one transaction.
@@ -122,14 +127,17 @@ impl Service {
         drop(conn);
 
         for p in stuck {
-            let key = ProductKey::parse(&p.product_key).map_err(|e| ServiceError::Conflict(e.to_string()))?;
+            let key = ProductKey::parse(&p.product_key)
+                .map_err(|e| ServiceError::Conflict(e.to_string()))?;
             let email = format!("{}@steward.invalid", p.submitted_by);
-            self.open_for_review(p.id, &key, &p.version, &p.contract, &p.submitted_by, &email).await?;
+            self.open_for_review(p.id, &key, &p.version, &p.contract, &p.submitted_by, &email)
+                .await?;
             done.reopened.push(p.id);
         }
         for p in open {
             if let Some(merge) = self.registry.merged_in(p.id as u64).await? {
-                let key = ProductKey::parse(&p.product_key).map_err(|e| ServiceError::Conflict(e.to_string()))?;
+                let key = ProductKey::parse(&p.product_key)
+                    .map_err(|e| ServiceError::Conflict(e.to_string()))?;
                 self.publish_merged(&p, &key, &merge, None).await?;
                 done.recovered.push(p.id);
             }
@@ -143,7 +151,8 @@ impl Service {
     pub async fn sync_catalog(&self, all: bool) -> Result<Vec<String>, ServiceError> {
         let entries = self.registry.list_main().await?;
         let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
-        let known: std::collections::HashMap<String, String> = products::commits(&mut conn).await?.into_iter().collect();
+        let known: std::collections::HashMap<String, String> =
+            products::commits(&mut conn).await?.into_iter().collect();
         drop(conn);
         let mut written = Vec::new();
         for entry in entries {
@@ -151,8 +160,9 @@ impl Service {
             if !all && known.get(&key) == Some(&entry.commit) {
                 continue;
             }
-            let text = String::from_utf8(entry.contents)
-                .map_err(|_| ServiceError::Conflict(format!("contract of {key} on main is not UTF-8")))?;
+            let text = String::from_utf8(entry.contents).map_err(|_| {
+                ServiceError::Conflict(format!("contract of {key} on main is not UTF-8"))
+            })?;
             let detail = self.detail_of(&entry.key, &text)?;
             let mut tx = self.store.begin().await?;
             products::publish(
@@ -198,7 +208,9 @@ impl Service {
         let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
         let v = products::versions(&mut conn, key).await?;
         if v.is_empty() {
-            return Err(ServiceError::NotFound(format!("no published product `{key}`")));
+            return Err(ServiceError::NotFound(format!(
+                "no published product `{key}`"
+            )));
         }
         Ok(v)
     }
@@ -213,7 +225,10 @@ impl Service {
                 .map(|x| x.commit_id.clone())
                 .ok_or_else(|| {
                     let known: Vec<&str> = versions.iter().map(|x| x.version.as_str()).collect();
-                    ServiceError::NotFound(format!("{key} has no version `{v}`; known: {}", known.join(", ")))
+                    ServiceError::NotFound(format!(
+                        "{key} has no version `{v}`; known: {}",
+                        known.join(", ")
+                    ))
                 })
         };
         let (a, b) = (commit(from)?, commit(to)?);

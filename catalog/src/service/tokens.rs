@@ -33,8 +33,15 @@ impl Service {
         role: Role,
         scopes: Vec<String>,
     ) -> Result<CreatedToken, ServiceError> {
-        require(who.is_admin(), format!("only admins create tokens; token `{}` has role {}", who.name, who.role))?;
-        self.insert_token(&who.name, name, email, role, scopes).await
+        require(
+            who.is_admin(),
+            format!(
+                "only admins create tokens; token `{}` has role {}",
+                who.name, who.role
+            ),
+        )?;
+        self.insert_token(&who.name, name, email, role, scopes)
+            .await
     }
 
     async fn insert_token(
@@ -45,7 +52,12 @@ impl Service {
         role: Role,
         scopes: Vec<String>,
     ) -> Result<CreatedToken, ServiceError> {
-        if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c)) {
+        if name.is_empty()
+            || name.len() > 64
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+        {
             return Err(ServiceError::BadRequest(format!(
                 "token name `{name}` must be 1-64 characters of letters, digits, `-`, `_`, `.` or `@`"
             )));
@@ -53,31 +65,58 @@ impl Service {
         for scope in &scopes {
             match role {
                 Role::Producer => {
-                    steward_schemas::DomainName::parse(scope).map_err(|e| ServiceError::BadRequest(format!("domain scope: {e}")))?;
+                    steward_schemas::DomainName::parse(scope)
+                        .map_err(|e| ServiceError::BadRequest(format!("domain scope: {e}")))?;
                 }
                 Role::Consumer => {
-                    steward_schemas::AccountId::parse(scope).map_err(|e| ServiceError::BadRequest(format!("account scope: {e}")))?;
+                    steward_schemas::AccountId::parse(scope)
+                        .map_err(|e| ServiceError::BadRequest(format!("account scope: {e}")))?;
                 }
                 Role::Admin | Role::Reviewer => {
-                    return Err(ServiceError::BadRequest(format!("role {role} takes no scopes; scopes are for producers (domains) and consumers (accounts)")));
+                    return Err(ServiceError::BadRequest(format!(
+                        "role {role} takes no scopes; scopes are for producers (domains) and consumers (accounts)"
+                    )));
                 }
             }
         }
         if matches!(role, Role::Producer | Role::Consumer) && scopes.is_empty() {
-            let what = if role == Role::Producer { "a domain (--domain)" } else { "an account (--account)" };
-            return Err(ServiceError::BadRequest(format!("a {role} token needs at least {what}")));
+            let what = if role == Role::Producer {
+                "a domain (--domain)"
+            } else {
+                "an account (--account)"
+            };
+            return Err(ServiceError::BadRequest(format!(
+                "a {role} token needs at least {what}"
+            )));
         }
-        let email = email.map(str::to_owned).unwrap_or_else(|| format!("{name}@steward.invalid"));
+        let email = email
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{name}@steward.invalid"));
         let secret = new_secret();
         let mut tx = self.store.begin().await?;
-        tokens::insert(&mut tx, name, &email, role, &scopes, &hash_secret(&secret), self.clock.now())
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict(m) => ServiceError::Conflict(m),
-                other => other.into(),
-            })?;
-        self.audit(&mut tx, actor, "token.create", &format!("token:{name}"), None, Some(json!({"role": role, "scopes": scopes})))
-            .await?;
+        tokens::insert(
+            &mut tx,
+            name,
+            &email,
+            role,
+            &scopes,
+            &hash_secret(&secret),
+            self.clock.now(),
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(m) => ServiceError::Conflict(m),
+            other => other.into(),
+        })?;
+        self.audit(
+            &mut tx,
+            actor,
+            "token.create",
+            &format!("token:{name}"),
+            None,
+            Some(json!({"role": role, "scopes": scopes})),
+        )
+        .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(CreatedToken {
             name: name.to_owned(),
@@ -95,7 +134,9 @@ impl Service {
             return Ok(None);
         }
         drop(conn);
-        let created = self.insert_token("steward", "admin", None, Role::Admin, Vec::new()).await?;
+        let created = self
+            .insert_token("steward", "admin", None, Role::Admin, Vec::new())
+            .await?;
         let path = data_dir.join("admin.token");
         write_private(&path, &format!("{}\n", created.token))
             .map_err(|e| ServiceError::Conflict(format!("cannot write {}: {e}", path.display())))?;

@@ -56,7 +56,10 @@ pub async fn publish(
     .execute(&mut *conn)
     .await?;
 
-    sqlx::query("DELETE FROM product_tags WHERE product_key = $1").bind(&p.key).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM product_tags WHERE product_key = $1")
+        .bind(&p.key)
+        .execute(&mut *conn)
+        .await?;
     let mut tags = p.tags.clone();
     tags.sort();
     tags.dedup();
@@ -68,7 +71,10 @@ pub async fn publish(
             .await?;
     }
 
-    sqlx::query("DELETE FROM catalog_tables WHERE product_key = $1").bind(&p.key).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM catalog_tables WHERE product_key = $1")
+        .bind(&p.key)
+        .execute(&mut *conn)
+        .await?;
     for t in &p.tables {
         sqlx::query(
             "INSERT INTO catalog_tables (product_key, database_name, table_name, description, location, format, columns, partition_keys, parameters)
@@ -100,7 +106,10 @@ pub async fn publish(
     .await?;
 
     if dialect == Dialect::Sqlite {
-        sqlx::query("DELETE FROM product_search WHERE product_key = $1").bind(&p.key).execute(&mut *conn).await?;
+        sqlx::query("DELETE FROM product_search WHERE product_key = $1")
+            .bind(&p.key)
+            .execute(&mut *conn)
+            .await?;
         sqlx::query("INSERT INTO product_search (product_key, names, descriptions, columns) VALUES ($1, $2, $3, $4)")
             .bind(&p.key)
             .bind(names)
@@ -114,7 +123,10 @@ pub async fn publish(
 
 /// The published detail of a product.
 pub async fn get(conn: &mut AnyConnection, key: &str) -> Result<Option<ProductDetail>, StoreError> {
-    let row = sqlx::query("SELECT detail FROM products WHERE product_key = $1").bind(key).fetch_optional(conn).await?;
+    let row = sqlx::query("SELECT detail FROM products WHERE product_key = $1")
+        .bind(key)
+        .fetch_optional(conn)
+        .await?;
     match row {
         None => Ok(None),
         Some(r) => {
@@ -131,11 +143,15 @@ pub struct Published {
     pub commit: String,
 }
 
-pub async fn published(conn: &mut AnyConnection, key: &str) -> Result<Option<Published>, StoreError> {
-    let row = sqlx::query("SELECT version, contract, commit_id FROM products WHERE product_key = $1")
-        .bind(key)
-        .fetch_optional(conn)
-        .await?;
+pub async fn published(
+    conn: &mut AnyConnection,
+    key: &str,
+) -> Result<Option<Published>, StoreError> {
+    let row =
+        sqlx::query("SELECT version, contract, commit_id FROM products WHERE product_key = $1")
+            .bind(key)
+            .fetch_optional(conn)
+            .await?;
     row.map(|r| {
         Ok(Published {
             version: r.try_get(0)?,
@@ -154,7 +170,10 @@ pub struct ProductVersion {
     pub published_at: String,
 }
 
-pub async fn versions(conn: &mut AnyConnection, key: &str) -> Result<Vec<ProductVersion>, StoreError> {
+pub async fn versions(
+    conn: &mut AnyConnection,
+    key: &str,
+) -> Result<Vec<ProductVersion>, StoreError> {
     let rows = sqlx::query(
         "SELECT version, commit_id, proposal_id, published_at FROM product_versions WHERE product_key = $1 ORDER BY published_at DESC, version DESC",
     )
@@ -204,7 +223,11 @@ pub struct SearchPage {
 }
 
 /// Ranked, filtered, paged search. Without words, lists by key.
-pub async fn search(conn: &mut AnyConnection, dialect: Dialect, q: &SearchQuery) -> Result<SearchPage, StoreError> {
+pub async fn search(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    q: &SearchQuery,
+) -> Result<SearchPage, StoreError> {
     let terms = q.q.as_deref().map(query_terms).unwrap_or_default();
     let filters = "($1 IS NULL OR p.domain = $1) AND ($2 IS NULL OR p.classification = $2)
                    AND ($3 IS NULL OR EXISTS (SELECT 1 FROM product_tags t WHERE t.product_key = p.product_key AND t.tag = $3))";
@@ -212,7 +235,9 @@ pub async fn search(conn: &mut AnyConnection, dialect: Dialect, q: &SearchQuery)
     let (count_sql, page_sql, match_arg) = if terms.is_empty() {
         (
             format!("SELECT COUNT(*) FROM products p WHERE {filters}"),
-            format!("SELECT {columns} FROM products p WHERE {filters} ORDER BY p.product_key LIMIT $4 OFFSET $5"),
+            format!(
+                "SELECT {columns} FROM products p WHERE {filters} ORDER BY p.product_key LIMIT $4 OFFSET $5"
+            ),
             None,
         )
     } else {
@@ -259,7 +284,10 @@ pub async fn search(conn: &mut AnyConnection, dialect: Dialect, q: &SearchQuery)
     };
     // The count query has no LIMIT/OFFSET; renumber so its match argument is $4.
     let count_sql = count_sql.replace("$6", "$4");
-    let mut count = sqlx::query(AssertSqlSafe(count_sql)).bind(q.domain.clone()).bind(q.classification.clone()).bind(q.tag.clone());
+    let mut count = sqlx::query(AssertSqlSafe(count_sql))
+        .bind(q.domain.clone())
+        .bind(q.classification.clone())
+        .bind(q.tag.clone());
     if let Some(m) = &match_arg {
         count = count.bind(m.clone());
     }
@@ -287,6 +315,10 @@ pub async fn search(conn: &mut AnyConnection, dialect: Dialect, q: &SearchQuery)
 
 /// Every published product key with its registry commit (for reconciliation).
 pub async fn commits(conn: &mut AnyConnection) -> Result<Vec<(String, String)>, StoreError> {
-    let rows = sqlx::query("SELECT product_key, commit_id FROM products").fetch_all(conn).await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    let rows = sqlx::query("SELECT product_key, commit_id FROM products")
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }

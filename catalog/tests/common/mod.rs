@@ -60,7 +60,9 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = match backend {
             "sqlite" => steward_testkit::sqlite_url(dir.path()),
-            _ => steward_testkit::postgres().await.expect("postgres available"),
+            _ => steward_testkit::postgres()
+                .await
+                .expect("postgres available"),
         };
         let store = Store::connect(&url).await.unwrap();
         let registry = Registry::open_or_init(&dir.path().join("registry.git")).unwrap();
@@ -71,14 +73,27 @@ impl TestApp {
             clock: Arc::new(SystemClock),
             upstream: None,
         };
-        service.bootstrap_admin(dir.path()).await.unwrap().expect("first start creates the admin token");
-        let admin = std::fs::read_to_string(dir.path().join("admin.token")).unwrap().trim().to_owned();
+        service
+            .bootstrap_admin(dir.path())
+            .await
+            .unwrap()
+            .expect("first start creates the admin token");
+        let admin = std::fs::read_to_string(dir.path().join("admin.token"))
+            .unwrap()
+            .trim()
+            .to_owned();
         let root = service.authenticate(&admin).await.unwrap().unwrap();
         let mk = |name: &'static str, role: Role, scopes: &[&str]| {
             let service = service.clone();
             let root = root.clone();
             let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-            async move { service.create_token(&root, name, None, role, scopes).await.unwrap().token }
+            async move {
+                service
+                    .create_token(&root, name, None, role, scopes)
+                    .await
+                    .unwrap()
+                    .token
+            }
         };
         let reviewer = mk("rita", Role::Reviewer, &[]).await;
         let reviewer2 = mk("rob", Role::Reviewer, &[]).await;
@@ -108,29 +123,50 @@ impl TestApp {
     }
 
     /// Sends a request; returns the status and the body as JSON (or a JSON string for text).
-    pub async fn call(&self, method: &str, uri: &str, token: Option<&str>, body: Option<(&str, String)>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<(&str, String)>,
+    ) -> (StatusCode, Value) {
         let mut req = Request::builder().method(method).uri(uri);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
         let req = match body {
-            Some((content_type, b)) => req.header("content-type", content_type).body(Body::from(b)).unwrap(),
+            Some((content_type, b)) => req
+                .header("content-type", content_type)
+                .body(Body::from(b))
+                .unwrap(),
             None => req.body(Body::empty()).unwrap(),
         };
         let resp = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         (status, value)
     }
 
     pub async fn submit(&self, token: &str, yaml: &str) -> (StatusCode, Value) {
-        self.call("POST", "/api/v1/proposals", Some(token), Some(("application/yaml", yaml.to_owned()))).await
+        self.call(
+            "POST",
+            "/api/v1/proposals",
+            Some(token),
+            Some(("application/yaml", yaml.to_owned())),
+        )
+        .await
     }
 
     pub async fn approve(&self, token: &str, id: i64) -> (StatusCode, Value) {
-        self.call("POST", &format!("/api/v1/proposals/{id}/approve"), Some(token), Some(("application/json", "{\"comment\": \"looks good\"}".into())))
-            .await
+        self.call(
+            "POST",
+            &format!("/api/v1/proposals/{id}/approve"),
+            Some(token),
+            Some(("application/json", "{\"comment\": \"looks good\"}".into())),
+        )
+        .await
     }
 
     /// Submits and approves; returns the proposal id.

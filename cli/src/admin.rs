@@ -1,0 +1,96 @@
+//! `steward admin token create|...`, `steward admin rebuild-catalog`.
+
+use clap::{Args, Subcommand};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::EXIT_OK;
+use crate::client::{Body, Client, ClientArgs, ClientError, block_on};
+
+/// Administration (STEWARD_TOKEN of an admin; the first one is in <data-dir>/admin.token).
+#[derive(Args)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    command: AdminCommand,
+    #[command(flatten)]
+    client: ClientArgs,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Replay the registry's `main` into the catalog (git is the source of truth).
+    RebuildCatalog,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token; prints the secret once.
+    Create {
+        /// A name for the token's holder (shown in audit and git history).
+        #[arg(long)]
+        name: String,
+        /// admin, reviewer, producer or consumer.
+        #[arg(long)]
+        role: String,
+        /// E-mail address for git commits (default <name>@steward.invalid).
+        #[arg(long)]
+        email: Option<String>,
+        /// Domains a producer may act in (repeatable).
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+        /// Accounts a consumer may request access for (repeatable).
+        #[arg(long = "account")]
+        accounts: Vec<String>,
+    },
+}
+
+pub fn run(args: AdminArgs) -> u8 {
+    block_on(async move {
+        let client = Client::new(&args.client);
+        match args.command {
+            AdminCommand::Token {
+                command:
+                    TokenCommand::Create {
+                        name,
+                        role,
+                        email,
+                        domains,
+                        accounts,
+                    },
+            } => {
+                let scopes: Vec<String> = domains.into_iter().chain(accounts).collect();
+                let body = json!({"name": name, "role": role, "email": email, "scopes": scopes});
+                let v = client
+                    .call(Method::POST, "/api/v1/tokens", Some(Body::Json(body)))
+                    .await?;
+                if args.client.json {
+                    println!("{v}");
+                } else {
+                    eprintln!(
+                        "created {} token `{}`; the secret is shown only now:",
+                        v["role"].as_str().unwrap_or("?"),
+                        v["name"].as_str().unwrap_or("?")
+                    );
+                    println!("{}", v["token"].as_str().unwrap_or(""));
+                }
+            }
+            AdminCommand::RebuildCatalog => {
+                let v = client
+                    .call(Method::POST, "/api/v1/admin/rebuild-catalog", None)
+                    .await?;
+                if args.client.json {
+                    println!("{v}");
+                } else {
+                    let n = v["republished"].as_array().map_or(0, Vec::len);
+                    println!("republished {n} product(s) from the registry's main");
+                }
+            }
+        }
+        Ok::<u8, ClientError>(EXIT_OK)
+    })
+}
