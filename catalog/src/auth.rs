@@ -47,9 +47,7 @@ impl FromStr for Role {
             "reviewer" => Ok(Role::Reviewer),
             "producer" => Ok(Role::Producer),
             "consumer" => Ok(Role::Consumer),
-            other => Err(format!(
-                "unknown role `{other}`: use admin, reviewer, producer or consumer"
-            )),
+            other => Err(format!("unknown role `{other}`: use admin, reviewer, producer or consumer")),
         }
     }
 }
@@ -81,10 +79,7 @@ impl Principal {
 
     /// The git signature for commits made on this identity's behalf.
     pub fn signature(&self) -> steward_registry::Signature {
-        steward_registry::Signature {
-            name: self.name.clone(),
-            email: self.email.clone(),
-        }
+        steward_registry::Signature { name: self.name.clone(), email: self.email.clone() }
     }
 }
 

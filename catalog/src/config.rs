@@ -42,35 +42,25 @@ registry: {}
 impl Config {
     /// Loads defaults, then `file` (if any), then `STEWARD__` variables.
     pub fn load(file: Option<&Path>) -> Result<Self, String> {
-        let mut builder = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Yaml));
+        let mut builder =
+            config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Yaml));
         if let Some(f) = file {
             if !f.exists() {
                 return Err(format!("config file {} does not exist", f.display()));
             }
             builder = builder.add_source(config::File::from(f).format(config::FileFormat::Yaml));
         }
-        builder = builder.add_source(
-            config::Environment::with_prefix("STEWARD")
-                .prefix_separator("__")
-                .separator("__"),
-        );
+        builder =
+            builder.add_source(config::Environment::with_prefix("STEWARD").prefix_separator("__").separator("__"));
         let built = builder.build().map_err(|e| format!("configuration: {e}"))?;
-        built
-            .try_deserialize()
-            .map_err(|e| format!("configuration: {e}"))
+        built.try_deserialize().map_err(|e| format!("configuration: {e}"))
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("steward.db").display()))
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("steward.db").display()))
     }
 
     pub fn registry_path(&self) -> PathBuf {
-        self.registry
-            .path
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("registry.git"))
+        self.registry.path.clone().unwrap_or_else(|| self.data_dir.join("registry.git"))
     }
 }

@@ -21,9 +21,7 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound("row".to_owned()),
-            sqlx::Error::Database(db) if db.is_unique_violation() => {
-                StoreError::Conflict(db.message().to_owned())
-            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
             _ => StoreError::Database(e),
         }
     }
@@ -50,11 +48,7 @@ pub enum ServiceError {
     Conflict(String),
     /// The contract has errors; the findings say which.
     #[error("{message}")]
-    Invalid {
-        message: String,
-        findings: Vec<steward_policies::Finding>,
-        proposal_id: Option<i64>,
-    },
+    Invalid { message: String, findings: Vec<steward_policies::Finding>, proposal_id: Option<i64> },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -81,21 +81,10 @@ pub struct ProductDetail {
 /// Builds the catalog model of a contract that passed validation.
 pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str) -> ProductDetail {
     let desc = contract.description.clone().unwrap_or_default();
-    let owner = contract
-        .team
-        .as_ref()
-        .and_then(|t| t.name.clone())
-        .unwrap_or_default();
-    let classification = contract
-        .classification()
-        .map(|(_, c)| c.to_owned())
-        .unwrap_or_else(|| default_classification.to_owned());
-    let contact = contract
-        .support
-        .iter()
-        .find_map(|s| s.email().or_else(|| s.slack()))
-        .unwrap_or_default()
-        .to_owned();
+    let owner = contract.team.as_ref().and_then(|t| t.name.clone()).unwrap_or_default();
+    let classification =
+        contract.classification().map(|(_, c)| c.to_owned()).unwrap_or_else(|| default_classification.to_owned());
+    let contact = contract.support.iter().find_map(|s| s.email().or_else(|| s.slack())).unwrap_or_default().to_owned();
     let (specs, _) = slo_specs(contract);
     let slo: Vec<Slo> = specs
         .iter()
@@ -107,14 +96,8 @@ pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str
         })
         .collect();
     let server = contract.servers.first();
-    let base = server
-        .and_then(|s| s.data_location())
-        .unwrap_or_default()
-        .trim_end_matches('/')
-        .to_owned();
-    let format = server
-        .and_then(|s| s.format.clone())
-        .unwrap_or_else(|| "parquet".to_owned());
+    let base = server.and_then(|s| s.data_location()).unwrap_or_default().trim_end_matches('/').to_owned();
+    let format = server.and_then(|s| s.format.clone()).unwrap_or_else(|| "parquet".to_owned());
     let version = contract.version.clone().unwrap_or_default();
     let database = key.database_name();
 
@@ -133,17 +116,11 @@ pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str
                     description: p.description.clone(),
                     required: p.is_required(),
                     classification: p.classification.clone(),
-                    partition_position: p
-                        .is_partitioned()
-                        .then_some(p.partition_key_position)
-                        .flatten(),
+                    partition_position: p.is_partitioned().then_some(p.partition_key_position).flatten(),
                     tags: p.tags.clone(),
                 })
                 .collect();
-            let mut keys: Vec<&Column> = columns
-                .iter()
-                .filter(|c| c.partition_position.is_some())
-                .collect();
+            let mut keys: Vec<&Column> = columns.iter().filter(|c| c.partition_position.is_some()).collect();
             keys.sort_by_key(|c| c.partition_position);
             let partition_keys: Vec<String> = keys.iter().map(|c| c.name.clone()).collect();
             // Glue keeps partition keys apart from the columns, in key order, after them.
@@ -161,10 +138,7 @@ pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str
             if let Some(s) = table_slo {
                 parameters.insert("steward.slo.schedule".to_owned(), s.schedule.clone());
                 parameters.insert("steward.slo.timezone".to_owned(), s.timezone.clone());
-                parameters.insert(
-                    "steward.slo.grace_minutes".to_owned(),
-                    s.grace_minutes.to_string(),
-                );
+                parameters.insert("steward.slo.grace_minutes".to_owned(), s.grace_minutes.to_string());
             }
             CatalogTable {
                 database: database.clone(),
@@ -184,10 +158,7 @@ pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str
         domain: key.domain.to_string(),
         product: key.product.to_string(),
         version,
-        status: contract
-            .status
-            .clone()
-            .unwrap_or_else(|| "active".to_owned()),
+        status: contract.status.clone().unwrap_or_else(|| "active".to_owned()),
         name: contract.name.clone().unwrap_or_else(|| key.to_string()),
         description: Description {
             purpose: desc.purpose.unwrap_or_default(),
@@ -198,11 +169,7 @@ pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str
         contacts: contract
             .support
             .iter()
-            .map(|s| Contact {
-                channel: s.channel.clone(),
-                tool: s.tool.clone(),
-                url: s.url.clone(),
-            })
+            .map(|s| Contact { channel: s.channel.clone(), tool: s.tool.clone(), url: s.url.clone() })
             .collect(),
         classification,
         tags: contract.tags.clone(),
@@ -216,11 +183,7 @@ pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str
 /// Identifiers are also split at `_` so `customer` finds `customer_email`.
 pub fn search_parts(p: &ProductDetail) -> [String; 3] {
     let split = |s: &str| format!("{s} {}", s.replace('_', " "));
-    let mut names = vec![
-        split(&p.key.replace('.', " ")),
-        p.name.clone(),
-        p.owner_team.clone(),
-    ];
+    let mut names = vec![split(&p.key.replace('.', " ")), p.name.clone(), p.owner_team.clone()];
     names.extend(p.tags.iter().cloned());
     let mut descriptions = vec![p.description.purpose.clone()];
     descriptions.extend(p.description.usage.clone());
@@ -239,9 +202,5 @@ pub fn search_parts(p: &ProductDetail) -> [String; 3] {
 
 /// Search words from a user query: alphanumeric runs, lower-cased.
 pub fn query_terms(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .map(str::to_lowercase)
-        .take(16)
-        .collect()
+    q.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(str::to_lowercase).take(16).collect()
 }

@@ -20,14 +20,12 @@ pub async fn open(config: &Config) -> anyhow::Result<Service> {
     let policy = match &config.policy_file {
         None => Policy::default(),
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read policy file {}", p.display()))?;
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("cannot read policy file {}", p.display()))?;
             Policy::from_yaml(&text).with_context(|| format!("policy file {}", p.display()))?
         }
     };
-    let store = Store::connect(&config.database_url())
-        .await
-        .context("opening the store")?;
+    let store = Store::connect(&config.database_url()).await.context("opening the store")?;
     let registry_path = config.registry_path();
     let registry = tokio::task::spawn_blocking(move || Registry::open_or_init(&registry_path))
         .await
@@ -47,34 +45,19 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let service = open(&config).await?;
     if let Some(path) = service.bootstrap_admin(&config.data_dir).await? {
         tracing::info!(path = %path.display(), "created the first admin token");
-        eprintln!(
-            "steward: created an admin token in {} (keep it secret; use it as STEWARD_TOKEN)",
-            path.display()
-        );
+        eprintln!("steward: created an admin token in {} (keep it secret; use it as STEWARD_TOKEN)", path.display());
     }
-    let done = service
-        .reconcile()
-        .await
-        .context("reconciling the catalog with the registry")?;
+    let done = service.reconcile().await.context("reconciling the catalog with the registry")?;
     if done != Default::default() {
         tracing::warn!(?done, "recovered work left by an earlier run");
     }
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let listener =
+        TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), database = %redact(&config.database_url()), "steward is serving");
-    eprintln!(
-        "steward: serving on http://{addr} (data in {})",
-        config.data_dir.display()
-    );
-    let state = AppState {
-        service,
-        metrics: Arc::new(api::ops::Metrics::default()),
-    };
-    axum::serve(listener, api::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    eprintln!("steward: serving on http://{addr} (data in {})", config.data_dir.display());
+    let state = AppState { service, metrics: Arc::new(api::ops::Metrics::default()) };
+    axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }
 
@@ -98,8 +81,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };
@@ -113,10 +95,7 @@ async fn shutdown_signal() {
 mod tests {
     #[test]
     fn redacts_passwords() {
-        assert_eq!(
-            super::redact("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
+        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
     }
 }

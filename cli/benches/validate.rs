@@ -47,34 +47,15 @@ fn main() {
     let policy = Policy::default();
     // Sanity: the generated contracts are valid, so the timing covers a full validation.
     let report = validate(&files[0].1, &policy, None);
-    assert!(
-        report.findings.is_empty(),
-        "generated contract has findings: {:?}",
-        report.findings
-    );
+    assert!(report.findings.is_empty(), "generated contract has findings: {:?}", report.findings);
 
     let rows = [
-        (
-            "serde_yaml parse (1 thread)",
-            time(|| files.iter().for_each(|(_, b)| bare_parse(b))),
-        ),
-        (
-            "steward validate library (1 thread)",
-            time(|| files.iter().for_each(|(_, b)| check(b, &policy))),
-        ),
-        (
-            "serde_yaml parse (all threads)",
-            time(|| files.par_iter().for_each(|(_, b)| bare_parse(b))),
-        ),
-        (
-            "steward validate library (all threads)",
-            time(|| files.par_iter().for_each(|(_, b)| check(b, &policy))),
-        ),
+        ("serde_yaml parse (1 thread)", time(|| files.iter().for_each(|(_, b)| bare_parse(b)))),
+        ("steward validate library (1 thread)", time(|| files.iter().for_each(|(_, b)| check(b, &policy)))),
+        ("serde_yaml parse (all threads)", time(|| files.par_iter().for_each(|(_, b)| bare_parse(b)))),
+        ("steward validate library (all threads)", time(|| files.par_iter().for_each(|(_, b)| check(b, &policy)))),
     ];
-    println!(
-        "\n{:<42} {:>10} {:>12} {:>9}",
-        "what", "seconds", "contracts/s", "MB/s"
-    );
+    println!("\n{:<42} {:>10} {:>12} {:>9}", "what", "seconds", "contracts/s", "MB/s");
     for (what, d) in &rows {
         print_row(what, *d, n, mb);
     }
@@ -101,35 +82,19 @@ fn main() {
             "\ndatacontract: not found; run scripts/bench-datacontract.sh (or set DATACONTRACT_BIN) for the comparison"
         ),
         Some(bin) => {
-            let picked: Vec<&Path> = files
-                .iter()
-                .take(sample)
-                .map(|(p, _)| p.as_path())
-                .collect();
+            let picked: Vec<&Path> = files.iter().take(sample).map(|(p, _)| p.as_path()).collect();
             let mut failures = 0;
             let d = time(|| {
                 for p in &picked {
-                    let out = Command::new(&bin)
-                        .arg("lint")
-                        .arg(p)
-                        .output()
-                        .expect("run datacontract");
+                    let out = Command::new(&bin).arg("lint").arg(p).output().expect("run datacontract");
                     if !out.status.success() {
                         failures += 1;
                     }
                 }
             });
-            let sample_mb = picked
-                .iter()
-                .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
-                .sum::<u64>() as f64
-                / 1e6;
-            print_row(
-                &format!("`datacontract lint FILE` ({} files)", picked.len()),
-                d,
-                picked.len(),
-                sample_mb,
-            );
+            let sample_mb =
+                picked.iter().map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)).sum::<u64>() as f64 / 1e6;
+            print_row(&format!("`datacontract lint FILE` ({} files)", picked.len()), d, picked.len(), sample_mb);
             let dc_fps = picked.len() as f64 / d.as_secs_f64();
             println!(
                 "\nsteward validate / datacontract lint: {:.0}x files/s (goal >= 1000x); datacontract reported problems in {failures} of {} files",
@@ -141,10 +106,7 @@ fn main() {
 }
 
 fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn time(f: impl FnOnce()) -> Duration {
@@ -155,11 +117,7 @@ fn time(f: impl FnOnce()) -> Duration {
 
 fn print_row(what: &str, d: Duration, n: usize, mb: f64) {
     let s = d.as_secs_f64();
-    println!(
-        "{what:<42} {s:>10.3} {:>12.0} {:>9.1}",
-        n as f64 / s,
-        mb / s
-    );
+    println!("{what:<42} {s:>10.3} {:>12.0} {:>9.1}", n as f64 / s, mb / s);
 }
 
 fn bare_parse(bytes: &[u8]) {
@@ -217,11 +175,8 @@ fn generate(i: usize) -> String {
         ));
         for c in 0..COLUMNS {
             let (lt, pt) = TYPES[(c + t) % TYPES.len()];
-            let partition = if c == COLUMNS - 1 {
-                "\n        partitioned: true\n        partitionKeyPosition: 1"
-            } else {
-                ""
-            };
+            let partition =
+                if c == COLUMNS - 1 { "\n        partitioned: true\n        partitionKeyPosition: 1" } else { "" };
             let lt = if c == COLUMNS - 1 { "date" } else { lt };
             let pt = if c == COLUMNS - 1 { "date" } else { pt };
             s.push_str(&format!(

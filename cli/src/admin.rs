@@ -53,21 +53,10 @@ pub fn run(args: AdminArgs) -> u8 {
     block_on(async move {
         let client = Client::new(&args.client);
         match args.command {
-            AdminCommand::Token {
-                command:
-                    TokenCommand::Create {
-                        name,
-                        role,
-                        email,
-                        domains,
-                        accounts,
-                    },
-            } => {
+            AdminCommand::Token { command: TokenCommand::Create { name, role, email, domains, accounts } } => {
                 let scopes: Vec<String> = domains.into_iter().chain(accounts).collect();
                 let body = json!({"name": name, "role": role, "email": email, "scopes": scopes});
-                let v = client
-                    .call(Method::POST, "/api/v1/tokens", Some(Body::Json(body)))
-                    .await?;
+                let v = client.call(Method::POST, "/api/v1/tokens", Some(Body::Json(body))).await?;
                 if args.client.json {
                     println!("{v}");
                 } else {
@@ -80,9 +69,7 @@ pub fn run(args: AdminArgs) -> u8 {
                 }
             }
             AdminCommand::RebuildCatalog => {
-                let v = client
-                    .call(Method::POST, "/api/v1/admin/rebuild-catalog", None)
-                    .await?;
+                let v = client.call(Method::POST, "/api/v1/admin/rebuild-catalog", None).await?;
                 if args.client.json {
                     println!("{v}");
                 } else {

@@ -10,12 +10,7 @@ use crate::output::render_finding_json;
 #[derive(Args, Clone)]
 pub struct ClientArgs {
     /// Steward server URL.
-    #[arg(
-        long,
-        env = "STEWARD_URL",
-        default_value = "http://127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "STEWARD_URL", default_value = "http://127.0.0.1:8080", global = true)]
     pub url: String,
     /// API token.
     #[arg(long, env = "STEWARD_TOKEN", hide_env_values = true, global = true)]
@@ -48,22 +43,14 @@ pub struct Client {
 impl Client {
     pub fn new(args: &ClientArgs) -> Self {
         Self {
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(60))
-                .build()
-                .expect("HTTP client"),
+            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().expect("HTTP client"),
             base: args.url.trim_end_matches('/').to_owned(),
             token: args.token.clone(),
         }
     }
 
     /// Sends a request and returns the JSON body of a 2xx answer.
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Body>,
-    ) -> Result<Value, ClientError> {
+    pub async fn call(&self, method: Method, path: &str, body: Option<Body>) -> Result<Value, ClientError> {
         let Some(token) = &self.token else {
             return Err(ClientError {
                 message: "no token: set STEWARD_TOKEN (or pass --token)".to_owned(),
@@ -87,10 +74,8 @@ impl Client {
         if status.is_success() {
             return Ok(value);
         }
-        let mut message = value["message"]
-            .as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("HTTP {status}: {value}"));
+        let mut message =
+            value["message"].as_str().map(str::to_owned).unwrap_or_else(|| format!("HTTP {status}: {value}"));
         if let Some(findings) = value["findings"].as_array() {
             for f in findings {
                 message.push('\n');
@@ -101,10 +86,7 @@ impl Client {
             message,
             rejected: matches!(
                 status,
-                StatusCode::UNPROCESSABLE_ENTITY
-                    | StatusCode::CONFLICT
-                    | StatusCode::FORBIDDEN
-                    | StatusCode::NOT_FOUND
+                StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
             ),
         })
     }
@@ -117,10 +99,7 @@ pub enum Body {
 
 /// Runs an async client command on a fresh runtime; maps errors to exit codes.
 pub fn block_on(fut: impl std::future::Future<Output = Result<u8, ClientError>>) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => return crate::usage_error(format!("cannot start the async runtime: {e}")),
     };
@@ -128,11 +107,7 @@ pub fn block_on(fut: impl std::future::Future<Output = Result<u8, ClientError>>)
         Ok(code) => code,
         Err(e) => {
             eprintln!("steward: error: {e}");
-            if e.rejected {
-                crate::EXIT_FINDINGS
-            } else {
-                crate::EXIT_USAGE
-            }
+            if e.rejected { crate::EXIT_FINDINGS } else { crate::EXIT_USAGE }
         }
     }
 }

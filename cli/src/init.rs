@@ -61,17 +61,13 @@ pub fn run(args: InitArgs) -> u8 {
         Err(e) => return usage_error(format!("--product: {e}")),
     };
     let team = args.team.unwrap_or_else(|| format!("{domain}-data"));
-    let email = args
-        .email
-        .unwrap_or_else(|| format!("{domain}-data@example.com"));
+    let email = args.email.unwrap_or_else(|| format!("{domain}-data@example.com"));
     if !email.contains('@') || email.contains(char::is_whitespace) {
         return usage_error(format!("--email: `{email}` is not an e-mail address"));
     }
     let text = render(&domain, &product, &team, &email, args.server);
 
-    let output = args
-        .output
-        .unwrap_or_else(|| PathBuf::from(format!("{product}.odcs.yaml")));
+    let output = args.output.unwrap_or_else(|| PathBuf::from(format!("{product}.odcs.yaml")));
     if output.as_os_str() == "-" {
         print!("{text}");
         return EXIT_OK;
@@ -83,9 +79,7 @@ pub fn run(args: InitArgs) -> u8 {
     } else {
         options.create_new(true);
     }
-    let written = options
-        .open(&output)
-        .and_then(|mut f| f.write_all(text.as_bytes()));
+    let written = options.open(&output).and_then(|mut f| f.write_all(text.as_bytes()));
     match written {
         Ok(()) => {
             eprintln!(
@@ -107,17 +101,11 @@ fn yaml_string(s: &str) -> String {
     serde_json::to_string(s).expect("strings serialize")
 }
 
-fn render(
-    domain: &DomainName,
-    product: &ProductName,
-    team: &str,
-    email: &str,
-    server: ServerKind,
-) -> String {
+fn render(domain: &DomainName, product: &ProductName, team: &str, email: &str, server: ServerKind) -> String {
     let server_block = match server {
-        ServerKind::Local => format!(
-            "  - server: local\n    type: local\n    path: lake/{domain}/{product}\n    format: parquet\n"
-        ),
+        ServerKind::Local => {
+            format!("  - server: local\n    type: local\n    path: lake/{domain}/{product}\n    format: parquet\n")
+        }
         ServerKind::S3 => format!(
             "  - server: production\n    type: s3\n    location: s3://steward-{}/{product}/\n    format: parquet\n",
             domain.as_str().replace('_', "-")

@@ -75,7 +75,6 @@ pub fn load_policy(path: Option<&std::path::Path>) -> Result<steward_policies::P
     let Some(path) = path else {
         return Ok(steward_policies::Policy::default());
     };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read policy file {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read policy file {}: {e}", path.display()))?;
     steward_policies::Policy::from_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -42,11 +42,7 @@ pub fn text(results: &[FileResult], snippets: bool) -> String {
         s.failed,
         s.errors,
         s.warnings,
-        if s.unreadable > 0 {
-            format!(", {} unreadable", s.unreadable)
-        } else {
-            String::new()
-        }
+        if s.unreadable > 0 { format!(", {} unreadable", s.unreadable) } else { String::new() }
     ));
     out
 }
@@ -56,19 +52,9 @@ fn snippet(source: &str, f: &Finding) -> String {
         return String::new();
     };
     let width = f.line.to_string().len();
-    let caret_pad: String = line
-        .chars()
-        .take(f.column.saturating_sub(1))
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
-    format!(
-        "{:width$} |\n{} | {}\n{:width$} | {caret_pad}^\n",
-        "",
-        f.line,
-        line.trim_end(),
-        "",
-        width = width
-    )
+    let caret_pad: String =
+        line.chars().take(f.column.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    format!("{:width$} |\n{} | {}\n{:width$} | {caret_pad}^\n", "", f.line, line.trim_end(), "", width = width)
 }
 
 #[derive(Serialize, Default)]
@@ -82,21 +68,14 @@ pub struct Summary {
 }
 
 pub fn summarize(results: &[FileResult]) -> Summary {
-    let mut s = Summary {
-        files: results.len(),
-        ..Summary::default()
-    };
+    let mut s = Summary { files: results.len(), ..Summary::default() };
     for r in results {
         match &r.outcome {
             Err(_) => s.unreadable += 1,
             Ok(rep) => {
                 s.errors += rep.errors();
                 s.warnings += rep.warnings();
-                if rep.is_ok() {
-                    s.passed += 1
-                } else {
-                    s.failed += 1
-                }
+                if rep.is_ok() { s.passed += 1 } else { s.failed += 1 }
             }
         }
     }
@@ -145,10 +124,7 @@ pub fn json(results: &[FileResult]) -> String {
             },
         })
         .collect();
-    let out = JsonOut {
-        files,
-        summary: summarize(results),
-    };
+    let out = JsonOut { files, summary: summarize(results) };
     serde_json::to_string_pretty(&out).expect("findings serialize") + "\n"
 }
 

@@ -38,34 +38,19 @@ enum ProductsCommand {
     /// Published versions, newest first.
     History { product: String },
     /// Diff of the contract between two versions.
-    Diff {
-        product: String,
-        from: String,
-        to: String,
-    },
+    Diff { product: String, from: String, to: String },
 }
 
 pub fn run(args: ProductsArgs) -> u8 {
     block_on(async move {
         let client = Client::new(&args.client);
         let path = match &args.command {
-            ProductsCommand::Search {
-                words,
-                domain,
-                tag,
-                classification,
-                limit,
-                offset,
-            } => {
+            ProductsCommand::Search { words, domain, tag, classification, limit, offset } => {
                 let mut q = vec![format!("limit={limit}"), format!("offset={offset}")];
                 if !words.is_empty() {
                     q.push(format!("q={}", enc(&words.join(" "))));
                 }
-                for (k, v) in [
-                    ("domain", domain),
-                    ("tag", tag),
-                    ("classification", classification),
-                ] {
+                for (k, v) in [("domain", domain), ("tag", tag), ("classification", classification)] {
                     if let Some(v) = v {
                         q.push(format!("{k}={}", enc(v)));
                     }
@@ -77,12 +62,7 @@ pub fn run(args: ProductsArgs) -> u8 {
                 format!("/api/v1/products/{}/versions", enc(product))
             }
             ProductsCommand::Diff { product, from, to } => {
-                format!(
-                    "/api/v1/products/{}/diff?from={}&to={}",
-                    enc(product),
-                    enc(from),
-                    enc(to)
-                )
+                format!("/api/v1/products/{}/diff?from={}&to={}", enc(product), enc(from), enc(to))
             }
         };
         let v = client.call(Method::GET, &path, None).await?;
@@ -102,12 +82,7 @@ pub fn run(args: ProductsArgs) -> u8 {
                         s(&p["description"])
                     );
                 }
-                println!(
-                    "{} of {} product(s), from {}",
-                    items.len(),
-                    v["total"],
-                    offset + 1
-                );
+                println!("{} of {} product(s), from {}", items.len(), v["total"], offset + 1);
             }
             ProductsCommand::Show { .. } => print_product(&v),
             ProductsCommand::History { .. } => {
@@ -132,12 +107,7 @@ fn s(v: &Value) -> &str {
 }
 
 fn print_product(p: &Value) {
-    println!(
-        "{} {} ({})",
-        s(&p["key"]),
-        s(&p["version"]),
-        s(&p["status"])
-    );
+    println!("{} {} ({})", s(&p["key"]), s(&p["version"]), s(&p["status"]));
     println!("  {}", s(&p["description"]["purpose"]));
     println!(
         "  owner: {}   classification: {}   database: {}",
@@ -146,20 +116,12 @@ fn print_product(p: &Value) {
         s(&p["database"])
     );
     for slo in p["slo"].as_array().into_iter().flatten() {
-        println!(
-            "  SLO: `{}` {} (grace {} min)",
-            s(&slo["schedule"]),
-            s(&slo["timezone"]),
-            slo["grace_minutes"]
-        );
+        println!("  SLO: `{}` {} (grace {} min)", s(&slo["schedule"]), s(&slo["timezone"]), slo["grace_minutes"]);
     }
     for t in p["tables"].as_array().into_iter().flatten() {
         println!("\n  table {} at {}", s(&t["name"]), s(&t["location"]));
         for c in t["columns"].as_array().into_iter().flatten() {
-            let part = c["partition_position"]
-                .as_i64()
-                .map(|n| format!(" partition key {n}"))
-                .unwrap_or_default();
+            let part = c["partition_position"].as_i64().map(|n| format!(" partition key {n}")).unwrap_or_default();
             println!(
                 "    {:<24} {:<10} {:<14} {:<13}{part}",
                 s(&c["name"]),

@@ -57,19 +57,9 @@ pub fn run(args: ProposalsArgs) -> u8 {
                 if let Some(p) = product {
                     q.push(format!("product={}", enc(p)));
                 }
-                client
-                    .call(
-                        Method::GET,
-                        &format!("/api/v1/proposals?{}", q.join("&")),
-                        None,
-                    )
-                    .await?
+                client.call(Method::GET, &format!("/api/v1/proposals?{}", q.join("&")), None).await?
             }
-            ProposalsCommand::Show { id } => {
-                client
-                    .call(Method::GET, &format!("/api/v1/proposals/{id}"), None)
-                    .await?
-            }
+            ProposalsCommand::Show { id } => client.call(Method::GET, &format!("/api/v1/proposals/{id}"), None).await?,
             ProposalsCommand::Approve { id, comment } => {
                 client
                     .call(
@@ -90,10 +80,7 @@ pub fn run(args: ProposalsArgs) -> u8 {
             }
         };
         if json_out {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            );
+            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
             return Ok::<u8, ClientError>(EXIT_OK);
         }
         match &args.command {

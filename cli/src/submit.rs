@@ -32,8 +32,7 @@ async fn submit(args: SubmitArgs) -> Result<u8, ClientError> {
     let bar = (args.files.len() > 1 && std::io::stderr().is_terminal()).then(|| {
         let b = ProgressBar::new(args.files.len() as u64);
         b.set_style(
-            ProgressStyle::with_template("{spinner} submitting {pos}/{len} {wide_bar} {msg}")
-                .expect("static template"),
+            ProgressStyle::with_template("{spinner} submitting {pos}/{len} {wide_bar} {msg}").expect("static template"),
         );
         b
     });
@@ -43,13 +42,9 @@ async fn submit(args: SubmitArgs) -> Result<u8, ClientError> {
         if let Some(b) = &bar {
             b.set_message(file.clone());
         }
-        let text = std::fs::read_to_string(path).map_err(|e| ClientError {
-            message: format!("cannot read {file}: {e}"),
-            rejected: false,
-        })?;
-        let outcome = client
-            .call(Method::POST, "/api/v1/proposals", Some(Body::Yaml(text)))
-            .await;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ClientError { message: format!("cannot read {file}: {e}"), rejected: false })?;
+        let outcome = client.call(Method::POST, "/api/v1/proposals", Some(Body::Yaml(text))).await;
         let line = match outcome {
             Ok(p) if args.client.json => p.to_string(),
             Ok(p) => {
@@ -71,10 +66,7 @@ async fn submit(args: SubmitArgs) -> Result<u8, ClientError> {
             }
             Err(e) if e.rejected => {
                 rejected += 1;
-                format!(
-                    "{file}: rejected: {}",
-                    e.message.replace('\n', &format!("\n{file}:"))
-                )
+                format!("{file}: rejected: {}", e.message.replace('\n', &format!("\n{file}:")))
             }
             Err(e) => return Err(e),
         };

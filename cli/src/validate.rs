@@ -68,10 +68,8 @@ pub fn run(args: ValidateArgs) -> u8 {
     let progress = (files.len() >= 200 && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(files.len() as u64);
         bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} validating {pos}/{len} contracts {wide_bar} {eta}",
-            )
-            .expect("static template"),
+            ProgressStyle::with_template("{spinner} validating {pos}/{len} contracts {wide_bar} {eta}")
+                .expect("static template"),
         );
         bar
     });
@@ -106,8 +104,7 @@ pub fn run(args: ValidateArgs) -> u8 {
 }
 
 fn read_previous(path: &Path) -> Result<Contract, String> {
-    let bytes = read_input(path)
-        .map_err(|e| format!("cannot read previous version {}: {e}", path.display()))?;
+    let bytes = read_input(path).map_err(|e| format!("cannot read previous version {}: {e}", path.display()))?;
     steward_policies::read_previous(&bytes.map_err(|e| e.to_string())?)
         .map_err(|e| format!("previous version {}:{e}", path.display()))
 }
@@ -115,27 +112,14 @@ fn read_previous(path: &Path) -> Result<Contract, String> {
 fn check_file(path: &Path, policy: &Policy, previous: Option<&Contract>) -> FileResult {
     let file = path.display().to_string();
     match read_input(path) {
-        Err(e) => FileResult {
-            file,
-            source: None,
-            outcome: Err(format!("cannot read: {e}")),
-        },
-        Ok(Err(too_large)) => FileResult {
-            file,
-            source: None,
-            outcome: Ok(Report::unreadable(&too_large)),
-        },
+        Err(e) => FileResult { file, source: None, outcome: Err(format!("cannot read: {e}")) },
+        Ok(Err(too_large)) => FileResult { file, source: None, outcome: Ok(Report::unreadable(&too_large)) },
         Ok(Ok(bytes)) => {
             let mut report = steward_policies::validate(&bytes, policy, previous);
             // Only findings are printed; do not hold thousands of typed contracts.
             report.contract = None;
-            let source =
-                (!report.findings.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned());
-            FileResult {
-                file,
-                source,
-                outcome: Ok(report),
-            }
+            let source = (!report.findings.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned());
+            FileResult { file, source, outcome: Ok(report) }
         }
     }
 }
@@ -156,10 +140,7 @@ fn read_input(path: &Path) -> std::io::Result<Result<Vec<u8>, ParseError>> {
         Box::new(file)
     };
     let mut bytes = Vec::new();
-    reader
-        .by_ref()
-        .take(MAX_DOCUMENT_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)?;
+    reader.by_ref().take(MAX_DOCUMENT_BYTES as u64 + 1).read_to_end(&mut bytes)?;
     if bytes.len() > MAX_DOCUMENT_BYTES {
         let rest = std::io::copy(&mut reader, &mut std::io::sink())?;
         return Ok(Err(ParseError::TooLarge {
@@ -175,8 +156,7 @@ fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for input in inputs {
         if input.is_dir() {
-            walk(input, &mut out)
-                .map_err(|e| format!("cannot read directory {}: {e}", input.display()))?;
+            walk(input, &mut out).map_err(|e| format!("cannot read directory {}: {e}", input.display()))?;
         } else {
             out.push(input.clone());
         }
@@ -185,9 +165,7 @@ fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
     entries.sort();
     for path in entries {
         if path.is_dir() {

@@ -10,12 +10,7 @@ fn examples() -> PathBuf {
 }
 
 fn steward(args: &[&str], dir: &Path) -> Output {
-    Command::new(STEWARD)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("STEWARD_POLICY")
-        .output()
-        .expect("steward runs")
+    Command::new(STEWARD).args(args).current_dir(dir).env_remove("STEWARD_POLICY").output().expect("steward runs")
 }
 
 fn stdout(o: &Output) -> String {
@@ -34,57 +29,32 @@ fn base() -> String {
 fn valid_examples_exit_zero() {
     let dir = tempfile::tempdir().unwrap();
     let out = steward(&["validate", examples().to_str().unwrap()], dir.path());
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(
-        stdout(&out).contains("2 passed, 0 failed"),
-        "{}",
-        stdout(&out)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("2 passed, 0 failed"), "{}", stdout(&out));
 }
 
 #[test]
 fn findings_are_compiler_style_and_exit_one() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("bad.yaml"),
-        base().replace("  - name: order_lines", "  - name: OrderLines"),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("bad.yaml"), base().replace("  - name: order_lines", "  - name: OrderLines"))
+        .unwrap();
     let out = steward(&["validate", "bad.yaml"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     let line = line_of(&base(), "  - name: order_lines");
     assert!(
-        text.contains(&format!(
-            "bad.yaml:{line}:11: error[STW006]: table name `OrderLines` is not lower snake case"
-        )),
+        text.contains(&format!("bad.yaml:{line}:11: error[STW006]: table name `OrderLines` is not lower snake case")),
         "{text}"
     );
-    assert!(
-        text.contains(&format!("{line} |   - name: OrderLines\n   |           ^")),
-        "{text}"
-    );
+    assert!(text.contains(&format!("{line} |   - name: OrderLines\n   |           ^")), "{text}");
 }
 
 #[test]
 fn json_output_for_ci() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("bad.yaml"),
-        base().replace("    type: s3\n", "    type: kafka\n"),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("bad.yaml"), base().replace("    type: s3\n", "    type: kafka\n")).unwrap();
     std::fs::write(dir.path().join("good.yaml"), base()).unwrap();
-    let out = steward(
-        &["validate", "--format", "json", "bad.yaml", "good.yaml"],
-        dir.path(),
-    );
+    let out = steward(&["validate", "--format", "json", "bad.yaml", "good.yaml"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(v["summary"]["failed"], 1);
@@ -93,12 +63,7 @@ fn json_output_for_ci() {
     assert_eq!(bad["file"], "bad.yaml");
     assert_eq!(bad["product"], "sales.orders");
     assert_eq!(bad["ok"], false);
-    let f = bad["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "STW014")
-        .expect("STW014");
+    let f = bad["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "STW014").expect("STW014");
     assert_eq!(f["severity"], "error");
     assert_eq!(f["path"], "servers[0].type");
     assert_eq!(f["line"], line_of(&base(), "    type: s3"));
@@ -111,30 +76,12 @@ fn previous_version_reports_breaking_changes() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("old.yaml"), base()).unwrap();
     let removed = base().replace("      - name: quantity\n        logicalType: integer\n        physicalType: int\n        description: Units ordered.\n        required: true\n        classification: internal\n", "");
-    std::fs::write(
-        dir.path().join("new.yaml"),
-        removed.replace("version: 1.0.0", "version: 1.1.0"),
-    )
-    .unwrap();
-    let out = steward(
-        &["validate", "--previous", "old.yaml", "new.yaml"],
-        dir.path(),
-    );
+    std::fs::write(dir.path().join("new.yaml"), removed.replace("version: 1.0.0", "version: 1.1.0")).unwrap();
+    let out = steward(&["validate", "--previous", "old.yaml", "new.yaml"], dir.path());
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout(&out).contains("error[STW101]: column `order_lines.quantity` was removed"),
-        "{}",
-        stdout(&out)
-    );
-    std::fs::write(
-        dir.path().join("new.yaml"),
-        removed.replace("version: 1.0.0", "version: 2.0.0"),
-    )
-    .unwrap();
-    let out = steward(
-        &["validate", "--previous", "old.yaml", "new.yaml"],
-        dir.path(),
-    );
+    assert!(stdout(&out).contains("error[STW101]: column `order_lines.quantity` was removed"), "{}", stdout(&out));
+    std::fs::write(dir.path().join("new.yaml"), removed.replace("version: 1.0.0", "version: 2.0.0")).unwrap();
+    let out = steward(&["validate", "--previous", "old.yaml", "new.yaml"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains("warning[STW101]"), "{}", stdout(&out));
 }
@@ -145,53 +92,26 @@ fn malformed_inputs_exit_one_with_a_position() {
     let d = dir.path();
     std::fs::write(d.join("empty.yaml"), "").unwrap();
     std::fs::write(d.join("truncated.yaml"), &base()[..900]).unwrap();
-    std::fs::write(
-        d.join("huge.yaml"),
-        format!("{}# {}\n", base(), "x".repeat(2 << 20)),
-    )
-    .unwrap();
+    std::fs::write(d.join("huge.yaml"), format!("{}# {}\n", base(), "x".repeat(2 << 20))).unwrap();
     let mut laughs = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
     for i in 1..10 {
-        laughs.push_str(&format!(
-            "a{i}: &a{i} [{}]\n",
-            vec![format!("*a{}", i - 1); 10].join(", ")
-        ));
+        laughs.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 10].join(", ")));
     }
     std::fs::write(d.join("laughs.yaml"), laughs).unwrap();
     std::fs::write(d.join("latin1.yaml"), b"domain: caf\xe9\n").unwrap();
-    std::fs::write(
-        d.join("types.yaml"),
-        base().replace("schema:\n", "schema: 42\nx:\n"),
-    )
-    .unwrap();
+    std::fs::write(d.join("types.yaml"), base().replace("schema:\n", "schema: 42\nx:\n")).unwrap();
     for (file, expected) in [
-        (
-            "empty.yaml",
-            "empty.yaml:1:1: error[STW000]: document is empty",
-        ),
+        ("empty.yaml", "empty.yaml:1:1: error[STW000]: document is empty"),
         ("truncated.yaml", "truncated.yaml:"),
         ("huge.yaml", "huge.yaml:1:1: error[STW000]: document is 2"),
         ("laughs.yaml", "error[STW000]: aliases expand to more than"),
-        (
-            "latin1.yaml",
-            "latin1.yaml:1:12: error[STW000]: document is not valid UTF-8",
-        ),
+        ("latin1.yaml", "latin1.yaml:1:12: error[STW000]: document is not valid UTF-8"),
         ("types.yaml", "error[STW020]"),
     ] {
         let out = steward(&["validate", file], d);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{file}: {}{}",
-            stdout(&out),
-            stderr(&out)
-        );
+        assert_eq!(out.status.code(), Some(1), "{file}: {}{}", stdout(&out), stderr(&out));
         assert!(stdout(&out).contains(expected), "{file}: {}", stdout(&out));
-        assert!(
-            !stderr(&out).contains("panicked"),
-            "{file}: {}",
-            stderr(&out)
-        );
+        assert!(!stderr(&out).contains("panicked"), "{file}: {}", stderr(&out));
     }
 }
 
@@ -201,11 +121,7 @@ fn usage_and_io_errors_exit_two() {
     let d = dir.path();
     let out = steward(&["validate", "missing.yaml"], d);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stdout(&out).contains("missing.yaml: error: cannot read"),
-        "{}",
-        stdout(&out)
-    );
+    assert!(stdout(&out).contains("missing.yaml: error: cannot read"), "{}", stdout(&out));
     let out = steward(&["validate"], d);
     assert_eq!(out.status.code(), Some(2));
     let out = steward(&["validate", "--format", "xml", "x.yaml"], d);
@@ -224,8 +140,7 @@ fn usage_and_io_errors_exit_two() {
 fn policy_file_changes_the_verdict() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let policy = steward_policy_default()
-        .replace("domains: {}", "domains:\n    sales: [\"s3://acme-sales/\"]");
+    let policy = steward_policy_default().replace("domains: {}", "domains:\n    sales: [\"s3://acme-sales/\"]");
     std::fs::write(d.join("policy.yaml"), policy).unwrap();
     std::fs::write(d.join("c.yaml"), base()).unwrap();
     let out = Command::new(STEWARD)
@@ -239,10 +154,7 @@ fn policy_file_changes_the_verdict() {
 }
 
 fn steward_policy_default() -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/steward-policies.yaml"),
-    )
-    .unwrap()
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/steward-policies.yaml")).unwrap()
 }
 
 #[test]
@@ -251,20 +163,7 @@ fn init_writes_a_contract_that_validates() {
     let d = dir.path();
     for server in ["local", "s3"] {
         let file = format!("{server}.odcs.yaml");
-        let out = steward(
-            &[
-                "init",
-                "--domain",
-                "sales",
-                "--product",
-                "returns",
-                "--server",
-                server,
-                "-o",
-                &file,
-            ],
-            d,
-        );
+        let out = steward(&["init", "--domain", "sales", "--product", "returns", "--server", server, "-o", &file], d);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let out = steward(&["validate", &file], d);
         assert_eq!(out.status.code(), Some(0), "{server}: {}", stdout(&out));
@@ -272,27 +171,12 @@ fn init_writes_a_contract_that_validates() {
         assert!(text.contains("domain: sales\ndataProduct: returns\n"));
     }
     // Never overwrites without --force.
-    let out = steward(
-        &[
-            "init",
-            "--domain",
-            "sales",
-            "--product",
-            "returns",
-            "-o",
-            "local.odcs.yaml",
-        ],
-        d,
-    );
+    let out = steward(&["init", "--domain", "sales", "--product", "returns", "-o", "local.odcs.yaml"], d);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("already exists"));
     let out = steward(&["init", "--domain", "Sales", "--product", "returns"], d);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("--domain: domain `Sales` is not lower snake case"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("--domain: domain `Sales` is not lower snake case"), "{}", stderr(&out));
 }
 
 #[test]
@@ -306,12 +190,7 @@ fn stdin_and_directories() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(base().as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(base().as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 
@@ -320,11 +199,7 @@ fn stdin_and_directories() {
     for i in 0..40 {
         let sub = root.join(format!("d{}", i % 4));
         std::fs::create_dir_all(&sub).unwrap();
-        let text = if i == 17 {
-            base().replace("status: active", "status: live")
-        } else {
-            base()
-        };
+        let text = if i == 17 { base().replace("status: active", "status: live") } else { base() };
         std::fs::write(sub.join(format!("c{i:02}.odcs.yaml")), text).unwrap();
     }
     std::fs::write(root.join("README.md"), "not a contract").unwrap();
@@ -333,12 +208,7 @@ fn stdin_and_directories() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["files"], 40);
     assert_eq!(v["summary"]["warnings"], 1);
-    let files: Vec<&str> = v["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["file"].as_str().unwrap())
-        .collect();
+    let files: Vec<&str> = v["files"].as_array().unwrap().iter().map(|f| f["file"].as_str().unwrap()).collect();
     let mut sorted = files.clone();
     sorted.sort();
     assert_eq!(files, sorted);
@@ -350,18 +220,13 @@ fn rules_lists_the_catalogue() {
     let out = steward(&["rules"], dir.path());
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
-    assert!(
-        text.contains("STW005  warning  column-description"),
-        "{text}"
-    );
+    assert!(text.contains("STW005  warning  column-description"), "{text}");
     assert_eq!(text.lines().count(), steward_rules_count());
 }
 
 fn steward_rules_count() -> usize {
-    let src = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/src/rules/mod.rs"),
-    )
-    .unwrap();
+    let src =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/src/rules/mod.rs")).unwrap();
     let start = src.find("pub const RULES").unwrap();
     let end = start + src[start..].find("];").unwrap();
     src[start..end].matches("\"STW").count()
@@ -369,8 +234,5 @@ fn steward_rules_count() -> usize {
 
 /// 1-based line of the first line of `text` that starts with `prefix`.
 fn line_of(text: &str, prefix: &str) -> usize {
-    text.lines()
-        .position(|l| l.starts_with(prefix))
-        .expect("line exists")
-        + 1
+    text.lines().position(|l| l.starts_with(prefix)).expect("line exists") + 1
 }

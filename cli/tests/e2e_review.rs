@@ -24,8 +24,7 @@ impl Drop for Server {
 
 fn start(data: &Path, database_url: Option<&str>) -> Server {
     let mut cmd = Command::new(STEWARD);
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data);
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data);
     if let Some(url) = database_url {
         cmd.args(["--database-url", url]);
     }
@@ -38,21 +37,14 @@ fn start(data: &Path, database_url: Option<&str>) -> Server {
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
     let url = loop {
-        let line = lines
-            .next()
-            .expect("serve printed its address before exiting")
-            .unwrap();
+        let line = lines.next().expect("serve printed its address before exiting").unwrap();
         if let Some(rest) = line.strip_prefix("steward: serving on ") {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
     };
     // Keep draining stderr so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Server {
-        child,
-        url,
-        data: data.to_owned(),
-    }
+    Server { child, url, data: data.to_owned() }
 }
 
 fn cli(server: &Server, token: &str, args: &[&str]) -> Output {
@@ -66,12 +58,7 @@ fn cli(server: &Server, token: &str, args: &[&str]) -> Output {
 
 fn ok(out: Output) -> String {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout: {text}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "stdout: {text}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
     text
 }
 
@@ -85,188 +72,73 @@ fn flow(database_url: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir.path().join("data"), database_url);
     let admin_file = server.data.join("admin.token");
-    let admin = std::fs::read_to_string(&admin_file)
-        .expect("first start wrote admin.token")
-        .trim()
-        .to_owned();
+    let admin = std::fs::read_to_string(&admin_file).expect("first start wrote admin.token").trim().to_owned();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&admin_file).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(std::fs::metadata(&admin_file).unwrap().permissions().mode() & 0o777, 0o600);
     }
     let producer = token(
         &server,
         &admin,
-        &[
-            "--name",
-            "paul",
-            "--role",
-            "producer",
-            "--domain",
-            "sales",
-            "--email",
-            "paul@example.com",
-        ],
+        &["--name", "paul", "--role", "producer", "--domain", "sales", "--email", "paul@example.com"],
     );
-    let reviewer = token(
-        &server,
-        &admin,
-        &[
-            "--name",
-            "rita",
-            "--role",
-            "reviewer",
-            "--email",
-            "rita@example.com",
-        ],
-    );
-    let consumer = token(
-        &server,
-        &admin,
-        &[
-            "--name",
-            "carla",
-            "--role",
-            "consumer",
-            "--account",
-            "123456789012",
-        ],
-    );
+    let reviewer = token(&server, &admin, &["--name", "rita", "--role", "reviewer", "--email", "rita@example.com"]);
+    let consumer = token(&server, &admin, &["--name", "carla", "--role", "consumer", "--account", "123456789012"]);
 
     let contract = steward_testkit::repo_root().join("examples/sales-orders.odcs.yaml");
-    let out = ok(cli(
-        &server,
-        &producer,
-        &["submit", contract.to_str().unwrap()],
-    ));
-    assert!(
-        out.contains("proposal 1 for sales.orders 1.0.0 is pending_review"),
-        "{out}"
-    );
+    let out = ok(cli(&server, &producer, &["submit", contract.to_str().unwrap()]));
+    assert!(out.contains("proposal 1 for sales.orders 1.0.0 is pending_review"), "{out}");
 
-    let out = ok(cli(
-        &server,
-        &reviewer,
-        &["proposals", "list", "--status", "pending_review"],
-    ));
-    assert!(
-        out.contains("sales.orders") && out.contains("by paul"),
-        "{out}"
-    );
-    let out = ok(cli(
-        &server,
-        &reviewer,
-        &["proposals", "approve", "1", "--comment", "ship it"],
-    ));
-    assert!(
-        out.contains("published") && out.contains("decided by rita"),
-        "{out}"
-    );
+    let out = ok(cli(&server, &reviewer, &["proposals", "list", "--status", "pending_review"]));
+    assert!(out.contains("sales.orders") && out.contains("by paul"), "{out}");
+    let out = ok(cli(&server, &reviewer, &["proposals", "approve", "1", "--comment", "ship it"]));
+    assert!(out.contains("published") && out.contains("decided by rita"), "{out}");
 
-    let out = ok(cli(
-        &server,
-        &consumer,
-        &["products", "search", "customer_email"],
-    ));
-    assert!(
-        out.contains("sales.orders") && out.contains("1 of 1 product(s)"),
-        "{out}"
-    );
-    let out = ok(cli(
-        &server,
-        &consumer,
-        &["products", "show", "sales.orders"],
-    ));
-    assert!(
-        out.contains("table order_lines at s3://steward-sales/orders/order_lines/"),
-        "{out}"
-    );
-    assert!(
-        out.contains("dt") && out.contains("partition key 1"),
-        "{out}"
-    );
+    let out = ok(cli(&server, &consumer, &["products", "search", "customer_email"]));
+    assert!(out.contains("sales.orders") && out.contains("1 of 1 product(s)"), "{out}");
+    let out = ok(cli(&server, &consumer, &["products", "show", "sales.orders"]));
+    assert!(out.contains("table order_lines at s3://steward-sales/orders/order_lines/"), "{out}");
+    assert!(out.contains("dt") && out.contains("partition key 1"), "{out}");
 
     // The registry's main has the approved file, merged by a commit naming the reviewer.
     let repo = git2::Repository::open_bare(server.data.join("registry.git")).unwrap();
-    let main = repo
-        .find_branch("main", git2::BranchType::Local)
-        .unwrap()
-        .get()
-        .peel_to_commit()
-        .unwrap();
+    let main = repo.find_branch("main", git2::BranchType::Local).unwrap().get().peel_to_commit().unwrap();
     assert_eq!(main.parent_count(), 2, "a merge commit");
     let message = main.message().unwrap();
-    assert!(
-        message.contains("Approved-by: rita <rita@example.com>") && message.contains("Proposal: 1"),
-        "{message}"
-    );
+    assert!(message.contains("Approved-by: rita <rita@example.com>") && message.contains("Proposal: 1"), "{message}");
     assert_eq!(main.author().name().ok(), Some("rita"));
-    let blob = main
-        .tree()
-        .unwrap()
-        .get_path(Path::new("contracts/sales/orders.odcs.yaml"))
-        .unwrap()
-        .to_object(&repo)
-        .unwrap();
-    assert_eq!(
-        blob.as_blob().unwrap().content(),
-        std::fs::read(&contract).unwrap().as_slice()
-    );
+    let blob =
+        main.tree().unwrap().get_path(Path::new("contracts/sales/orders.odcs.yaml")).unwrap().to_object(&repo).unwrap();
+    assert_eq!(blob.as_blob().unwrap().content(), std::fs::read(&contract).unwrap().as_slice());
     let proposal = main.parent(1).unwrap();
     assert_eq!(proposal.author().name().ok(), Some("paul"));
 
     // A breaking change without a major bump is refused, naming the rule.
     let breaking = dir.path().join("breaking.yaml");
-    std::fs::write(
-        &breaking,
-        steward_testkit::sales_orders_without_quantity("1.1.0"),
-    )
-    .unwrap();
+    std::fs::write(&breaking, steward_testkit::sales_orders_without_quantity("1.1.0")).unwrap();
     let out = cli(&server, &producer, &["submit", breaking.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("rejected")
-            && text.contains("error[STW101]")
-            && text.contains("order_lines.quantity"),
+        text.contains("rejected") && text.contains("error[STW101]") && text.contains("order_lines.quantity"),
         "{text}"
     );
 
     // The same change as a new major version is accepted for review, flagged as breaking.
-    std::fs::write(
-        &breaking,
-        steward_testkit::sales_orders_without_quantity("2.0.0"),
-    )
-    .unwrap();
-    let out = ok(cli(
-        &server,
-        &producer,
-        &["submit", breaking.to_str().unwrap()],
-    ));
-    assert!(
-        out.contains("pending_review") && out.contains("breaking change"),
-        "{out}"
-    );
+    std::fs::write(&breaking, steward_testkit::sales_orders_without_quantity("2.0.0")).unwrap();
+    let out = ok(cli(&server, &producer, &["submit", breaking.to_str().unwrap()]));
+    assert!(out.contains("pending_review") && out.contains("breaking change"), "{out}");
 
     // A consumer cannot approve, with a clear message and exit status 1.
     let out = cli(&server, &consumer, &["proposals", "approve", "3"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("only reviewers and admins may approve"),
-        "{out:?}"
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only reviewers and admins may approve"), "{out:?}");
 
     // The data survives a restart.
     drop(server);
     let server = start(&dir.path().join("data"), database_url);
-    let out = ok(cli(
-        &server,
-        &consumer,
-        &["products", "history", "sales.orders"],
-    ));
+    let out = ok(cli(&server, &consumer, &["products", "history", "sales.orders"]));
     assert!(out.starts_with("1.0.0"), "{out}");
 }
 
@@ -277,10 +149,7 @@ fn review_flow_on_sqlite() {
 
 #[test]
 fn review_flow_on_postgres() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let Some(url) = runtime.block_on(steward_testkit::postgres()) else {
         return;
     };

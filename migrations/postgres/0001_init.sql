@@ -47,7 +47,8 @@ CREATE TABLE products (
     commit_id       TEXT NOT NULL,
     proposal_id     BIGINT,
     published_at    TEXT NOT NULL,
-    search_text     TEXT NOT NULL
+    search_text     TEXT NOT NULL,
+    search_doc      TSVECTOR NOT NULL DEFAULT ''::tsvector
 );
 CREATE INDEX products_domain ON products (domain);
 CREATE INDEX products_classification ON products (classification);
@@ -95,4 +96,4 @@ CREATE INDEX audit_target ON audit_events (target, id);
 CREATE INDEX audit_actor ON audit_events (actor, id);
 
 -- Full-text search over names, descriptions, column names and tags.
-CREATE INDEX products_search ON products USING GIN (to_tsvector('simple', search_text));
+CREATE INDEX products_search ON products USING GIN (search_doc);

@@ -94,5 +94,10 @@ CREATE TABLE audit_events (
 CREATE INDEX audit_target ON audit_events (target, id);
 CREATE INDEX audit_actor ON audit_events (actor, id);
 
--- Full-text search over names, descriptions, column names and tags.
-CREATE VIRTUAL TABLE product_search USING fts5 (product_key UNINDEXED, names, descriptions, columns, tokenize = 'unicode61');
+-- Full-text search over names, descriptions, column names and tags. `_` is a
+-- token character so `domain` and `classification` filter exactly; identifiers
+-- are also indexed split at `_` so `customer` finds `customer_email`.
+CREATE VIRTUAL TABLE product_search USING fts5 (
+    product_key UNINDEXED, domain, classification, names, descriptions, columns,
+    tokenize = "unicode61 tokenchars '_'"
+);

@@ -70,10 +70,7 @@ fn main() {
             }
         });
         let two = t.elapsed();
-        println!(
-            "{name}: 2-thread speed-up {:.2}x",
-            2.0 * one.as_secs_f64() / two.as_secs_f64()
-        );
+        println!("{name}: 2-thread speed-up {:.2}x", 2.0 * one.as_secs_f64() / two.as_secs_f64());
     };
     stage("parse", &|| {
         std::hint::black_box(steward_schemas::Document::from_str(&text).unwrap());

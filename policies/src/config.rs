@@ -74,14 +74,8 @@ impl Policy {
             return err("`classifications` must list at least one level".into());
         }
         for (what, level) in [
-            (
-                "default_product_classification",
-                &self.default_product_classification,
-            ),
-            (
-                "pii.min_product_classification",
-                &self.pii.min_product_classification,
-            ),
+            ("default_product_classification", &self.default_product_classification),
+            ("pii.min_product_classification", &self.pii.min_product_classification),
         ] {
             if self.level(level).is_none() {
                 return err(format!(
@@ -93,18 +87,10 @@ impl Policy {
         for id in self.severity.keys() {
             if rule_info(id).is_none() {
                 let known: Vec<&str> = RULES.iter().map(|r| r.id).collect();
-                return err(format!(
-                    "`severity` names unknown rule `{id}`; known rules: {}",
-                    known.join(", ")
-                ));
+                return err(format!("`severity` names unknown rule `{id}`; known rules: {}", known.join(", ")));
             }
         }
-        for prefix in self
-            .locations
-            .defaults
-            .iter()
-            .chain(self.locations.domains.values().flatten())
-        {
+        for prefix in self.locations.defaults.iter().chain(self.locations.domains.values().flatten()) {
             if prefix.split('/').any(|s| s == "..") {
                 return err(format!("location prefix `{prefix}` must not contain `..`"));
             }
@@ -138,10 +124,7 @@ impl Policy {
                 .locations
                 .defaults
                 .iter()
-                .map(|p| {
-                    p.replace("{domain-kebab}", &domain.replace('_', "-"))
-                        .replace("{domain}", domain)
-                })
+                .map(|p| p.replace("{domain-kebab}", &domain.replace('_', "-")).replace("{domain}", domain))
                 .collect(),
         }
     }
@@ -155,14 +138,8 @@ mod tests {
     fn default_policy_loads() {
         let p = Policy::default();
         assert_eq!(p.level("restricted"), Some(3));
-        assert_eq!(
-            p.location_prefixes("sales"),
-            vec!["s3://steward-sales/", "lake/sales/"]
-        );
-        assert_eq!(
-            p.location_prefixes("web_shop"),
-            vec!["s3://steward-web-shop/", "lake/web_shop/"]
-        );
+        assert_eq!(p.location_prefixes("sales"), vec!["s3://steward-sales/", "lake/sales/"]);
+        assert_eq!(p.location_prefixes("web_shop"), vec!["s3://steward-web-shop/", "lake/web_shop/"]);
         assert_eq!(p.severity_of("STW005"), Some(Severity::Warning));
         assert_eq!(p.severity_of("STW001"), Some(Severity::Error));
     }
@@ -170,44 +147,29 @@ mod tests {
     #[test]
     fn bad_policy_files_name_the_problem() {
         let base = DEFAULT_POLICY_YAML;
-        let e = Policy::from_yaml(&format!("{base}\nsurprise: 1\n"))
-            .unwrap_err()
-            .to_string();
+        let e = Policy::from_yaml(&format!("{base}\nsurprise: 1\n")).unwrap_err().to_string();
         assert!(e.contains("surprise"), "{e}");
-        let e = Policy::from_yaml(&base.replace("STW016: warning", "STW999: off"))
-            .unwrap_err()
-            .to_string();
+        let e = Policy::from_yaml(&base.replace("STW016: warning", "STW999: off")).unwrap_err().to_string();
         assert!(e.contains("STW999"), "{e}");
-        let e = Policy::from_yaml(&base.replace(
-            "default_product_classification: internal",
-            "default_product_classification: secret",
-        ))
+        let e = Policy::from_yaml(
+            &base.replace("default_product_classification: internal", "default_product_classification: secret"),
+        )
         .unwrap_err()
         .to_string();
         assert!(e.contains("secret"), "{e}");
-        let e = Policy::from_yaml(&base.replace(
-            "min_slo_interval_minutes: 5",
-            "min_slo_interval_minutes: often",
-        ))
-        .unwrap_err()
-        .to_string();
-        assert!(
-            e.contains("line ") && e.contains("min_slo_interval_minutes"),
-            "{e}"
-        );
+        let e = Policy::from_yaml(&base.replace("min_slo_interval_minutes: 5", "min_slo_interval_minutes: often"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line ") && e.contains("min_slo_interval_minutes"), "{e}");
     }
 
     #[test]
     fn domains_can_own_their_prefixes() {
         let p = Policy::from_yaml(
-            &DEFAULT_POLICY_YAML
-                .replace("domains: {}", "domains:\n    sales: [\"s3://acme-sales/\"]"),
+            &DEFAULT_POLICY_YAML.replace("domains: {}", "domains:\n    sales: [\"s3://acme-sales/\"]"),
         )
         .unwrap();
         assert_eq!(p.location_prefixes("sales"), vec!["s3://acme-sales/"]);
-        assert_eq!(
-            p.location_prefixes("hr"),
-            vec!["s3://steward-hr/", "lake/hr/"]
-        );
+        assert_eq!(p.location_prefixes("hr"), vec!["s3://steward-hr/", "lake/hr/"]);
     }
 }

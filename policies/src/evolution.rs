@@ -13,12 +13,7 @@ use crate::finding::{Finding, Severity};
 use crate::rules::{column_path, new_finding, table_path};
 
 /// Compares `new` against `previous` and reports every breaking change.
-pub fn check_evolution(
-    policy: &Policy,
-    previous: &Contract,
-    doc: &Document,
-    new: &Contract,
-) -> Vec<Finding> {
+pub fn check_evolution(policy: &Policy, previous: &Contract, doc: &Document, new: &Contract) -> Vec<Finding> {
     let mut out = Vec::new();
     let same_product = previous.domain == new.domain && previous.data_product == new.data_product;
     if !same_product {
@@ -62,12 +57,8 @@ pub fn check_evolution(
     };
     let bump = major_bump.as_deref();
 
-    let new_tables: HashMap<&str, (usize, &SchemaObject)> = new
-        .schema
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| t.name.as_deref().map(|n| (n, (i, t))))
-        .collect();
+    let new_tables: HashMap<&str, (usize, &SchemaObject)> =
+        new.schema.iter().enumerate().filter_map(|(i, t)| t.name.as_deref().map(|n| (n, (i, t)))).collect();
 
     for old_table in &previous.schema {
         let Some(tname) = old_table.name.as_deref() else {
@@ -126,17 +117,11 @@ pub fn check_evolution(
                     "STW104",
                     bump,
                     column_path(ti, ci).key("required"),
-                    format!(
-                        "column `{tname}.{cname}` became required; data already delivered may hold nulls"
-                    ),
+                    format!("column `{tname}.{cname}` became required; data already delivered may hold nulls"),
                 );
             }
         }
-        let old_names: Vec<&str> = old_table
-            .properties
-            .iter()
-            .filter_map(|c| c.name.as_deref())
-            .collect();
+        let old_names: Vec<&str> = old_table.properties.iter().filter_map(|c| c.name.as_deref()).collect();
         for (ci, col) in new_table.properties.iter().enumerate() {
             if let Some(cname) = col.name.as_deref()
                 && col.is_required()
@@ -149,9 +134,7 @@ pub fn check_evolution(
                     "STW104",
                     bump,
                     column_path(ti, ci).key("required"),
-                    format!(
-                        "new column `{tname}.{cname}` is required; data already delivered has no value for it"
-                    ),
+                    format!("new column `{tname}.{cname}` is required; data already delivered has no value for it"),
                 );
             }
         }
@@ -193,9 +176,7 @@ fn push(
             format!("{message} (allowed: major version raised from {bump})")
         }
         None if severity == Severity::Error && rule != "STW106" && rule != "STW107" => {
-            format!(
-                "{message}; this is a breaking change: raise the major version or keep the old shape"
-            )
+            format!("{message}; this is a breaking change: raise the major version or keep the old shape")
         }
         None => message,
     };
@@ -221,26 +202,19 @@ fn partition_keys(table: &SchemaObject) -> Vec<(String, String)> {
 }
 
 fn describe_keys(keys: &[(String, String)]) -> String {
-    keys.iter()
-        .map(|(n, t)| format!("{n} {t}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    keys.iter().map(|(n, t)| format!("{n} {t}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Why the type change from `old` to `new` breaks readers, if it does.
 fn type_change(old: &Property, new: &Property) -> Option<String> {
     let (ol, nl) = (old.logical_type.as_deref(), new.logical_type.as_deref());
     if ol != nl && !(ol == Some("integer") && nl == Some("number")) {
-        return Some(format!(
-            "logicalType changed from `{}` to `{}`",
-            ol.unwrap_or("(none)"),
-            nl.unwrap_or("(none)")
-        ));
+        return Some(format!("logicalType changed from `{}` to `{}`", ol.unwrap_or("(none)"), nl.unwrap_or("(none)")));
     }
     match (old.physical_type.as_deref(), new.physical_type.as_deref()) {
-        (Some(o), Some(n)) if !physical_widens(o, n) => Some(format!(
-            "physicalType narrowed or changed from `{o}` to `{n}`"
-        )),
+        (Some(o), Some(n)) if !physical_widens(o, n) => {
+            Some(format!("physicalType narrowed or changed from `{o}` to `{n}`"))
+        }
         (Some(o), None) => Some(format!("physicalType `{o}` was dropped")),
         _ => None,
     }
@@ -256,19 +230,11 @@ enum Phys {
 }
 
 fn parse_phys(t: &str) -> Phys {
-    let t: String = t
-        .to_ascii_lowercase()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    let t: String = t.to_ascii_lowercase().chars().filter(|c| !c.is_whitespace()).collect();
     let (base, args) = match t.split_once('(') {
-        Some((b, rest)) => (
-            b.to_owned(),
-            rest.trim_end_matches(')')
-                .split(',')
-                .map(|a| a.parse::<u32>().ok())
-                .collect::<Vec<_>>(),
-        ),
+        Some((b, rest)) => {
+            (b.to_owned(), rest.trim_end_matches(')').split(',').map(|a| a.parse::<u32>().ok()).collect::<Vec<_>>())
+        }
         None => (t.clone(), Vec::new()),
     };
     match base.as_str() {
@@ -278,13 +244,10 @@ fn parse_phys(t: &str) -> Phys {
         "bigint" | "long" | "int8" => Phys::Int(4),
         "float" | "real" | "float4" => Phys::Float(1),
         "double" | "float8" | "doubleprecision" => Phys::Float(2),
-        "decimal" | "numeric" => Phys::Decimal(
-            args.first().copied().flatten().unwrap_or(10),
-            args.get(1).copied().flatten().unwrap_or(0),
-        ),
-        "varchar" | "char" | "character" | "charactervarying" => {
-            Phys::Text(args.first().copied().flatten())
+        "decimal" | "numeric" => {
+            Phys::Decimal(args.first().copied().flatten().unwrap_or(10), args.get(1).copied().flatten().unwrap_or(0))
         }
+        "varchar" | "char" | "character" | "charactervarying" => Phys::Text(args.first().copied().flatten()),
         "string" | "text" => Phys::Text(None),
         _ => Phys::Other(t),
     }
@@ -296,12 +259,8 @@ fn physical_widens(old: &str, new: &str) -> bool {
         (Phys::Int(a), Phys::Int(b)) => b >= a,
         (Phys::Int(a), Phys::Float(2)) => a <= 3,
         (Phys::Float(a), Phys::Float(b)) => b >= a,
-        (Phys::Decimal(p, s), Phys::Decimal(p2, s2)) => {
-            s2 >= s && p2.saturating_sub(s2) >= p.saturating_sub(s)
-        }
-        (Phys::Int(a), Phys::Decimal(p, s)) => {
-            p.saturating_sub(s) >= [0, 3, 5, 10, 19][usize::from(a)]
-        }
+        (Phys::Decimal(p, s), Phys::Decimal(p2, s2)) => s2 >= s && p2.saturating_sub(s2) >= p.saturating_sub(s),
+        (Phys::Int(a), Phys::Decimal(p, s)) => p.saturating_sub(s) >= [0, 3, 5, 10, 19][usize::from(a)],
         (Phys::Text(a), Phys::Text(b)) => match (a, b) {
             (_, None) => true,
             (None, Some(_)) => false,

@@ -32,10 +32,7 @@ pub struct Finding {
 
 impl Finding {
     pub fn pos(&self) -> Pos {
-        Pos {
-            line: self.line,
-            column: self.column,
-        }
+        Pos { line: self.line, column: self.column }
     }
 
     pub fn is_error(&self) -> bool {

@@ -76,10 +76,7 @@ impl Report {
 /// Validates an already-read document.
 pub fn validate_document(doc: &Document, policy: &Policy, previous: Option<&Contract>) -> Report {
     let mut schema_findings = Vec::new();
-    for v in schema_check::check_odcs(doc.value())
-        .into_iter()
-        .chain(schema_check::check_profile(doc.value()))
-    {
+    for v in schema_check::check_odcs(doc.value()).into_iter().chain(schema_check::check_profile(doc.value())) {
         let rule = match v.schema {
             SchemaKind::Odcs => "STW020",
             SchemaKind::Profile => "STW021",
@@ -89,13 +86,7 @@ pub fn validate_document(doc: &Document, policy: &Policy, previous: Option<&Cont
                 SchemaKind::Odcs => "not valid ODCS v3.1",
                 SchemaKind::Profile => "Steward requires it",
             };
-            schema_findings.push(new_finding(
-                doc,
-                rule,
-                severity,
-                v.path,
-                format!("{}: {prefix}", v.message),
-            ));
+            schema_findings.push(new_finding(doc, rule, severity, v.path, format!("{}: {prefix}", v.message)));
         }
     }
 
@@ -132,9 +123,5 @@ fn finish(mut findings: Vec<Finding>, contract: Option<Contract>) -> Report {
         let key = format!("{}.{}", c.domain.as_deref()?, c.data_product.as_deref()?);
         ProductKey::parse(&key).ok()
     });
-    Report {
-        findings,
-        contract,
-        key,
-    }
+    Report { findings, contract, key }
 }

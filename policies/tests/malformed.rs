@@ -71,18 +71,11 @@ fn wrong_field_types_are_findings_not_panics() {
         ("schema:\n", "schema: 42\nx:\n"),
         ("slaProperties:\n", "slaProperties: {a: 1}\nx:\n"),
         ("team:\n  name: sales-data", "team:\n  name: [1, 2]"),
-        (
-            "        partitionKeyPosition: 1\n",
-            "        partitionKeyPosition: first\n",
-        ),
+        ("        partitionKeyPosition: 1\n", "        partitionKeyPosition: first\n"),
     ] {
         let yaml = edit(from, to);
         let found = findings(&yaml);
-        assert!(
-            found.iter().any(|f| f.is_error()),
-            "{to}: {}",
-            render(&found)
-        );
+        assert!(found.iter().any(|f| f.is_error()), "{to}: {}", render(&found));
     }
 }
 

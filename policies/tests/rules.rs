@@ -14,18 +14,10 @@ fn base_contract_has_no_findings() {
 
 #[test]
 fn every_rule_is_tested_here() {
-    let sources = [
-        include_str!("rules.rs"),
-        include_str!("evolution.rs"),
-        include_str!("malformed.rs"),
-    ];
+    let sources = [include_str!("rules.rs"), include_str!("evolution.rs"), include_str!("malformed.rs")];
     for rule in RULES {
         let quoted = format!("\"{}\"", rule.id);
-        assert!(
-            sources.iter().any(|s| s.matches(&quoted).count() >= 1),
-            "no test names {}",
-            rule.id
-        );
+        assert!(sources.iter().any(|s| s.matches(&quoted).count() >= 1), "no test names {}", rule.id);
     }
 }
 
@@ -64,12 +56,7 @@ fn stw004_table_description() {
 #[test]
 fn stw005_column_description_is_a_warning_by_default() {
     let found = findings(&edit("        description: Units ordered.\n", ""));
-    expect(
-        &found,
-        "STW005",
-        "schema[0].properties[4].description",
-        Severity::Warning,
-    );
+    expect(&found, "STW005", "schema[0].properties[4].description", Severity::Warning);
     assert!(found.iter().all(|f| !f.is_error()), "{}", render(&found));
 }
 
@@ -100,11 +87,7 @@ fn stw007_logical_type() {
     let msg = expect_error(&found, "STW007", "schema[0].properties[4].logicalType");
     assert!(msg.contains("unknown logicalType `int`"), "{msg}");
     // The rule's finding replaces the ODCS enum violation at the same node.
-    assert!(
-        !found.iter().any(|f| f.rule == "STW020"),
-        "{}",
-        render(&found)
-    );
+    assert!(!found.iter().any(|f| f.rule == "STW020"), "{}", render(&found));
     let found = findings(&edit(
         "        logicalType: integer\n        physicalType: int\n        description: Units",
         "        physicalType: int\n        description: Units",
@@ -116,45 +99,26 @@ fn stw007_logical_type() {
 fn stw008_partition_keys() {
     let dt = "        partitioned: true\n        partitionKeyPosition: 1\n        classification: public\n  - name: daily_revenue";
     // No position.
-    let found = findings(&edit(
-        dt,
-        "        partitioned: true\n        classification: public\n  - name: daily_revenue",
-    ));
-    expect_error(
-        &found,
-        "STW008",
-        "schema[0].properties[6].partitionKeyPosition",
-    );
+    let found =
+        findings(&edit(dt, "        partitioned: true\n        classification: public\n  - name: daily_revenue"));
+    expect_error(&found, "STW008", "schema[0].properties[6].partitionKeyPosition");
     // Position without `partitioned`.
-    let found = findings(&edit(
-        dt,
-        "        partitionKeyPosition: 1\n        classification: public\n  - name: daily_revenue",
-    ));
+    let found =
+        findings(&edit(dt, "        partitionKeyPosition: 1\n        classification: public\n  - name: daily_revenue"));
     expect_error(&found, "STW008", "schema[0].properties[6].partitioned");
     // Two keys at position 1.
     let found = findings(&edit(
         "        description: Units ordered.\n        required: true\n",
         "        description: Units ordered.\n        required: true\n        partitioned: true\n        partitionKeyPosition: 1\n",
     ));
-    let msg = expect_error(
-        &found,
-        "STW008",
-        "schema[0].properties[6].partitionKeyPosition",
-    );
+    let msg = expect_error(&found, "STW008", "schema[0].properties[6].partitionKeyPosition");
     assert!(msg.contains("two partition keys at position 1"), "{msg}");
     // Positions skip.
     let found = findings(&edit(
         dt,
         "        partitioned: true\n        partitionKeyPosition: 2\n        classification: public\n  - name: daily_revenue",
     ));
-    assert!(
-        expect_error(
-            &found,
-            "STW008",
-            "schema[0].properties[6].partitionKeyPosition"
-        )
-        .contains("skip 1")
-    );
+    assert!(expect_error(&found, "STW008", "schema[0].properties[6].partitionKeyPosition").contains("skip 1"));
     // Non-scalar key.
     let found = findings(&edit(
         "        logicalType: date\n        physicalType: date\n        description: Booking date (partition).\n        required: true\n        partitioned: true\n        partitionKeyPosition: 1\n        classification: public\n  - name: daily_revenue",
@@ -180,37 +144,21 @@ fn stw009_slo_schedule() {
     expect_error(&found, "STW009", "slaProperties[1].value");
     let found = findings(&edit("    unit: m\n", "    unit: fortnights\n"));
     expect_error(&found, "STW009", "slaProperties[2].value");
-    let found = findings(&edit(
-        "    scheduler: cron\n",
-        "    scheduler: cron\n    element: shipments\n",
-    ));
+    let found = findings(&edit("    scheduler: cron\n", "    scheduler: cron\n    element: shipments\n"));
     expect_error(&found, "STW009", "slaProperties[0].element");
 }
 
 #[test]
 fn stw010_slo_frequency() {
-    let found = findings(&edit(
-        "schedule: \"0 6 * * *\"",
-        "schedule: \"*/2 * * * *\"",
-    ));
+    let found = findings(&edit("schedule: \"0 6 * * *\"", "schedule: \"*/2 * * * *\""));
     let msg = expect_error(&found, "STW010", "slaProperties[0].schedule");
     assert!(msg.contains("every 2 minute"), "{msg}");
-    assert!(
-        findings(&edit(
-            "schedule: \"0 6 * * *\"",
-            "schedule: \"*/5 * * * *\""
-        ))
-        .is_empty()
-    );
-    let strict = Policy::from_yaml(&steward_policies::DEFAULT_POLICY_YAML.replace(
-        "min_slo_interval_minutes: 5",
-        "min_slo_interval_minutes: 60",
-    ))
+    assert!(findings(&edit("schedule: \"0 6 * * *\"", "schedule: \"*/5 * * * *\"")).is_empty());
+    let strict = Policy::from_yaml(
+        &steward_policies::DEFAULT_POLICY_YAML.replace("min_slo_interval_minutes: 5", "min_slo_interval_minutes: 60"),
+    )
     .unwrap();
-    let found = findings_with(
-        &strict,
-        &edit("schedule: \"0 6 * * *\"", "schedule: \"*/30 * * * *\""),
-    );
+    let found = findings_with(&strict, &edit("schedule: \"0 6 * * *\"", "schedule: \"*/30 * * * *\""));
     expect_error(&found, "STW010", "slaProperties[0].schedule");
 }
 
@@ -242,74 +190,41 @@ fn stw012_classification_ceiling() {
     expect_error(&found, "STW012", "schema[0].properties[2].tags");
     expect_error(&found, "STW012", "schema[0].properties[2].classification");
     // Without the custom property the policy default (internal) applies.
-    let found = findings(&edit(
-        "customProperties:\n  - property: classification\n    value: confidential\n",
-        "",
-    ));
+    let found = findings(&edit("customProperties:\n  - property: classification\n    value: confidential\n", ""));
     expect_error(&found, "STW012", "schema[0].properties[2].tags");
     // An unknown product classification.
-    let found = findings(&edit(
-        "    value: confidential\n",
-        "    value: top-secret\n",
-    ));
+    let found = findings(&edit("    value: confidential\n", "    value: top-secret\n"));
     expect_error(&found, "STW012", "customProperties[0].value");
 }
 
 #[test]
 fn stw013_location_ownership() {
-    let found = findings(&edit(
-        "s3://steward-sales/orders/",
-        "s3://steward-hr/salaries/",
-    ));
+    let found = findings(&edit("s3://steward-sales/orders/", "s3://steward-hr/salaries/"));
     let msg = expect_error(&found, "STW013", "servers[0].location");
     assert!(msg.contains("s3://steward-sales/"), "{msg}");
     // A bucket that merely starts with the domain's bucket name.
-    let found = findings(&edit(
-        "s3://steward-sales/orders/",
-        "s3://steward-sales-archive/orders/",
-    ));
+    let found = findings(&edit("s3://steward-sales/orders/", "s3://steward-sales-archive/orders/"));
     expect_error(&found, "STW013", "servers[0].location");
     // Path traversal out of the domain's prefix.
-    let found = findings(&edit(
-        "s3://steward-sales/orders/",
-        "s3://steward-sales/../steward-hr/",
-    ));
+    let found = findings(&edit("s3://steward-sales/orders/", "s3://steward-sales/../steward-hr/"));
     expect_error(&found, "STW013", "servers[0].location");
     // Configured prefixes replace the defaults for that domain.
-    let policy = Policy::from_yaml(&steward_policies::DEFAULT_POLICY_YAML.replace(
-        "domains: {}",
-        "domains:\n    sales: [\"s3://acme-sales-lake/\"]",
-    ))
+    let policy = Policy::from_yaml(
+        &steward_policies::DEFAULT_POLICY_YAML
+            .replace("domains: {}", "domains:\n    sales: [\"s3://acme-sales-lake/\"]"),
+    )
     .unwrap();
-    expect_error(
-        &findings_with(&policy, BASE),
-        "STW013",
-        "servers[0].location",
-    );
-    assert!(
-        findings_with(
-            &policy,
-            &edit("s3://steward-sales/orders/", "s3://acme-sales-lake/orders/")
-        )
-        .is_empty()
-    );
+    expect_error(&findings_with(&policy, BASE), "STW013", "servers[0].location");
+    assert!(findings_with(&policy, &edit("s3://steward-sales/orders/", "s3://acme-sales-lake/orders/")).is_empty());
     // Local paths.
     let local = edit(
         "    type: s3\n    environment: prod\n    location: s3://steward-sales/orders/\n",
         "    type: local\n    environment: prod\n    path: lake/sales/orders\n",
     );
     assert!(findings(&local).is_empty(), "{}", render(&findings(&local)));
-    let found = findings(&edit_in(
-        &local,
-        "path: lake/sales/orders",
-        "path: lake/hr/salaries",
-    ));
+    let found = findings(&edit_in(&local, "path: lake/sales/orders", "path: lake/hr/salaries"));
     expect_error(&found, "STW013", "servers[0].path");
-    let found = findings(&edit_in(
-        &local,
-        "path: lake/sales/orders",
-        "path: /etc/passwd",
-    ));
+    let found = findings(&edit_in(&local, "path: lake/sales/orders", "path: /etc/passwd"));
     expect_error(&found, "STW013", "servers[0].path");
 }
 
@@ -325,10 +240,7 @@ fn stw015_duplicate_names() {
     let found = findings(&edit("      - name: quantity\n", "      - name: sku\n"));
     let msg = expect_error(&found, "STW015", "schema[0].properties[4].name");
     assert!(msg.contains("also properties[3]"), "{msg}");
-    let found = findings(&edit(
-        "  - name: daily_revenue\n",
-        "  - name: order_lines\n",
-    ));
+    let found = findings(&edit("  - name: daily_revenue\n", "  - name: order_lines\n"));
     expect_error(&found, "STW015", "schema[1].name");
 }
 
@@ -346,10 +258,7 @@ fn stw020_odcs_schema() {
     ));
     let msg = expect_error(&found, "STW020", "schema[0].properties[0].required");
     assert!(msg.contains("not valid ODCS"), "{msg}");
-    let found = findings(&edit(
-        "kind: DataContract",
-        "kind: DataContract\nsurprise: field",
-    ));
+    let found = findings(&edit("kind: DataContract", "kind: DataContract\nsurprise: field"));
     expect_error(&found, "STW020", "(document)");
 }
 
@@ -369,14 +278,10 @@ fn stw021_steward_profile() {
 #[test]
 fn stw022_field_type_when_schemas_are_off() {
     let policy = Policy::from_yaml(
-        &steward_policies::DEFAULT_POLICY_YAML
-            .replace("severity:\n", "severity:\n  STW020: off\n  STW021: off\n"),
+        &steward_policies::DEFAULT_POLICY_YAML.replace("severity:\n", "severity:\n  STW020: off\n  STW021: off\n"),
     )
     .unwrap();
-    let found = findings_with(
-        &policy,
-        &edit("tags: [orders, revenue]", "tags: {orders: 1}"),
-    );
+    let found = findings_with(&policy, &edit("tags: [orders, revenue]", "tags: {orders: 1}"));
     let msg = expect_error(&found, "STW022", "tags");
     assert!(msg.contains("further checks skipped"), "{msg}");
 }
@@ -384,19 +289,12 @@ fn stw022_field_type_when_schemas_are_off() {
 #[test]
 fn severity_overrides_apply() {
     let policy = Policy::from_yaml(
-        &steward_policies::DEFAULT_POLICY_YAML
-            .replace("STW005: warning", "STW005: error\n  STW004: off"),
+        &steward_policies::DEFAULT_POLICY_YAML.replace("STW005: warning", "STW005: error\n  STW004: off"),
     )
     .unwrap();
     let found = findings_with(&policy, &edit("        description: Units ordered.\n", ""));
     expect_error(&found, "STW005", "schema[0].properties[4].description");
-    assert!(
-        findings_with(
-            &policy,
-            &edit("    description: One row per order line.\n", "")
-        )
-        .is_empty()
-    );
+    assert!(findings_with(&policy, &edit("    description: One row per order line.\n", "")).is_empty());
 }
 
 #[test]
@@ -412,11 +310,7 @@ fn official_odcs_examples_never_panic_and_name_missing_fields() {
         let found = steward_policies::validate(&text, &Policy::default(), None).findings;
         seen += 1;
         // None of them is a complete Steward contract: each fails, naming what is missing.
-        assert!(
-            found.iter().any(|f| f.is_error()),
-            "{} passed",
-            path.display()
-        );
+        assert!(found.iter().any(|f| f.is_error()), "{} passed", path.display());
         for f in &found {
             assert!(f.line >= 1 && f.column >= 1, "{}: {f:?}", path.display());
         }
@@ -452,10 +346,8 @@ fn project_examples_conform_to_the_official_odcs_schema() {
         )
         .unwrap();
         let validator = jsonschema::draft201909::new(&official).unwrap();
-        let errors: Vec<String> = validator
-            .iter_errors(doc.value())
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
+        let errors: Vec<String> =
+            validator.iter_errors(doc.value()).map(|e| format!("{} at {}", e, e.instance_path())).collect();
         assert!(errors.is_empty(), "{}: {errors:?}", path.display());
         let found = steward_policies::validate(text.as_bytes(), &Policy::default(), None).findings;
         assert!(found.is_empty(), "{}:\n{}", path.display(), render(&found));

@@ -116,11 +116,7 @@ impl Registry {
             return Ok(out);
         };
         for domain_entry in contracts.iter() {
-            let Some(domain) = domain_entry
-                .name()
-                .ok()
-                .and_then(|n| DomainName::parse(n).ok())
-            else {
+            let Some(domain) = domain_entry.name().ok().and_then(|n| DomainName::parse(n).ok()) else {
                 continue;
             };
             let Some(domain_tree) = subtree(self, &contracts, domain.as_str())? else {
@@ -146,9 +142,7 @@ impl Registry {
 
 fn subtree<'r>(registry: &'r Registry, tree: &Tree<'_>, name: &str) -> Result<Option<Tree<'r>>> {
     match tree.get_name(name) {
-        Some(entry) if entry.kind() == Some(ObjectType::Tree) => {
-            Ok(Some(registry.repo.find_tree(entry.id())?))
-        }
+        Some(entry) if entry.kind() == Some(ObjectType::Tree) => Ok(Some(registry.repo.find_tree(entry.id())?)),
         _ => Ok(None),
     }
 }

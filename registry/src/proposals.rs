@@ -30,9 +30,7 @@ pub fn merge_message(
         message.push_str(comment);
         message.push_str("\n\n");
     }
-    message.push_str(&format!(
-        "Proposal: {proposal_id}\nApproved-by: {reviewer}\n"
-    ));
+    message.push_str(&format!("Proposal: {proposal_id}\nApproved-by: {reviewer}\n"));
     message
 }
 
@@ -67,33 +65,22 @@ impl Registry {
         let blob = self.repo.blob(contents)?;
         let tree = self.tree_with(&main.tree()?, key, blob)?;
         let message = propose_message(proposal_id, key, version);
-        let id = self
-            .repo
-            .commit(None, &sig, &sig, &message, &tree, &[&main])?;
+        let id = self.repo.commit(None, &sig, &sig, &message, &tree, &[&main])?;
         let log = format!("steward: propose {key} {version}");
-        match self
-            .repo
-            .reference(&proposal_ref(proposal_id), id, false, &log)
-        {
+        match self.repo.reference(&proposal_ref(proposal_id), id, false, &log) {
             Ok(_) => Ok(id.to_string()),
             // Another writer created the branch first: same rule as above.
             Err(e) if e.code() == ErrorCode::Exists => {
-                let tip = self.proposal_tip(proposal_id)?.ok_or_else(|| {
-                    RegistryError::Corrupt(format!("proposal {proposal_id} vanished"))
-                })?;
+                let tip = self
+                    .proposal_tip(proposal_id)?
+                    .ok_or_else(|| RegistryError::Corrupt(format!("proposal {proposal_id} vanished")))?;
                 self.same_proposal(proposal_id, &tip, key, contents)
             }
             Err(e) => Err(e.into()),
         }
     }
 
-    fn same_proposal(
-        &self,
-        proposal_id: u64,
-        tip: &Commit<'_>,
-        key: &ProductKey,
-        contents: &[u8],
-    ) -> Result<String> {
+    fn same_proposal(&self, proposal_id: u64, tip: &Commit<'_>, key: &ProductKey, contents: &[u8]) -> Result<String> {
         let existing_key = proposed_key(proposal_id, tip)?;
         if existing_key != *key {
             return Err(RegistryError::Conflict(format!(
@@ -148,20 +135,17 @@ impl Registry {
         })?;
         let proposed = proposed_key(proposal_id, &tip)?;
         if proposed != *key {
-            return Err(RegistryError::InvalidInput(format!(
-                "proposal {proposal_id} proposes {proposed}, not {key}"
-            )));
+            return Err(RegistryError::InvalidInput(format!("proposal {proposal_id} proposes {proposed}, not {key}")));
         }
         if let Some(merge) = self.merging_commit(tip.id())? {
             return Ok(merge.to_string());
         }
 
         let main = self.main_commit()?;
-        let base = self.repo.merge_base(main.id(), tip.id()).map_err(|e| {
-            RegistryError::Corrupt(format!(
-                "proposal {proposal_id} shares no history with main: {e}"
-            ))
-        })?;
+        let base = self
+            .repo
+            .merge_base(main.id(), tip.id())
+            .map_err(|e| RegistryError::Corrupt(format!("proposal {proposal_id} shares no history with main: {e}")))?;
         let at_base = Self::blob_in(&self.repo.find_commit(base)?.tree()?, key)?;
         let main_tree = main.tree()?;
         if Self::blob_in(&main_tree, key)? != at_base {
@@ -172,21 +156,12 @@ impl Registry {
             )));
         }
         let blob = Self::blob_in(&tip.tree()?, key)?.ok_or_else(|| {
-            RegistryError::Corrupt(format!(
-                "proposal {proposal_id} names {key} but has no {}",
-                key.registry_path()
-            ))
+            RegistryError::Corrupt(format!("proposal {proposal_id} names {key} but has no {}", key.registry_path()))
         })?;
         let tree = self.tree_with(&main_tree, key, blob)?;
         let message = merge_message(proposal_id, key, version, reviewer, comment);
-        let id = self
-            .repo
-            .commit(None, &sig, &sig, &message, &tree, &[&main, &tip])?;
-        self.advance_main(
-            main.id(),
-            id,
-            &format!("steward: merge proposal {proposal_id}"),
-        )?;
+        let id = self.repo.commit(None, &sig, &sig, &message, &tree, &[&main, &tip])?;
+        self.advance_main(main.id(), id, &format!("steward: merge proposal {proposal_id}"))?;
         Ok(id.to_string())
     }
 
@@ -210,8 +185,7 @@ impl Registry {
     /// The first-parent commit of `main` that brought `tip` into its history.
     fn merging_commit(&self, tip: Oid) -> Result<Option<Oid>> {
         let main = self.main_commit()?;
-        let reaches =
-            |id: Oid| -> Result<bool> { Ok(id == tip || self.repo.graph_descendant_of(id, tip)?) };
+        let reaches = |id: Oid| -> Result<bool> { Ok(id == tip || self.repo.graph_descendant_of(id, tip)?) };
         if !reaches(main.id())? {
             return Ok(None);
         }
@@ -265,10 +239,7 @@ mod tests {
 
     #[test]
     fn messages_follow_the_documented_format() {
-        assert_eq!(
-            propose_message(7, &key(), "1.2.0"),
-            "Propose sales.orders 1.2.0\n\nProposal: 7\n"
-        );
+        assert_eq!(propose_message(7, &key(), "1.2.0"), "Propose sales.orders 1.2.0\n\nProposal: 7\n");
         let reviewer = Signature::new("Rita Reviewer", "rita@example.com");
         assert_eq!(
             merge_message(7, &key(), "1.2.0", &reviewer, Some("  Looks good.\n")),
@@ -290,10 +261,7 @@ mod tests {
     fn versions_must_be_one_word() {
         assert!(check_version("1.0.0").is_ok());
         for bad in ["", "1.0 beta", "1.0\nApproved-by: x", "\t"] {
-            assert!(matches!(
-                check_version(bad),
-                Err(RegistryError::InvalidInput(_))
-            ));
+            assert!(matches!(check_version(bad), Err(RegistryError::InvalidInput(_))));
         }
     }
 }

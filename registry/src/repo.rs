@@ -4,10 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use git2::{
-    Commit, ErrorCode, ObjectType, Oid, PushOptions, RemoteCallbacks, Repository,
-    RepositoryInitOptions, Tree,
-};
+use git2::{Commit, ErrorCode, ObjectType, Oid, PushOptions, RemoteCallbacks, Repository, RepositoryInitOptions, Tree};
 use steward_schemas::ProductKey;
 
 use crate::error::{RegistryError, Result};
@@ -28,9 +25,7 @@ pub struct Registry {
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registry")
-            .field("path", &self.path)
-            .finish()
+        f.debug_struct("Registry").field("path", &self.path).finish()
     }
 }
 
@@ -63,10 +58,7 @@ impl Registry {
                 path.display()
             )));
         }
-        let registry = Self {
-            repo,
-            path: path.to_path_buf(),
-        };
+        let registry = Self { repo, path: path.to_path_buf() };
         registry.ensure_main()?;
         Ok(registry)
     }
@@ -77,13 +69,8 @@ impl Registry {
             Err(e) if e.code() == ErrorCode::NotFound => {
                 let tree = self.repo.find_tree(self.repo.treebuilder(None)?.write()?)?;
                 let sig = git2::Signature::now("Steward", "steward@localhost")?;
-                let id = self
-                    .repo
-                    .commit(None, &sig, &sig, INIT_MESSAGE, &tree, &[])?;
-                match self
-                    .repo
-                    .reference(MAIN_REF, id, false, "steward: initialize registry")
-                {
+                let id = self.repo.commit(None, &sig, &sig, INIT_MESSAGE, &tree, &[])?;
+                match self.repo.reference(MAIN_REF, id, false, "steward: initialize registry") {
                     Ok(_) => {}
                     // Another process initialised it first: theirs wins.
                     Err(e) if e.code() == ErrorCode::Exists => {}
@@ -151,9 +138,7 @@ impl Registry {
             other => other?,
         }
         match rejected {
-            Some(why) => Err(RegistryError::Conflict(format!(
-                "{remote_url} refused the push of main ({why})"
-            ))),
+            Some(why) => Err(RegistryError::Conflict(format!("{remote_url} refused the push of main ({why})"))),
             None => Ok(()),
         }
     }
@@ -178,9 +163,7 @@ impl Registry {
             }
             _ => e.into(),
         })?;
-        object
-            .peel_to_commit()
-            .map_err(|_| RegistryError::NotFound(format!("revision `{rev}` is not a commit")))
+        object.peel_to_commit().map_err(|_| RegistryError::NotFound(format!("revision `{rev}` is not a commit")))
     }
 
     /// The blob id of `key`'s contract in `tree`, if any.
@@ -202,12 +185,7 @@ impl Registry {
     }
 
     /// Writes a copy of `base` with `key`'s contract set to `blob`; returns it.
-    pub(crate) fn tree_with(
-        &self,
-        base: &Tree<'_>,
-        key: &ProductKey,
-        blob: Oid,
-    ) -> Result<Tree<'_>> {
+    pub(crate) fn tree_with(&self, base: &Tree<'_>, key: &ProductKey, blob: Oid) -> Result<Tree<'_>> {
         let file = format!("{}.odcs.yaml", key.product);
         let path = ["contracts", key.domain.as_str(), file.as_str()];
         let id = self.insert_path(Some(base), &path, blob)?;
@@ -223,9 +201,7 @@ impl Registry {
             }
             [dir, rest @ ..] => {
                 let sub = match base.and_then(|t| t.get_name(dir)) {
-                    Some(entry) if entry.kind() == Some(ObjectType::Tree) => {
-                        Some(self.repo.find_tree(entry.id())?)
-                    }
+                    Some(entry) if entry.kind() == Some(ObjectType::Tree) => Some(self.repo.find_tree(entry.id())?),
                     _ => None,
                 };
                 let sub_id = self.insert_path(sub.as_ref(), rest, blob)?;
@@ -240,9 +216,9 @@ impl Registry {
     pub(crate) fn advance_main(&self, old: Oid, new: Oid, log: &str) -> Result<()> {
         match self.repo.reference_matching(MAIN_REF, new, true, old, log) {
             Ok(_) => Ok(()),
-            Err(e) if e.code() == ErrorCode::Modified => Err(RegistryError::Conflict(format!(
-                "main moved while writing ({log}); retry"
-            ))),
+            Err(e) if e.code() == ErrorCode::Modified => {
+                Err(RegistryError::Conflict(format!("main moved while writing ({log}); retry")))
+            }
             Err(e) => Err(e.into()),
         }
     }

@@ -22,17 +22,13 @@ pub struct SharedRegistry {
 
 impl SharedRegistry {
     pub fn new(registry: Registry) -> Self {
-        Self {
-            path: Arc::new(registry.path().to_path_buf()),
-            inner: Arc::new(Mutex::new(registry)),
-        }
+        Self { path: Arc::new(registry.path().to_path_buf()), inner: Arc::new(Mutex::new(registry)) }
     }
 
     /// [`Registry::open_or_init`] off the runtime.
     pub async fn open_or_init(path: PathBuf) -> Result<Self> {
-        let registry = tokio::task::spawn_blocking(move || Registry::open_or_init(&path))
-            .await
-            .map_err(join_error)??;
+        let registry =
+            tokio::task::spawn_blocking(move || Registry::open_or_init(&path)).await.map_err(join_error)??;
         Ok(Self::new(registry))
     }
 
@@ -71,8 +67,7 @@ impl SharedRegistry {
         contents: Vec<u8>,
         author: Signature,
     ) -> Result<String> {
-        self.with(move |r| r.propose(proposal_id, &key, &version, &contents, &author))
-            .await
+        self.with(move |r| r.propose(proposal_id, &key, &version, &contents, &author)).await
     }
 
     pub async fn proposal_contents(&self, proposal_id: u64) -> Result<Option<Vec<u8>>> {
@@ -87,10 +82,7 @@ impl SharedRegistry {
         reviewer: Signature,
         comment: Option<String>,
     ) -> Result<String> {
-        self.with(move |r| {
-            r.merge_proposal(proposal_id, &key, &version, &reviewer, comment.as_deref())
-        })
-        .await
+        self.with(move |r| r.merge_proposal(proposal_id, &key, &version, &reviewer, comment.as_deref())).await
     }
 
     pub async fn merged_in(&self, proposal_id: u64) -> Result<Option<String>> {

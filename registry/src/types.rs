@@ -16,18 +16,13 @@ pub struct Signature {
 
 impl Signature {
     pub fn new(name: impl Into<String>, email: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            email: email.into(),
-        }
+        Self { name: name.into(), email: email.into() }
     }
 
     /// A git signature stamped with the current time. Rejects what git
     /// cannot store: empty parts, `<`, `>` and control characters.
     pub(crate) fn to_git(&self) -> Result<git2::Signature<'static>> {
-        let bad = |part: &str| {
-            part.trim().is_empty() || part.chars().any(|c| c == '<' || c == '>' || c.is_control())
-        };
+        let bad = |part: &str| part.trim().is_empty() || part.chars().any(|c| c == '<' || c == '>' || c.is_control());
         if bad(&self.name) || bad(&self.email) {
             return Err(RegistryError::InvalidInput(format!(
                 "signature `{self}` is not valid: name and email must be non-empty \

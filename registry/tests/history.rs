@@ -21,16 +21,8 @@ fn history_lists_the_merges_that_changed_a_product_newest_first() {
     assert_eq!(ids, [m3.as_str(), m1.as_str()]);
     assert_eq!(history[0].author, rita());
     assert_eq!(history[0].committer, rita());
-    assert!(
-        history[0]
-            .message
-            .starts_with("Merge proposal 3: sales.orders 2.0.0\n")
-    );
-    assert!(
-        history[0]
-            .message
-            .contains("Approved-by: Rita Reviewer <rita@example.com>")
-    );
+    assert!(history[0].message.starts_with("Merge proposal 3: sales.orders 2.0.0\n"));
+    assert!(history[0].message.contains("Approved-by: Rita Reviewer <rita@example.com>"));
     assert!(history[0].time >= history[1].time);
     let age = chrono::Utc::now() - history[0].time;
     assert!(age.num_minutes().abs() < 5, "{age}");
@@ -51,18 +43,11 @@ fn read_at_an_older_commit_gives_the_old_contents() {
     let v2 = contract(&orders, "2.0.0");
     assert_eq!(registry.read(&orders, Some(&m1)).unwrap(), Some(v1.clone()));
     assert_eq!(registry.read(&orders, Some("main~1")).unwrap(), Some(v1));
-    assert_eq!(
-        registry.read(&orders, Some("main")).unwrap(),
-        Some(v2.clone())
-    );
+    assert_eq!(registry.read(&orders, Some("main")).unwrap(), Some(v2.clone()));
     assert_eq!(registry.read(&orders, None).unwrap(), Some(v2));
     assert_eq!(registry.read(&orders, Some(&init)).unwrap(), None);
 
-    for bad in [
-        "nope",
-        "0000000000000000000000000000000000000000",
-        "main:contracts",
-    ] {
+    for bad in ["nope", "0000000000000000000000000000000000000000", "main:contracts"] {
         let err = registry.read(&orders, Some(bad)).unwrap_err();
         assert!(matches!(err, RegistryError::NotFound(_)), "{bad}: {err}");
     }
@@ -78,15 +63,10 @@ fn diff_shows_the_changed_line() {
 
     let diff = registry.diff(&orders, &m1, &m2).unwrap();
     assert!(
-        diff.starts_with(
-            "--- a/contracts/sales/orders.odcs.yaml\n+++ b/contracts/sales/orders.odcs.yaml\n@@"
-        ),
+        diff.starts_with("--- a/contracts/sales/orders.odcs.yaml\n+++ b/contracts/sales/orders.odcs.yaml\n@@"),
         "{diff}"
     );
-    assert!(
-        diff.contains("\n-version: 1.0.0\n+version: 2.0.0\n"),
-        "{diff}"
-    );
+    assert!(diff.contains("\n-version: 1.0.0\n+version: 2.0.0\n"), "{diff}");
     // Three lines of context either side, not the whole file.
     assert!(diff.contains(" name: orders\n"), "{diff}");
     assert!(!diff.contains("apiVersion"), "{diff}");
@@ -95,11 +75,7 @@ fn diff_shows_the_changed_line() {
     // From nothing: every line is an addition.
     let added = registry.diff(&orders, &init, &m1).unwrap();
     assert!(added.contains("+apiVersion: v3.1.0\n"), "{added}");
-    assert!(
-        !added
-            .lines()
-            .any(|l| l.starts_with('-') && !l.starts_with("---"))
-    );
+    assert!(!added.lines().any(|l| l.starts_with('-') && !l.starts_with("---")));
 
     assert_eq!(registry.diff(&orders, &m2, "main").unwrap(), "");
     let err = registry.diff(&orders, "nope", "main").unwrap_err();
@@ -117,15 +93,10 @@ fn list_main_returns_every_product_with_its_last_commit() {
     let orders_commit = propose_and_merge(&registry, 3, &orders, "1.1.0");
     let returns_commit = propose_and_merge(&registry, 4, &returns, "0.1.0");
     // Not merged: must not be listed.
-    registry
-        .propose(5, &key("ops.tickets"), "1.0.0", b"x: 1\n", &alice())
-        .unwrap();
+    registry.propose(5, &key("ops.tickets"), "1.0.0", b"x: 1\n", &alice()).unwrap();
 
     let entries = registry.list_main().unwrap();
-    let got: Vec<(String, String)> = entries
-        .iter()
-        .map(|e| (e.key.to_string(), e.commit.clone()))
-        .collect();
+    let got: Vec<(String, String)> = entries.iter().map(|e| (e.key.to_string(), e.commit.clone())).collect();
     assert_eq!(
         got,
         [
@@ -165,15 +136,7 @@ fn commit_onto_main(path: &Path, files: &[(&str, &[u8])]) -> Oid {
     }
     let tree = repo.find_tree(index.write_tree_to(&repo).unwrap()).unwrap();
     let sig = git2::Signature::now("Hand Editor", "hand@example.com").unwrap();
-    repo.commit(
-        Some("refs/heads/main"),
-        &sig,
-        &sig,
-        "Hand edit\n",
-        &tree,
-        &[&parent],
-    )
-    .unwrap()
+    repo.commit(Some("refs/heads/main"), &sig, &sig, "Hand edit\n", &tree, &[&parent]).unwrap()
 }
 
 #[test]
@@ -209,17 +172,11 @@ fn push_main_updates_a_local_bare_remote() {
 
     propose_and_merge(&registry, 1, &key("sales.orders"), "1.0.0");
     registry.push_main(url).unwrap();
-    assert_eq!(
-        ref_id(&remote, "refs/heads/main").unwrap().to_string(),
-        registry.main_tip().unwrap()
-    );
+    assert_eq!(ref_id(&remote, "refs/heads/main").unwrap().to_string(), registry.main_tip().unwrap());
 
     propose_and_merge(&registry, 2, &key("hr.people"), "1.0.0");
     registry.push_main(url).unwrap();
-    assert_eq!(
-        ref_id(&remote, "refs/heads/main").unwrap().to_string(),
-        registry.main_tip().unwrap()
-    );
+    assert_eq!(ref_id(&remote, "refs/heads/main").unwrap().to_string(), registry.main_tip().unwrap());
     // Only main is pushed, never proposal branches.
     assert!(ref_id(&remote, "refs/heads/proposals/1").is_none());
     // Pushing an unchanged main is a no-op.

@@ -31,38 +31,16 @@ struct FieldSpec {
 }
 
 const FIELDS: [FieldSpec; 5] = [
-    FieldSpec {
-        name: "minute",
-        min: 0,
-        max: 59,
-        names: &[],
-    },
-    FieldSpec {
-        name: "hour",
-        min: 0,
-        max: 23,
-        names: &[],
-    },
-    FieldSpec {
-        name: "day-of-month",
-        min: 1,
-        max: 31,
-        names: &[],
-    },
+    FieldSpec { name: "minute", min: 0, max: 59, names: &[] },
+    FieldSpec { name: "hour", min: 0, max: 23, names: &[] },
+    FieldSpec { name: "day-of-month", min: 1, max: 31, names: &[] },
     FieldSpec {
         name: "month",
         min: 1,
         max: 12,
-        names: &[
-            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-        ],
+        names: &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
     },
-    FieldSpec {
-        name: "day-of-week",
-        min: 0,
-        max: 7,
-        names: &["sun", "mon", "tue", "wed", "thu", "fri", "sat"],
-    },
+    FieldSpec { name: "day-of-week", min: 0, max: 7, names: &["sun", "mon", "tue", "wed", "thu", "fri", "sat"] },
 ];
 
 /// A valid 5-field cron schedule.
@@ -99,11 +77,7 @@ impl FromStr for CronSchedule {
 
 impl CronSchedule {
     pub fn parse(schedule: &str) -> Result<Self, CronError> {
-        let err = |column: usize, message: String| CronError {
-            schedule: schedule.to_owned(),
-            column,
-            message,
-        };
+        let err = |column: usize, message: String| CronError { schedule: schedule.to_owned(), column, message };
         let expanded = match schedule.trim() {
             "@yearly" | "@annually" => "0 0 1 1 *",
             "@monthly" => "0 0 1 * *",
@@ -113,9 +87,7 @@ impl CronSchedule {
             other if other.starts_with('@') => {
                 return Err(err(
                     1,
-                    format!(
-                        "unknown macro `{other}`; use @hourly, @daily, @weekly, @monthly or @yearly"
-                    ),
+                    format!("unknown macro `{other}`; use @hourly, @daily, @weekly, @monthly or @yearly"),
                 ));
             }
             _ => schedule,
@@ -140,18 +112,14 @@ impl CronSchedule {
         if fields.len() != 5 {
             return Err(err(
                 1,
-                format!(
-                    "expected 5 fields (minute hour day-of-month month day-of-week), found {}",
-                    fields.len()
-                ),
+                format!("expected 5 fields (minute hour day-of-month month day-of-week), found {}", fields.len()),
             ));
         }
 
         let mut sets = [0u64; 5];
         for (idx, (offset, text)) in fields.iter().enumerate() {
             let column = if macro_used { 1 } else { offset + 1 };
-            sets[idx] =
-                parse_field(FIELDS[idx], text).map_err(|(rel, msg)| err(column + rel, msg))?;
+            sets[idx] = parse_field(FIELDS[idx], text).map_err(|(rel, msg)| err(column + rel, msg))?;
         }
         // Day-of-week 7 is Sunday, like 0.
         let mut dow = sets[4];
@@ -272,14 +240,9 @@ fn parse_item(spec: FieldSpec, item: &str) -> Result<u64, String> {
     }
     let (range, step) = match item.split_once('/') {
         Some((r, s)) => {
-            let step: u32 = s
-                .parse()
-                .map_err(|_| format!("step `{s}` in the {} field is not a number", spec.name))?;
+            let step: u32 = s.parse().map_err(|_| format!("step `{s}` in the {} field is not a number", spec.name))?;
             if step == 0 || step > spec.max {
-                return Err(format!(
-                    "step {step} in the {} field must be between 1 and {}",
-                    spec.name, spec.max
-                ));
+                return Err(format!("step {step} in the {} field must be between 1 and {}", spec.name, spec.max));
             }
             (r, step)
         }
@@ -295,10 +258,7 @@ fn parse_item(spec: FieldSpec, item: &str) -> Result<u64, String> {
         (v, if item.contains('/') { spec.max } else { v })
     };
     if lo > hi {
-        return Err(format!(
-            "range {lo}-{hi} in the {} field runs backwards",
-            spec.name
-        ));
+        return Err(format!("range {lo}-{hi} in the {} field runs backwards", spec.name));
     }
     let mut set = 0u64;
     let mut v = lo;
@@ -321,18 +281,11 @@ fn value(spec: FieldSpec, text: &str) -> Result<u32, String> {
             spec.name,
             spec.min,
             spec.max,
-            if spec.names.is_empty() {
-                ""
-            } else {
-                " or a name like `mon`/`jan`"
-            }
+            if spec.names.is_empty() { "" } else { " or a name like `mon`/`jan`" }
         )
     })?;
     if v < spec.min || v > spec.max {
-        return Err(format!(
-            "{} {v} is out of range {}-{}",
-            spec.name, spec.min, spec.max
-        ));
+        return Err(format!("{} {v} is out of range {}-{}", spec.name, spec.min, spec.max));
     }
     Ok(v)
 }
@@ -392,36 +345,16 @@ mod tests {
     #[test]
     fn next_tick() {
         let c = CronSchedule::parse("0 6 * * *").unwrap();
-        assert_eq!(
-            c.next_after(dt("2026-11-21 05:59")),
-            Some(dt("2026-11-21 06:00"))
-        );
-        assert_eq!(
-            c.next_after(dt("2026-11-21 06:00")),
-            Some(dt("2026-11-22 06:00"))
-        );
+        assert_eq!(c.next_after(dt("2026-11-21 05:59")), Some(dt("2026-11-21 06:00")));
+        assert_eq!(c.next_after(dt("2026-11-21 06:00")), Some(dt("2026-11-22 06:00")));
         let c = CronSchedule::parse("30 9 * * mon").unwrap();
         // 2026-11-22 is a Sunday.
-        assert_eq!(
-            c.next_after(dt("2026-11-22 12:00")),
-            Some(dt("2026-11-23 09:30"))
-        );
+        assert_eq!(c.next_after(dt("2026-11-22 12:00")), Some(dt("2026-11-23 09:30")));
         let c = CronSchedule::parse("0 0 29 2 *").unwrap();
-        assert_eq!(
-            c.next_after(dt("2026-03-01 00:00")),
-            Some(dt("2028-02-29 00:00"))
-        );
-        assert_eq!(
-            CronSchedule::parse("0 0 31 2 *")
-                .unwrap()
-                .next_after(dt("2026-01-01 00:00")),
-            None
-        );
+        assert_eq!(c.next_after(dt("2026-03-01 00:00")), Some(dt("2028-02-29 00:00")));
+        assert_eq!(CronSchedule::parse("0 0 31 2 *").unwrap().next_after(dt("2026-01-01 00:00")), None);
         let c = CronSchedule::parse("0 0 1 * 1").unwrap();
         // Either the 1st or a Monday.
-        assert_eq!(
-            c.next_after(dt("2026-11-22 00:00")),
-            Some(dt("2026-11-23 00:00"))
-        );
+        assert_eq!(c.next_after(dt("2026-11-22 00:00")), Some(dt("2026-11-23 00:00")));
     }
 }

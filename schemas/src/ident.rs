@@ -18,23 +18,12 @@ pub enum IdentError {
     #[error("{kind} is empty")]
     Empty { kind: &'static str },
     #[error("{kind} `{value}` is {len} characters long; the limit is {max}")]
-    TooLong {
-        kind: &'static str,
-        value: String,
-        len: usize,
-        max: usize,
-    },
+    TooLong { kind: &'static str, value: String, len: usize, max: usize },
     #[error(
         "{kind} `{value}` is not lower snake case: use a-z, 0-9 and single `_`, starting with a letter (e.g. `{suggestion}`)"
     )]
-    NotSnakeCase {
-        kind: &'static str,
-        value: String,
-        suggestion: String,
-    },
-    #[error(
-        "account id `{value}` is neither a 12-digit AWS account id nor a lower snake case tenant id"
-    )]
+    NotSnakeCase { kind: &'static str, value: String, suggestion: String },
+    #[error("account id `{value}` is neither a 12-digit AWS account id nor a lower snake case tenant id")]
     BadAccount { value: String },
     #[error("product key `{value}` must be `<domain>.<product>`")]
     BadProductKey { value: String },
@@ -47,28 +36,17 @@ pub fn check_snake_case(kind: &'static str, value: &str, max: usize) -> Result<(
     }
     let len = value.chars().count();
     if len > max {
-        return Err(IdentError::TooLong {
-            kind,
-            value: value.to_owned(),
-            len,
-            max,
-        });
+        return Err(IdentError::TooLong { kind, value: value.to_owned(), len, max });
     }
     let bytes = value.as_bytes();
     let valid = bytes[0].is_ascii_lowercase()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
         && !value.contains("__")
         && !value.ends_with('_');
     if valid {
         Ok(())
     } else {
-        Err(IdentError::NotSnakeCase {
-            kind,
-            value: value.to_owned(),
-            suggestion: suggest_snake_case(value),
-        })
+        Err(IdentError::NotSnakeCase { kind, value: value.to_owned(), suggestion: suggest_snake_case(value) })
     }
 }
 
@@ -187,15 +165,8 @@ impl ProductKey {
     }
 
     pub fn parse(value: &str) -> Result<Self, IdentError> {
-        let (d, p) = value
-            .split_once('.')
-            .ok_or_else(|| IdentError::BadProductKey {
-                value: value.to_owned(),
-            })?;
-        Ok(Self {
-            domain: DomainName::parse(d)?,
-            product: ProductName::parse(p)?,
-        })
+        let (d, p) = value.split_once('.').ok_or_else(|| IdentError::BadProductKey { value: value.to_owned() })?;
+        Ok(Self { domain: DomainName::parse(d)?, product: ProductName::parse(p)? })
     }
 
     /// The catalog database that holds this product's tables: `<domain>_<product>`.
@@ -232,15 +203,9 @@ pub enum AccountId {
 
 impl AccountId {
     pub fn parse(value: &str) -> Result<Self, IdentError> {
-        let bad = || IdentError::BadAccount {
-            value: value.to_owned(),
-        };
+        let bad = || IdentError::BadAccount { value: value.to_owned() };
         if value.bytes().all(|b| b.is_ascii_digit()) && !value.is_empty() {
-            return if value.len() == 12 {
-                Ok(Self::Aws(value.to_owned()))
-            } else {
-                Err(bad())
-            };
+            return if value.len() == 12 { Ok(Self::Aws(value.to_owned())) } else { Err(bad()) };
         }
         check_snake_case("tenant id", value, 64).map_err(|_| bad())?;
         Ok(Self::Tenant(value.to_owned()))
@@ -283,17 +248,7 @@ mod tests {
 
     #[test]
     fn rejects_everything_else_with_a_suggestion() {
-        for bad in [
-            "Sales",
-            "my quantum",
-            "_x",
-            "x_",
-            "a__b",
-            "1abc",
-            "naïve",
-            "a-b",
-            "",
-        ] {
+        for bad in ["Sales", "my quantum", "_x", "x_", "a__b", "1abc", "naïve", "a-b", ""] {
             assert!(ProductName::parse(bad).is_err(), "{bad}");
         }
         let err = ProductName::parse("my quantum").unwrap_err().to_string();
@@ -305,10 +260,7 @@ mod tests {
     #[test]
     fn enforces_length_limits() {
         let long = "a".repeat(DomainName::MAX_LEN + 1);
-        assert!(matches!(
-            DomainName::parse(&long),
-            Err(IdentError::TooLong { .. })
-        ));
+        assert!(matches!(DomainName::parse(&long), Err(IdentError::TooLong { .. })));
         assert!(DomainName::parse(&"a".repeat(DomainName::MAX_LEN)).is_ok());
     }
 

@@ -16,9 +16,7 @@ pub mod schema_check;
 pub mod slo;
 
 pub use cron::{CronError, CronSchedule};
-pub use ident::{
-    AccountId, ColumnName, DomainName, IdentError, ProductKey, ProductName, TableName,
-};
+pub use ident::{AccountId, ColumnName, DomainName, IdentError, ProductKey, ProductName, TableName};
 pub use model::Contract;
 pub use parse::{Document, MAX_DOCUMENT_BYTES, ParseError, TypeError, parse_contract};
 pub use path::FieldPath;

@@ -55,29 +55,14 @@ pub struct Description {
 #[serde(untagged)]
 enum DescriptionRepr {
     Text(String),
-    Object {
-        purpose: Option<String>,
-        usage: Option<String>,
-        limitations: Option<String>,
-    },
+    Object { purpose: Option<String>, usage: Option<String>, limitations: Option<String> },
 }
 
 impl From<DescriptionRepr> for Description {
     fn from(r: DescriptionRepr) -> Self {
         match r {
-            DescriptionRepr::Text(t) => Self {
-                purpose: Some(t),
-                ..Self::default()
-            },
-            DescriptionRepr::Object {
-                purpose,
-                usage,
-                limitations,
-            } => Self {
-                purpose,
-                usage,
-                limitations,
-            },
+            DescriptionRepr::Text(t) => Self { purpose: Some(t), ..Self::default() },
+            DescriptionRepr::Object { purpose, usage, limitations } => Self { purpose, usage, limitations },
         }
     }
 }
@@ -116,19 +101,14 @@ impl SupportChannel {
             return Some(addr);
         }
         let channel = self.channel.as_deref()?;
-        (self.tool.as_deref() == Some("email") || channel.contains('@'))
-            .then_some(channel)
-            .filter(|c| c.contains('@'))
+        (self.tool.as_deref() == Some("email") || channel.contains('@')).then_some(channel).filter(|c| c.contains('@'))
     }
 
     /// Slack channel or incoming-webhook URL, if it is a Slack channel.
     pub fn slack(&self) -> Option<&str> {
         let is_slack = self.tool.as_deref() == Some("slack")
             || self.channel.as_deref().is_some_and(|c| c.starts_with('#'))
-            || self
-                .url
-                .as_deref()
-                .is_some_and(|u| u.starts_with("https://hooks.slack.com/"));
+            || self.url.as_deref().is_some_and(|u| u.starts_with("https://hooks.slack.com/"));
         if !is_slack {
             return None;
         }
@@ -159,9 +139,7 @@ impl Server {
 
     /// The field that holds [`Self::data_location`], for finding paths.
     pub fn location_field(&self) -> &'static str {
-        if self.location.is_some()
-            || self.path.is_none() && self.server_type.as_deref() == Some("s3")
-        {
+        if self.location.is_some() || self.path.is_none() && self.server_type.as_deref() == Some("s3") {
             "location"
         } else {
             "path"
@@ -253,29 +231,17 @@ pub struct CustomProperty {
 }
 
 /// The ODCS logical types (the `logicalType` enum of the v3.1 JSON Schema).
-pub const LOGICAL_TYPES: [&str; 9] = [
-    "string",
-    "date",
-    "timestamp",
-    "time",
-    "number",
-    "integer",
-    "object",
-    "array",
-    "boolean",
-];
+pub const LOGICAL_TYPES: [&str; 9] =
+    ["string", "date", "timestamp", "time", "number", "integer", "object", "array", "boolean"];
 
 impl Contract {
     /// A top-level `customProperties` value that is a string.
     pub fn custom_property(&self, name: &str) -> Option<(usize, &str)> {
-        self.custom_properties
-            .iter()
-            .enumerate()
-            .find_map(|(i, p)| {
-                (p.property.as_deref() == Some(name))
-                    .then(|| p.value.as_ref().and_then(Value::as_str).map(|v| (i, v)))
-                    .flatten()
-            })
+        self.custom_properties.iter().enumerate().find_map(|(i, p)| {
+            (p.property.as_deref() == Some(name))
+                .then(|| p.value.as_ref().and_then(Value::as_str).map(|v| (i, v)))
+                .flatten()
+        })
     }
 
     /// The product classification (top-level custom property `classification`).
@@ -285,8 +251,6 @@ impl Contract {
 
     /// The major version, if `version` is semantic.
     pub fn semver(&self) -> Option<semver::Version> {
-        self.version
-            .as_deref()
-            .and_then(|v| semver::Version::parse(v).ok())
+        self.version.as_deref().and_then(|v| semver::Version::parse(v).ok())
     }
 }

@@ -68,14 +68,10 @@ impl Document {
     /// Reads a contract from raw bytes. Never panics; every error has a position.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ParseError> {
         if bytes.len() > MAX_DOCUMENT_BYTES {
-            return Err(ParseError::TooLarge {
-                size: bytes.len(),
-                limit: MAX_DOCUMENT_BYTES,
-            });
+            return Err(ParseError::TooLarge { size: bytes.len(), limit: MAX_DOCUMENT_BYTES });
         }
-        let text = std::str::from_utf8(bytes).map_err(|e| ParseError::NotUtf8 {
-            pos: pos_of_offset(bytes, e.valid_up_to()),
-        })?;
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| ParseError::NotUtf8 { pos: pos_of_offset(bytes, e.valid_up_to()) })?;
         Self::from_str(text)
     }
 
@@ -83,10 +79,7 @@ impl Document {
     #[allow(clippy::should_implement_trait)] // Fallible with its own error; FromStr adds nothing.
     pub fn from_str(text: &str) -> Result<Self, ParseError> {
         if text.len() > MAX_DOCUMENT_BYTES {
-            return Err(ParseError::TooLarge {
-                size: text.len(),
-                limit: MAX_DOCUMENT_BYTES,
-            });
+            return Err(ParseError::TooLarge { size: text.len(), limit: MAX_DOCUMENT_BYTES });
         }
         let body = text.strip_prefix('\u{feff}').unwrap_or(text);
         if body.lines().all(|l| {
@@ -100,10 +93,7 @@ impl Document {
         if body.contains('&') {
             let scan = positions::scan(body, MAX_EXPANDED_NODES);
             if let Some(pos) = scan.alias_bomb_at {
-                return Err(ParseError::AliasBomb {
-                    pos,
-                    limit: MAX_EXPANDED_NODES,
-                });
+                return Err(ParseError::AliasBomb { pos, limit: MAX_EXPANDED_NODES });
             }
             positions = Some(scan.positions);
         }
@@ -120,20 +110,13 @@ impl Document {
                 Value::Array(_) => "a list",
                 Value::Object(_) => unreachable!("checked above"),
             };
-            return Err(ParseError::NotAMapping {
-                pos: first_content_pos(body),
-                found,
-            });
+            return Err(ParseError::NotAMapping { pos: first_content_pos(body), found });
         }
         let cell = OnceLock::new();
         if let Some(p) = positions {
             let _ = cell.set(p);
         }
-        Ok(Self {
-            source: body.to_owned(),
-            value,
-            positions: cell,
-        })
+        Ok(Self { source: body.to_owned(), value, positions: cell })
     }
 
     pub fn source(&self) -> &str {
@@ -147,17 +130,13 @@ impl Document {
 
     /// Where `path` starts in the source (its nearest ancestor if it is missing).
     pub fn locate(&self, path: &FieldPath) -> Pos {
-        self.positions
-            .get_or_init(|| positions::scan(&self.source, u64::MAX).positions)
-            .locate(path)
+        self.positions.get_or_init(|| positions::scan(&self.source, u64::MAX).positions).locate(path)
     }
 
     /// The typed model. Fails on the first field of the wrong type.
     pub fn contract(&self) -> Result<Contract, TypeError> {
-        serde_path_to_error::deserialize(&self.value).map_err(|e| TypeError {
-            path: FieldPath::from_serde_path(e.path()),
-            message: e.inner().to_string(),
-        })
+        serde_path_to_error::deserialize(&self.value)
+            .map_err(|e| TypeError { path: FieldPath::from_serde_path(e.path()), message: e.inner().to_string() })
     }
 }
 
@@ -175,24 +154,14 @@ pub fn parse_contract(text: &str) -> Result<(Document, Contract), String> {
 }
 
 fn syntax_error(e: &serde_yaml::Error) -> ParseError {
-    let pos = e
-        .location()
-        .map(|l| Pos {
-            line: l.line(),
-            column: l.column(),
-        })
-        .unwrap_or(Pos::START);
+    let pos = e.location().map(|l| Pos { line: l.line(), column: l.column() }).unwrap_or(Pos::START);
     // serde_yaml appends " at line L column C"; the position is reported separately.
     let mut message = e.to_string();
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
     }
-    if message.contains("recursion limit exceeded") || message.contains("repetition limit exceeded")
-    {
-        return ParseError::AliasBomb {
-            pos,
-            limit: MAX_EXPANDED_NODES,
-        };
+    if message.contains("recursion limit exceeded") || message.contains("repetition limit exceeded") {
+        return ParseError::AliasBomb { pos, limit: MAX_EXPANDED_NODES };
     }
     ParseError::Syntax { pos, message }
 }
@@ -200,24 +169,15 @@ fn syntax_error(e: &serde_yaml::Error) -> ParseError {
 fn pos_of_offset(bytes: &[u8], offset: usize) -> Pos {
     let before = &bytes[..offset.min(bytes.len())];
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |i| i + 1);
-    Pos {
-        line,
-        column: offset - line_start + 1,
-    }
+    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    Pos { line, column: offset - line_start + 1 }
 }
 
 fn first_content_pos(text: &str) -> Pos {
     for (i, line) in text.lines().enumerate() {
         let trimmed = line.trim_start();
         if !trimmed.is_empty() && !trimmed.starts_with('#') && trimmed != "---" {
-            return Pos {
-                line: i + 1,
-                column: line.len() - trimmed.len() + 1,
-            };
+            return Pos { line: i + 1, column: line.len() - trimmed.len() + 1 };
         }
     }
     Pos::START
@@ -232,11 +192,6 @@ pub fn from_yaml_str<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, Stri
     serde_path_to_error::deserialize(doc.value()).map_err(|e| {
         let path = FieldPath::from_serde_path(e.path());
         let p = doc.locate(&path);
-        format!(
-            "line {}, column {}: {path}: {}",
-            p.line,
-            p.column,
-            e.inner()
-        )
+        format!("line {}, column {}: {path}: {}", p.line, p.column, e.inner())
     })
 }

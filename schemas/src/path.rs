@@ -102,17 +102,9 @@ mod tests {
 
     #[test]
     fn spelling() {
-        let p = FieldPath::root()
-            .key("schema")
-            .index(0)
-            .key("properties")
-            .index(2)
-            .key("name");
+        let p = FieldPath::root().key("schema").index(0).key("properties").index(2).key("name");
         assert_eq!(p.to_string(), "schema[0].properties[2].name");
-        assert_eq!(
-            FieldPath::from_json_pointer("/schema/0/properties/2/name"),
-            p
-        );
+        assert_eq!(FieldPath::from_json_pointer("/schema/0/properties/2/name"), p);
         assert_eq!(p.parent().unwrap().to_string(), "schema[0].properties[2]");
         assert_eq!(FieldPath::root().to_string(), "(document)");
     }

@@ -23,10 +23,7 @@ impl Pos {
     pub const START: Pos = Pos { line: 1, column: 1 };
 
     fn from_marker(m: Marker) -> Self {
-        Self {
-            line: m.line().max(1),
-            column: m.col() + 1,
-        }
+        Self { line: m.line().max(1), column: m.col() + 1 }
     }
 }
 
@@ -83,11 +80,7 @@ pub(crate) fn scan(source: &str, alias_limit: u64) -> Scan {
     };
     // A syntax error here was already reported by serde_yaml; keep what was indexed.
     let _ = Parser::new_from_str(source).load(&mut recv, false);
-    Scan {
-        positions: recv.positions,
-        expanded_nodes: recv.expanded,
-        alias_bomb_at: recv.bomb,
-    }
+    Scan { positions: recv.positions, expanded_nodes: recv.expanded, alias_bomb_at: recv.bomb }
 }
 
 enum Frame {
@@ -149,15 +142,10 @@ impl Receiver {
     }
 
     fn set_key(&mut self, text: String, mark: Marker) {
-        if let Some(Frame::Mapping {
-            key, fresh, path, ..
-        }) = self.stack.last_mut()
-        {
+        if let Some(Frame::Mapping { key, fresh, path, .. }) = self.stack.last_mut() {
             *key = Some(text);
             if std::mem::take(fresh) {
-                self.positions
-                    .nodes
-                    .insert(path.clone(), Pos::from_marker(mark));
+                self.positions.nodes.insert(path.clone(), Pos::from_marker(mark));
             }
         }
     }
@@ -170,18 +158,11 @@ impl Receiver {
         }
         let frame = match self.next_role() {
             Role::Value(path) => {
-                self.positions
-                    .nodes
-                    .insert(path.clone(), Pos::from_marker(mark));
+                self.positions.nodes.insert(path.clone(), Pos::from_marker(mark));
                 if sequence {
                     Frame::Sequence { path, next: 0 }
                 } else {
-                    Frame::Mapping {
-                        path,
-                        key: None,
-                        in_complex_key: false,
-                        fresh: true,
-                    }
+                    Frame::Mapping { path, key: None, in_complex_key: false, fresh: true }
                 }
             }
             Role::Key => {
@@ -204,11 +185,7 @@ impl Receiver {
             self.anchor_starts.pop();
             self.anchors.insert(anchor, self.expanded - start);
         }
-        if let Some(Frame::Mapping {
-            in_complex_key,
-            key,
-            ..
-        }) = self.stack.last_mut()
+        if let Some(Frame::Mapping { in_complex_key, key, .. }) = self.stack.last_mut()
             && *in_complex_key
         {
             *in_complex_key = false;
@@ -264,27 +241,11 @@ mod tests {
         let src = "domain: sales\nschema:\n  - name: orders\n    properties:\n      - name: id\n        logicalType: string\n";
         let p = scan(src, 1000).positions;
         let at = |path: &FieldPath| p.locate(path);
-        assert_eq!(
-            at(&FieldPath::root().key("domain")),
-            Pos { line: 1, column: 9 }
-        );
-        let col = FieldPath::root()
-            .key("schema")
-            .index(0)
-            .key("properties")
-            .index(0);
-        assert_eq!(
-            at(&col.clone().key("logicalType")),
-            Pos {
-                line: 6,
-                column: 22
-            }
-        );
+        assert_eq!(at(&FieldPath::root().key("domain")), Pos { line: 1, column: 9 });
+        let col = FieldPath::root().key("schema").index(0).key("properties").index(0);
+        assert_eq!(at(&col.clone().key("logicalType")), Pos { line: 6, column: 22 });
         // A missing field points at its parent.
-        assert_eq!(
-            at(&col.clone().key("description")),
-            Pos { line: 5, column: 9 }
-        );
+        assert_eq!(at(&col.clone().key("description")), Pos { line: 5, column: 9 });
     }
 
     #[test]

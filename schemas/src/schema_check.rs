@@ -45,12 +45,8 @@ static ODCS: LazyLock<Validator> = LazyLock::new(|| {
     fast_unevaluated(&mut schema);
     compile(&schema, "the ODCS schema")
 });
-static PROFILE: LazyLock<Validator> = LazyLock::new(|| {
-    compile(
-        &parse(PROFILE_SCHEMA, "the Steward profile"),
-        "the Steward profile",
-    )
-});
+static PROFILE: LazyLock<Validator> =
+    LazyLock::new(|| compile(&parse(PROFILE_SCHEMA, "the Steward profile"), "the Steward profile"));
 
 /// The ODCS schema closes its objects with `unevaluatedProperties: false`,
 /// which makes a validator collect annotations through every `allOf`, `$ref`
@@ -76,9 +72,7 @@ struct Declared {
 fn rewrite(node: &mut Value, defs: &Value) {
     match node {
         Value::Object(map) => {
-            if map.get("unevaluatedProperties") == Some(&Value::Bool(false))
-                && !map.contains_key("patternProperties")
-            {
+            if map.get("unevaluatedProperties") == Some(&Value::Bool(false)) && !map.contains_key("patternProperties") {
                 let mut found = Declared::default();
                 declared(&Value::Object(map.clone()), defs, &mut found, None, 0);
                 let mut names: BTreeSet<String> = found.always.clone();
@@ -92,9 +86,7 @@ fn rewrite(node: &mut Value, defs: &Value) {
                     .map(|(name, conditions)| json!({"if": {"required": [name]}, "then": {"anyOf": conditions}}))
                     .collect();
                 if !guards.is_empty() {
-                    let all_of = map
-                        .entry("allOf")
-                        .or_insert_with(|| Value::Array(Vec::new()));
+                    let all_of = map.entry("allOf").or_insert_with(|| Value::Array(Vec::new()));
                     if let Value::Array(items) = all_of {
                         items.extend(guards);
                     }
@@ -111,13 +103,7 @@ fn rewrite(node: &mut Value, defs: &Value) {
 
 /// Every property name `node` can declare, through `$ref`, `allOf`, `anyOf`,
 /// `oneOf` and `if`/`then`/`else` (under `condition`, if any).
-fn declared(
-    node: &Value,
-    defs: &Value,
-    out: &mut Declared,
-    condition: Option<&Value>,
-    depth: usize,
-) {
+fn declared(node: &Value, defs: &Value, out: &mut Declared, condition: Option<&Value>, depth: usize) {
     let Some(map) = node.as_object() else { return };
     if depth > 32 {
         return;
@@ -135,9 +121,7 @@ fn declared(
     if let Some(target) = map.get("$ref").and_then(Value::as_str)
         && let Some(path) = target.strip_prefix("#/$defs/")
     {
-        let resolved = path
-            .split('/')
-            .fold(defs, |v, seg| v.get(seg).unwrap_or(&Value::Null));
+        let resolved = path.split('/').fold(defs, |v, seg| v.get(seg).unwrap_or(&Value::Null));
         declared(resolved, defs, out, condition, depth + 1);
     }
     for key in ["allOf", "anyOf", "oneOf"] {
@@ -146,10 +130,7 @@ fn declared(
         }
     }
     let test = map.get("if");
-    for (key, branch_condition) in [
-        ("then", test.cloned()),
-        ("else", test.map(|t| json!({"not": t}))),
-    ] {
+    for (key, branch_condition) in [("then", test.cloned()), ("else", test.map(|t| json!({"not": t})))] {
         if let Some(sub) = map.get(key) {
             // A branch without `if` never applies; nested conditions keep the outer one.
             let Some(c) = condition.cloned().or(branch_condition) else {
@@ -180,20 +161,13 @@ fn collect(validator: &Validator, schema: SchemaKind, document: &Value) -> Vec<V
             let mut path = FieldPath::from_json_pointer(e.instance_path().as_str());
             let message = match e.kind() {
                 ValidationErrorKind::Required { property } => {
-                    let name = property
-                        .as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| property.to_string());
+                    let name = property.as_str().map(str::to_owned).unwrap_or_else(|| property.to_string());
                     path = path.key(&name);
                     format!("`{name}` is required")
                 }
                 _ => shorten(e.to_string()),
             };
-            Violation {
-                schema,
-                path,
-                message,
-            }
+            Violation { schema, path, message }
         })
         .collect();
     out.dedup();
@@ -224,11 +198,7 @@ mod tests {
         let mut out = vec![("base".to_owned(), base.clone())];
         let mut add = |name: &str, pointer: &str, key: &str, value: Value| {
             let mut doc = base.clone();
-            doc.pointer_mut(pointer)
-                .unwrap()
-                .as_object_mut()
-                .unwrap()
-                .insert(key.to_owned(), value);
+            doc.pointer_mut(pointer).unwrap().as_object_mut().unwrap().insert(key.to_owned(), value);
             out.push((name.to_owned(), doc));
         };
         for (pointer, what) in [
@@ -241,49 +211,14 @@ mod tests {
             ("/slaProperties/0", "sla"),
             ("/description", "description"),
         ] {
-            add(
-                &format!("unknown field on {what}"),
-                pointer,
-                "surprise",
-                json!(1),
-            );
+            add(&format!("unknown field on {what}"), pointer, "surprise", json!(1));
         }
-        add(
-            "string options",
-            "/schema/0/properties/0",
-            "logicalTypeOptions",
-            json!({"maxLength": 5}),
-        );
-        add(
-            "bad string options",
-            "/schema/0/properties/0",
-            "logicalTypeOptions",
-            json!({"maximum": 5}),
-        );
-        add(
-            "integer options",
-            "/schema/0/properties/1",
-            "logicalTypeOptions",
-            json!({"minimum": 1}),
-        );
-        add(
-            "bad integer options",
-            "/schema/0/properties/1",
-            "logicalTypeOptions",
-            json!({"maxLength": 1}),
-        );
-        add(
-            "wrong type",
-            "/schema/0/properties/1",
-            "required",
-            json!("yes"),
-        );
-        add(
-            "bad enum",
-            "/schema/0/properties/1",
-            "logicalType",
-            json!("int"),
-        );
+        add("string options", "/schema/0/properties/0", "logicalTypeOptions", json!({"maxLength": 5}));
+        add("bad string options", "/schema/0/properties/0", "logicalTypeOptions", json!({"maximum": 5}));
+        add("integer options", "/schema/0/properties/1", "logicalTypeOptions", json!({"minimum": 1}));
+        add("bad integer options", "/schema/0/properties/1", "logicalTypeOptions", json!({"maxLength": 1}));
+        add("wrong type", "/schema/0/properties/1", "required", json!("yes"));
+        add("bad enum", "/schema/0/properties/1", "logicalType", json!("int"));
         add("server fields", "/servers/0", "host", json!("x"));
         out
     }
@@ -292,48 +227,26 @@ mod tests {
     fn rewritten_odcs_schema_agrees_with_the_official_one() {
         let official = jsonschema::draft201909::new(&parse(ODCS_SCHEMA, "odcs")).unwrap();
         for (name, doc) in corpus() {
-            assert_eq!(
-                official.is_valid(&doc),
-                ODCS.is_valid(&doc),
-                "verdicts differ on: {name}"
-            );
+            assert_eq!(official.is_valid(&doc), ODCS.is_valid(&doc), "verdicts differ on: {name}");
         }
         let mut doc = base();
         let col = doc.pointer_mut("/schema/0/properties/1").unwrap();
         col["logicalType"] = json!("boolean");
         col["logicalTypeOptions"] = json!({"maxLength": 3});
-        assert_eq!(
-            official.is_valid(&doc),
-            ODCS.is_valid(&doc),
-            "boolean with string options"
-        );
+        assert_eq!(official.is_valid(&doc), ODCS.is_valid(&doc), "boolean with string options");
         // And on the official examples.
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/odcs/examples");
         for entry in std::fs::read_dir(dir).expect("official ODCS examples beside the checkout") {
             let path = entry.unwrap().path();
-            let doc: Value =
-                serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-            assert_eq!(
-                official.is_valid(&doc),
-                ODCS.is_valid(&doc),
-                "{}",
-                path.display()
-            );
+            let doc: Value = serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            assert_eq!(official.is_valid(&doc), ODCS.is_valid(&doc), "{}", path.display());
         }
     }
 
     #[test]
     fn schemas_compile() {
-        assert!(
-            check_odcs(&json!({}))
-                .iter()
-                .any(|v| v.path.to_string() == "apiVersion")
-        );
+        assert!(check_odcs(&json!({})).iter().any(|v| v.path.to_string() == "apiVersion"));
         let v = check_profile(&json!({"apiVersion": "v3.1.0"}));
-        assert!(
-            v.iter()
-                .any(|v| v.path.to_string() == "domain" && v.message == "`domain` is required"),
-            "{v:?}"
-        );
+        assert!(v.iter().any(|v| v.path.to_string() == "domain" && v.message == "`domain` is required"), "{v:?}");
     }
 }

@@ -64,19 +64,12 @@ pub fn slo_specs(contract: &Contract) -> (Vec<SloSpec>, Vec<SloIssue>) {
     let mut issues = Vec::new();
     let sla = &contract.sla_properties;
     let find = |name: &str, table: &Option<String>| -> Option<(usize, &SlaProperty)> {
-        let named = |p: &&SlaProperty| {
-            p.property
-                .as_deref()
-                .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        };
-        let scoped = sla.iter().enumerate().find(|(_, p)| {
-            named(p) && table.is_some() && element_table(p.element.as_deref()) == *table
-        });
-        scoped.or_else(|| {
-            sla.iter()
-                .enumerate()
-                .find(|(_, p)| named(p) && p.element.is_none())
-        })
+        let named = |p: &&SlaProperty| p.property.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name));
+        let scoped = sla
+            .iter()
+            .enumerate()
+            .find(|(_, p)| named(p) && table.is_some() && element_table(p.element.as_deref()) == *table);
+        scoped.or_else(|| sla.iter().enumerate().find(|(_, p)| named(p) && p.element.is_none()))
     };
 
     let mut specs = Vec::new();
@@ -90,8 +83,7 @@ pub fn slo_specs(contract: &Contract) -> (Vec<SloSpec>, Vec<SloIssue>) {
         let Some(text) = entry.schedule.as_deref() else {
             issues.push(SloIssue {
                 path: sla_path(i).key("schedule"),
-                message: "`scheduler: cron` needs a `schedule`, e.g. `schedule: \"0 6 * * *\"`"
-                    .to_owned(),
+                message: "`scheduler: cron` needs a `schedule`, e.g. `schedule: \"0 6 * * *\"`".to_owned(),
                 offset: None,
             });
             continue;
@@ -110,19 +102,14 @@ pub fn slo_specs(contract: &Contract) -> (Vec<SloSpec>, Vec<SloIssue>) {
         let table = element_table(entry.element.as_deref());
         let timezone = match find("timezone", &table) {
             None => Tz::UTC,
-            Some((ti, tz)) => match tz
-                .value
-                .as_ref()
-                .and_then(Value::as_str)
-                .map(str::parse::<Tz>)
-            {
+            Some((ti, tz)) => match tz.value.as_ref().and_then(Value::as_str).map(str::parse::<Tz>) {
                 Some(Ok(tz)) => tz,
                 _ => {
                     issues.push(SloIssue {
                         path: sla_path(ti).key("value"),
                         message: "timezone must be an IANA time zone name such as `UTC` or `Europe/Berlin`".to_owned(),
                         offset: None,
-                   });
+                    });
                     Tz::UTC
                 }
             },
@@ -133,30 +120,19 @@ pub fn slo_specs(contract: &Contract) -> (Vec<SloSpec>, Vec<SloIssue>) {
             Some((gi, g)) => match parse_grace(g) {
                 Ok(d) => d,
                 Err(message) => {
-                    issues.push(SloIssue {
-                        path: sla_path(gi).key("value"),
-                        message,
-                        offset: None,
-                    });
+                    issues.push(SloIssue { path: sla_path(gi).key("value"), message, offset: None });
                     Duration::minutes(DEFAULT_GRACE_MINUTES).min(cap)
                 }
             },
         };
-        specs.push(SloSpec {
-            index: i,
-            table,
-            schedule,
-            timezone,
-            grace,
-        });
+        specs.push(SloSpec { index: i, table, schedule, timezone, grace });
     }
     (specs, issues)
 }
 
 fn parse_grace(entry: &SlaProperty) -> Result<Duration, String> {
-    let bad = || {
-        "gracePeriod must be a number with `unit: m`, `h` or `d`, or an ISO 8601 duration like `PT30M`".to_owned()
-    };
+    let bad =
+        || "gracePeriod must be a number with `unit: m`, `h` or `d`, or an ISO 8601 duration like `PT30M`".to_owned();
     let value = entry.value.as_ref().ok_or_else(bad)?;
     let d = if let Some(n) = value.as_f64() {
         let unit = entry.unit.as_deref().unwrap_or("m");
@@ -215,20 +191,14 @@ mod tests {
 
     #[test]
     fn defaults() {
-        let (s, i) = specs(
-            "  - property: frequency\n    value: daily\n    scheduler: cron\n    schedule: \"0 6 * * *\"\n",
-        );
+        let (s, i) =
+            specs("  - property: frequency\n    value: daily\n    scheduler: cron\n    schedule: \"0 6 * * *\"\n");
         assert!(i.is_empty());
         assert_eq!(s[0].timezone, Tz::UTC);
         assert_eq!(s[0].grace, Duration::minutes(30));
-        let (s, _) = specs(
-            "  - property: frequency\n    value: 5m\n    scheduler: cron\n    schedule: \"*/10 * * * *\"\n",
-        );
-        assert_eq!(
-            s[0].grace,
-            Duration::minutes(5),
-            "capped at half the interval"
-        );
+        let (s, _) =
+            specs("  - property: frequency\n    value: 5m\n    scheduler: cron\n    schedule: \"*/10 * * * *\"\n");
+        assert_eq!(s[0].grace, Duration::minutes(5), "capped at half the interval");
     }
 
     #[test]

@@ -22,15 +22,12 @@ pub fn missing_service(service: &str, why: &str) {
     if services_required() {
         panic!("{service} is required (STEWARD_TEST_REQUIRE_SERVICES=1) but unavailable: {why}");
     }
-    eprintln!(
-        "SKIPPED: {service} unavailable ({why}); set STEWARD_TEST_REQUIRE_SERVICES=1 to make this a failure"
-    );
+    eprintln!("SKIPPED: {service} unavailable ({why}); set STEWARD_TEST_REQUIRE_SERVICES=1 to make this a failure");
 }
 
 /// The server URL tests create databases on.
 pub fn postgres_admin_url() -> String {
-    std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 /// A fresh, empty PostgreSQL database for one test, or `None` (after
@@ -55,19 +52,13 @@ pub async fn postgres() -> Option<String> {
         "steward_test_{}_{}_{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
     );
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&pool)
         .await
         .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
-    let base = admin
-        .rsplit_once('/')
-        .map_or(admin.as_str(), |(b, _)| b)
-        .to_owned();
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
     Some(format!("{base}/{name}"))
 }
 
@@ -78,26 +69,18 @@ pub fn sqlite_url(dir: &Path) -> String {
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_owned()
 }
 
 /// A contract that passes validation with the default policy (`sales.orders`).
 pub fn sales_orders() -> String {
-    std::fs::read_to_string(repo_root().join("examples/sales-orders.odcs.yaml"))
-        .expect("example contract")
+    std::fs::read_to_string(repo_root().join("examples/sales-orders.odcs.yaml")).expect("example contract")
 }
 
 /// `sales.orders` with its quantity column removed (a breaking change).
 pub fn sales_orders_without_quantity(version: &str) -> String {
     let quantity = "      - name: quantity\n        logicalType: integer\n        physicalType: int\n        description: Units ordered.\n        required: true\n        classification: internal\n";
     let base = sales_orders();
-    assert!(
-        base.contains(quantity),
-        "example changed; update the fixture"
-    );
-    base.replace(quantity, "")
-        .replace("version: 1.0.0", &format!("version: {version}"))
+    assert!(base.contains(quantity), "example changed; update the fixture");
+    base.replace(quantity, "").replace("version: 1.0.0", &format!("version: {version}"))
 }

@@ -46,17 +46,8 @@ pub async fn audit_log(
         before_id: p.before,
         limit: super::page_limit(p.limit)?,
     };
-    let mut conn = service
-        .store
-        .pool
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    Ok(Json(
-        audit::list(&mut conn, &filter)
-            .await
-            .map_err(crate::error::ServiceError::from)?,
-    ))
+    let mut conn = service.store.pool.acquire().await.map_err(|e| ApiError::internal(&e))?;
+    Ok(Json(audit::list(&mut conn, &filter).await.map_err(crate::error::ServiceError::from)?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -78,19 +69,14 @@ pub async fn create_token(
     Auth(who): Auth,
     Json(t): Json<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let created = service
-        .create_token(&who, &t.name, t.email.as_deref(), t.role, t.scopes)
-        .await?;
+    let created = service.create_token(&who, &t.name, t.email.as_deref(), t.role, t.scopes).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// Replay the registry's `main` into the catalog (admins).
 #[utoipa::path(post, path = "/api/v1/admin/rebuild-catalog", tag = "admin",
     responses((status = 200, description = "What was reconciled and republished"), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn rebuild(
-    State(service): State<Service>,
-    Auth(who): Auth,
-) -> ApiResult<Json<Reconciled>> {
+pub async fn rebuild(State(service): State<Service>, Auth(who): Auth) -> ApiResult<Json<Reconciled>> {
     if !who.is_admin() {
         return Err(ApiError::forbidden(format!(
             "only admins rebuild the catalog; token `{}` has role {}",

@@ -88,22 +88,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::BadRequest(m) => Self::bad_request(m),
             ServiceError::Unauthorized(m) => Self::unauthorized(m),
             ServiceError::Forbidden(m) => Self::forbidden(m),
-            ServiceError::NotFound(m) | ServiceError::Store(StoreError::NotFound(m)) => {
-                Self::not_found(m)
-            }
-            ServiceError::Conflict(m) | ServiceError::Store(StoreError::Conflict(m)) => {
-                Self::conflict(m)
-            }
-            ServiceError::Invalid {
-                message,
-                findings,
-                proposal_id,
-            } => {
-                let mut e = Self::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_contract",
-                    message,
-                );
+            ServiceError::NotFound(m) | ServiceError::Store(StoreError::NotFound(m)) => Self::not_found(m),
+            ServiceError::Conflict(m) | ServiceError::Store(StoreError::Conflict(m)) => Self::conflict(m),
+            ServiceError::Invalid { message, findings, proposal_id } => {
+                let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_contract", message);
                 e.body.findings = Some(findings.iter().map(StoredFinding::from).collect());
                 e.body.proposal_id = proposal_id;
                 e

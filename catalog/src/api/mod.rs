@@ -51,10 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/rebuild-catalog", post(admin::rebuild));
     Router::new()
         .nest("/api/v1", api)
-        .route(
-            "/api/openapi.json",
-            get(|| async { Json(ApiDoc::openapi()) }),
-        )
+        .route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -70,9 +67,7 @@ pub(crate) fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
     match limit {
         None => Ok(50),
         Some(n) if (1..=500).contains(&n) => Ok(n),
-        Some(n) => Err(ApiError::bad_request(format!(
-            "limit {n} must be between 1 and 500"
-        ))),
+        Some(n) => Err(ApiError::bad_request(format!("limit {n} must be between 1 and 500"))),
     }
 }
 
@@ -83,12 +78,7 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("stw_...")
-                    .build(),
-            ),
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("stw_...").build()),
         );
     }
 }

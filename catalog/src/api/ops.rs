@@ -30,9 +30,7 @@ pub struct Metrics {
 impl Metrics {
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let mut map = self.series.lock().expect("metrics lock");
-        let s = map
-            .entry((method.to_owned(), route.to_owned(), status))
-            .or_default();
+        let s = map.entry((method.to_owned(), route.to_owned(), status)).or_default();
         s.count += 1;
         s.sum += seconds;
         for (i, b) in BUCKETS.iter().enumerate() {
@@ -67,14 +65,8 @@ impl Metrics {
                 "steward_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}\n",
                 v.count
             ));
-            out.push_str(&format!(
-                "steward_http_request_duration_seconds_sum{{{labels}}} {}\n",
-                v.sum
-            ));
-            out.push_str(&format!(
-                "steward_http_request_duration_seconds_count{{{labels}}} {}\n",
-                v.count
-            ));
+            out.push_str(&format!("steward_http_request_duration_seconds_sum{{{labels}}} {}\n", v.sum));
+            out.push_str(&format!("steward_http_request_duration_seconds_count{{{labels}}} {}\n", v.count));
         }
         out
     }
@@ -84,18 +76,10 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     let started = Instant::now();
     let method = req.method().to_string();
     // The route template, not the raw path, so ids do not explode the series.
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
     let response = next.run(req).await;
-    state.metrics.observe(
-        &method,
-        &route,
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
+    state.metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
     response
 }
 
@@ -120,9 +104,5 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// Prometheus metrics.
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
-        .into_response()
+    ([("content-type", "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }

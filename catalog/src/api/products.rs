@@ -94,9 +94,5 @@ pub async fn diff(
     Query(p): Query<DiffParams>,
 ) -> ApiResult<Json<DiffBody>> {
     let diff = service.diff(&key(&k)?, &p.from, &p.to).await?;
-    Ok(Json(DiffBody {
-        from: p.from,
-        to: p.to,
-        diff,
-    }))
+    Ok(Json(DiffBody { from: p.from, to: p.to, diff }))
 }

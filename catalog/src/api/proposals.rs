@@ -36,17 +36,11 @@ pub async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Proposal>)> {
-    let is_json = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+    let is_json =
+        headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
     let text = if is_json {
         serde_json::from_slice::<SubmitJson>(&body)
-            .map_err(|e| {
-                ApiError::bad_request(format!(
-                    "JSON body must be {{\"contract\": \"<yaml>\"}}: {e}"
-                ))
-            })?
+            .map_err(|e| ApiError::bad_request(format!("JSON body must be {{\"contract\": \"<yaml>\"}}: {e}")))?
             .contract
     } else {
         String::from_utf8(body.to_vec()).map_err(|e| {
@@ -81,12 +75,7 @@ pub async fn list(
     Auth(_who): Auth,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<Vec<Proposal>>> {
-    let status = p
-        .status
-        .as_deref()
-        .map(str::parse::<ProposalStatus>)
-        .transpose()
-        .map_err(ApiError::bad_request)?;
+    let status = p.status.as_deref().map(str::parse::<ProposalStatus>).transpose().map_err(ApiError::bad_request)?;
     let filter = ProposalFilter {
         status,
         product_key: p.product,
@@ -126,11 +115,7 @@ pub async fn approve(
     body: Option<Json<Decision>>,
 ) -> ApiResult<Json<Proposal>> {
     let decision = body.map(|Json(d)| d).unwrap_or_default();
-    Ok(Json(
-        service
-            .approve(&who, id, decision.comment.as_deref())
-            .await?,
-    ))
+    Ok(Json(service.approve(&who, id, decision.comment.as_deref()).await?))
 }
 
 /// Reject with a comment; the proposal branch stays for the record.
@@ -144,9 +129,5 @@ pub async fn reject(
     Path(id): Path<i64>,
     Json(decision): Json<Decision>,
 ) -> ApiResult<Json<Proposal>> {
-    Ok(Json(
-        service
-            .reject(&who, id, decision.comment.as_deref().unwrap_or(""))
-            .await?,
-    ))
+    Ok(Json(service.reject(&who, id, decision.comment.as_deref().unwrap_or("")).await?))
 }

@@ -27,14 +27,9 @@ pub struct Reconciled {
 
 impl Service {
     fn detail_of(&self, key: &ProductKey, text: &str) -> Result<ProductDetail, ServiceError> {
-        let (_, contract) = parse_contract(text).map_err(|e| {
-            ServiceError::Conflict(format!("contract of {key} on main does not parse: {e}"))
-        })?;
-        Ok(model::build(
-            key,
-            &contract,
-            &self.policy.default_product_classification,
-        ))
+        let (_, contract) = parse_contract(text)
+            .map_err(|e| ServiceError::Conflict(format!("contract of {key} on main does not parse: {e}")))?;
+        Ok(model::build(key, &contract, &self.policy.default_product_classification))
     }
 
     /// Marks a merged proposal published and writes the catalog, in one transaction.
@@ -70,12 +65,7 @@ impl Service {
             &mut tx,
             self.store.dialect,
             &detail,
-            &Provenance {
-                contract: &proposal.contract,
-                commit: merge_commit,
-                proposal_id: Some(id),
-                now,
-            },
+            &Provenance { contract: &proposal.contract, commit: merge_commit, proposal_id: Some(id), now },
         )
         .await?;
         let target = format!("proposal:{id}");
@@ -127,17 +117,14 @@ impl Service {
         drop(conn);
 
         for p in stuck {
-            let key = ProductKey::parse(&p.product_key)
-                .map_err(|e| ServiceError::Conflict(e.to_string()))?;
+            let key = ProductKey::parse(&p.product_key).map_err(|e| ServiceError::Conflict(e.to_string()))?;
             let email = format!("{}@steward.invalid", p.submitted_by);
-            self.open_for_review(p.id, &key, &p.version, &p.contract, &p.submitted_by, &email)
-                .await?;
+            self.open_for_review(p.id, &key, &p.version, &p.contract, &p.submitted_by, &email).await?;
             done.reopened.push(p.id);
         }
         for p in open {
             if let Some(merge) = self.registry.merged_in(p.id as u64).await? {
-                let key = ProductKey::parse(&p.product_key)
-                    .map_err(|e| ServiceError::Conflict(e.to_string()))?;
+                let key = ProductKey::parse(&p.product_key).map_err(|e| ServiceError::Conflict(e.to_string()))?;
                 self.publish_merged(&p, &key, &merge, None).await?;
                 done.recovered.push(p.id);
             }
@@ -160,21 +147,15 @@ impl Service {
             if !all && known.get(&key) == Some(&entry.commit) {
                 continue;
             }
-            let text = String::from_utf8(entry.contents).map_err(|_| {
-                ServiceError::Conflict(format!("contract of {key} on main is not UTF-8"))
-            })?;
+            let text = String::from_utf8(entry.contents)
+                .map_err(|_| ServiceError::Conflict(format!("contract of {key} on main is not UTF-8")))?;
             let detail = self.detail_of(&entry.key, &text)?;
             let mut tx = self.store.begin().await?;
             products::publish(
                 &mut tx,
                 self.store.dialect,
                 &detail,
-                &Provenance {
-                    contract: &text,
-                    commit: &entry.commit,
-                    proposal_id: None,
-                    now: self.clock.now(),
-                },
+                &Provenance { contract: &text, commit: &entry.commit, proposal_id: None, now: self.clock.now() },
             )
             .await?;
             self.audit(
@@ -208,9 +189,7 @@ impl Service {
         let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
         let v = products::versions(&mut conn, key).await?;
         if v.is_empty() {
-            return Err(ServiceError::NotFound(format!(
-                "no published product `{key}`"
-            )));
+            return Err(ServiceError::NotFound(format!("no published product `{key}`")));
         }
         Ok(v)
     }
@@ -219,17 +198,10 @@ impl Service {
     pub async fn diff(&self, key: &str, from: &str, to: &str) -> Result<String, ServiceError> {
         let versions = self.versions(key).await?;
         let commit = |v: &str| {
-            versions
-                .iter()
-                .find(|x| x.version == v)
-                .map(|x| x.commit_id.clone())
-                .ok_or_else(|| {
-                    let known: Vec<&str> = versions.iter().map(|x| x.version.as_str()).collect();
-                    ServiceError::NotFound(format!(
-                        "{key} has no version `{v}`; known: {}",
-                        known.join(", ")
-                    ))
-                })
+            versions.iter().find(|x| x.version == v).map(|x| x.commit_id.clone()).ok_or_else(|| {
+                let known: Vec<&str> = versions.iter().map(|x| x.version.as_str()).collect();
+                ServiceError::NotFound(format!("{key} has no version `{v}`; known: {}", known.join(", ")))
+            })
         };
         let (a, b) = (commit(from)?, commit(to)?);
         let key = ProductKey::parse(key).map_err(|e| ServiceError::BadRequest(e.to_string()))?;

@@ -39,33 +39,14 @@ impl Service {
         before: Option<Value>,
         after: Option<Value>,
     ) -> Result<(), StoreError> {
-        audit::append(
-            tx,
-            self.clock.now(),
-            actor,
-            action,
-            target,
-            before.as_ref(),
-            after.as_ref(),
-        )
-        .await
+        audit::append(tx, self.clock.now(), actor, action, target, before.as_ref(), after.as_ref()).await
     }
 }
 
 pub(crate) fn require(ok: bool, message: impl Into<String>) -> Result<(), ServiceError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(message.into()))
-    }
+    if ok { Ok(()) } else { Err(ServiceError::Forbidden(message.into())) }
 }
 
 pub(crate) fn require_reviewer(p: &Principal, what: &str) -> Result<(), ServiceError> {
-    require(
-        p.can_review(),
-        format!(
-            "only reviewers and admins may {what}; token `{}` has role {}",
-            p.name, p.role
-        ),
-    )
+    require(p.can_review(), format!("only reviewers and admins may {what}; token `{}` has role {}", p.name, p.role))
 }

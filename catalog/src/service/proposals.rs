@@ -10,9 +10,7 @@ use super::{Service, require, require_reviewer};
 use crate::auth::{Principal, Role};
 use crate::error::ServiceError;
 use crate::store::products;
-use crate::store::proposals::{
-    self, NewProposal, Proposal, ProposalFilter, ProposalStatus, StoredFinding,
-};
+use crate::store::proposals::{self, NewProposal, Proposal, ProposalFilter, ProposalStatus, StoredFinding};
 
 /// Rules that mark a change as breaking (reported as warnings after a major bump).
 const BREAKING_RULES: [&str; 5] = ["STW101", "STW102", "STW103", "STW104", "STW105"];
@@ -32,26 +30,14 @@ impl Service {
         let Some(key) = first.key.clone() else {
             return Ok((first, None));
         };
-        let mut conn = self
-            .store
-            .pool
-            .acquire()
-            .await
-            .map_err(crate::error::StoreError::from)?;
+        let mut conn = self.store.pool.acquire().await.map_err(crate::error::StoreError::from)?;
         let published = products::published(&mut conn, &key.to_string()).await?;
         let Some(published) = published else {
             return Ok((first, None));
         };
-        let previous =
-            steward_policies::read_previous(published.contract.as_bytes()).map_err(|e| {
-                ServiceError::Conflict(format!(
-                    "the published contract of {key} no longer parses: {e}"
-                ))
-            })?;
-        Ok((
-            validate(text.as_bytes(), &self.policy, Some(&previous)),
-            Some(published.contract),
-        ))
+        let previous = steward_policies::read_previous(published.contract.as_bytes())
+            .map_err(|e| ServiceError::Conflict(format!("the published contract of {key} no longer parses: {e}")))?;
+        Ok((validate(text.as_bytes(), &self.policy, Some(&previous)), Some(published.contract)))
     }
 
     /// A producer submits a contract. Valid ones become a commit on
@@ -60,19 +46,13 @@ impl Service {
     pub async fn submit(&self, who: &Principal, text: &str) -> Result<Proposal, ServiceError> {
         require(
             matches!(who.role, Role::Producer | Role::Admin),
-            format!(
-                "only producers submit contracts; token `{}` has role {}",
-                who.name, who.role
-            ),
+            format!("only producers submit contracts; token `{}` has role {}", who.name, who.role),
         )?;
         let (report, _) = self.check(text).await?;
-        let findings: Vec<StoredFinding> =
-            report.findings.iter().map(StoredFinding::from).collect();
+        let findings: Vec<StoredFinding> = report.findings.iter().map(StoredFinding::from).collect();
         let Some(key) = report.key.clone() else {
             return Err(ServiceError::Invalid {
-                message:
-                    "the contract names no valid `domain` and `dataProduct`; nothing was recorded"
-                        .to_owned(),
+                message: "the contract names no valid `domain` and `dataProduct`; nothing was recorded".to_owned(),
                 findings: report.findings,
                 proposal_id: None,
             });
@@ -86,21 +66,10 @@ impl Service {
                 key.domain
             ),
         )?;
-        let version = report
-            .contract
-            .as_ref()
-            .and_then(|c| c.version.clone())
-            .unwrap_or_default();
-        let breaking = report
-            .findings
-            .iter()
-            .any(|f| BREAKING_RULES.contains(&f.rule));
+        let version = report.contract.as_ref().and_then(|c| c.version.clone()).unwrap_or_default();
+        let breaking = report.findings.iter().any(|f| BREAKING_RULES.contains(&f.rule));
         let ok = report.is_ok();
-        let status = if ok {
-            ProposalStatus::Submitted
-        } else {
-            ProposalStatus::RejectedByValidation
-        };
+        let status = if ok { ProposalStatus::Submitted } else { ProposalStatus::RejectedByValidation };
 
         let mut tx = self.store.begin().await?;
         let id = proposals::insert(
@@ -132,15 +101,12 @@ impl Service {
         if !ok {
             let errors = report.errors();
             return Err(ServiceError::Invalid {
-                message: format!(
-                    "contract has {errors} error(s); proposal {id} was rejected by validation"
-                ),
+                message: format!("contract has {errors} error(s); proposal {id} was rejected by validation"),
                 findings: report.findings,
                 proposal_id: Some(id),
             });
         }
-        self.open_for_review(id, &key, &version, text, &who.name, &who.email)
-            .await?;
+        self.open_for_review(id, &key, &version, text, &who.name, &who.email).await?;
         self.proposal(id).await
     }
 
@@ -155,29 +121,14 @@ impl Service {
         author: &str,
         email: &str,
     ) -> Result<(), ServiceError> {
-        let signature = steward_registry::Signature {
-            name: author.to_owned(),
-            email: email.to_owned(),
-        };
+        let signature = steward_registry::Signature { name: author.to_owned(), email: email.to_owned() };
         let commit = self
             .registry
-            .propose(
-                id as u64,
-                key.clone(),
-                version.to_owned(),
-                text.as_bytes().to_vec(),
-                signature,
-            )
+            .propose(id as u64, key.clone(), version.to_owned(), text.as_bytes().to_vec(), signature)
             .await?;
         let mut tx = self.store.begin().await?;
         proposals::set_branch_commit(&mut tx, id, &commit).await?;
-        proposals::transition(
-            &mut tx,
-            id,
-            &[ProposalStatus::Submitted],
-            ProposalStatus::PendingReview,
-        )
-        .await?;
+        proposals::transition(&mut tx, id, &[ProposalStatus::Submitted], ProposalStatus::PendingReview).await?;
         self.audit(
             &mut tx,
             "steward",
@@ -192,26 +143,14 @@ impl Service {
     }
 
     pub async fn proposal(&self, id: i64) -> Result<Proposal, ServiceError> {
-        let mut conn = self
-            .store
-            .pool
-            .acquire()
-            .await
-            .map_err(crate::error::StoreError::from)?;
-        proposals::get(&mut conn, id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("no proposal {id}")))
+        let mut conn = self.store.pool.acquire().await.map_err(crate::error::StoreError::from)?;
+        proposals::get(&mut conn, id).await?.ok_or_else(|| ServiceError::NotFound(format!("no proposal {id}")))
     }
 
     /// A proposal with its diff against the published version.
     pub async fn proposal_view(&self, id: i64) -> Result<ProposalView, ServiceError> {
         let proposal = self.proposal(id).await?;
-        let mut conn = self
-            .store
-            .pool
-            .acquire()
-            .await
-            .map_err(crate::error::StoreError::from)?;
+        let mut conn = self.store.pool.acquire().await.map_err(crate::error::StoreError::from)?;
         let published = products::published(&mut conn, &proposal.product_key).await?;
         let old = published.map(|p| p.contract).unwrap_or_default();
         let diff = similar::TextDiff::from_lines(old.as_str(), proposal.contract.as_str())
@@ -223,47 +162,26 @@ impl Service {
     }
 
     pub async fn proposals(&self, filter: &ProposalFilter) -> Result<Vec<Proposal>, ServiceError> {
-        let mut conn = self
-            .store
-            .pool
-            .acquire()
-            .await
-            .map_err(crate::error::StoreError::from)?;
+        let mut conn = self.store.pool.acquire().await.map_err(crate::error::StoreError::from)?;
         Ok(proposals::list(&mut conn, filter).await?)
     }
 
     /// A reviewer approves: re-check against the current published version,
     /// merge the branch into `main`, publish to the catalog.
-    pub async fn approve(
-        &self,
-        who: &Principal,
-        id: i64,
-        comment: Option<&str>,
-    ) -> Result<Proposal, ServiceError> {
+    pub async fn approve(&self, who: &Principal, id: i64, comment: Option<&str>) -> Result<Proposal, ServiceError> {
         require_reviewer(who, "approve proposals")?;
         let proposal = self.proposal(id).await?;
         require(
             proposal.submitted_by != who.name,
-            format!(
-                "`{}` submitted proposal {id} and cannot approve it; another reviewer must",
-                who.name
-            ),
+            format!("`{}` submitted proposal {id} and cannot approve it; another reviewer must", who.name),
         )?;
         if proposal.status != ProposalStatus::PendingReview {
-            return Err(ServiceError::Conflict(format!(
-                "proposal {id} is {}, not pending_review",
-                proposal.status
-            )));
+            return Err(ServiceError::Conflict(format!("proposal {id} is {}, not pending_review", proposal.status)));
         }
         // The published version may have moved since submission.
         let (report, _) = self.check(&proposal.contract).await?;
         if !report.is_ok() {
-            let rules: Vec<&str> = report
-                .findings
-                .iter()
-                .filter(|f| f.is_error())
-                .map(|f| f.rule)
-                .collect();
+            let rules: Vec<&str> = report.findings.iter().filter(|f| f.is_error()).map(|f| f.rule).collect();
             return Err(ServiceError::Invalid {
                 message: format!(
                     "proposal {id} cannot be approved: {} against the published version (raise the major version for breaking changes)",
@@ -273,8 +191,7 @@ impl Service {
                 proposal_id: Some(id),
             });
         }
-        let key = ProductKey::parse(&proposal.product_key)
-            .map_err(|e| ServiceError::Conflict(e.to_string()))?;
+        let key = ProductKey::parse(&proposal.product_key).map_err(|e| ServiceError::Conflict(e.to_string()))?;
         let merge = self
             .registry
             .merge_proposal(
@@ -285,47 +202,26 @@ impl Service {
                 comment.map(str::to_owned),
             )
             .await?;
-        self.publish_merged(&proposal, &key, &merge, Some((who, comment)))
-            .await?;
+        self.publish_merged(&proposal, &key, &merge, Some((who, comment))).await?;
         self.push_upstream().await;
         self.proposal(id).await
     }
 
     /// A reviewer rejects, with a comment. The branch stays for the record.
-    pub async fn reject(
-        &self,
-        who: &Principal,
-        id: i64,
-        comment: &str,
-    ) -> Result<Proposal, ServiceError> {
+    pub async fn reject(&self, who: &Principal, id: i64, comment: &str) -> Result<Proposal, ServiceError> {
         require_reviewer(who, "reject proposals")?;
         if comment.trim().is_empty() {
-            return Err(ServiceError::BadRequest(
-                "a rejection needs a comment that tells the producer why".to_owned(),
-            ));
+            return Err(ServiceError::BadRequest("a rejection needs a comment that tells the producer why".to_owned()));
         }
         self.proposal(id).await?;
         let mut tx = self.store.begin().await?;
-        proposals::transition(
-            &mut tx,
-            id,
-            &[ProposalStatus::PendingReview],
-            ProposalStatus::Rejected,
-        )
-        .await
-        .map_err(|e| match e {
-            crate::error::StoreError::Conflict(m) => ServiceError::Conflict(m),
-            other => other.into(),
-        })?;
-        proposals::record_decision(
-            &mut tx,
-            id,
-            &who.name,
-            self.clock.now(),
-            Some(comment),
-            None,
-        )
-        .await?;
+        proposals::transition(&mut tx, id, &[ProposalStatus::PendingReview], ProposalStatus::Rejected).await.map_err(
+            |e| match e {
+                crate::error::StoreError::Conflict(m) => ServiceError::Conflict(m),
+                other => other.into(),
+            },
+        )?;
+        proposals::record_decision(&mut tx, id, &who.name, self.clock.now(), Some(comment), None).await?;
         self.audit(
             &mut tx,
             &who.name,

@@ -33,15 +33,8 @@ impl Service {
         role: Role,
         scopes: Vec<String>,
     ) -> Result<CreatedToken, ServiceError> {
-        require(
-            who.is_admin(),
-            format!(
-                "only admins create tokens; token `{}` has role {}",
-                who.name, who.role
-            ),
-        )?;
-        self.insert_token(&who.name, name, email, role, scopes)
-            .await
+        require(who.is_admin(), format!("only admins create tokens; token `{}` has role {}", who.name, who.role))?;
+        self.insert_token(&who.name, name, email, role, scopes).await
     }
 
     async fn insert_token(
@@ -52,11 +45,7 @@ impl Service {
         role: Role,
         scopes: Vec<String>,
     ) -> Result<CreatedToken, ServiceError> {
-        if name.is_empty()
-            || name.len() > 64
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+        if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
         {
             return Err(ServiceError::BadRequest(format!(
                 "token name `{name}` must be 1-64 characters of letters, digits, `-`, `_`, `.` or `@`"
@@ -80,34 +69,18 @@ impl Service {
             }
         }
         if matches!(role, Role::Producer | Role::Consumer) && scopes.is_empty() {
-            let what = if role == Role::Producer {
-                "a domain (--domain)"
-            } else {
-                "an account (--account)"
-            };
-            return Err(ServiceError::BadRequest(format!(
-                "a {role} token needs at least {what}"
-            )));
+            let what = if role == Role::Producer { "a domain (--domain)" } else { "an account (--account)" };
+            return Err(ServiceError::BadRequest(format!("a {role} token needs at least {what}")));
         }
-        let email = email
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("{name}@steward.invalid"));
+        let email = email.map(str::to_owned).unwrap_or_else(|| format!("{name}@steward.invalid"));
         let secret = new_secret();
         let mut tx = self.store.begin().await?;
-        tokens::insert(
-            &mut tx,
-            name,
-            &email,
-            role,
-            &scopes,
-            &hash_secret(&secret),
-            self.clock.now(),
-        )
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(m) => ServiceError::Conflict(m),
-            other => other.into(),
-        })?;
+        tokens::insert(&mut tx, name, &email, role, &scopes, &hash_secret(&secret), self.clock.now()).await.map_err(
+            |e| match e {
+                StoreError::Conflict(m) => ServiceError::Conflict(m),
+                other => other.into(),
+            },
+        )?;
         self.audit(
             &mut tx,
             actor,
@@ -118,12 +91,7 @@ impl Service {
         )
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(CreatedToken {
-            name: name.to_owned(),
-            role,
-            scopes,
-            token: secret,
-        })
+        Ok(CreatedToken { name: name.to_owned(), role, scopes, token: secret })
     }
 
     /// On an empty store, creates the `admin` token and writes it to
@@ -134,9 +102,7 @@ impl Service {
             return Ok(None);
         }
         drop(conn);
-        let created = self
-            .insert_token("steward", "admin", None, Role::Admin, Vec::new())
-            .await?;
+        let created = self.insert_token("steward", "admin", None, Role::Admin, Vec::new()).await?;
         let path = data_dir.join("admin.token");
         write_private(&path, &format!("{}\n", created.token))
             .map_err(|e| ServiceError::Conflict(format!("cannot write {}: {e}", path.display())))?;

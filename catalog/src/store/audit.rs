@@ -50,10 +50,7 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
-pub async fn list(
-    conn: &mut AnyConnection,
-    f: &AuditFilter,
-) -> Result<Vec<AuditEvent>, StoreError> {
+pub async fn list(conn: &mut AnyConnection, f: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, at, actor, action, target, before, after FROM audit_events
          WHERE ($1 IS NULL OR actor = $1) AND ($2 IS NULL OR action = $2) AND ($3 IS NULL OR target = $3)

@@ -161,12 +161,10 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Proposal, StoreError> {
 }
 
 pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Proposal>, StoreError> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM proposals WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM proposals WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -179,10 +177,7 @@ pub struct ProposalFilter {
     pub offset: i64,
 }
 
-pub async fn list(
-    conn: &mut AnyConnection,
-    f: &ProposalFilter,
-) -> Result<Vec<Proposal>, StoreError> {
+pub async fn list(conn: &mut AnyConnection, f: &ProposalFilter) -> Result<Vec<Proposal>, StoreError> {
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM proposals
          WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR product_key = $2) AND ($3 IS NULL OR submitted_by = $3)
@@ -199,16 +194,11 @@ pub async fn list(
 }
 
 /// Proposals in one status, oldest first (for recovery at start).
-pub async fn in_status(
-    conn: &mut AnyConnection,
-    status: ProposalStatus,
-) -> Result<Vec<Proposal>, StoreError> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM proposals WHERE status = $1 ORDER BY id"
-    )))
-    .bind(status.as_str())
-    .fetch_all(conn)
-    .await?;
+pub async fn in_status(conn: &mut AnyConnection, status: ProposalStatus) -> Result<Vec<Proposal>, StoreError> {
+    let rows = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM proposals WHERE status = $1 ORDER BY id")))
+        .bind(status.as_str())
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -220,34 +210,21 @@ pub async fn transition(
     to: ProposalStatus,
 ) -> Result<(), StoreError> {
     let allowed: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
-    let done = sqlx::query(
-        "UPDATE proposals SET status = $1 WHERE id = $2 AND (status = $3 OR status = $4)",
-    )
-    .bind(to.as_str())
-    .bind(id)
-    .bind(allowed[0])
-    .bind(allowed.get(1).copied().unwrap_or(allowed[0]))
-    .execute(conn)
-    .await?;
+    let done = sqlx::query("UPDATE proposals SET status = $1 WHERE id = $2 AND (status = $3 OR status = $4)")
+        .bind(to.as_str())
+        .bind(id)
+        .bind(allowed[0])
+        .bind(allowed.get(1).copied().unwrap_or(allowed[0]))
+        .execute(conn)
+        .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::Conflict(format!(
-            "proposal {id} is no longer {}",
-            allowed.join(" or ")
-        )));
+        return Err(StoreError::Conflict(format!("proposal {id} is no longer {}", allowed.join(" or "))));
     }
     Ok(())
 }
 
-pub async fn set_branch_commit(
-    conn: &mut AnyConnection,
-    id: i64,
-    commit: &str,
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE proposals SET branch_commit = $1 WHERE id = $2")
-        .bind(commit)
-        .bind(id)
-        .execute(conn)
-        .await?;
+pub async fn set_branch_commit(conn: &mut AnyConnection, id: i64, commit: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE proposals SET branch_commit = $1 WHERE id = $2").bind(commit).bind(id).execute(conn).await?;
     Ok(())
 }
 

@@ -46,29 +46,23 @@ fn principal(row: &sqlx::any::AnyRow) -> Result<Principal, StoreError> {
 }
 
 /// The live (unrevoked) token with this hash.
-pub async fn find_by_hash(
-    conn: &mut AnyConnection,
-    token_hash: &str,
-) -> Result<Option<Principal>, StoreError> {
-    let row = sqlx::query("SELECT id, name, email, role, scopes FROM tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-        .bind(token_hash)
-        .fetch_optional(conn)
-        .await?;
+pub async fn find_by_hash(conn: &mut AnyConnection, token_hash: &str) -> Result<Option<Principal>, StoreError> {
+    let row =
+        sqlx::query("SELECT id, name, email, role, scopes FROM tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+            .bind(token_hash)
+            .fetch_optional(conn)
+            .await?;
     row.as_ref().map(principal).transpose()
 }
 
 pub async fn count(conn: &mut AnyConnection) -> Result<i64, StoreError> {
-    let row = sqlx::query("SELECT COUNT(*) FROM tokens")
-        .fetch_one(conn)
-        .await?;
+    let row = sqlx::query("SELECT COUNT(*) FROM tokens").fetch_one(conn).await?;
     Ok(row.try_get(0)?)
 }
 
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Principal>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, name, email, role, scopes FROM tokens WHERE revoked_at IS NULL ORDER BY id",
-    )
-    .fetch_all(conn)
-    .await?;
+    let rows = sqlx::query("SELECT id, name, email, role, scopes FROM tokens WHERE revoked_at IS NULL ORDER BY id")
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(principal).collect()
 }

@@ -60,9 +60,7 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = match backend {
             "sqlite" => steward_testkit::sqlite_url(dir.path()),
-            _ => steward_testkit::postgres()
-                .await
-                .expect("postgres available"),
+            _ => steward_testkit::postgres().await.expect("postgres available"),
         };
         let store = Store::connect(&url).await.unwrap();
         let registry = Registry::open_or_init(&dir.path().join("registry.git")).unwrap();
@@ -73,49 +71,23 @@ impl TestApp {
             clock: Arc::new(SystemClock),
             upstream: None,
         };
-        service
-            .bootstrap_admin(dir.path())
-            .await
-            .unwrap()
-            .expect("first start creates the admin token");
-        let admin = std::fs::read_to_string(dir.path().join("admin.token"))
-            .unwrap()
-            .trim()
-            .to_owned();
+        service.bootstrap_admin(dir.path()).await.unwrap().expect("first start creates the admin token");
+        let admin = std::fs::read_to_string(dir.path().join("admin.token")).unwrap().trim().to_owned();
         let root = service.authenticate(&admin).await.unwrap().unwrap();
         let mk = |name: &'static str, role: Role, scopes: &[&str]| {
             let service = service.clone();
             let root = root.clone();
             let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-            async move {
-                service
-                    .create_token(&root, name, None, role, scopes)
-                    .await
-                    .unwrap()
-                    .token
-            }
+            async move { service.create_token(&root, name, None, role, scopes).await.unwrap().token }
         };
         let reviewer = mk("rita", Role::Reviewer, &[]).await;
         let reviewer2 = mk("rob", Role::Reviewer, &[]).await;
         let producer = mk("paul", Role::Producer, &["sales"]).await;
         let hr_producer = mk("hanna", Role::Producer, &["hr"]).await;
         let consumer = mk("carla", Role::Consumer, &["123456789012"]).await;
-        let router = api::router(AppState {
-            service: service.clone(),
-            metrics: Arc::new(api::ops::Metrics::default()),
-        });
-        Self {
-            dir,
-            service,
-            router,
-            admin,
-            reviewer,
-            reviewer2,
-            producer,
-            hr_producer,
-            consumer,
-            backend,
-        }
+        let router =
+            api::router(AppState { service: service.clone(), metrics: Arc::new(api::ops::Metrics::default()) });
+        Self { dir, service, router, admin, reviewer, reviewer2, producer, hr_producer, consumer, backend }
     }
 
     pub async fn principal(&self, token: &str) -> Principal {
@@ -135,10 +107,7 @@ impl TestApp {
             req = req.header("authorization", format!("Bearer {t}"));
         }
         let req = match body {
-            Some((content_type, b)) => req
-                .header("content-type", content_type)
-                .body(Body::from(b))
-                .unwrap(),
+            Some((content_type, b)) => req.header("content-type", content_type).body(Body::from(b)).unwrap(),
             None => req.body(Body::empty()).unwrap(),
         };
         let resp = self.router.clone().oneshot(req).await.unwrap();
@@ -150,13 +119,7 @@ impl TestApp {
     }
 
     pub async fn submit(&self, token: &str, yaml: &str) -> (StatusCode, Value) {
-        self.call(
-            "POST",
-            "/api/v1/proposals",
-            Some(token),
-            Some(("application/yaml", yaml.to_owned())),
-        )
-        .await
+        self.call("POST", "/api/v1/proposals", Some(token), Some(("application/yaml", yaml.to_owned()))).await
     }
 
     pub async fn approve(&self, token: &str, id: i64) -> (StatusCode, Value) {

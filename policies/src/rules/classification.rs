@@ -15,10 +15,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             None => {
                 ctx.report(
                     "STW012",
-                    FieldPath::root()
-                        .key("customProperties")
-                        .index(i)
-                        .key("value"),
+                    FieldPath::root().key("customProperties").index(i).key("value"),
                     format!("product classification `{name}` is not one of {levels}"),
                 );
                 return;
@@ -29,9 +26,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             (policy.level(d).unwrap_or(0), d.clone())
         }
     };
-    let pii_min = policy
-        .level(&policy.pii.min_product_classification)
-        .unwrap_or(0);
+    let pii_min = policy.level(&policy.pii.min_product_classification).unwrap_or(0);
 
     for (t, table) in c.schema.iter().enumerate() {
         for (i, col) in table.properties.iter().enumerate() {

@@ -15,12 +15,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             "no owning team: add `team: {name: <your-team>}` so consumers and alerts know who owns this product",
         );
     }
-    if !c.support.is_empty()
-        && !c
-            .support
-            .iter()
-            .any(|s| s.email().is_some() || s.slack().is_some())
-    {
+    if !c.support.is_empty() && !c.support.iter().any(|s| s.email().is_some() || s.slack().is_some()) {
         ctx.report(
             "STW002",
             FieldPath::root().key("support"),
@@ -40,9 +35,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             ctx.report(
                 "STW004",
                 table_path(t).key("description"),
-                format!(
-                    "table `{label}` has no description: add `description:` to the schema object"
-                ),
+                format!("table `{label}` has no description: add `description:` to the schema object"),
             );
         }
         for (i, col) in table.properties.iter().enumerate() {
@@ -51,9 +44,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 ctx.report(
                     "STW005",
                     column_path(t, i).key("description"),
-                    format!(
-                        "column `{label}` has no description: add `description:` to the property"
-                    ),
+                    format!("column `{label}` has no description: add `description:` to the property"),
                 );
             }
         }

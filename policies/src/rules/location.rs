@@ -11,10 +11,7 @@ use super::Ctx;
 pub fn check(ctx: &mut Ctx<'_>) {
     let c = ctx.contract;
     let policy = ctx.policy;
-    let domain = c
-        .domain
-        .as_deref()
-        .filter(|d| steward_schemas::DomainName::parse(d).is_ok());
+    let domain = c.domain.as_deref().filter(|d| steward_schemas::DomainName::parse(d).is_ok());
     for (i, server) in c.servers.iter().enumerate() {
         let path = FieldPath::root().key("servers").index(i);
         let Some(kind) = server.server_type.as_deref() else {
@@ -24,10 +21,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             ctx.report(
                 "STW014",
                 path.key("type"),
-                format!(
-                    "server type `{kind}` is not supported; use one of {}",
-                    policy.server_types.join(", ")
-                ),
+                format!("server type `{kind}` is not supported; use one of {}", policy.server_types.join(", ")),
             );
             continue;
         }
@@ -44,11 +38,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         let prefixes = policy.location_prefixes(domain);
         let normalized = location.strip_prefix("./").unwrap_or(location);
         if !prefixes.iter().any(|p| under_prefix(normalized, p)) {
-            let shown = if prefixes.is_empty() {
-                "(none configured)".to_owned()
-            } else {
-                prefixes.join(", ")
-            };
+            let shown = if prefixes.is_empty() { "(none configured)".to_owned() } else { prefixes.join(", ") };
             ctx.report(
                 "STW013",
                 loc_path,
@@ -65,26 +55,16 @@ fn under_prefix(location: &str, prefix: &str) -> bool {
     if prefix.ends_with('/') {
         location.starts_with(prefix) || location == prefix.trim_end_matches('/')
     } else {
-        location == prefix
-            || location
-                .strip_prefix(prefix)
-                .is_some_and(|rest| rest.starts_with('/'))
+        location == prefix || location.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
     }
 }
 
 fn check_location_syntax(kind: &str, location: &str) -> Result<(), String> {
     if location.chars().any(|c| c.is_control() || c == '\\') {
-        return Err(format!(
-            "location `{}` contains a control character or backslash",
-            location.escape_debug()
-        ));
+        return Err(format!("location `{}` contains a control character or backslash", location.escape_debug()));
     }
-    if location.to_ascii_lowercase().contains("%2e")
-        || location.to_ascii_lowercase().contains("%2f")
-    {
-        return Err(format!(
-            "location `{location}` contains an encoded `.` or `/`; write the path plainly"
-        ));
+    if location.to_ascii_lowercase().contains("%2e") || location.to_ascii_lowercase().contains("%2f") {
+        return Err(format!("location `{location}` contains an encoded `.` or `/`; write the path plainly"));
     }
     let body = match kind {
         "s3" => {
@@ -94,22 +74,16 @@ fn check_location_syntax(kind: &str, location: &str) -> Result<(), String> {
             let bucket = rest.split('/').next().unwrap_or("");
             if bucket.len() < 3
                 || bucket.len() > 63
-                || !bucket
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+                || !bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
             {
-                return Err(format!(
-                    "`{bucket}` in `{location}` is not a valid S3 bucket name"
-                ));
+                return Err(format!("`{bucket}` in `{location}` is not a valid S3 bucket name"));
             }
             rest
         }
         _ => location,
     };
     if body.split('/').any(|seg| seg == ".." || seg == ".") && body != "." {
-        return Err(format!(
-            "location `{location}` must not contain `.` or `..` segments"
-        ));
+        return Err(format!("location `{location}` must not contain `.` or `..` segments"));
     }
     // Absolute local paths pass here; they must still match a configured prefix.
     Ok(())
@@ -121,22 +95,10 @@ mod tests {
 
     #[test]
     fn prefixes() {
-        assert!(under_prefix(
-            "s3://steward-sales/orders",
-            "s3://steward-sales/"
-        ));
-        assert!(!under_prefix(
-            "s3://steward-sales-evil/orders",
-            "s3://steward-sales"
-        ));
-        assert!(under_prefix(
-            "s3://steward-sales/orders",
-            "s3://steward-sales"
-        ));
-        assert!(!under_prefix(
-            "s3://steward-salesx/orders",
-            "s3://steward-sales/"
-        ));
+        assert!(under_prefix("s3://steward-sales/orders", "s3://steward-sales/"));
+        assert!(!under_prefix("s3://steward-sales-evil/orders", "s3://steward-sales"));
+        assert!(under_prefix("s3://steward-sales/orders", "s3://steward-sales"));
+        assert!(!under_prefix("s3://steward-salesx/orders", "s3://steward-sales/"));
     }
 
     #[test]

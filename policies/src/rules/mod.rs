@@ -23,186 +23,61 @@ pub struct RuleInfo {
     pub summary: &'static str,
 }
 
-const fn rule(
-    id: &'static str,
-    name: &'static str,
-    default_severity: Severity,
-    summary: &'static str,
-) -> RuleInfo {
-    RuleInfo {
-        id,
-        name,
-        default_severity,
-        summary,
-    }
+const fn rule(id: &'static str, name: &'static str, default_severity: Severity, summary: &'static str) -> RuleInfo {
+    RuleInfo { id, name, default_severity, summary }
 }
 
 use Severity::{Error as E, Warning as W};
 
 /// Every rule Steward knows, in id order.
 pub const RULES: &[RuleInfo] = &[
-    rule(
-        "STW000",
-        "yaml",
-        E,
-        "the document is readable YAML of at most 1 MiB",
-    ),
-    rule(
-        "STW001",
-        "owner-team",
-        E,
-        "`team.name` names the owning team",
-    ),
-    rule(
-        "STW002",
-        "contact-channel",
-        E,
-        "`support` has an e-mail or Slack channel",
-    ),
-    rule(
-        "STW003",
-        "product-description",
-        E,
-        "`description.purpose` describes the product",
-    ),
-    rule(
-        "STW004",
-        "table-description",
-        E,
-        "every table has a `description`",
-    ),
-    rule(
-        "STW005",
-        "column-description",
-        W,
-        "every column has a `description`",
-    ),
+    rule("STW000", "yaml", E, "the document is readable YAML of at most 1 MiB"),
+    rule("STW001", "owner-team", E, "`team.name` names the owning team"),
+    rule("STW002", "contact-channel", E, "`support` has an e-mail or Slack channel"),
+    rule("STW003", "product-description", E, "`description.purpose` describes the product"),
+    rule("STW004", "table-description", E, "every table has a `description`"),
+    rule("STW005", "column-description", W, "every column has a `description`"),
     rule(
         "STW006",
         "identifier",
         E,
         "domain, product, table and column names are lower snake case within Glue's limits",
     ),
-    rule(
-        "STW007",
-        "logical-type",
-        E,
-        "every column has a known `logicalType`",
-    ),
-    rule(
-        "STW008",
-        "partition-keys",
-        E,
-        "partition keys are scalar-typed and numbered 1..n",
-    ),
+    rule("STW007", "logical-type", E, "every column has a known `logicalType`"),
+    rule("STW008", "partition-keys", E, "partition keys are scalar-typed and numbered 1..n"),
     rule(
         "STW009",
         "slo-schedule",
         E,
         "an SLO entry with `scheduler: cron` and a valid `schedule`, time zone and grace period",
     ),
-    rule(
-        "STW010",
-        "slo-frequency",
-        E,
-        "the SLO schedule fires no more often than the policy allows (5 minutes)",
-    ),
-    rule(
-        "STW011",
-        "column-classification",
-        E,
-        "every column has a `classification` the policy knows",
-    ),
+    rule("STW010", "slo-frequency", E, "the SLO schedule fires no more often than the policy allows (5 minutes)"),
+    rule("STW011", "column-classification", E, "every column has a `classification` the policy knows"),
     rule(
         "STW012",
         "classification-ceiling",
         E,
         "no column is more sensitive than its product allows (restricted/PII data)",
     ),
-    rule(
-        "STW013",
-        "location-ownership",
-        E,
-        "every data location is under a prefix the domain owns",
-    ),
-    rule(
-        "STW014",
-        "server-type",
-        E,
-        "every server is of a type Steward supports",
-    ),
-    rule(
-        "STW015",
-        "duplicate-name",
-        E,
-        "table names and column names within a table are unique",
-    ),
-    rule(
-        "STW016",
-        "status",
-        W,
-        "`status` is one of proposed, draft, active, deprecated, retired",
-    ),
-    rule(
-        "STW020",
-        "odcs-schema",
-        E,
-        "the document conforms to the ODCS v3.1 JSON Schema",
-    ),
+    rule("STW013", "location-ownership", E, "every data location is under a prefix the domain owns"),
+    rule("STW014", "server-type", E, "every server is of a type Steward supports"),
+    rule("STW015", "duplicate-name", E, "table names and column names within a table are unique"),
+    rule("STW016", "status", W, "`status` is one of proposed, draft, active, deprecated, retired"),
+    rule("STW020", "odcs-schema", E, "the document conforms to the ODCS v3.1 JSON Schema"),
     rule(
         "STW021",
         "steward-profile",
         E,
         "the document has what Steward requires (schemas/steward-profile.schema.json)",
     ),
-    rule(
-        "STW022",
-        "field-type",
-        E,
-        "fields Steward reads have the right type",
-    ),
-    rule(
-        "STW101",
-        "removed-column",
-        E,
-        "a column of the previous version is gone",
-    ),
-    rule(
-        "STW102",
-        "changed-type",
-        E,
-        "a column's type changed or narrowed",
-    ),
-    rule(
-        "STW103",
-        "changed-partition-keys",
-        E,
-        "a table's partition keys changed",
-    ),
-    rule(
-        "STW104",
-        "required-added",
-        E,
-        "a column became required, or a new column is required",
-    ),
-    rule(
-        "STW105",
-        "removed-table",
-        E,
-        "a table of the previous version is gone",
-    ),
-    rule(
-        "STW106",
-        "version-not-increased",
-        E,
-        "the new version is not greater than the previous one",
-    ),
-    rule(
-        "STW107",
-        "different-product",
-        E,
-        "the previous contract is of another product",
-    ),
+    rule("STW022", "field-type", E, "fields Steward reads have the right type"),
+    rule("STW101", "removed-column", E, "a column of the previous version is gone"),
+    rule("STW102", "changed-type", E, "a column's type changed or narrowed"),
+    rule("STW103", "changed-partition-keys", E, "a table's partition keys changed"),
+    rule("STW104", "required-added", E, "a column became required, or a new column is required"),
+    rule("STW105", "removed-table", E, "a table of the previous version is gone"),
+    rule("STW106", "version-not-increased", E, "the new version is not greater than the previous one"),
+    rule("STW107", "different-product", E, "the previous contract is of another product"),
 ];
 
 pub fn rule_info(id: &str) -> Option<&'static RuleInfo> {
@@ -219,12 +94,7 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(doc: &'a Document, contract: &'a Contract, policy: &'a Policy) -> Self {
-        Self {
-            doc,
-            contract,
-            policy,
-            findings: Vec::new(),
-        }
+        Self { doc, contract, policy, findings: Vec::new() }
     }
 
     /// Reports a finding at `path` unless the policy turns the rule off.
@@ -232,32 +102,17 @@ impl<'a> Ctx<'a> {
         let Some(severity) = self.policy.severity_of(rule) else {
             return;
         };
-        self.findings
-            .push(new_finding(self.doc, rule, severity, path, message.into()));
+        self.findings.push(new_finding(self.doc, rule, severity, path, message.into()));
     }
 
     /// Like [`Self::report`], pointing `offset` characters into the scalar at `path`.
-    pub fn report_within(
-        &mut self,
-        rule: &'static str,
-        path: FieldPath,
-        offset: usize,
-        message: impl Into<String>,
-    ) {
+    pub fn report_within(&mut self, rule: &'static str, path: FieldPath, offset: usize, message: impl Into<String>) {
         let Some(severity) = self.policy.severity_of(rule) else {
             return;
         };
         let mut f = new_finding(self.doc, rule, severity, path, message.into());
-        let line = self
-            .doc
-            .source()
-            .lines()
-            .nth(f.line.saturating_sub(1))
-            .unwrap_or("");
-        let quoted = matches!(
-            line.chars().nth(f.column.saturating_sub(1)),
-            Some('"' | '\'')
-        );
+        let line = self.doc.source().lines().nth(f.line.saturating_sub(1)).unwrap_or("");
+        let quoted = matches!(line.chars().nth(f.column.saturating_sub(1)), Some('"' | '\''));
         f.column += offset + usize::from(quoted);
         self.findings.push(f);
     }
@@ -271,14 +126,7 @@ pub(crate) fn new_finding(
     message: String,
 ) -> Finding {
     let pos = doc.locate(&path);
-    Finding {
-        rule,
-        severity,
-        message,
-        path,
-        line: pos.line,
-        column: pos.column,
-    }
+    Finding { rule, severity, message, path, line: pos.line, column: pos.column }
 }
 
 pub(crate) fn table_path(t: usize) -> FieldPath {
@@ -291,18 +139,12 @@ pub(crate) fn column_path(t: usize, c: usize) -> FieldPath {
 
 /// A table's display name in messages.
 pub(crate) fn table_label(contract: &Contract, t: usize) -> String {
-    contract.schema[t]
-        .name
-        .clone()
-        .unwrap_or_else(|| format!("schema[{t}]"))
+    contract.schema[t].name.clone().unwrap_or_else(|| format!("schema[{t}]"))
 }
 
 /// A column's display name in messages: `table.column`.
 pub(crate) fn column_label(contract: &Contract, t: usize, c: usize) -> String {
-    let col = contract.schema[t].properties[c]
-        .name
-        .clone()
-        .unwrap_or_else(|| format!("properties[{c}]"));
+    let col = contract.schema[t].properties[c].name.clone().unwrap_or_else(|| format!("properties[{c}]"));
     format!("{}.{col}", table_label(contract, t))
 }
 

@@ -14,11 +14,8 @@ pub fn check(ctx: &mut Ctx<'_>) {
             None => ctx.report("STW009", issue.path, issue.message),
         }
     }
-    let has_cron = c.sla_properties.iter().any(|p| {
-        p.scheduler
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("cron"))
-    });
+    let has_cron =
+        c.sla_properties.iter().any(|p| p.scheduler.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("cron")));
     // An empty or missing `slaProperties` is already a profile finding (STW021).
     if !has_cron && !c.sla_properties.is_empty() {
         ctx.report(

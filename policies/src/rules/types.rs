@@ -14,10 +14,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                     ctx.report(
                         "STW007",
                         column_path(t, i).key("logicalType"),
-                        format!(
-                            "column `{label}` has no logicalType: use one of {}",
-                            LOGICAL_TYPES.join(", ")
-                        ),
+                        format!("column `{label}` has no logicalType: use one of {}", LOGICAL_TYPES.join(", ")),
                     );
                 }
                 Some(lt) if !LOGICAL_TYPES.contains(&lt) => {
@@ -80,11 +77,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                         positions.len()
                     )
                 };
-                ctx.report(
-                    "STW008",
-                    column_path(t, *i).key("partitionKeyPosition"),
-                    msg,
-                );
+                ctx.report("STW008", column_path(t, *i).key("partitionKeyPosition"), msg);
                 break;
             }
         }

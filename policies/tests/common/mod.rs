@@ -26,9 +26,7 @@ pub fn findings(yaml: &str) -> Vec<Finding> {
 
 /// Asserts that `rule` fires at `path` with `severity`, and returns its message.
 pub fn expect(found: &[Finding], rule: &str, path: &str, severity: Severity) -> String {
-    let hit = found
-        .iter()
-        .find(|f| f.rule == rule && f.path.to_string() == path);
+    let hit = found.iter().find(|f| f.rule == rule && f.path.to_string() == path);
     let Some(f) = hit else {
         panic!("expected {rule} at {path}, got:\n{}", render(found));
     };
@@ -44,17 +42,7 @@ pub fn expect_error(found: &[Finding], rule: &str, path: &str) -> String {
 pub fn render(found: &[Finding]) -> String {
     found
         .iter()
-        .map(|f| {
-            format!(
-                "  {}:{} {}[{}] {} ({})",
-                f.line,
-                f.column,
-                f.severity.as_str(),
-                f.rule,
-                f.message,
-                f.path
-            )
-        })
+        .map(|f| format!("  {}:{} {}[{}] {} ({})", f.line, f.column, f.severity.as_str(), f.rule, f.message, f.path))
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -48,10 +48,6 @@ pub fn ref_id(repo: &git2::Repository, name: &str) -> Option<git2::Oid> {
 
 /// Proposes `version` of `key` as `id` and merges it; returns the merge id.
 pub fn propose_and_merge(registry: &Registry, id: u64, key: &ProductKey, version: &str) -> String {
-    registry
-        .propose(id, key, version, &contract(key, version), &alice())
-        .unwrap();
-    registry
-        .merge_proposal(id, key, version, &rita(), None)
-        .unwrap()
+    registry.propose(id, key, version, &contract(key, version), &alice()).unwrap();
+    registry.merge_proposal(id, key, version, &rita(), None).unwrap()
 }

@@ -1,0 +1,306 @@
+//! `cargo bench -p steward-cli --bench catalog`
+//!
+//! Catalog figures at scale (goals in docs/performance.md):
+//!  * search latency p50/p99 at 100,000 products, on SQLite and PostgreSQL
+//!    (goal p99 < 20 ms), through the real router;
+//!  * `steward serve` RSS with that catalog after a burst of searches (goal < 100 MiB);
+//!  * proposals processed per second end to end (submit + approve, with git).
+//!
+//! Environment: STEWARD_BENCH_PRODUCTS (default 100000), STEWARD_BENCH_QUERIES
+//! (default 2000), DATABASE_URL (PostgreSQL server; skipped if unreachable).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::Request;
+use steward_catalog::api::{self, AppState};
+use steward_catalog::model::{self, ProductDetail};
+use steward_catalog::service::Service;
+use steward_catalog::store::Store;
+use steward_catalog::store::products::{self, Provenance};
+use tower::ServiceExt;
+
+const WORDS: [&str; 40] = [
+    "orders",
+    "revenue",
+    "customer",
+    "shipment",
+    "invoice",
+    "payment",
+    "refund",
+    "inventory",
+    "warehouse",
+    "supplier",
+    "campaign",
+    "click",
+    "session",
+    "device",
+    "region",
+    "currency",
+    "discount",
+    "basket",
+    "subscription",
+    "churn",
+    "forecast",
+    "ledger",
+    "account",
+    "balance",
+    "transfer",
+    "merchant",
+    "product",
+    "catalog",
+    "review",
+    "rating",
+    "delivery",
+    "route",
+    "driver",
+    "vehicle",
+    "fuel",
+    "sensor",
+    "reading",
+    "alert",
+    "ticket",
+    "agent",
+];
+
+fn main() {
+    let n: usize = env_or("STEWARD_BENCH_PRODUCTS", 100_000);
+    let queries: usize = env_or("STEWARD_BENCH_QUERIES", 2_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+
+    println!("products: {n}, queries per backend: {queries}");
+    let sqlite = format!("sqlite://{}", data.join("steward.db").display());
+    runtime.block_on(search_bench("sqlite", &sqlite, n, queries, &data));
+    if let Some(pg) = runtime.block_on(steward_testkit::postgres()) {
+        let pg_dir = tempfile::tempdir().unwrap();
+        runtime.block_on(search_bench("postgres", &pg, n, queries, pg_dir.path()));
+    }
+    rss_bench(&data, queries.min(500));
+    runtime.block_on(proposals_bench(dir.path()));
+}
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// A cheap deterministic generator (no extra dependency).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn pick<'a>(&mut self, words: &[&'a str]) -> &'a str {
+        words[(self.next() as usize) % words.len()]
+    }
+}
+
+fn product(i: usize, rng: &mut Lcg) -> ProductDetail {
+    let domain = format!("domain_{}", i % 40);
+    let name = format!("product_{i}");
+    let words: Vec<&str> = (0..8).map(|_| rng.pick(&WORDS)).collect();
+    let yaml = format!(
+        "apiVersion: v3.1.0\nkind: DataContract\nid: b{i}\nversion: 1.0.0\nstatus: active\ndomain: {domain}\ndataProduct: {name}\n\
+         description:\n  purpose: {} data about {} and {}.\ntags: [{}, {}]\nteam:\n  name: team_{}\nsupport:\n  - {{channel: t@example.com, tool: email}}\n\
+         servers:\n  - {{server: p, type: s3, location: 's3://steward-domain-{}/{name}/', format: parquet}}\nschema:\n",
+        words[0],
+        words[1],
+        words[2],
+        words[3],
+        words[4],
+        i % 97,
+        i % 40
+    );
+    let mut yaml = yaml;
+    for t in 0..2 {
+        yaml.push_str(&format!(
+            "  - name: {}_{t}\n    description: {} {}.\n    properties:\n",
+            words[5 + t],
+            words[6],
+            words[7]
+        ));
+        for c in 0..6 {
+            let col = format!("{}_{}", rng.pick(&WORDS), rng.pick(&["id", "at", "amount", "code", "name", "count"]));
+            yaml.push_str(&format!(
+                "      - {{name: {col}_{c}, logicalType: string, description: {} value., classification: internal}}\n",
+                rng.pick(&WORDS)
+            ));
+        }
+    }
+    yaml.push_str("slaProperties:\n  - {property: frequency, value: daily, scheduler: cron, schedule: '0 6 * * *'}\n");
+    let (_, contract) = steward_schemas::parse_contract(&yaml).expect("generated contract parses");
+    let key = steward_schemas::ProductKey::parse(&format!("{domain}.{name}")).unwrap();
+    model::build(&key, &contract, "internal")
+}
+
+async fn populate(store: &Store, n: usize) -> Duration {
+    let started = Instant::now();
+    let mut rng = Lcg(42);
+    let now = chrono::Utc::now();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
+        let mut tx = store.begin().await.unwrap();
+        for &i in chunk {
+            let p = product(i, &mut rng);
+            let from = Provenance { contract: "(generated)", commit: "0000000", proposal_id: None, now };
+            products::publish(&mut tx, store.dialect, &p, &from).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    started.elapsed()
+}
+
+async fn search_bench(backend: &str, url: &str, n: usize, queries: usize, token_dir: &std::path::Path) {
+    let store = Store::connect(url).await.unwrap();
+    let took = populate(&store, n).await;
+    println!(
+        "\n[{backend}] published {n} products in {:.1}s ({:.0}/s)",
+        took.as_secs_f64(),
+        n as f64 / took.as_secs_f64()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let service = Service {
+        store,
+        registry: steward_registry::SharedRegistry::new(
+            steward_registry::Registry::open_or_init(&dir.path().join("r.git")).unwrap(),
+        ),
+        policy: Arc::new(steward_policies::Policy::default()),
+        clock: Arc::new(steward_catalog::clock::SystemClock),
+        upstream: None,
+    };
+    service.bootstrap_admin(token_dir).await.unwrap();
+    let token = std::fs::read_to_string(token_dir.join("admin.token")).unwrap().trim().to_owned();
+    let router = api::router(AppState { service, metrics: Arc::new(api::ops::Metrics::default()) });
+
+    let mut rng = Lcg(7);
+    let mut kinds: Vec<(&str, Vec<Duration>)> = vec![
+        ("one word", vec![]),
+        ("two words", vec![]),
+        ("word + domain filter", vec![]),
+        ("column name", vec![]),
+        ("product name", vec![]),
+    ];
+    for q in 0..queries {
+        let kind = q % kinds.len();
+        let uri = match kind {
+            0 => format!("/api/v1/products?q={}", rng.pick(&WORDS)),
+            1 => format!("/api/v1/products?q={}+{}", rng.pick(&WORDS), rng.pick(&WORDS)),
+            2 => format!("/api/v1/products?q={}&domain=domain_{}", rng.pick(&WORDS), rng.next() % 40),
+            3 => format!("/api/v1/products?q={}_{}", rng.pick(&WORDS), rng.pick(&["id", "amount", "code"])),
+            _ => format!("/api/v1/products?q=product_{}", rng.next() as usize % n),
+        };
+        let req = Request::get(&uri).header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
+        let t = Instant::now();
+        let resp = router.clone().oneshot(req).await.unwrap();
+        assert!(resp.status().is_success(), "{uri}: {}", resp.status());
+        let _ = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+        kinds[kind].1.push(t.elapsed());
+    }
+    let mut all: Vec<Duration> = kinds.iter().flat_map(|(_, v)| v.iter().copied()).collect();
+    println!("{:<24} {:>8} {:>8} {:>8}", "query", "p50 ms", "p99 ms", "max ms");
+    for (name, v) in &mut kinds {
+        print_pct(name, v);
+    }
+    print_pct("all", &mut all);
+}
+
+fn print_pct(name: &str, v: &mut [Duration]) {
+    v.sort();
+    let at = |p: f64| v[((v.len() as f64 * p) as usize).min(v.len() - 1)].as_secs_f64() * 1000.0;
+    println!("{name:<24} {:>8.2} {:>8.2} {:>8.2}", at(0.50), at(0.99), v[v.len() - 1].as_secs_f64() * 1000.0);
+}
+
+/// Starts the real server on the SQLite catalog and reads its memory after searches.
+fn rss_bench(data: &std::path::Path, queries: usize) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_steward"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .env("STEWARD_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(rest) = line.strip_prefix("steward: serving on ") {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let token = std::fs::read_to_string(data.join("admin.token")).unwrap().trim().to_owned();
+    let client = reqwest::Client::new();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut rng = Lcg(9);
+    rt.block_on(async {
+        for _ in 0..queries {
+            let q = rng.pick(&WORDS);
+            let r = client.get(format!("{url}/api/v1/products?q={q}")).bearer_auth(&token).send().await.unwrap();
+            assert!(r.status().is_success());
+            let _ = r.bytes().await.unwrap();
+        }
+    });
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let field = |k: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(k))
+            .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_owned())
+            .unwrap_or_default()
+    };
+    let rss_kib: f64 = field("VmRSS:").parse().unwrap_or(0.0);
+    let hwm_kib: f64 = field("VmHWM:").parse().unwrap_or(0.0);
+    println!(
+        "\n`steward serve` on the SQLite catalog after {queries} searches: RSS {:.1} MiB, peak {:.1} MiB (goal < 100 MiB)",
+        rss_kib / 1024.0,
+        hwm_kib / 1024.0
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Submit + approve through the router, with real git commits, on SQLite.
+async fn proposals_bench(dir: &std::path::Path) {
+    let base = dir.join("proposals");
+    std::fs::create_dir_all(&base).unwrap();
+    let store = Store::connect(&format!("sqlite://{}", base.join("steward.db").display())).await.unwrap();
+    let service = Service {
+        store,
+        registry: steward_registry::SharedRegistry::new(
+            steward_registry::Registry::open_or_init(&base.join("registry.git")).unwrap(),
+        ),
+        policy: Arc::new(steward_policies::Policy::default()),
+        clock: Arc::new(steward_catalog::clock::SystemClock),
+        upstream: None,
+    };
+    service.bootstrap_admin(&base).await.unwrap();
+    let admin =
+        service.authenticate(std::fs::read_to_string(base.join("admin.token")).unwrap().trim()).await.unwrap().unwrap();
+    let producer = service
+        .create_token(&admin, "p", None, steward_catalog::auth::Role::Producer, vec!["sales".into()])
+        .await
+        .unwrap();
+    let producer = service.authenticate(&producer.token).await.unwrap().unwrap();
+    let reviewer =
+        service.create_token(&admin, "r", None, steward_catalog::auth::Role::Reviewer, vec![]).await.unwrap();
+    let reviewer = service.authenticate(&reviewer.token).await.unwrap().unwrap();
+    let base_yaml = steward_testkit::sales_orders();
+    let count = 200;
+    let started = Instant::now();
+    for i in 0..count {
+        let yaml = base_yaml
+            .replace("dataProduct: orders", &format!("dataProduct: orders_{i}"))
+            .replace("s3://steward-sales/orders/", &format!("s3://steward-sales/orders_{i}/"));
+        let p = service.submit(&producer, &yaml).await.unwrap();
+        service.approve(&reviewer, p.id, None).await.unwrap();
+    }
+    let took = started.elapsed();
+    println!(
+        "\nproposals end to end (validate, git branch, merge, catalog, audit) on SQLite: {count} in {:.2}s = {:.0}/s",
+        took.as_secs_f64(),
+        count as f64 / took.as_secs_f64()
+    );
+}
