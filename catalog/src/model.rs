@@ -180,9 +180,10 @@ pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str
 }
 
 /// The text search indexes, in three weighted parts: names, descriptions, columns.
-/// Identifiers are also split at `_` so `customer` finds `customer_email`.
+/// Identifiers are split at `_` so `customer` finds `customer_email` (and a
+/// search for `customer_email` looks for both words).
 pub fn search_parts(p: &ProductDetail) -> [String; 3] {
-    let split = |s: &str| format!("{s} {}", s.replace('_', " "));
+    let split = |s: &str| s.replace('_', " ");
     let mut names = vec![split(&p.key.replace('.', " ")), p.name.clone(), p.owner_team.clone()];
     names.extend(p.tags.iter().cloned());
     let mut descriptions = vec![p.description.purpose.clone()];

@@ -390,8 +390,42 @@ async fn search_ranks_filters_and_pages() {
         all.extend(keys(&rest));
         all.sort();
         assert_eq!(all, ["sales.basket_stats", "sales.orders", "sales.returns"]);
+        // Broad queries (forced here with a threshold of 1) rank names matches first, and page.
+        let mut conn = app.service.store.pool.acquire().await.unwrap();
+        let query = |offset: i64| steward_catalog::store::products::SearchQuery {
+            q: Some("basket".into()),
+            limit: 1,
+            offset,
+            scored_max: Some(1),
+            ..Default::default()
+        };
+        let dialect = app.service.store.dialect;
+        let p0 = steward_catalog::store::products::search(&mut conn, dialect, &query(0)).await.unwrap();
+        let p1 = steward_catalog::store::products::search(&mut conn, dialect, &query(1)).await.unwrap();
+        let p2 = steward_catalog::store::products::search(&mut conn, dialect, &query(2)).await.unwrap();
+        assert_eq!((p0.total, p0.items[0].key.as_str()), (2, "sales.basket_stats"));
+        assert_eq!(p1.items[0].key, "sales.orders");
+        assert!(p2.items.is_empty());
+        drop(conn);
         // Query syntax is inert.
         assert_eq!(get("/api/v1/products?q=%22OR%20*%20NEAR(".into()).await["total"], 0);
     })
     .await;
+}
+
+#[tokio::test]
+async fn approved_main_is_pushed_upstream() {
+    let mut app = TestApp::start("sqlite").await;
+    let upstream = app.dir.path().join("upstream.git");
+    git2::Repository::init_bare(&upstream).unwrap();
+    app.service.upstream = Some(upstream.display().to_string());
+    app.router = steward_catalog::api::router(steward_catalog::api::AppState {
+        service: app.service.clone(),
+        metrics: std::sync::Arc::new(steward_catalog::api::ops::Metrics::default()),
+    });
+    app.publish(&sales_orders()).await;
+    let remote = git2::Repository::open_bare(&upstream).unwrap();
+    let tip = remote.find_reference("refs/heads/main").unwrap().peel_to_commit().unwrap();
+    assert!(tip.message().unwrap().contains("Merge proposal 1: sales.orders 1.0.0"), "{:?}", tip.message());
+    assert_eq!(tip.id().to_string(), app.service.registry.main_tip().await.unwrap());
 }

@@ -7,7 +7,9 @@
 //!  * proposals processed per second end to end (submit + approve, with git).
 //!
 //! Environment: STEWARD_BENCH_PRODUCTS (default 100000), STEWARD_BENCH_QUERIES
-//! (default 2000), DATABASE_URL (PostgreSQL server; skipped if unreachable).
+//! (default 2000), STEWARD_BENCH_BACKENDS (default `sqlite,postgres`; SQLite
+//! always runs, it also feeds the RSS figure), DATABASE_URL (PostgreSQL
+//! server; skipped if unreachable).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -73,9 +75,12 @@ fn main() {
     std::fs::create_dir_all(&data).unwrap();
 
     println!("products: {n}, queries per backend: {queries}");
+    let backends = std::env::var("STEWARD_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_owned());
     let sqlite = format!("sqlite://{}", data.join("steward.db").display());
     runtime.block_on(search_bench("sqlite", &sqlite, n, queries, &data));
-    if let Some(pg) = runtime.block_on(steward_testkit::postgres()) {
+    if backends.contains("postgres")
+        && let Some(pg) = runtime.block_on(steward_testkit::postgres())
+    {
         let pg_dir = tempfile::tempdir().unwrap();
         runtime.block_on(search_bench("postgres", &pg, n, queries, pg_dir.path()));
     }

@@ -82,7 +82,8 @@ pub fn run(args: ProductsArgs) -> u8 {
                         s(&p["description"])
                     );
                 }
-                println!("{} of {} product(s), from {}", items.len(), v["total"], offset + 1);
+                let plus = if v["total_capped"] == true { "+" } else { "" };
+                println!("{} of {}{plus} product(s), from {}", items.len(), v["total"], offset + 1);
             }
             ProductsCommand::Show { .. } => print_product(&v),
             ProductsCommand::History { .. } => {

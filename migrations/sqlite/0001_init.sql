@@ -94,10 +94,11 @@ CREATE TABLE audit_events (
 CREATE INDEX audit_target ON audit_events (target, id);
 CREATE INDEX audit_actor ON audit_events (actor, id);
 
--- Full-text search over names, descriptions, column names and tags. `_` is a
--- token character so `domain` and `classification` filter exactly; identifiers
--- are also indexed split at `_` so `customer` finds `customer_email`.
+-- Full-text search over names, descriptions, column names and tags.
+-- Identifiers are indexed split at `_` (so `customer` finds `customer_email`
+-- and prefixes stay cheap); `domain` and `classification` hold the hex of the
+-- value, one exact token each, so filters resolve inside the index.
 CREATE VIRTUAL TABLE product_search USING fts5 (
     product_key UNINDEXED, domain, classification, names, descriptions, columns,
-    tokenize = "unicode61 tokenchars '_'"
+    tokenize = 'unicode61'
 );

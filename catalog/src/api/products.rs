@@ -31,13 +31,21 @@ pub async fn search(
     Auth(_who): Auth,
     Query(p): Query<SearchParams>,
 ) -> ApiResult<Json<SearchPage>> {
+    let offset = p.offset.unwrap_or(0).max(0);
+    if offset >= crate::store::products::COUNT_CAP {
+        return Err(ApiError::bad_request(format!(
+            "offset {offset} is past the first {} results; narrow the query (words, domain, tag, classification)",
+            crate::store::products::COUNT_CAP
+        )));
+    }
     let q = SearchQuery {
         q: p.q.filter(|q| !q.trim().is_empty()),
         domain: p.domain,
         tag: p.tag,
         classification: p.classification,
         limit: super::page_limit(p.limit)?,
-        offset: p.offset.unwrap_or(0).max(0),
+        offset,
+        scored_max: None,
     };
     Ok(Json(service.search(&q).await?))
 }

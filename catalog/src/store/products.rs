@@ -111,8 +111,8 @@ pub async fn publish(
                  VALUES ((SELECT rowid FROM products WHERE product_key = $1), $1, $2, $3, $4, $5, $6)",
             )
             .bind(&p.key)
-            .bind(&p.domain)
-            .bind(&p.classification)
+            .bind(hex::encode(&p.domain))
+            .bind(hex::encode(&p.classification))
             .bind(names)
             .bind(descriptions)
             .bind(columns)
@@ -213,97 +213,171 @@ pub struct SearchQuery {
     pub classification: Option<String>,
     pub limit: i64,
     pub offset: i64,
+    /// Overrides [`SCORED_MATCHES_MAX`] (tests use it to reach the tiered path).
+    pub scored_max: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchPage {
+    /// Matches, counted up to 10,000 (see `total_capped`).
     pub total: i64,
+    /// More matches exist than `total` says.
+    pub total_capped: bool,
     pub items: Vec<ProductSummary>,
 }
+
+/// Above this many matches, relevance scoring of every match costs more than
+/// the latency budget (p99 < 20 ms at 100,000 products), so broad queries are
+/// ranked by tier instead: products whose names match first, then the rest.
+pub const SCORED_MATCHES_MAX: i64 = 5_000;
+
+/// Matches are counted up to this many; beyond it `total` is this number and
+/// `total_capped` is set (like a search engine's "10,000+ results"). Paging
+/// stops there too: narrow the query to see more.
+pub const COUNT_CAP: i64 = 10_000;
 
 /// Ranked, filtered, paged search. Without words, lists by key.
 ///
 /// SQLite: the FTS5 table carries `domain` and `classification` as exact
-/// tokens, so words and those filters resolve inside the index and only the
-/// page is joined to `products` (a tag filter joins first). PostgreSQL: a
-/// stored, weighted `tsvector` with a GIN index.
+/// (hex) tokens, so words and those filters resolve inside the index and only
+/// the page is joined to `products`. PostgreSQL: a stored, weighted `tsvector`
+/// (names weight A) with a GIN index. Selective queries are ordered by BM25 /
+/// `ts_rank`; broad ones (more than [`SCORED_MATCHES_MAX`] matches) by tier.
 pub async fn search(conn: &mut AnyConnection, dialect: Dialect, q: &SearchQuery) -> Result<SearchPage, StoreError> {
     let terms = q.q.as_deref().map(query_terms).unwrap_or_default();
     if terms.is_empty() {
         return list_filtered(conn, q).await;
     }
     let (total, rows) = match dialect {
-        Dialect::Sqlite => {
-            let quote = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
-            let mut parts: Vec<String> = terms.iter().map(|t| format!("{}*", quote(t))).collect();
-            if let Some(d) = &q.domain {
-                parts.push(format!("domain : {}", quote(d)));
-            }
-            if let Some(c) = &q.classification {
-                parts.push(format!("classification : {}", quote(c)));
-            }
-            let matcher = parts.join(" AND ");
-            let tag = "($2 IS NULL OR EXISTS (SELECT 1 FROM product_tags t WHERE t.product_key = s.product_key AND t.tag = $2))";
-            let score = "bm25(product_search, 0.0, 0.0, 0.0, 10.0, 2.0, 5.0)";
-            let page_sql = if q.tag.is_none() {
-                // Rank and cut the page inside the index; join only the page.
-                format!(
-                    "SELECT {SUMMARY_COLUMNS} FROM (SELECT product_key, {score} AS score FROM product_search s
-                         WHERE product_search MATCH $1 AND {tag} ORDER BY score LIMIT $3 OFFSET $4) s
-                     JOIN products p ON p.product_key = s.product_key ORDER BY s.score, p.product_key"
-                )
-            } else {
-                format!(
-                    "SELECT {SUMMARY_COLUMNS} FROM product_search s JOIN products p ON p.product_key = s.product_key
-                     WHERE product_search MATCH $1 AND {tag} ORDER BY {score}, p.product_key LIMIT $3 OFFSET $4"
-                )
-            };
-            let count_sql = format!("SELECT COUNT(*) FROM product_search s WHERE product_search MATCH $1 AND {tag}");
-            let total: i64 = sqlx::query(AssertSqlSafe(count_sql))
-                .bind(matcher.clone())
-                .bind(q.tag.clone())
-                .fetch_one(&mut *conn)
-                .await?
-                .try_get(0)?;
-            let rows = sqlx::query(AssertSqlSafe(page_sql))
-                .bind(matcher)
-                .bind(q.tag.clone())
-                .bind(q.limit)
-                .bind(q.offset)
-                .fetch_all(&mut *conn)
-                .await?;
-            (total, rows)
-        }
-        Dialect::Postgres => {
-            let filters = "p.search_doc @@ to_tsquery('simple', $1)
-                 AND ($2 IS NULL OR EXISTS (SELECT 1 FROM product_tags t WHERE t.product_key = p.product_key AND t.tag = $2))
-                 AND ($3 IS NULL OR p.domain = $3) AND ($4 IS NULL OR p.classification = $4)";
-            let tsq: Vec<String> = terms.iter().map(|t| format!("{t}:*")).collect();
-            let tsq = tsq.join(" & ");
-            let total: i64 = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) FROM products p WHERE {filters}")))
-                .bind(tsq.clone())
-                .bind(q.tag.clone())
-                .bind(q.domain.clone())
-                .bind(q.classification.clone())
-                .fetch_one(&mut *conn)
-                .await?
-                .try_get(0)?;
-            let rows = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {SUMMARY_COLUMNS} FROM products p WHERE {filters}
-                 ORDER BY ts_rank(p.search_doc, to_tsquery('simple', $1)) DESC, p.product_key LIMIT $5 OFFSET $6"
-            )))
-            .bind(tsq)
-            .bind(q.tag.clone())
-            .bind(q.domain.clone())
-            .bind(q.classification.clone())
-            .bind(q.limit)
-            .bind(q.offset)
+        Dialect::Sqlite => sqlite_search(conn, q, &terms).await?,
+        Dialect::Postgres => postgres_search(conn, q, &terms).await?,
+    };
+    Ok(SearchPage {
+        total: total.min(COUNT_CAP),
+        total_capped: total > COUNT_CAP,
+        items: rows.iter().map(summary).collect::<Result<_, _>>()?,
+    })
+}
+
+async fn sqlite_search(
+    conn: &mut AnyConnection,
+    q: &SearchQuery,
+    terms: &[String],
+) -> Result<(i64, Vec<sqlx::any::AnyRow>), StoreError> {
+    let quote = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
+    let words = format!("({})", terms.iter().map(|t| format!("{}*", quote(t))).collect::<Vec<_>>().join(" AND "));
+    let mut filters = Vec::new();
+    if let Some(d) = &q.domain {
+        filters.push(format!("domain : {}", quote(&hex::encode(d))));
+    }
+    if let Some(c) = &q.classification {
+        filters.push(format!("classification : {}", quote(&hex::encode(c))));
+    }
+    let with_filters = |e: String| std::iter::once(e).chain(filters.iter().cloned()).collect::<Vec<_>>().join(" AND ");
+    let all = with_filters(words.clone());
+    let tag = SQLITE_TAG_FILTER;
+    let total = sqlite_count(conn, all.clone(), q).await?;
+    if total <= q.scored_max.unwrap_or(SCORED_MATCHES_MAX) {
+        let score = "bm25(product_search, 0.0, 0.0, 0.0, 10.0, 2.0, 5.0)";
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM (SELECT product_key, {score} AS score FROM product_search s
+                 WHERE product_search MATCH $1 AND {tag} ORDER BY score LIMIT $3 OFFSET $4) s
+             JOIN products p ON p.product_key = s.product_key ORDER BY s.score, p.product_key"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(all).bind(q.tag.clone()).bind(q.limit).bind(q.offset);
+        return Ok((total, rows.fetch_all(&mut *conn).await?));
+    }
+    // Broad: names matches first, then the rest, each in index order.
+    let first = with_filters(format!("names : {words}"));
+    let rest = format!("({all}) NOT (names : {words})");
+    let in_first = sqlite_count(conn, first.clone(), q).await?;
+    let tier = format!(
+        "SELECT {SUMMARY_COLUMNS} FROM (SELECT product_key, rowid AS r FROM product_search s
+             WHERE product_search MATCH $1 AND {tag} ORDER BY rowid LIMIT $3 OFFSET $4) s
+         JOIN products p ON p.product_key = s.product_key ORDER BY s.r"
+    );
+    let mut rows = Vec::new();
+    if q.offset < in_first {
+        let r = sqlx::query(AssertSqlSafe(tier.clone())).bind(first).bind(q.tag.clone()).bind(q.limit).bind(q.offset);
+        rows = r.fetch_all(&mut *conn).await?;
+    }
+    let missing = q.limit - rows.len() as i64;
+    if missing > 0 {
+        let offset = (q.offset - in_first).max(0);
+        let r = sqlx::query(AssertSqlSafe(tier)).bind(rest).bind(q.tag.clone()).bind(missing).bind(offset);
+        rows.extend(r.fetch_all(&mut *conn).await?);
+    }
+    Ok((total, rows))
+}
+
+async fn postgres_search(
+    conn: &mut AnyConnection,
+    q: &SearchQuery,
+    terms: &[String],
+) -> Result<(i64, Vec<sqlx::any::AnyRow>), StoreError> {
+    let filters = PG_FILTERS;
+    let tsq = |suffix: &str| terms.iter().map(|t| format!("{t}:*{suffix}")).collect::<Vec<_>>().join(" & ");
+    let all = tsq("");
+    let total = pg_count(conn, all.clone(), q).await?;
+    let page = |m: String, order: &str, limit: i64, offset: i64| {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {SUMMARY_COLUMNS} FROM products p WHERE {filters} ORDER BY {order} LIMIT $5 OFFSET $6"
+        )))
+        .bind(m)
+        .bind(q.tag.clone())
+        .bind(q.domain.clone())
+        .bind(q.classification.clone())
+        .bind(limit)
+        .bind(offset)
+    };
+    if total <= q.scored_max.unwrap_or(SCORED_MATCHES_MAX) {
+        let rows = page(all, "ts_rank(p.search_doc, to_tsquery('simple', $1)) DESC, p.product_key", q.limit, q.offset)
             .fetch_all(&mut *conn)
             .await?;
-            (total, rows)
-        }
-    };
-    Ok(SearchPage { total, items: rows.iter().map(summary).collect::<Result<_, _>>()? })
+        return Ok((total, rows));
+    }
+    // Broad: names (weight A) matches first, then the rest, each by key.
+    let first = tsq("A");
+    let rest = format!("({all}) & !({first})");
+    let in_first = pg_count(conn, first.clone(), q).await?;
+    let mut rows = Vec::new();
+    if q.offset < in_first {
+        rows = page(first, "p.product_key", q.limit, q.offset).fetch_all(&mut *conn).await?;
+    }
+    let missing = q.limit - rows.len() as i64;
+    if missing > 0 {
+        rows.extend(page(rest, "p.product_key", missing, (q.offset - in_first).max(0)).fetch_all(&mut *conn).await?);
+    }
+    Ok((total, rows))
+}
+
+const SQLITE_TAG_FILTER: &str =
+    "($2 IS NULL OR EXISTS (SELECT 1 FROM product_tags t WHERE t.product_key = s.product_key AND t.tag = $2))";
+
+async fn sqlite_count(conn: &mut AnyConnection, matcher: String, q: &SearchQuery) -> Result<i64, StoreError> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM product_search s WHERE product_search MATCH $1 AND {SQLITE_TAG_FILTER} LIMIT {})",
+        COUNT_CAP + 1
+    );
+    Ok(sqlx::query(AssertSqlSafe(sql)).bind(matcher).bind(q.tag.clone()).fetch_one(conn).await?.try_get(0)?)
+}
+
+const PG_FILTERS: &str = "p.search_doc @@ to_tsquery('simple', $1)
+     AND ($2 IS NULL OR EXISTS (SELECT 1 FROM product_tags t WHERE t.product_key = p.product_key AND t.tag = $2))
+     AND ($3 IS NULL OR p.domain = $3) AND ($4 IS NULL OR p.classification = $4)";
+
+async fn pg_count(conn: &mut AnyConnection, tsquery: String, q: &SearchQuery) -> Result<i64, StoreError> {
+    Ok(sqlx::query(AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM products p WHERE {PG_FILTERS} LIMIT {}) x",
+        COUNT_CAP + 1
+    )))
+    .bind(tsquery)
+    .bind(q.tag.clone())
+    .bind(q.domain.clone())
+    .bind(q.classification.clone())
+    .fetch_one(conn)
+    .await?
+    .try_get(0)?)
 }
 
 const SUMMARY_COLUMNS: &str =
@@ -345,7 +419,11 @@ async fn list_filtered(conn: &mut AnyConnection, q: &SearchQuery) -> Result<Sear
     .bind(q.offset)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(SearchPage { total, items: rows.iter().map(summary).collect::<Result<_, _>>()? })
+    Ok(SearchPage {
+        total: total.min(COUNT_CAP),
+        total_capped: total > COUNT_CAP,
+        items: rows.iter().map(summary).collect::<Result<_, _>>()?,
+    })
 }
 
 /// Every published product key with its registry commit (for reconciliation).
