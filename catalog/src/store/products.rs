@@ -219,7 +219,7 @@ pub struct SearchQuery {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchPage {
-    /// Matches, counted up to 10,000 (see `total_capped`).
+    /// Matches, counted up to 1,000 (see `total_capped`).
     pub total: i64,
     /// More matches exist than `total` says.
     pub total_capped: bool,
@@ -229,12 +229,12 @@ pub struct SearchPage {
 /// Above this many matches, relevance scoring of every match costs more than
 /// the latency budget (p99 < 20 ms at 100,000 products), so broad queries are
 /// ranked by tier instead: products whose names match first, then the rest.
-pub const SCORED_MATCHES_MAX: i64 = 5_000;
+pub const SCORED_MATCHES_MAX: i64 = 1_000;
 
 /// Matches are counted up to this many; beyond it `total` is this number and
-/// `total_capped` is set (like a search engine's "10,000+ results"). Paging
+/// `total_capped` is set (like a search engine's "1,000+ results"). Paging
 /// stops there too: narrow the query to see more.
-pub const COUNT_CAP: i64 = 10_000;
+pub const COUNT_CAP: i64 = 1_000;
 
 /// Ranked, filtered, paged search. Without words, lists by key.
 ///
@@ -265,7 +265,15 @@ async fn sqlite_search(
     terms: &[String],
 ) -> Result<(i64, Vec<sqlx::any::AnyRow>), StoreError> {
     let quote = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
-    let words = format!("({})", terms.iter().map(|t| format!("{}*", quote(t))).collect::<Vec<_>>().join(" AND "));
+    // Whole words, except the last, which may be a prefix still being typed.
+    let last = terms.len() - 1;
+    let words = terms
+        .iter()
+        .enumerate()
+        .map(|(i, t)| if i == last { format!("{}*", quote(t)) } else { quote(t) })
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let words = format!("({words})");
     let mut filters = Vec::new();
     if let Some(d) = &q.domain {
         filters.push(format!("domain : {}", quote(&hex::encode(d))));
@@ -290,19 +298,18 @@ async fn sqlite_search(
     // Broad: names matches first, then the rest, each in index order.
     let first = with_filters(format!("names : {words}"));
     let rest = format!("({all}) NOT (names : {words})");
-    let in_first = sqlite_count(conn, first.clone(), q).await?;
     let tier = format!(
         "SELECT {SUMMARY_COLUMNS} FROM (SELECT product_key, rowid AS r FROM product_search s
              WHERE product_search MATCH $1 AND {tag} ORDER BY rowid LIMIT $3 OFFSET $4) s
          JOIN products p ON p.product_key = s.product_key ORDER BY s.r"
     );
-    let mut rows = Vec::new();
-    if q.offset < in_first {
-        let r = sqlx::query(AssertSqlSafe(tier.clone())).bind(first).bind(q.tag.clone()).bind(q.limit).bind(q.offset);
-        rows = r.fetch_all(&mut *conn).await?;
-    }
+    let r =
+        sqlx::query(AssertSqlSafe(tier.clone())).bind(first.clone()).bind(q.tag.clone()).bind(q.limit).bind(q.offset);
+    let mut rows = r.fetch_all(&mut *conn).await?;
     let missing = q.limit - rows.len() as i64;
     if missing > 0 {
+        // Only a short first tier needs its size, to place the second tier's offset.
+        let in_first = if rows.is_empty() { sqlite_count(conn, first, q).await? } else { q.offset + rows.len() as i64 };
         let offset = (q.offset - in_first).max(0);
         let r = sqlx::query(AssertSqlSafe(tier)).bind(rest).bind(q.tag.clone()).bind(missing).bind(offset);
         rows.extend(r.fetch_all(&mut *conn).await?);
@@ -316,7 +323,17 @@ async fn postgres_search(
     terms: &[String],
 ) -> Result<(i64, Vec<sqlx::any::AnyRow>), StoreError> {
     let filters = PG_FILTERS;
-    let tsq = |suffix: &str| terms.iter().map(|t| format!("{t}:*{suffix}")).collect::<Vec<_>>().join(" & ");
+    // Whole words, except the last, which may be a prefix still being typed.
+    let last = terms.len() - 1;
+    let tsq = |weight: &str| {
+        let words = terms.iter().enumerate();
+        let parts = words.map(|(i, t)| match (i == last, weight.is_empty()) {
+            (true, _) => format!("{t}:*{weight}"),
+            (false, true) => t.clone(),
+            (false, false) => format!("{t}:{weight}"),
+        });
+        parts.collect::<Vec<_>>().join(" & ")
+    };
     let all = tsq("");
     let total = pg_count(conn, all.clone(), q).await?;
     let page = |m: String, order: &str, limit: i64, offset: i64| {
@@ -339,13 +356,11 @@ async fn postgres_search(
     // Broad: names (weight A) matches first, then the rest, each by key.
     let first = tsq("A");
     let rest = format!("({all}) & !({first})");
-    let in_first = pg_count(conn, first.clone(), q).await?;
-    let mut rows = Vec::new();
-    if q.offset < in_first {
-        rows = page(first, "p.product_key", q.limit, q.offset).fetch_all(&mut *conn).await?;
-    }
+    let mut rows = page(first.clone(), "p.product_key", q.limit, q.offset).fetch_all(&mut *conn).await?;
     let missing = q.limit - rows.len() as i64;
     if missing > 0 {
+        // Only a short first tier needs its size, to place the second tier's offset.
+        let in_first = if rows.is_empty() { pg_count(conn, first, q).await? } else { q.offset + rows.len() as i64 };
         rows.extend(page(rest, "p.product_key", missing, (q.offset - in_first).max(0)).fetch_all(&mut *conn).await?);
     }
     Ok((total, rows))
