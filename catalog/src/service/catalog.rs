@@ -107,7 +107,7 @@ impl Service {
     /// catalog does not have.
     pub async fn reconcile(&self) -> Result<Reconciled, ServiceError> {
         let mut done = Reconciled::default();
-        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = self.conn().await?;
         let stuck = proposals::in_status(&mut conn, ProposalStatus::Submitted).await?;
         let open = [
             proposals::in_status(&mut conn, ProposalStatus::PendingReview).await?,
@@ -137,7 +137,7 @@ impl Service {
     /// (or every product, with `all`). Returns the keys written.
     pub async fn sync_catalog(&self, all: bool) -> Result<Vec<String>, ServiceError> {
         let entries = self.registry.list_main().await?;
-        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = self.conn().await?;
         let known: std::collections::HashMap<String, String> =
             products::commits(&mut conn).await?.into_iter().collect();
         drop(conn);
@@ -174,19 +174,19 @@ impl Service {
     }
 
     pub async fn product(&self, key: &str) -> Result<ProductDetail, ServiceError> {
-        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = self.conn().await?;
         products::get(&mut conn, key)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no published product `{key}`")))
     }
 
     pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage, ServiceError> {
-        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = self.conn().await?;
         Ok(products::search(&mut conn, self.store.dialect, q).await?)
     }
 
     pub async fn versions(&self, key: &str) -> Result<Vec<ProductVersion>, ServiceError> {
-        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = self.conn().await?;
         let v = products::versions(&mut conn, key).await?;
         if v.is_empty() {
             return Err(ServiceError::NotFound(format!("no published product `{key}`")));

@@ -29,6 +29,11 @@ pub struct Service {
 }
 
 impl Service {
+    /// A pooled connection for reads outside a transaction.
+    pub(crate) async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
+        Ok(self.store.pool.acquire().await?)
+    }
+
     /// Appends an audit event inside `tx`.
     pub(crate) async fn audit(
         &self,

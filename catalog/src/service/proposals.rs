@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use serde_json::json;
-use steward_policies::{Report, validate};
+use steward_policies::{Report, validate_document};
 use steward_schemas::ProductKey;
 use utoipa::ToSchema;
 
@@ -24,20 +24,28 @@ pub struct ProposalView {
 }
 
 impl Service {
-    /// Validates a contract against the policy and the published version.
-    async fn check(&self, text: &str) -> Result<(Report, Option<String>), ServiceError> {
-        let first = validate(text.as_bytes(), &self.policy, None);
-        let Some(key) = first.key.clone() else {
-            return Ok((first, None));
+    /// Validates a contract against the policy and, if the product is
+    /// published, against the published version. The document is read once.
+    async fn check(&self, text: &str) -> Result<Report, ServiceError> {
+        let doc = match steward_schemas::Document::from_bytes(text.as_bytes()) {
+            Ok(doc) => doc,
+            Err(e) => return Ok(Report::unreadable(&e)),
         };
-        let mut conn = self.store.pool.acquire().await.map_err(crate::error::StoreError::from)?;
-        let published = products::published(&mut conn, &key.to_string()).await?;
-        let Some(published) = published else {
-            return Ok((first, None));
+        let key = doc
+            .contract()
+            .ok()
+            .and_then(|c| ProductKey::parse(&format!("{}.{}", c.domain.as_deref()?, c.data_product.as_deref()?)).ok());
+        let published = match &key {
+            Some(key) => products::published(&mut *self.conn().await?, &key.to_string()).await?,
+            None => None,
         };
-        let previous = steward_policies::read_previous(published.contract.as_bytes())
-            .map_err(|e| ServiceError::Conflict(format!("the published contract of {key} no longer parses: {e}")))?;
-        Ok((validate(text.as_bytes(), &self.policy, Some(&previous)), Some(published.contract)))
+        let previous = match published {
+            Some(p) => Some(steward_policies::read_previous(p.contract.as_bytes()).map_err(|e| {
+                ServiceError::Conflict(format!("the published contract (version {}) no longer parses: {e}", p.version))
+            })?),
+            None => None,
+        };
+        Ok(validate_document(&doc, &self.policy, previous.as_ref()))
     }
 
     /// A producer submits a contract. Valid ones become a commit on
@@ -48,7 +56,7 @@ impl Service {
             matches!(who.role, Role::Producer | Role::Admin),
             format!("only producers submit contracts; token `{}` has role {}", who.name, who.role),
         )?;
-        let (report, _) = self.check(text).await?;
+        let report = self.check(text).await?;
         let findings: Vec<StoredFinding> = report.findings.iter().map(StoredFinding::from).collect();
         let Some(key) = report.key.clone() else {
             return Err(ServiceError::Invalid {
@@ -143,14 +151,14 @@ impl Service {
     }
 
     pub async fn proposal(&self, id: i64) -> Result<Proposal, ServiceError> {
-        let mut conn = self.store.pool.acquire().await.map_err(crate::error::StoreError::from)?;
+        let mut conn = self.conn().await?;
         proposals::get(&mut conn, id).await?.ok_or_else(|| ServiceError::NotFound(format!("no proposal {id}")))
     }
 
     /// A proposal with its diff against the published version.
     pub async fn proposal_view(&self, id: i64) -> Result<ProposalView, ServiceError> {
         let proposal = self.proposal(id).await?;
-        let mut conn = self.store.pool.acquire().await.map_err(crate::error::StoreError::from)?;
+        let mut conn = self.conn().await?;
         let published = products::published(&mut conn, &proposal.product_key).await?;
         let old = published.map(|p| p.contract).unwrap_or_default();
         let diff = similar::TextDiff::from_lines(old.as_str(), proposal.contract.as_str())
@@ -162,7 +170,7 @@ impl Service {
     }
 
     pub async fn proposals(&self, filter: &ProposalFilter) -> Result<Vec<Proposal>, ServiceError> {
-        let mut conn = self.store.pool.acquire().await.map_err(crate::error::StoreError::from)?;
+        let mut conn = self.conn().await?;
         Ok(proposals::list(&mut conn, filter).await?)
     }
 
@@ -179,7 +187,7 @@ impl Service {
             return Err(ServiceError::Conflict(format!("proposal {id} is {}, not pending_review", proposal.status)));
         }
         // The published version may have moved since submission.
-        let (report, _) = self.check(&proposal.contract).await?;
+        let report = self.check(&proposal.contract).await?;
         if !report.is_ok() {
             let rules: Vec<&str> = report.findings.iter().filter(|f| f.is_error()).map(|f| f.rule).collect();
             return Err(ServiceError::Invalid {

@@ -20,7 +20,7 @@ pub struct CreatedToken {
 
 impl Service {
     pub async fn authenticate(&self, secret: &str) -> Result<Option<Principal>, ServiceError> {
-        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = self.conn().await?;
         Ok(tokens::find_by_hash(&mut conn, &hash_secret(secret)).await?)
     }
 
@@ -97,7 +97,7 @@ impl Service {
     /// On an empty store, creates the `admin` token and writes it to
     /// `<data-dir>/admin.token` (mode 0600). Returns the file if it did.
     pub async fn bootstrap_admin(&self, data_dir: &Path) -> Result<Option<PathBuf>, ServiceError> {
-        let mut conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = self.conn().await?;
         if tokens::count(&mut conn).await? > 0 {
             return Ok(None);
         }
