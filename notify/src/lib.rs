@@ -1,0 +1,26 @@
+//! Steward's notification channels: email over SMTP, signed webhooks and Slack webhooks.
+//!
+//! Consumers subscribe to data-product refreshes by email or signed webhook; producers
+//! get SLO alerts by email or Slack. This crate only *delivers*: the outbox worker in
+//! the service calls it once per delivery and retries the failures that
+//! [`NotifyError::is_retryable`] marks as retryable, with backoff. Keeping delivery
+//! here, behind plain functions, lets the worker stay free of SMTP/HTTP details and lets
+//! receivers' security rules (signatures, the SSRF target policy) live in one place.
+//!
+//! With the `testing` feature, [`testing`] provides a real SMTP sink (aiosmtpd) and an
+//! in-process webhook sink for end-to-end tests.
+
+mod email;
+mod error;
+mod signature;
+mod target;
+mod webhook;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use email::{Email, Mailer, SmtpSettings, SmtpTls};
+pub use error::{NotifyError, SignatureError};
+pub use signature::{EVENT_ID_HEADER, SIGNATURE_HEADER, signature_header, verify_signature};
+pub use target::{check_target, forbidden_reason};
+pub use webhook::{WebhookSender, WebhookSettings, WebhookTarget, deliver_all};
