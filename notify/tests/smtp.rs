@@ -62,3 +62,16 @@ async fn connection_refused_is_retryable() {
     assert!(err.is_retryable(), "{err:?}");
     assert!(matches!(err, NotifyError::Connect { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn header_injection_in_the_subject_adds_no_recipient() {
+    let Some(sink) = SmtpSink::start() else { return };
+    let mailer = Mailer::new(&sink.settings()).unwrap();
+    let subject = "refreshed\r\nBcc: mallory@example.test\r\nX-Evil: 1".to_owned();
+    mailer.send(&Email { to: vec!["alice@example.test".into()], subject, text: "body".into() }).await.unwrap();
+    let received = sink.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].rcpt_to, vec!["alice@example.test"]);
+    assert!(received[0].subject.starts_with("refreshed"), "{}", received[0].subject);
+    assert!(!received[0].to.contains("mallory"));
+}

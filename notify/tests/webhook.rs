@@ -182,3 +182,24 @@ async fn deliver_all_reports_each_target_in_order() {
         assert_eq!(req.header(EVENT_ID_HEADER), Some("evt-1"));
     }
 }
+
+/// The Python receiver recipe in docs/notifications.md accepts Steward's signatures
+/// and rejects tampered ones.
+#[test]
+fn documented_python_recipe_verifies() {
+    let doc = include_str!("../../docs/notifications.md");
+    let snippet = doc.split("```python\n").nth(1).and_then(|rest| rest.split("```").next()).expect("python block");
+    let t = now();
+    let header = steward_notify::signature_header(SECRET, t, BODY);
+    let script = format!(
+        "{snippet}\nimport sys\nbody = {body:?}.encode()\nok = verify({SECRET:?}, {header:?}, body)\n\
+         bad = verify({SECRET:?}, {header:?}, body + b' ')\nstale = verify({SECRET:?}, {stale:?}, body)\n\
+         sys.exit(0 if (ok, bad, stale) == (True, False, False) else 1)\n",
+        body = std::str::from_utf8(BODY).unwrap(),
+        stale = steward_notify::signature_header(SECRET, t - 3600, BODY),
+    );
+    match std::process::Command::new("python3").args(["-c", &script]).status() {
+        Ok(status) => assert!(status.success(), "the documented recipe disagrees with signature_header"),
+        Err(e) => eprintln!("SKIPPED: python3 unavailable ({e})"),
+    }
+}
