@@ -22,5 +22,5 @@ pub mod testing;
 pub use email::{Email, Mailer, SmtpSettings, SmtpTls};
 pub use error::{NotifyError, SignatureError};
 pub use signature::{EVENT_ID_HEADER, SIGNATURE_HEADER, signature_header, verify_signature};
-pub use target::{check_target, forbidden_reason};
+pub use target::{check_target, forbidden_reason, redact_url};
 pub use webhook::{WebhookSender, WebhookSettings, WebhookTarget, deliver_all};

@@ -94,15 +94,30 @@ fn normalize_host(host: &str) -> String {
     host.trim().trim_start_matches('[').trim_end_matches(']').trim_end_matches('.').to_ascii_lowercase()
 }
 
+/// The URL as it may appear in errors, logs and the admin's dead-letter list: scheme,
+/// host and port only. Webhook paths are often credentials (a Slack incoming-webhook
+/// URL *is* the secret), so they are never echoed.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(url) => {
+            let host = url.host_str().unwrap_or("");
+            let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+            let rest = if url.path() == "/" && url.query().is_none() { "/" } else { "/…" };
+            format!("{}://{host}{port}{rest}", url.scheme())
+        }
+        Err(_) => "(malformed URL)".to_owned(),
+    }
+}
+
 fn refused(url: &str, reason: impl Into<String>) -> NotifyError {
-    NotifyError::TargetRefused { url: url.to_owned(), reason: reason.into() }
+    NotifyError::TargetRefused { url: redact_url(url), reason: reason.into() }
 }
 
 /// Checks everything about a target that needs no DNS: scheme, allowlist and, for an
 /// IP-literal host, the address policy. Returns the parsed URL.
 pub(crate) fn vet_url(raw: &str, settings: &WebhookSettings) -> Result<Url, NotifyError> {
     let url = Url::parse(raw)
-        .map_err(|e| NotifyError::InvalidAddress { address: raw.to_owned(), reason: format!("not a URL: {e}") })?;
+        .map_err(|e| NotifyError::InvalidAddress { address: redact_url(raw), reason: format!("not a URL: {e}") })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(refused(raw, format!("scheme {:?} is not http or https", url.scheme())));
     }
@@ -336,6 +351,17 @@ mod tests {
         assert!(matches!(err, NotifyError::TargetRefused { .. }), "{err}");
         assert!(vet_url("https://hooks.example.com/x", &settings).is_ok());
         assert!(vet_url("https://evil.example.com/x", &settings).is_err());
+    }
+
+    #[test]
+    fn redaction_keeps_only_scheme_host_and_port() {
+        assert_eq!(redact_url("https://hooks.slack.com/services/T0/B0/secret"), "https://hooks.slack.com/…");
+        assert_eq!(redact_url("http://127.0.0.1:8080/?token=x"), "http://127.0.0.1:8080/…");
+        assert_eq!(redact_url("https://example.com"), "https://example.com/");
+        assert_eq!(redact_url("http://[::1]:9/a"), "http://[::1]:9/…");
+        assert_eq!(redact_url("nonsense secret"), "(malformed URL)");
+        let err = vet_url("ftp://h/secret-path", &strict()).unwrap_err();
+        assert!(!err.to_string().contains("secret-path"), "{err}");
     }
 
     #[test]

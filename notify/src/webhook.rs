@@ -15,7 +15,7 @@ use tokio::sync::Semaphore;
 
 use crate::error::NotifyError;
 use crate::signature::{EVENT_ID_HEADER, SIGNATURE_HEADER, signature_header};
-use crate::target::{VettingResolver, find_refusal, vet_url};
+use crate::target::{VettingResolver, find_refusal, redact_url, vet_url};
 
 /// Webhook channel settings (config section `notifications.webhook`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -93,7 +93,9 @@ impl WebhookSender {
     }
 
     async fn execute(&self, url: &str, request: reqwest::RequestBuilder) -> Result<(), NotifyError> {
-        let response = request.send().await.map_err(|e| classify(url, e))?;
+        let url = redact_url(url);
+        let url = url.as_str();
+        let response = request.send().await.map_err(|e| classify(url, e.without_url()))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
@@ -109,6 +111,7 @@ impl WebhookSender {
     }
 }
 
+/// Maps a reqwest error (already stripped of its URL) to a [`NotifyError`]; `url` is redacted.
 fn classify(url: &str, err: reqwest::Error) -> NotifyError {
     if let Some(refusal) = find_refusal(&err) {
         return NotifyError::TargetRefused { url: url.to_owned(), reason: refusal.to_string() };

@@ -58,6 +58,7 @@ async fn status_codes_are_classified() {
         let err = sender.post_signed(&sink.url(&format!("/s/{status}")), SECRET, "e", BODY).await.unwrap_err();
         assert_eq!(err.status(), Some(status), "{err}");
         assert_eq!(err.is_retryable(), retryable, "{status}: {err}");
+        assert!(!err.to_string().contains("/s/"), "the URL path leaked into {err}");
     }
     let err = sender.post_signed(&sink.url("/s/429"), SECRET, "e", BODY).await.unwrap_err();
     assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
@@ -134,9 +135,11 @@ async fn private_targets_are_refused_before_any_request() {
 #[tokio::test]
 async fn connection_refused_is_retryable() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let err = loopback(2).post_signed(&format!("http://127.0.0.1:{port}/x"), SECRET, "e", BODY).await.unwrap_err();
+    let url = format!("http://127.0.0.1:{port}/hooks/secret-token");
+    let err = loopback(2).post_signed(&url, SECRET, "e", BODY).await.unwrap_err();
     assert!(matches!(err, NotifyError::Connect { .. }), "{err:?}");
     assert!(err.is_retryable());
+    assert!(!format!("{err} {err:?}").contains("secret-token"), "the URL path leaked into {err:?}");
 }
 
 #[tokio::test]
