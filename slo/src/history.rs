@@ -20,6 +20,7 @@ use crate::tick::{Tick, TickStatus, judge};
 /// are ignored. The last ticks may be `Pending` (deadline not passed) or
 /// `Missed` but still able to turn `Late` (see [`crate::TickStatus`]).
 pub fn evaluate(spec: &SloSpec, refreshes: &[DateTime<Utc>], from: DateTime<Utc>, now: DateTime<Utc>) -> Vec<Tick> {
+    debug_assert!(refreshes.is_sorted(), "refreshes must be sorted");
     let mut ticks = Vec::new();
     let mut window_start = previous_due(spec, from).unwrap_or(from);
     let mut credited: Option<DateTime<Utc>> = None;

@@ -123,6 +123,7 @@ struct NewlyMissed {
 /// `refreshes` must be sorted and hold at least those after
 /// [`MonitorState::refreshes_needed_after`]; refreshes after `now` are ignored.
 pub fn advance(state: &MonitorState, spec: &SloSpec, refreshes: &[DateTime<Utc>], now: DateTime<Utc>) -> Advance {
+    debug_assert!(refreshes.is_sorted(), "refreshes must be sorted");
     let mut st = *state;
     let mut window_start = st.refreshes_needed_after(spec);
     // A persisted open breach has been alerted; one opened in this call not yet.
