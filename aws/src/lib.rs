@@ -1,0 +1,61 @@
+//! The AWS backends of Steward: Glue Data Catalog, Lake Formation, RAM resource
+//! shares, SNS and S3 `_SUCCESS` markers.
+//!
+//! Every AWS SDK dependency of the workspace lives in this crate so that the
+//! rest of the workspace does not rebuild (or even compile) the SDKs; the
+//! catalog service talks to AWS only through the types exported here, and its
+//! outbox workers store the specs ([`DatabaseSpec`], [`ShareGrant`], ...) as
+//! JSON and replay them. Hence every write is idempotent: repeating a call after
+//! a crash or a retry converges on the same state and does not fail.
+//!
+//! Errors are one [`AwsError`] type whose [`AwsError::is_retryable`] tells the
+//! outbox whether to try again later.
+
+mod consumer;
+mod error;
+mod glue;
+mod markers;
+mod retry;
+mod shares;
+mod sns;
+mod specs;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use consumer::{AcceptedShare, ConsumerShares};
+pub use error::AwsError;
+pub use glue::GlueCatalog;
+pub use markers::Markers;
+pub use retry::Backoff;
+pub use shares::{LfPermission, ShareGrant, ShareReceipt, ShareState, Shares};
+pub use sns::SnsPublisher;
+pub use specs::{ColumnSpec, DatabaseSpec, PartitionReport, PartitionSpec, TableSpec};
+
+/// Where and as whom Steward talks to AWS.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AwsSettings {
+    /// The region of the governance catalog, e.g. `eu-west-1`.
+    pub region: String,
+    /// An endpoint override for every service (moto, LocalStack); `None` on real AWS.
+    pub endpoint_url: Option<String>,
+    /// The account that owns the governance Glue catalog and the shares.
+    pub governance_account_id: String,
+}
+
+/// An SDK configuration for `s`: the default credential chain (environment,
+/// profile, web identity, container and instance metadata), the region of `s`,
+/// and the endpoint override when one is set.
+pub async fn sdk_config(s: &AwsSettings) -> aws_config::SdkConfig {
+    let mut loader =
+        aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(s.region.clone()));
+    if let Some(url) = &s.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// The region of `cfg`, which the ARNs Steward builds need.
+pub(crate) fn region_of(cfg: &aws_config::SdkConfig) -> String {
+    cfg.region().map_or_else(|| "us-east-1".to_owned(), |r| r.as_ref().to_owned())
+}

@@ -1,0 +1,69 @@
+//! What Steward publishes to a catalog, as plain data: the catalog service
+//! builds these from a contract and stores them as JSON in its outbox, so they
+//! carry no SDK types and round-trip through serde unchanged.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A column of a table (or a partition key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnSpec {
+    /// Column name.
+    pub name: String,
+    /// Hive type, e.g. `bigint`, `decimal(10,2)`, `string`.
+    pub data_type: String,
+    /// Column comment.
+    pub comment: Option<String>,
+}
+
+/// A table of a product database. `parameters["classification"]` set to
+/// `parquet`, `json` or `csv` also sets the matching input/output formats and SerDe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableSpec {
+    /// Table name.
+    pub name: String,
+    /// Table description.
+    pub description: Option<String>,
+    /// Data columns.
+    pub columns: Vec<ColumnSpec>,
+    /// Partition keys, in order.
+    pub partition_keys: Vec<ColumnSpec>,
+    /// `s3://bucket/prefix/` of the table data.
+    pub location: String,
+    /// Table parameters.
+    pub parameters: BTreeMap<String, String>,
+}
+
+/// A product database and its tables.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseSpec {
+    /// Database name (`<domain>_<product>`).
+    pub name: String,
+    /// Database description.
+    pub description: Option<String>,
+    /// Default location of the database.
+    pub location: Option<String>,
+    /// Database parameters.
+    pub parameters: BTreeMap<String, String>,
+    /// Tables of the database.
+    pub tables: Vec<TableSpec>,
+}
+
+/// One partition: its key values (in partition key order) and its location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionSpec {
+    /// Values, one per partition key.
+    pub values: Vec<String>,
+    /// `s3://...` of the partition data.
+    pub location: String,
+}
+
+/// What [`crate::GlueCatalog::add_partitions`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionReport {
+    /// Partitions created by this call.
+    pub created: usize,
+    /// Partitions that already existed.
+    pub existing: usize,
+}

@@ -1,0 +1,84 @@
+//! SNS publishing and `_SUCCESS` markers (local directory and moto's S3).
+
+use object_store::ObjectStoreExt;
+use steward_aws::testing::{ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, account, moto, unique};
+use steward_aws::{Markers, SnsPublisher};
+
+#[tokio::test]
+async fn sns_publish_returns_the_message_id() {
+    let Some(moto) = moto().await else { return };
+    let cfg = moto.config(&account()).await;
+    let sns = aws_sdk_sns::Client::new(&cfg);
+    let topic = sns.create_topic().name(unique("steward-events-")).send().await.unwrap();
+    let topic_arn = topic.topic_arn().unwrap();
+
+    let publisher = SnsPublisher::new(&cfg);
+    let long_subject = "x".repeat(300);
+    let id =
+        publisher.publish(topic_arn, &long_subject, r#"{"event":"refreshed","product":"sales.orders"}"#).await.unwrap();
+    assert!(!id.is_empty());
+    let id2 = publisher.publish(topic_arn, "sales.orders refreshed", "second").await.unwrap();
+    assert_ne!(id, id2);
+
+    let missing = format!("arn:aws:sns:{REGION}:{}:no-such-topic", account());
+    let err = publisher.publish(&missing, "s", "m").await.unwrap_err();
+    assert!(!err.is_retryable(), "{err}");
+    assert!(err.code().is_some(), "{err}");
+}
+
+#[tokio::test]
+async fn local_markers_are_files_under_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let markers = Markers::local(dir.path().join("signals"));
+    assert!(!markers.exists("s3://lake/sales/orders/dt=2026-11-22/").await.unwrap());
+    let uri = markers.put_success("s3://lake/sales/orders/dt=2026-11-22/").await.unwrap();
+    assert_eq!(uri, "s3://lake/sales/orders/dt=2026-11-22/_SUCCESS");
+    let file = dir.path().join("signals/lake/sales/orders/dt=2026-11-22/_SUCCESS");
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), 0);
+    assert!(markers.exists("s3://lake/sales/orders/dt=2026-11-22").await.unwrap());
+    assert!(!markers.exists("s3://lake/sales/orders/dt=2026-11-23/").await.unwrap());
+    // Writing twice is harmless.
+    assert_eq!(markers.put_success("s3://lake/sales/orders/dt=2026-11-22").await.unwrap(), uri);
+    // Nothing escapes the root.
+    assert!(markers.put_success("s3://lake/a/../../../etc").await.is_err());
+    assert!(markers.put_success("file:///etc").await.is_err());
+}
+
+#[tokio::test]
+async fn s3_markers_in_moto() {
+    let Some(moto) = moto().await else { return };
+    let bucket = unique("steward-lake-");
+    // The bucket is the producer's; create it with a plain S3 request.
+    let s3 = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name(&bucket)
+        .with_region(REGION)
+        .with_endpoint(moto.url())
+        .with_allow_http(true)
+        .with_access_key_id(ACCESS_KEY_ID)
+        .with_secret_access_key(SECRET_ACCESS_KEY)
+        .build()
+        .unwrap();
+    create_bucket(moto.url(), &bucket).await;
+
+    let markers = moto.markers();
+    let location = format!("s3://{bucket}/sales/orders/dt=2026-11-22/");
+    assert!(!markers.exists(&location).await.unwrap());
+    let uri = markers.put_success(&location).await.unwrap();
+    assert_eq!(uri, format!("s3://{bucket}/sales/orders/dt=2026-11-22/_SUCCESS"));
+    assert!(markers.exists(&location).await.unwrap());
+
+    let head = s3.head(&"sales/orders/dt=2026-11-22/_SUCCESS".into()).await.unwrap();
+    assert_eq!(head.size, 0);
+}
+
+/// `PUT /<bucket>` to moto (path style), over a raw connection.
+async fn create_bucket(url: &str, bucket: &str) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let authority = url.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let req = format!("PUT /{bucket} HTTP/1.0\r\nHost: {authority}\r\nContent-Length: 0\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
