@@ -21,6 +21,45 @@ pub struct Config {
     pub registry: RegistryConfig,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// Which backends effects go to (embedded by default).
+    #[serde(default)]
+    pub backends: BackendsConfig,
+    /// AWS region, endpoint override and governance account (for any AWS backend or SNS).
+    #[serde(default)]
+    pub aws: Option<steward_aws::AwsSettings>,
+    /// The SMTP server for email notifications and alerts; none = email is off.
+    #[serde(default)]
+    pub smtp: Option<steward_notify::SmtpSettings>,
+    /// Webhook delivery and target policy.
+    #[serde(default)]
+    pub webhooks: steward_notify::WebhookSettings,
+    #[serde(default)]
+    pub outbox: crate::worker::outbox::OutboxSettings,
+    #[serde(default)]
+    pub slo: crate::worker::monitor::MonitorSettings,
+    /// Test-only fault points (see docs/operations.md).
+    #[serde(default)]
+    pub faults: crate::worker::outbox::Faults,
+}
+
+/// `backends.*`: where catalog writes, shares and `_SUCCESS` markers go.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackendsConfig {
+    /// `embedded` (store tables) or `glue` (also AWS Glue + Lake Formation).
+    pub catalog: String,
+    /// `embedded` (grants table) or `aws` (also RAM shares + Lake Formation grants).
+    pub shares: String,
+    /// `local` (files under `signals_root`) or `s3`.
+    pub signals: String,
+    /// Root of local markers: `s3://bucket/key` maps to `<root>/bucket/key`; default `<data_dir>/objects`.
+    pub signals_root: Option<PathBuf>,
+}
+
+impl Default for BackendsConfig {
+    fn default() -> Self {
+        Self { catalog: "embedded".into(), shares: "embedded".into(), signals: "local".into(), signals_root: None }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
@@ -53,7 +92,33 @@ impl Config {
         builder =
             builder.add_source(config::Environment::with_prefix("STEWARD").prefix_separator("__").separator("__"));
         let built = builder.build().map_err(|e| format!("configuration: {e}"))?;
-        built.try_deserialize().map_err(|e| format!("configuration: {e}"))
+        let config: Self = built.try_deserialize().map_err(|e| format!("configuration: {e}"))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Checks the choices that serde cannot.
+    pub fn check(&self) -> Result<(), String> {
+        let b = &self.backends;
+        let one_of = |key: &str, value: &str, allowed: &[&str]| {
+            if allowed.contains(&value) {
+                Ok(())
+            } else {
+                Err(format!("configuration: backends.{key} is `{value}`; use one of {}", allowed.join(", ")))
+            }
+        };
+        one_of("catalog", &b.catalog, &["embedded", "glue"])?;
+        one_of("shares", &b.shares, &["embedded", "aws"])?;
+        one_of("signals", &b.signals, &["local", "s3"])?;
+        let needs_aws = b.catalog == "glue" || b.shares == "aws" || b.signals == "s3";
+        if needs_aws && self.aws.is_none() {
+            return Err("configuration: an AWS backend is on but `aws` (region, governance_account_id) is not set".into());
+        }
+        Ok(())
+    }
+
+    pub fn signals_root(&self) -> PathBuf {
+        self.backends.signals_root.clone().unwrap_or_else(|| self.data_dir.join("objects"))
     }
 
     pub fn database_url(&self) -> String {

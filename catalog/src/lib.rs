@@ -4,14 +4,18 @@
 //! Layout: [`store`] (SQL, one module per aggregate), [`service`] (the
 //! operations, with authorization and audit), [`api`] (axum handlers, the
 //! HTTP error type, OpenAPI), [`model`] (the catalog model of a contract),
-//! [`server`] (start-up), [`config`] (layered configuration).
+//! [`server`] (start-up), [`config`] (layered configuration), [`effects`]
+//! (outbox jobs and the backends they run through), [`worker`] (the outbox
+//! worker and the SLO monitor).
 
 pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod effects;
 pub mod error;
 pub mod model;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod worker;

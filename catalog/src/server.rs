@@ -10,7 +10,10 @@ use tokio::net::TcpListener;
 use crate::api::{self, AppState};
 use crate::clock::SystemClock;
 use crate::config::Config;
-use crate::service::Service;
+use crate::effects;
+use crate::service::{Backends, Service};
+use crate::worker::monitor::Monitor;
+use crate::worker::outbox::OutboxWorker;
 use crate::store::Store;
 
 /// Opens everything the service needs (creating the data dir on first use).
@@ -37,11 +40,70 @@ pub async fn open(config: &Config) -> anyhow::Result<Service> {
         policy: Arc::new(policy),
         clock: Arc::new(SystemClock),
         upstream: config.registry.upstream.clone(),
+        backends: Arc::new(Backends {
+            glue: config.backends.catalog == "glue",
+            aws_shares: config.backends.shares == "aws",
+            webhooks: config.webhooks.clone(),
+        }),
     })
+}
+
+/// Builds the backends the outbox executor calls.
+pub async fn effect_backends(config: &Config) -> anyhow::Result<effects::backends::Backends> {
+    let sdk = match &config.aws {
+        Some(aws) => Some(steward_aws::sdk_config(aws).await),
+        None => None,
+    };
+    let markers = match config.backends.signals.as_str() {
+        "s3" => {
+            let aws = config.aws.as_ref().context("backends.signals = s3 needs `aws` settings")?;
+            steward_aws::Markers::s3(aws).context("S3 markers")?
+        }
+        _ => steward_aws::Markers::local(config.signals_root()),
+    };
+    let gov = config.aws.as_ref().map(|a| a.governance_account_id.clone()).unwrap_or_default();
+    Ok(effects::backends::Backends {
+        glue: (config.backends.catalog == "glue").then(|| sdk.as_ref().map(steward_aws::GlueCatalog::new)).flatten(),
+        shares: (config.backends.shares == "aws")
+            .then(|| sdk.as_ref().map(|c| steward_aws::Shares::new(c, &gov)))
+            .flatten(),
+        markers,
+        mailer: config.smtp.as_ref().map(steward_notify::Mailer::new).transpose().context("SMTP settings")?,
+        webhooks: steward_notify::WebhookSender::new(&config.webhooks).context("webhook settings")?,
+        sns: sdk.as_ref().map(steward_aws::SnsPublisher::new),
+    })
+}
+
+/// Starts the background workers; they stop when `stop` turns true.
+pub async fn start_workers(
+    config: &Config,
+    service: &Service,
+    metrics: Arc<api::ops::Metrics>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let executor = Arc::new(effects::execute::Executor { service: service.clone(), backends: effect_backends(config).await? });
+    let worker = OutboxWorker::new(executor, config.outbox.clone(), config.faults.clone());
+    let mut handles = vec![tokio::spawn(worker.run(stop.clone()))];
+    if config.slo.enabled {
+        let monitor = Monitor {
+            service: service.clone(),
+            settings: config.slo.clone(),
+            holder: format!("{}-{}", std::process::id(), &crate::auth::new_secret()[4..12]),
+            metrics,
+        };
+        handles.push(tokio::spawn(monitor.run(stop)));
+    }
+    Ok(handles)
 }
 
 /// `steward serve`: runs until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    serve_with(config, |_| axum::Router::new()).await
+}
+
+/// [`serve`] with more routes merged beside the API (the binary adds the
+/// portal this way, so this crate does not depend on it).
+pub async fn serve_with(config: Config, extra: impl FnOnce(AppState) -> axum::Router) -> anyhow::Result<()> {
     let service = open(&config).await?;
     if let Some(path) = service.bootstrap_admin(&config.data_dir).await? {
         tracing::info!(path = %path.display(), "created the first admin token");
@@ -56,8 +118,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), database = %redact(&config.database_url()), "steward is serving");
     eprintln!("steward: serving on http://{addr} (data in {})", config.data_dir.display());
-    let state = AppState { service, metrics: Arc::new(api::ops::Metrics::default()) };
-    axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    let metrics = Arc::new(api::ops::Metrics::default());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let workers = start_workers(&config, &service, metrics.clone(), stop_rx).await?;
+    let state = AppState { service, metrics };
+    let app = extra(state.clone()).merge(api::router(state));
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    let _ = stop_tx.send(true);
+    for w in workers {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), w).await;
+    }
     Ok(())
 }
 

@@ -25,6 +25,15 @@ enum AdminCommand {
     },
     /// Replay the registry's `main` into the catalog (git is the source of truth).
     RebuildCatalog,
+    /// Side effects (AWS calls, markers, notifications): pending, done or dead-lettered.
+    Outbox {
+        /// pending, done or dead.
+        #[arg(long)]
+        status: Option<String>,
+        /// Requeue this dead-lettered effect instead of listing.
+        #[arg(long, value_name = "ID")]
+        retry: Option<i64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -66,6 +75,30 @@ pub fn run(args: AdminArgs) -> u8 {
                         v["name"].as_str().unwrap_or("?")
                     );
                     println!("{}", v["token"].as_str().unwrap_or(""));
+                }
+            }
+            AdminCommand::Outbox { status, retry: Some(id) } => {
+                let _ = status;
+                client.call(Method::POST, &format!("/api/v1/admin/outbox/{id}/retry"), None).await?;
+                println!("effect {id} requeued");
+            }
+            AdminCommand::Outbox { status, retry: None } => {
+                let q = status.map(|s| format!("?status={}", crate::client::enc(&s))).unwrap_or_default();
+                let v = client.call(Method::GET, &format!("/api/v1/admin/outbox{q}"), None).await?;
+                if args.client.json {
+                    println!("{v}");
+                } else {
+                    for e in v.as_array().into_iter().flatten() {
+                        println!(
+                            "{:>6}  {:<8} {:<16} attempts {:<2} {}  {}",
+                            e["id"],
+                            e["status"].as_str().unwrap_or(""),
+                            e["kind"].as_str().unwrap_or(""),
+                            e["attempts"],
+                            e["dedup_key"].as_str().unwrap_or(""),
+                            e["last_error"].as_str().unwrap_or("")
+                        );
+                    }
                 }
             }
             AdminCommand::RebuildCatalog => {

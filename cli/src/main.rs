@@ -1,15 +1,20 @@
 //! `steward`: the one binary. Each subcommand lives in its own module; this
 //! file only parses arguments and maps outcomes to exit codes.
 
+mod access;
 mod admin;
 mod client;
 mod init;
 mod output;
 mod products;
 mod proposals;
+mod refresh;
 mod rules;
 mod serve;
+mod shares;
+mod slo;
 mod submit;
+mod subscriptions;
 mod validate;
 
 use std::process::ExitCode;
@@ -46,6 +51,11 @@ enum Command {
     Submit(submit::SubmitArgs),
     Proposals(proposals::ProposalsArgs),
     Products(products::ProductsArgs),
+    Access(access::AccessArgs),
+    Shares(shares::SharesArgs),
+    Refresh(refresh::RefreshArgs),
+    Subscriptions(subscriptions::SubscriptionsArgs),
+    Slo(slo::SloArgs),
     Admin(admin::AdminArgs),
 }
 
@@ -59,6 +69,11 @@ fn main() -> ExitCode {
         Command::Submit(args) => submit::run(args),
         Command::Proposals(args) => proposals::run(args),
         Command::Products(args) => products::run(args),
+        Command::Access(args) => access::run(args),
+        Command::Shares(args) => shares::run(args),
+        Command::Refresh(args) => refresh::run(args),
+        Command::Subscriptions(args) => subscriptions::run(args),
+        Command::Slo(args) => slo::run(args),
         Command::Admin(args) => admin::run(args),
     };
     ExitCode::from(code)

@@ -3,70 +3,11 @@
 //! product by a column name, git shows the merge; a breaking change without
 //! a major bump is refused with its rule named. On SQLite and PostgreSQL.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
-const STEWARD: &str = env!("CARGO_BIN_EXE_steward");
+use std::path::Path;
 
-struct Server {
-    child: Child,
-    url: String,
-    data: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(data: &Path, database_url: Option<&str>) -> Server {
-    let mut cmd = Command::new(STEWARD);
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data);
-    if let Some(url) = database_url {
-        cmd.args(["--database-url", url]);
-    }
-    let mut child = cmd
-        .env("STEWARD_LOG", "warn")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("steward serve starts");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines.next().expect("serve printed its address before exiting").unwrap();
-        if let Some(rest) = line.strip_prefix("steward: serving on ") {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, url, data: data.to_owned() }
-}
-
-fn cli(server: &Server, token: &str, args: &[&str]) -> Output {
-    Command::new(STEWARD)
-        .args(args)
-        .env("STEWARD_URL", &server.url)
-        .env("STEWARD_TOKEN", token)
-        .output()
-        .expect("steward runs")
-}
-
-fn ok(out: Output) -> String {
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(out.status.code(), Some(0), "stdout: {text}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
-    text
-}
-
-fn token(server: &Server, admin: &str, args: &[&str]) -> String {
-    let mut all = vec!["admin", "token", "create"];
-    all.extend_from_slice(args);
-    ok(cli(server, admin, &all)).trim().to_owned()
-}
+use common::{cli, ok, start, token};
 
 fn flow(database_url: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();

@@ -87,3 +87,55 @@ pub async fn rebuild(State(service): State<Service>, Auth(who): Auth) -> ApiResu
     done.republished = service.sync_catalog(true).await?;
     Ok(Json(done))
 }
+
+#[derive(Deserialize, IntoParams)]
+pub struct OutboxParams {
+    /// `pending`, `done` or `dead` (dead-lettered effects).
+    pub status: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// Outbox effects (admins): what is pending, done, or dead-lettered and why.
+#[utoipa::path(get, path = "/api/v1/admin/outbox", tag = "admin", params(OutboxParams),
+    responses((status = 200, body = Vec<crate::store::outbox::EffectRow>), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn outbox(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    Query(p): Query<OutboxParams>,
+) -> ApiResult<Json<Vec<crate::store::outbox::EffectRow>>> {
+    if !who.is_admin() {
+        return Err(ApiError::forbidden(format!("only admins read the outbox; token `{}` has role {}", who.name, who.role)));
+    }
+    if let Some(s) = p.status.as_deref()
+        && !matches!(s, "pending" | "done" | "dead")
+    {
+        return Err(ApiError::bad_request(format!("status `{s}`: use pending, done or dead")));
+    }
+    let limit = super::page_limit(p.limit)?;
+    let mut conn = service.store.pool.acquire().await.map_err(|e| ApiError::internal(&e))?;
+    let rows = crate::store::outbox::list(&mut conn, p.status.as_deref(), limit)
+        .await
+        .map_err(crate::error::ServiceError::from)?;
+    Ok(Json(rows))
+}
+
+/// Put a dead-lettered effect back in the queue (admins), after fixing its cause.
+#[utoipa::path(post, path = "/api/v1/admin/outbox/{id}/retry", tag = "admin", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn outbox_retry(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> ApiResult<StatusCode> {
+    if !who.is_admin() {
+        return Err(ApiError::forbidden(format!("only admins retry effects; token `{}` has role {}", who.name, who.role)));
+    }
+    let mut conn = service.store.pool.acquire().await.map_err(|e| ApiError::internal(&e))?;
+    let now = service.clock.now();
+    if crate::store::outbox::retry_dead(&mut conn, id, now).await.map_err(crate::error::ServiceError::from)? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::conflict(format!("effect {id} is not dead-lettered")))
+    }
+}

@@ -1,12 +1,16 @@
 //! The HTTP API under `/api/v1`, plus operations endpoints and the OpenAPI
 //! document at `/api/openapi.json` (generated from the handlers by utoipa).
 
+pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod json;
 pub mod ops;
 pub mod products;
 pub mod proposals;
+pub mod refreshes;
+pub mod slo;
 
 use std::sync::Arc;
 
@@ -46,6 +50,22 @@ pub fn router(state: AppState) -> Router {
         .route("/products/{key}", get(products::show))
         .route("/products/{key}/versions", get(products::versions))
         .route("/products/{key}/diff", get(products::diff))
+        .route("/products/{key}/access-requests", post(access::request))
+        .route("/products/{key}/access/{account}", get(access::check))
+        .route("/products/{key}/refreshes", post(refreshes::report).get(refreshes::list))
+        .route("/products/{key}/partitions", get(refreshes::partitions))
+        .route("/products/{key}/subscriptions", post(refreshes::subscribe))
+        .route("/products/{key}/slo", get(slo::status))
+        .route("/access-requests", get(access::list_requests))
+        .route("/access-requests/{id}/approve", post(access::approve))
+        .route("/access-requests/{id}/reject", post(access::reject))
+        .route("/grants", get(access::list_grants))
+        .route("/grants/{id}/revoke", post(access::revoke))
+        .route("/subscriptions", get(refreshes::subscriptions))
+        .route("/subscriptions/{id}", axum::routing::delete(refreshes::unsubscribe))
+        .route("/slo/breaches", get(slo::breaches))
+        .route("/admin/outbox", get(admin::outbox))
+        .route("/admin/outbox/{id}/retry", post(admin::outbox_retry))
         .route("/audit", get(admin::audit_log))
         .route("/tokens", post(admin::create_token))
         .route("/admin/rebuild-catalog", post(admin::rebuild));
@@ -89,13 +109,21 @@ impl Modify for BearerAuth {
     paths(
         proposals::submit, proposals::list, proposals::show, proposals::approve, proposals::reject,
         products::search, products::show, products::versions, products::diff,
-        admin::audit_log, admin::create_token, admin::rebuild,
+        access::request, access::list_requests, access::approve, access::reject, access::list_grants, access::revoke,
+        access::check,
+        refreshes::report, refreshes::list, refreshes::partitions, refreshes::subscribe, refreshes::subscriptions,
+        refreshes::unsubscribe,
+        slo::status, slo::breaches,
+        admin::audit_log, admin::create_token, admin::rebuild, admin::outbox, admin::outbox_retry,
         ops::healthz, ops::readyz, ops::metrics,
     ),
     modifiers(&BearerAuth),
     tags((name = "proposals", description = "Submitting and reviewing contracts"),
          (name = "products", description = "The catalog"),
-         (name = "admin", description = "Tokens, audit, maintenance"),
+         (name = "access", description = "Access requests, grants and shares"),
+         (name = "refreshes", description = "Refreshes, partitions, `_SUCCESS` markers and subscriptions"),
+         (name = "slo", description = "SLO status, history and breaches"),
+         (name = "admin", description = "Tokens, audit, outbox, maintenance"),
          (name = "ops", description = "Health and metrics"))
 )]
 pub struct ApiDoc;

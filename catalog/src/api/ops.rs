@@ -25,9 +25,28 @@ struct Series {
 #[derive(Default)]
 pub struct Metrics {
     series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    slo: Mutex<SloSeries>,
+}
+
+/// SLO monitor figures: passes, their duration, and alerts raised.
+#[derive(Default)]
+struct SloSeries {
+    passes: u64,
+    seconds_sum: f64,
+    last_seconds: f64,
+    alerts: u64,
 }
 
 impl Metrics {
+    /// Records one SLO monitor pass.
+    pub fn record_slo_pass(&self, took: std::time::Duration, alerts: u64) {
+        let mut s = self.slo.lock().expect("metrics lock");
+        s.passes += 1;
+        s.seconds_sum += took.as_secs_f64();
+        s.last_seconds = took.as_secs_f64();
+        s.alerts += alerts;
+    }
+
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let mut map = self.series.lock().expect("metrics lock");
         let s = map.entry((method.to_owned(), route.to_owned(), status)).or_default();
@@ -68,6 +87,13 @@ impl Metrics {
             out.push_str(&format!("steward_http_request_duration_seconds_sum{{{labels}}} {}\n", v.sum));
             out.push_str(&format!("steward_http_request_duration_seconds_count{{{labels}}} {}\n", v.count));
         }
+        let slo = self.slo.lock().expect("metrics lock");
+        out.push_str(&format!(
+            "# HELP steward_slo_evaluation_seconds Duration of SLO monitor passes.\n# TYPE steward_slo_evaluation_seconds summary\nsteward_slo_evaluation_seconds_sum {}\nsteward_slo_evaluation_seconds_count {}\n\
+             # HELP steward_slo_last_evaluation_seconds Duration of the last SLO monitor pass.\n# TYPE steward_slo_last_evaluation_seconds gauge\nsteward_slo_last_evaluation_seconds {}\n\
+             # HELP steward_slo_alerts_total SLO alerts raised (missed, summaries, recoveries).\n# TYPE steward_slo_alerts_total counter\nsteward_slo_alerts_total {}\n",
+            slo.seconds_sum, slo.passes, slo.last_seconds, slo.alerts
+        ));
         out
     }
 }

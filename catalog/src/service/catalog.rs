@@ -12,6 +12,8 @@ use steward_schemas::parse::parse_contract;
 
 use super::Service;
 use crate::auth::Principal;
+use crate::effects;
+use crate::store::access::{self, AccessFilter};
 use crate::error::{ServiceError, StoreError};
 use crate::model::{self, ProductDetail};
 use crate::store::products::{self, ProductVersion, Provenance, SearchPage, SearchQuery};
@@ -68,6 +70,7 @@ impl Service {
             &Provenance { contract: &proposal.contract, commit: merge_commit, proposal_id: Some(id), now },
         )
         .await?;
+        self.after_publish(&mut tx, &detail, merge_commit, now).await?;
         let target = format!("proposal:{id}");
         self.audit(
             &mut tx,
@@ -88,6 +91,29 @@ impl Service {
         )
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// Effects of publishing a version, in its transaction: the Glue copy
+    /// of the catalog, and extending every active share to the new tables.
+    async fn after_publish(
+        &self,
+        tx: &mut crate::store::Tx,
+        detail: &ProductDetail,
+        commit: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        if self.backends.glue {
+            let job = effects::PublishJob { product_key: detail.key.clone(), version: detail.version.clone() };
+            effects::enqueue_publish(tx, &job, commit, now).await?;
+        }
+        if self.backends.aws_shares {
+            let filter = AccessFilter { status: Some("active".into()), product_key: Some(detail.key.clone()), accounts: None, limit: 10_000 };
+            for g in access::list_grants(tx, &filter).await? {
+                let job = effects::ShareJob { product_key: g.product_key, account: g.account, grant_id: g.id };
+                effects::enqueue_share(tx, &job, effects::SHARE_GRANT, &format!("publish:{commit}"), now).await?;
+            }
+        }
         Ok(())
     }
 
@@ -158,6 +184,7 @@ impl Service {
                 &Provenance { contract: &text, commit: &entry.commit, proposal_id: None, now: self.clock.now() },
             )
             .await?;
+            self.after_publish(&mut tx, &detail, &entry.commit, self.clock.now()).await?;
             self.audit(
                 &mut tx,
                 "steward",

@@ -2,8 +2,12 @@
 //! checks authorization here (not in handlers), runs in a store transaction,
 //! and writes an audit event in that same transaction.
 
+pub mod access;
 pub mod catalog;
 pub mod proposals;
+pub mod refreshes;
+pub mod slo;
+pub mod subscriptions;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -26,6 +30,20 @@ pub struct Service {
     pub clock: Arc<dyn Clock>,
     /// Where `main` is pushed after each merge, if anywhere.
     pub upstream: Option<String>,
+    /// Which external backends are on (what effects operations enqueue).
+    pub backends: Arc<Backends>,
+}
+
+/// The external backends a deployment uses beside the embedded ones.
+#[derive(Debug, Clone, Default)]
+pub struct Backends {
+    /// Publish products and partitions to AWS Glue (and register locations
+    /// with Lake Formation) as well as to the embedded catalog.
+    pub glue: bool,
+    /// Share through AWS RAM and Lake Formation as well as recording grants.
+    pub aws_shares: bool,
+    /// Webhook target policy, checked when a subscription is made.
+    pub webhooks: steward_notify::WebhookSettings,
 }
 
 impl Service {

@@ -9,9 +9,14 @@
 //! Functions take an executor so a service operation can put several
 //! aggregates (proposal, catalog, audit) in one transaction.
 
+pub mod access;
 pub mod audit;
+pub mod outbox;
 pub mod products;
 pub mod proposals;
+pub mod refreshes;
+pub mod slo;
+pub mod subscriptions;
 pub mod tokens;
 
 use std::str::FromStr;

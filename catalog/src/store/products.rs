@@ -446,3 +446,9 @@ pub async fn commits(conn: &mut AnyConnection) -> Result<Vec<(String, String)>, 
     let rows = sqlx::query("SELECT product_key, commit_id FROM products").fetch_all(conn).await?;
     rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
 }
+
+/// Every published product with its version (the SLO monitor's index).
+pub async fn all_versions(conn: &mut AnyConnection) -> Result<Vec<(String, String)>, StoreError> {
+    let rows = sqlx::query("SELECT product_key, version FROM products ORDER BY product_key").fetch_all(conn).await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}

@@ -13,6 +13,8 @@ use serde_json::Value;
 use steward_catalog::api::{self, AppState};
 use steward_catalog::auth::{Principal, Role};
 use steward_catalog::clock::SystemClock;
+use steward_catalog::effects::execute::Executor;
+use steward_catalog::worker::outbox::{OutboxSettings, OutboxWorker};
 use steward_catalog::service::Service;
 use steward_catalog::store::Store;
 use steward_policies::Policy;
@@ -57,6 +59,16 @@ where
 
 impl TestApp {
     pub async fn start(backend: &'static str) -> Self {
+        Self::start_with(backend, Arc::new(SystemClock), Default::default()).await
+    }
+
+    /// A service with a given clock and backend switches (e.g. a manual
+    /// clock for SLO scenarios, a webhook policy that allows loopback).
+    pub async fn start_with(
+        backend: &'static str,
+        clock: Arc<dyn steward_catalog::clock::Clock>,
+        backends: steward_catalog::service::Backends,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = match backend {
             "sqlite" => steward_testkit::sqlite_url(dir.path()),
@@ -68,8 +80,9 @@ impl TestApp {
             store,
             registry: SharedRegistry::new(registry),
             policy: Arc::new(Policy::default()),
-            clock: Arc::new(SystemClock),
+            clock,
             upstream: None,
+            backends: Arc::new(backends),
         };
         service.bootstrap_admin(dir.path()).await.unwrap().expect("first start creates the admin token");
         let admin = std::fs::read_to_string(dir.path().join("admin.token")).unwrap().trim().to_owned();
@@ -88,6 +101,51 @@ impl TestApp {
         let router =
             api::router(AppState { service: service.clone(), metrics: Arc::new(api::ops::Metrics::default()) });
         Self { dir, service, router, admin, reviewer, reviewer2, producer, hr_producer, consumer, backend }
+    }
+
+    /// An outbox worker over this service: markers under `<dir>/objects`,
+    /// webhooks allowed on loopback, email to `smtp` if given.
+    pub fn worker(&self, smtp: Option<steward_notify::SmtpSettings>) -> OutboxWorker {
+        let webhooks = steward_notify::WebhookSettings { allow_private: true, timeout_secs: 5, ..Default::default() };
+        let backends = steward_catalog::effects::backends::Backends {
+            glue: None,
+            shares: None,
+            markers: steward_aws::Markers::local(self.dir.path().join("objects")),
+            mailer: smtp.as_ref().map(|s| steward_notify::Mailer::new(s).unwrap()),
+            webhooks: steward_notify::WebhookSender::new(&webhooks).unwrap(),
+            sns: None,
+        };
+        let executor = Arc::new(Executor { service: self.service.clone(), backends });
+        let settings = OutboxSettings { base_backoff_ms: 1, max_backoff_secs: 1, ..Default::default() };
+        OutboxWorker::new(executor, settings, Default::default())
+    }
+
+    /// Publishes sales.orders and gives the consumer's account a grant.
+    pub async fn published_with_grant(&self) -> i64 {
+        self.publish(&steward_testkit::sales_orders()).await;
+        self.grant_consumer().await
+    }
+
+    /// Requests access for the consumer's account and approves it.
+    pub async fn grant_consumer(&self) -> i64 {
+        let (s, req) = self
+            .call(
+                "POST",
+                "/api/v1/products/sales.orders/access-requests",
+                Some(&self.consumer),
+                Some(("application/json", r#"{"account": "123456789012", "justification": "revenue dashboards"}"#.into())),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{req}");
+        let (s, grant) = self
+            .call("POST", &format!("/api/v1/access-requests/{}/approve", req["id"]), Some(&self.reviewer), None)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{grant}");
+        grant["id"].as_i64().unwrap()
+    }
+
+    pub async fn json(&self, method: &str, uri: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(method, uri, Some(token), Some(("application/json", body.to_string()))).await
     }
 
     pub async fn principal(&self, token: &str) -> Principal {

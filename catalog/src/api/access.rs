@@ -1,0 +1,136 @@
+//! Access requests, grants and the embedded share check.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Auth;
+use super::error::{ApiResult, ErrorBody};
+use super::json::JsonBody;
+use crate::service::Service;
+use crate::service::access::AccessRequestInput;
+use crate::store::access::{AccessFilter, AccessRequest, Grant};
+
+/// Ask for access to a product for one of the token's accounts.
+#[utoipa::path(post, path = "/api/v1/products/{key}/access-requests", tag = "access",
+    params(("key" = String, Path, description = "domain.product")), request_body = AccessRequestInput,
+    responses((status = 201, body = AccessRequest), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn request(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    Path(key): Path<String>,
+    JsonBody(input): JsonBody<AccessRequestInput>,
+) -> ApiResult<(StatusCode, Json<AccessRequest>)> {
+    Ok((StatusCode::CREATED, Json(service.request_access(&who, &key, &input).await?)))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct AccessParams {
+    /// `pending`, `approved` or `rejected` (requests); `active`, `revoked` or `expired` (grants).
+    pub status: Option<String>,
+    /// `domain.product`.
+    pub product: Option<String>,
+    pub limit: Option<i64>,
+}
+
+fn filter(p: AccessParams) -> ApiResult<AccessFilter> {
+    Ok(AccessFilter { status: p.status, product_key: p.product, accounts: None, limit: super::page_limit(p.limit)? })
+}
+
+/// Access requests the token may see (reviewers: all; consumers: their accounts').
+#[utoipa::path(get, path = "/api/v1/access-requests", tag = "access", params(AccessParams),
+    responses((status = 200, body = Vec<AccessRequest>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_requests(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    Query(p): Query<AccessParams>,
+) -> ApiResult<Json<Vec<AccessRequest>>> {
+    Ok(Json(service.access_requests(&who, &filter(p)?).await?))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct AccessDecision {
+    /// Why; required to reject.
+    pub comment: Option<String>,
+}
+
+/// Approve a request: it becomes a grant (and, with AWS shares, a RAM share).
+#[utoipa::path(post, path = "/api/v1/access-requests/{id}/approve", tag = "access", params(("id" = i64, Path)),
+    request_body = AccessDecision,
+    responses((status = 200, body = Grant), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn approve(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+    body: Option<JsonBody<AccessDecision>>,
+) -> ApiResult<Json<Grant>> {
+    let d = body.map(|JsonBody(d)| d).unwrap_or_default();
+    Ok(Json(service.approve_access(&who, id, d.comment.as_deref()).await?))
+}
+
+/// Reject a request with a comment.
+#[utoipa::path(post, path = "/api/v1/access-requests/{id}/reject", tag = "access", params(("id" = i64, Path)),
+    request_body = AccessDecision,
+    responses((status = 200, body = AccessRequest), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reject(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+    body: Option<JsonBody<AccessDecision>>,
+) -> ApiResult<Json<AccessRequest>> {
+    let d = body.map(|JsonBody(d)| d).unwrap_or_default();
+    Ok(Json(service.reject_access(&who, id, d.comment.as_deref().unwrap_or_default()).await?))
+}
+
+/// Grants (with a product: everyone may see who has access).
+#[utoipa::path(get, path = "/api/v1/grants", tag = "access", params(AccessParams),
+    responses((status = 200, body = Vec<Grant>)), security(("bearer" = [])))]
+pub async fn list_grants(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    Query(p): Query<AccessParams>,
+) -> ApiResult<Json<Vec<Grant>>> {
+    Ok(Json(service.grants(&who, &filter(p)?).await?))
+}
+
+/// Revoke a grant (and its share).
+#[utoipa::path(post, path = "/api/v1/grants/{id}/revoke", tag = "access", params(("id" = i64, Path)),
+    request_body = AccessDecision,
+    responses((status = 200, body = Grant), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn revoke(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+    body: Option<JsonBody<AccessDecision>>,
+) -> ApiResult<Json<Grant>> {
+    let d = body.map(|JsonBody(d)| d).unwrap_or_default();
+    Ok(Json(service.revoke_grant(&who, id, d.comment.as_deref()).await?))
+}
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct AccessCheck {
+    pub product: String,
+    pub account: String,
+    pub allowed: bool,
+    pub grant: Option<Grant>,
+}
+
+/// The embedded share backend: may this account read this product now?
+#[utoipa::path(get, path = "/api/v1/products/{key}/access/{account}", tag = "access",
+    params(("key" = String, Path), ("account" = String, Path)),
+    responses((status = 200, body = AccessCheck), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn check(
+    State(service): State<Service>,
+    Auth(_who): Auth,
+    Path((key, account)): Path<(String, String)>,
+) -> ApiResult<Json<AccessCheck>> {
+    let grant = service.can_read(&key, &account).await?;
+    Ok(Json(AccessCheck { product: key, account, allowed: grant.is_some(), grant }))
+}

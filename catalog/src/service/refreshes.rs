@@ -1,0 +1,315 @@
+//! Refreshes: a producer reports that a table (or one partition of it) has
+//! new data.
+//!
+//! In one transaction: the refresh is recorded (the SLO monitor's input), the
+//! partition is added to the embedded catalog if new, the marker job is
+//! enqueued and, after it, one notification job per live subscription whose
+//! account holds an active grant. The marker job registers the partition in
+//! Glue (when on) before it writes `_SUCCESS`, so a consumer may rely on:
+//! marker present ⇒ refresh recorded and partition in the catalog. A retry
+//! with the same idempotency key returns the first refresh and does nothing.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::access::parse_key;
+use super::{Service, require};
+use crate::auth::Principal;
+use crate::effects::{self, MarkerJob, NotifyJob, RefreshEvent};
+use crate::error::{ServiceError, StoreError};
+use crate::model::{CatalogTable, Column};
+use crate::store::products;
+use crate::store::refreshes::{self, NewRefresh, Partition, Refresh};
+use crate::store::subscriptions;
+
+const MAX_KEY: usize = 200;
+const MAX_VALUE: usize = 256;
+
+/// A producer's refresh report.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshInput {
+    /// The table; may be left out when the product has exactly one.
+    pub table: Option<String>,
+    /// Partition values by partition key, e.g. `{"dt": "2026-11-21"}`.
+    #[serde(default)]
+    pub partition: BTreeMap<String, String>,
+    /// A snapshot id, for unpartitioned (snapshot) tables.
+    pub snapshot_id: Option<String>,
+    /// Retries with the same key return the first result; default: a new key.
+    pub idempotency_key: Option<String>,
+    pub row_count: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RefreshOutcome {
+    pub refresh: Refresh,
+    /// True when the key had been seen: nothing was done this time.
+    pub replayed: bool,
+    /// True when this refresh added a new partition to the catalog.
+    pub partition_added: bool,
+    /// Notifications enqueued for subscribers.
+    pub notifications: usize,
+    /// Where the `_SUCCESS` marker is (being) written.
+    pub marker: String,
+}
+
+fn bad(m: String) -> ServiceError {
+    ServiceError::BadRequest(m)
+}
+
+/// Checks a partition value against its column type; names what is wrong.
+fn check_value(column: &Column, value: &str) -> Result<(), ServiceError> {
+    let name = &column.name;
+    if value.is_empty() || value.len() > MAX_VALUE {
+        return Err(bad(format!("partition.{name}: value must be 1 to {MAX_VALUE} characters")));
+    }
+    if value == "." || value == ".." || value.chars().any(|c| c == '/' || c == '\\' || c.is_control()) {
+        return Err(bad(format!("partition.{name}: `{value}` may not contain `/`, `\\`, control characters or be `.`/`..`")));
+    }
+    let ty = column.logical_type.to_ascii_lowercase();
+    let ok = match ty.as_str() {
+        "date" => chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok(),
+        "integer" => value.parse::<i64>().is_ok(),
+        "number" => value.parse::<f64>().is_ok_and(f64::is_finite),
+        "boolean" => matches!(value, "true" | "false"),
+        "timestamp" => {
+            chrono::DateTime::parse_from_rfc3339(value).is_ok()
+                || chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%d %H:%M:%S").is_ok()
+        }
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        let example = match ty.as_str() {
+            "date" => " (YYYY-MM-DD, e.g. 2026-11-21)",
+            "integer" => " (a whole number)",
+            "boolean" => " (true or false)",
+            "timestamp" => " (RFC 3339, e.g. 2026-11-21T06:00:00Z)",
+            _ => "",
+        };
+        Err(bad(format!("partition.{name}: `{value}` is not a valid {ty}{example}")))
+    }
+}
+
+/// Resolves the table and the partition path (`k=v/...`) of a report.
+fn resolve<'a>(
+    tables: &'a [CatalogTable],
+    key: &str,
+    input: &RefreshInput,
+) -> Result<(&'a CatalogTable, String, Vec<String>), ServiceError> {
+    let names = || tables.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ");
+    let table = match &input.table {
+        Some(t) => tables
+            .iter()
+            .find(|x| &x.name == t)
+            .ok_or_else(|| bad(format!("table: {key} has no table `{t}`; its tables are {}", names())))?,
+        None if tables.len() == 1 => &tables[0],
+        None => return Err(bad(format!("table: {key} has several tables ({}); name one", names()))),
+    };
+    if table.partition_keys.is_empty() {
+        if let Some(k) = input.partition.keys().next() {
+            return Err(bad(format!(
+                "partition.{k}: table {} is not partitioned; report a snapshot id or nothing",
+                table.name
+            )));
+        }
+        return Ok((table, String::new(), Vec::new()));
+    }
+    if input.snapshot_id.is_some() && input.partition.is_empty() {
+        return Err(bad(format!(
+            "snapshot_id: table {} is partitioned by {}; report the partition instead",
+            table.name,
+            table.partition_keys.join(", ")
+        )));
+    }
+    for k in input.partition.keys() {
+        if !table.partition_keys.contains(k) {
+            return Err(bad(format!(
+                "partition.{k}: table {} is partitioned by {}, not `{k}`",
+                table.name,
+                table.partition_keys.join(", ")
+            )));
+        }
+    }
+    let mut path = Vec::new();
+    let mut values = Vec::new();
+    for k in &table.partition_keys {
+        let v = input.partition.get(k).ok_or_else(|| {
+            bad(format!("partition.{k}: missing; table {} is partitioned by {}", table.name, table.partition_keys.join(", ")))
+        })?;
+        if let Some(col) = table.columns.iter().find(|c| &c.name == k) {
+            check_value(col, v)?;
+        }
+        path.push(format!("{k}={v}"));
+        values.push(v.clone());
+    }
+    Ok((table, path.join("/"), values))
+}
+
+fn join_location(base: &str, partition: &str) -> String {
+    let base = base.trim_end_matches('/');
+    if partition.is_empty() { format!("{base}/") } else { format!("{base}/{partition}/") }
+}
+
+impl Service {
+    /// A producer reports a refresh of one of its products.
+    pub async fn report_refresh(
+        &self,
+        who: &Principal,
+        key: &str,
+        input: &RefreshInput,
+    ) -> Result<RefreshOutcome, ServiceError> {
+        let key = parse_key(key)?;
+        require(
+            who.produces_for(key.domain.as_str()),
+            format!("token `{}` does not produce for domain {}", who.name, key.domain),
+        )?;
+        let idem = match &input.idempotency_key {
+            Some(k) if k.is_empty() || k.len() > MAX_KEY || k.chars().any(char::is_control) => {
+                return Err(bad(format!("idempotency_key: 1 to {MAX_KEY} printable characters")));
+            }
+            Some(k) => k.clone(),
+            None => crate::auth::new_secret()[4..36].to_owned(),
+        };
+        if let Some(n) = input.row_count
+            && n < 0
+        {
+            return Err(bad(format!("row_count: {n} is negative")));
+        }
+        if let Some(s) = &input.snapshot_id
+            && (s.is_empty() || s.len() > MAX_KEY)
+        {
+            return Err(bad(format!("snapshot_id: 1 to {MAX_KEY} characters")));
+        }
+        let key_s = key.to_string();
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let detail = products::get(&mut tx, &key_s)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("product {key} is not published")))?;
+        let (table, partition, values) = resolve(&detail.tables, &key_s, input)?;
+        let location = join_location(&table.location, &partition);
+        let marker = format!("{location}_SUCCESS");
+        let new = NewRefresh {
+            product_key: &key_s,
+            table: &table.name,
+            idempotency_key: &idem,
+            partition: &partition,
+            partition_values: &values,
+            snapshot_id: input.snapshot_id.as_deref(),
+            row_count: input.row_count,
+            location: &location,
+            reported_by: &who.name,
+            now,
+        };
+        let Some(id) = refreshes::insert(&mut tx, &new).await? else {
+            drop(tx);
+            let first = refreshes::by_key(&mut *self.conn().await?, &key_s, &idem)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("refresh {idem}")))?;
+            if first.table != table.name || first.partition != partition || first.snapshot_id != input.snapshot_id {
+                return Err(ServiceError::Conflict(format!(
+                    "idempotency_key `{idem}` was used for another refresh ({} {}); use a new key",
+                    first.table, first.partition
+                )));
+            }
+            return Ok(RefreshOutcome { marker: format!("{}_SUCCESS", first.location), refresh: first, replayed: true, partition_added: false, notifications: 0 });
+        };
+        let partition_added = !partition.is_empty()
+            && refreshes::add_partition(&mut tx, &key_s, &table.name, &partition, &values, &location, now).await?;
+        let marker_job = MarkerJob {
+            refresh_id: id,
+            product_key: key_s.clone(),
+            database: detail.database.clone(),
+            table: table.name.clone(),
+            partition: partition.clone(),
+            partition_values: values.clone(),
+            location: location.clone(),
+        };
+        let marker_id = effects::enqueue_marker(&mut tx, &marker_job, now).await?;
+        let recipients = subscriptions::recipients(&mut tx, &key_s).await?;
+        for s in &recipients {
+            let event = RefreshEvent {
+                event_id: format!("refresh-{id}-sub-{}", s.id),
+                product: key_s.clone(),
+                table: table.name.clone(),
+                partition: (!partition.is_empty()).then(|| partition.clone()),
+                partition_values: values.clone(),
+                snapshot_id: input.snapshot_id.clone(),
+                location: location.clone(),
+                marker: marker.clone(),
+                refresh_id: id,
+                reported_at: crate::store::ts(now),
+                row_count: input.row_count,
+            };
+            effects::enqueue_notify(&mut tx, &NotifyJob { subscription_id: s.id, event }, marker_id, now).await?;
+        }
+        self.audit(
+            &mut tx,
+            &who.name,
+            "refresh.report",
+            &format!("product:{key}"),
+            None,
+            Some(json!({"refresh": id, "table": table.name, "partition": partition, "snapshot_id": input.snapshot_id, "rows": input.row_count})),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        let refresh = refreshes::by_key(&mut *self.conn().await?, &key_s, &idem)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("refresh {idem}")))?;
+        Ok(RefreshOutcome { refresh, replayed: false, partition_added, notifications: recipients.len(), marker })
+    }
+
+    /// A product's latest refreshes, newest first.
+    pub async fn refreshes(&self, key: &str, limit: i64) -> Result<Vec<Refresh>, ServiceError> {
+        let key = parse_key(key)?;
+        Ok(refreshes::recent(&mut *self.conn().await?, &key.to_string(), limit).await?)
+    }
+
+    /// A product's partitions in the embedded catalog, newest first.
+    pub async fn partitions(&self, key: &str, table: Option<&str>, limit: i64) -> Result<Vec<Partition>, ServiceError> {
+        let key = parse_key(key)?;
+        Ok(refreshes::partitions(&mut *self.conn().await?, &key.to_string(), table, limit).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(name: &str, ty: &str) -> Column {
+        Column {
+            name: name.into(),
+            logical_type: ty.into(),
+            physical_type: None,
+            description: None,
+            required: true,
+            classification: None,
+            partition_position: None,
+            tags: vec![],
+        }
+    }
+
+    #[test]
+    fn partition_values_are_checked_against_their_type() {
+        assert!(check_value(&col("dt", "date"), "2026-11-21").is_ok());
+        let e = check_value(&col("dt", "date"), "21.11.2026").unwrap_err().to_string();
+        assert!(e.contains("partition.dt") && e.contains("YYYY-MM-DD"), "{e}");
+        assert!(check_value(&col("n", "integer"), "12").is_ok());
+        assert!(check_value(&col("n", "integer"), "1.5").is_err());
+        assert!(check_value(&col("s", "string"), "../etc").is_err());
+        assert!(check_value(&col("s", "string"), "..").is_err());
+        assert!(check_value(&col("s", "string"), "eu-west").is_ok());
+    }
+
+    #[test]
+    fn locations_join_with_one_slash() {
+        assert_eq!(join_location("s3://b/t/", "dt=1"), "s3://b/t/dt=1/");
+        assert_eq!(join_location("s3://b/t", ""), "s3://b/t/");
+    }
+}

@@ -1,0 +1,352 @@
+//! SLOs: the monitor pass, and the status and history people read.
+//!
+//! The rules of judgement (windows, met/late/missed, alert coalescing, DST)
+//! are steward-slo's (docs/slo.md); this module feeds it the published
+//! contracts and their refreshes, persists its state and settled ticks, and
+//! turns its alerts into outbox jobs to the producer's channels from the
+//! contract (`support` email and Slack webhook). All alerts of one product
+//! found in one pass go out as one message per channel, so an outage spanning
+//! many ticks and tables is one summary, not a storm. The state, the ticks and
+//! the alert jobs of a product commit together, so a crash repeats nothing.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use steward_schemas::cron::CronSchedule;
+use steward_schemas::slo::SloSpec;
+use steward_slo::{Alert, MonitorState, Tick, TickStatus};
+use utoipa::ToSchema;
+
+use super::Service;
+use super::access::parse_key;
+use crate::effects::{self, AlertJob};
+use crate::error::{ServiceError, StoreError};
+use crate::model::ProductDetail;
+use crate::store::slo::{self as slo_store, StoredState, StoredTick};
+use crate::store::{parse_ts, products, refreshes, ts};
+
+/// The SLO of one contract entry as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SpecStatus {
+    pub index: i64,
+    pub table: Option<String>,
+    pub schedule: String,
+    pub timezone: String,
+    pub grace_minutes: i64,
+    /// `met`, `breached`, or `pending` (no tick judged yet).
+    pub state: String,
+    pub next_due: Option<String>,
+    pub last_refresh: Option<String>,
+    /// First missed tick of the open breach.
+    pub breach_since: Option<String>,
+    pub missed_ticks: Option<u32>,
+    /// Share of judged ticks met, in percent; `None` without judged ticks.
+    pub compliance_7d: Option<f64>,
+    pub compliance_30d: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SloStatus {
+    pub product: String,
+    pub version: String,
+    pub specs: Vec<SpecStatus>,
+    /// Judged ticks of the last 30 days, oldest first.
+    pub history: Vec<StoredTick>,
+}
+
+/// What one monitor pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PassReport {
+    pub products: usize,
+    pub evaluated: usize,
+    pub settled: usize,
+    pub alerts: usize,
+}
+
+/// The SLO entries of a published product, rebuilt from the catalog model.
+pub fn specs_of(detail: &ProductDetail) -> Vec<SloSpec> {
+    detail
+        .slo
+        .iter()
+        .enumerate()
+        .filter_map(|(index, s)| {
+            Some(SloSpec {
+                index,
+                table: s.table.clone(),
+                schedule: CronSchedule::parse(&s.schedule).ok()?,
+                timezone: s.timezone.parse::<Tz>().ok()?,
+                grace: Duration::minutes(s.grace_minutes),
+            })
+        })
+        .collect()
+}
+
+/// What identifies a schedule: a change starts a fresh monitor state.
+fn schedule_id(spec: &SloSpec) -> String {
+    format!("{}|{}|{}|{}", spec.schedule, spec.timezone.name(), spec.grace.num_minutes(), spec.table.as_deref().unwrap_or(""))
+}
+
+fn stored_tick(key: &str, spec: &SloSpec, t: &Tick) -> StoredTick {
+    StoredTick {
+        product_key: key.to_owned(),
+        spec_index: spec.index as i64,
+        table: spec.table.clone(),
+        due: ts(t.due),
+        deadline: ts(t.deadline),
+        status: t.status.as_str().to_owned(),
+        refresh_at: t.refresh_at.map(ts),
+    }
+}
+
+fn what(table: &Option<String>, key: &str) -> String {
+    match table {
+        Some(t) => format!("{key} (table {t})"),
+        None => key.to_owned(),
+    }
+}
+
+/// One line per alert, for the message body.
+fn describe(key: &str, a: &Alert) -> (String, &'static str) {
+    match a {
+        Alert::Missed { table, due, deadline } => (
+            format!("MISSED: {} was due at {due} and no refresh arrived by the deadline {deadline}.", what(table, key)),
+            "missed",
+        ),
+        Alert::MissedSummary { table, first_due, last_due, count, still_missing } => (
+            format!(
+                "MISSED {count} ticks: {} from {first_due} to {last_due}{}.",
+                what(table, key),
+                if *still_missing { "; still no refresh" } else { "" }
+            ),
+            "missed",
+        ),
+        Alert::Recovered { table, refresh_at, breach_since, missed_ticks } => (
+            format!(
+                "RECOVERED: {} refreshed at {refresh_at}, ending the breach that began at {breach_since} ({missed_ticks} missed ticks).",
+                what(table, key)
+            ),
+            "recovered",
+        ),
+    }
+}
+
+fn alert_key(a: &Alert) -> String {
+    match a {
+        Alert::Missed { due, .. } => format!("missed:{}", due.timestamp()),
+        Alert::MissedSummary { first_due, last_due, .. } => format!("summary:{}-{}", first_due.timestamp(), last_due.timestamp()),
+        Alert::Recovered { refresh_at, .. } => format!("recovered:{}", refresh_at.timestamp()),
+    }
+}
+
+/// Where the producer hears about its SLO: the contract's support email and
+/// Slack webhook URLs.
+fn channels(detail: &ProductDetail) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for c in &detail.contacts {
+        let url = c.url.as_deref().unwrap_or_default();
+        if let Some(addr) = url.strip_prefix("mailto:") {
+            out.push(("email".to_owned(), addr.to_owned()));
+        } else if c.tool.as_deref() == Some("email")
+            && let Some(addr) = c.channel.as_deref().filter(|a| a.contains('@'))
+        {
+            out.push(("email".to_owned(), addr.to_owned()));
+        } else if url.starts_with("https://") && c.tool.as_deref() == Some("slack")
+            || url.starts_with("https://hooks.slack.com/")
+            || (c.tool.as_deref() == Some("slack") && url.starts_with("http://"))
+        {
+            out.push(("slack".to_owned(), url.to_owned()));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The monitor's cache of published SLOs, refreshed when a version changes.
+#[derive(Default)]
+pub struct MonitorCache {
+    products: HashMap<String, (String, ProductDetail, Vec<SloSpec>)>,
+}
+
+impl Service {
+    /// One monitor pass over every published contract with an SLO.
+    pub async fn monitor_pass(&self, cache: &mut MonitorCache) -> Result<PassReport, ServiceError> {
+        let now = self.clock.now();
+        let mut report = PassReport::default();
+        let mut conn = self.conn().await?;
+        let versions = products::all_versions(&mut conn).await?;
+        cache.products.retain(|k, _| versions.iter().any(|(key, _)| key == k));
+        for (key, version) in &versions {
+            if cache.products.get(key).is_none_or(|(v, _, _)| v != version)
+                && let Some(detail) = products::get(&mut conn, key).await?
+            {
+                let specs = specs_of(&detail);
+                cache.products.insert(key.clone(), (version.clone(), detail, specs));
+            }
+        }
+        let mut states: HashMap<(String, i64), StoredState> = slo_store::states(&mut conn)
+            .await?
+            .into_iter()
+            .map(|s| ((s.product_key.clone(), s.spec_index), s))
+            .collect();
+        drop(conn);
+        for (key, (version, detail, specs)) in &cache.products {
+            if specs.is_empty() {
+                continue;
+            }
+            report.products += 1;
+            let mut alerts = Vec::new();
+            let mut settled = Vec::new();
+            let mut new_states = Vec::new();
+            for spec in specs {
+                let sid = schedule_id(spec);
+                let stored = states.remove(&(key.clone(), spec.index as i64));
+                let state = match stored.as_ref().filter(|s| s.schedule == sid) {
+                    Some(s) => serde_json::from_str::<MonitorState>(&s.state).map_err(StoreError::from)?,
+                    None => MonitorState::starting_at(now),
+                };
+                // Nothing can change before the next deadline unless a refresh arrived.
+                let since = state.refreshes_needed_after(spec);
+                let arrivals =
+                    refreshes::arrivals(&mut *self.conn().await?, key, spec.table.as_deref(), since).await?;
+                let step = steward_slo::advance(&state, spec, &arrivals, now);
+                report.evaluated += 1;
+                if stored.is_none() || step.state != state || stored.as_ref().is_some_and(|s| &s.version != version) {
+                    new_states.push(StoredState {
+                        product_key: key.clone(),
+                        spec_index: spec.index as i64,
+                        version: version.clone(),
+                        schedule: sid,
+                        state: serde_json::to_string(&step.state).map_err(StoreError::from)?,
+                    });
+                }
+                settled.extend(step.settled.iter().map(|t| stored_tick(key, spec, t)));
+                alerts.extend(step.alerts);
+            }
+            if new_states.is_empty() && settled.is_empty() && alerts.is_empty() {
+                continue;
+            }
+            let mut tx = self.store.begin().await?;
+            for s in &new_states {
+                slo_store::put_state(&mut tx, s, now).await?;
+            }
+            slo_store::drop_states_from(&mut tx, key, specs.len() as i64).await?;
+            for t in &settled {
+                slo_store::put_tick(&mut tx, t).await?;
+            }
+            if !alerts.is_empty() {
+                let lines: Vec<(String, &str)> = alerts.iter().map(|a| describe(key, a)).collect();
+                let all_recovered = lines.iter().all(|(_, k)| *k == "recovered");
+                let subject = if all_recovered {
+                    format!("[steward] SLO recovered: {key}")
+                } else {
+                    format!("[steward] SLO missed: {key}")
+                };
+                let text = format!(
+                    "{}\n\nProduct {key} version {version}, owned by {}.\nSee `steward slo status {key}`.\n",
+                    lines.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join("\n"),
+                    detail.owner_team
+                );
+                let dedup = format!("slo:{key}:{}", alerts.iter().map(alert_key).collect::<Vec<_>>().join(","));
+                for (channel, target) in channels(detail) {
+                    let job = AlertJob {
+                        product_key: key.clone(),
+                        channel,
+                        target,
+                        subject: subject.clone(),
+                        text: text.clone(),
+                    };
+                    effects::enqueue_alert(&mut tx, &job, &dedup, now).await?;
+                }
+                self.audit(
+                    &mut tx,
+                    "steward",
+                    if all_recovered { "slo.recovered" } else { "slo.breach" },
+                    &format!("product:{key}"),
+                    None,
+                    Some(serde_json::to_value(&alerts).map_err(StoreError::from)?),
+                )
+                .await?;
+                report.alerts += alerts.len();
+            }
+            tx.commit().await.map_err(StoreError::from)?;
+            report.settled += settled.len();
+        }
+        Ok(report)
+    }
+
+    /// The SLO status and 30-day history of a product.
+    pub async fn slo_status(&self, key: &str) -> Result<SloStatus, ServiceError> {
+        let key = parse_key(key)?.to_string();
+        let now = self.clock.now();
+        let mut conn = self.conn().await?;
+        let detail = products::get(&mut conn, &key)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("product {key} is not published")))?;
+        let states: HashMap<i64, StoredState> = slo_store::states_of(&mut conn, &key)
+            .await?
+            .into_iter()
+            .map(|s| (s.spec_index, s))
+            .collect();
+        let history = slo_store::ticks(&mut conn, &key, now - Duration::days(30)).await?;
+        let last_refresh = refreshes::recent(&mut conn, &key, 1).await?.into_iter().next().map(|r| r.reported_at);
+        let mut specs = Vec::new();
+        for spec in specs_of(&detail) {
+            let idx = spec.index as i64;
+            let state = states
+                .get(&idx)
+                .filter(|s| s.schedule == schedule_id(&spec))
+                .and_then(|s| serde_json::from_str::<MonitorState>(&s.state).ok());
+            let mine: Vec<&StoredTick> = history.iter().filter(|t| t.spec_index == idx).collect();
+            let pct = |days: i64| -> Option<f64> {
+                let since = ts(now - Duration::days(days));
+                let judged: Vec<_> = mine.iter().filter(|t| t.due >= since).collect();
+                let met = judged.iter().filter(|t| t.status == TickStatus::Met.as_str()).count();
+                (!judged.is_empty()).then(|| (met as f64) * 100.0 / judged.len() as f64)
+            };
+            let breach = state.and_then(|s| s.breach);
+            let table_refresh = match &spec.table {
+                Some(t) => refreshes::arrivals(&mut conn, &key, Some(t), now - Duration::days(3650))
+                    .await?
+                    .last()
+                    .map(|t| ts(*t)),
+                None => last_refresh.clone(),
+            };
+            specs.push(SpecStatus {
+                index: idx,
+                table: spec.table.clone(),
+                schedule: spec.schedule.to_string(),
+                timezone: spec.timezone.name().to_owned(),
+                grace_minutes: spec.grace.num_minutes(),
+                state: if breach.is_some() {
+                    "breached"
+                } else if mine.is_empty() {
+                    "pending"
+                } else {
+                    "met"
+                }
+                .to_owned(),
+                next_due: steward_slo::next_due(&spec, now).map(ts),
+                last_refresh: table_refresh,
+                breach_since: breach.map(|b| ts(b.since)),
+                missed_ticks: breach.map(|b| b.missed_ticks),
+                compliance_7d: pct(7),
+                compliance_30d: pct(30),
+            });
+        }
+        Ok(SloStatus { product: key, version: detail.version, specs, history })
+    }
+
+    /// Missed ticks across the mesh since `since` (default: 7 days).
+    pub async fn slo_breaches(&self, since: Option<DateTime<Utc>>, limit: i64) -> Result<Vec<StoredTick>, ServiceError> {
+        let since = since.unwrap_or_else(|| self.clock.now() - Duration::days(7));
+        Ok(slo_store::breaches(&mut *self.conn().await?, since, limit).await?)
+    }
+}
+
+/// Parses an RFC 3339 query parameter.
+pub fn parse_since(s: &str) -> Result<DateTime<Utc>, ServiceError> {
+    parse_ts(s).map_err(|_| ServiceError::BadRequest(format!("since: `{s}` is not an RFC 3339 time")))
+}

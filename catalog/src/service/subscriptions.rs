@@ -1,0 +1,158 @@
+//! Consumers subscribe their accounts to a product's refreshes by email,
+//! signed webhook or SNS topic. Only an account with an active grant may
+//! subscribe, and only while it holds one is it notified.
+
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::access::parse_key;
+use super::{Service, require};
+use crate::auth::{Principal, Role};
+use crate::error::{ServiceError, StoreError};
+use crate::store::subscriptions::{self, NewSubscription, Subscription};
+use crate::store::{access, products};
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionInput {
+    /// The consumer account the subscription belongs to.
+    pub account: String,
+    /// `email`, `webhook` or `sns`.
+    pub channel: String,
+    /// An email address, an https URL, or an SNS topic ARN.
+    pub target: String,
+}
+
+fn check_email(target: &str) -> Result<(), ServiceError> {
+    let ok = target.len() <= 254
+        && target.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
+        && !target.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'));
+    if ok { Ok(()) } else { Err(ServiceError::BadRequest(format!("target: `{target}` is not an email address"))) }
+}
+
+fn check_sns(target: &str) -> Result<(), ServiceError> {
+    let parts: Vec<&str> = target.split(':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "sns"
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && !parts[5].is_empty();
+    if ok {
+        Ok(())
+    } else {
+        Err(ServiceError::BadRequest(format!(
+            "target: `{target}` is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC)"
+        )))
+    }
+}
+
+impl Service {
+    pub async fn subscribe(
+        &self,
+        who: &Principal,
+        key: &str,
+        input: &SubscriptionInput,
+    ) -> Result<Subscription, ServiceError> {
+        let key = parse_key(key)?;
+        let account = self.require_account(who, &input.account)?;
+        let target = input.target.trim();
+        let secret = match input.channel.as_str() {
+            "email" => {
+                check_email(target)?;
+                None
+            }
+            "webhook" => {
+                steward_notify::check_target(target, &self.backends.webhooks)
+                    .await
+                    .map_err(|e| ServiceError::BadRequest(format!("target: {e}")))?;
+                Some(crate::auth::new_secret().replacen("stw_", "whsec_", 1))
+            }
+            "sns" => {
+                check_sns(target)?;
+                None
+            }
+            other => {
+                return Err(ServiceError::BadRequest(format!("channel: `{other}` is not one of email, webhook, sns")));
+            }
+        };
+        let key_s = key.to_string();
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if products::get(&mut tx, &key_s).await?.is_none() {
+            return Err(ServiceError::NotFound(format!("product {key} is not published")));
+        }
+        if access::active_grant(&mut tx, &key_s, account.as_str()).await?.is_none() {
+            return Err(ServiceError::Forbidden(format!(
+                "account {account} has no grant on {key}; request access first (steward access request {key})"
+            )));
+        }
+        let id = subscriptions::insert(
+            &mut tx,
+            &NewSubscription {
+                product_key: &key_s,
+                account: account.as_str(),
+                channel: &input.channel,
+                target,
+                secret: secret.as_deref(),
+                created_by: &who.name,
+                now,
+            },
+        )
+        .await?;
+        self.audit(
+            &mut tx,
+            &who.name,
+            "subscription.add",
+            &format!("subscription:{id}"),
+            None,
+            Some(json!({"product": key_s, "account": account.as_str(), "channel": input.channel, "target": target})),
+        )
+        .await?;
+        let mut sub = subscriptions::get(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("{id}")))?;
+        tx.commit().await.map_err(StoreError::from)?;
+        sub.secret = secret;
+        Ok(sub)
+    }
+
+    /// Subscriptions `who` may see: consumers their accounts', others all.
+    pub async fn subscriptions(&self, who: &Principal, key: Option<&str>) -> Result<Vec<Subscription>, ServiceError> {
+        let key = key.map(parse_key).transpose()?.map(|k| k.to_string());
+        let mut all = subscriptions::list(&mut *self.conn().await?, key.as_deref()).await?;
+        if who.role == Role::Consumer {
+            all.retain(|s| who.scopes.contains(&s.account));
+        }
+        Ok(all)
+    }
+
+    pub async fn unsubscribe(&self, who: &Principal, id: i64) -> Result<(), ServiceError> {
+        let sub = subscriptions::get(&mut *self.conn().await?, id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no subscription {id}")))?;
+        let owns = who.is_admin() || (who.role == Role::Consumer && who.scopes.contains(&sub.account));
+        require(owns, format!("token `{}` does not hold account {}", who.name, sub.account))?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if !subscriptions::remove(&mut tx, id, now).await? {
+            return Err(ServiceError::Conflict(format!("subscription {id} was already removed")));
+        }
+        self.audit(&mut tx, &who.name, "subscription.remove", &format!("subscription:{id}"), None, None).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_checked() {
+        assert!(check_email("ops@example.com").is_ok());
+        assert!(check_email("ops@localhost").is_err());
+        assert!(check_email("a@b.com, c@d.com").is_err());
+        assert!(check_sns("arn:aws:sns:eu-west-1:123456789012:orders").is_ok());
+        assert!(check_sns("arn:aws:sqs:eu-west-1:123456789012:orders").is_err());
+    }
+}

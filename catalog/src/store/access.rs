@@ -1,0 +1,285 @@
+//! Access requests and the grants they become.
+//!
+//! A request is `pending` until a reviewer decides; at most one pending
+//! request per (product, account) (a partial unique index). An approved
+//! request becomes an `active` grant, at most one per (product, account);
+//! a grant ends `revoked` (by a reviewer) or `expired` (by the expiry worker).
+//! Decisions use compare-and-set on the status so two reviewers cannot both
+//! decide.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use utoipa::ToSchema;
+
+use super::{StoreError, ts};
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AccessRequest {
+    pub id: i64,
+    pub product_key: String,
+    pub account: String,
+    pub requested_by: String,
+    pub justification: String,
+    pub duration_days: Option<i64>,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    pub requested_at: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Grant {
+    pub id: i64,
+    pub product_key: String,
+    pub account: String,
+    pub request_id: Option<i64>,
+    /// `active`, `revoked` or `expired`.
+    pub status: String,
+    pub granted_by: String,
+    pub granted_at: String,
+    pub expires_at: Option<String>,
+    pub ended_by: Option<String>,
+    pub ended_at: Option<String>,
+}
+
+pub struct NewRequest<'a> {
+    pub product_key: &'a str,
+    pub account: &'a str,
+    pub requested_by: &'a str,
+    pub justification: &'a str,
+    pub duration_days: Option<i64>,
+    pub now: DateTime<Utc>,
+}
+
+/// Inserts a pending request; a duplicate open request is a `Conflict`.
+pub async fn insert_request(conn: &mut AnyConnection, r: &NewRequest<'_>) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO access_requests (product_key, account, requested_by, justification, duration_days, status, requested_at)
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING id",
+    )
+    .bind(r.product_key)
+    .bind(r.account)
+    .bind(r.requested_by)
+    .bind(r.justification)
+    .bind(r.duration_days)
+    .bind(ts(r.now))
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+const REQUEST_COLUMNS: &str = "id, product_key, account, requested_by, justification, duration_days, status, requested_at, decided_by, decided_at, comment";
+
+fn request_from_row(r: &sqlx::any::AnyRow) -> Result<AccessRequest, StoreError> {
+    Ok(AccessRequest {
+        id: r.try_get("id")?,
+        product_key: r.try_get("product_key")?,
+        account: r.try_get("account")?,
+        requested_by: r.try_get("requested_by")?,
+        justification: r.try_get("justification")?,
+        duration_days: r.try_get("duration_days")?,
+        status: r.try_get("status")?,
+        requested_at: r.try_get("requested_at")?,
+        decided_by: r.try_get("decided_by")?,
+        decided_at: r.try_get("decided_at")?,
+        comment: r.try_get("comment")?,
+    })
+}
+
+pub async fn get_request(conn: &mut AnyConnection, id: i64) -> Result<Option<AccessRequest>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {REQUEST_COLUMNS} FROM access_requests WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(request_from_row).transpose()
+}
+
+/// Filters for listing requests and grants; `None` matches everything.
+#[derive(Debug, Default, Clone)]
+pub struct AccessFilter {
+    pub status: Option<String>,
+    pub product_key: Option<String>,
+    /// Only these accounts (a consumer sees its own); `None` = all.
+    pub accounts: Option<Vec<String>>,
+    pub limit: i64,
+}
+
+pub async fn list_requests(conn: &mut AnyConnection, f: &AccessFilter) -> Result<Vec<AccessRequest>, StoreError> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM access_requests
+         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR product_key = $2)
+         ORDER BY id DESC LIMIT $3"
+    )))
+    .bind(f.status.clone())
+    .bind(f.product_key.clone())
+    .bind(if f.accounts.is_some() { 10_000 } else { f.limit })
+    .fetch_all(conn)
+    .await?;
+    let mut out = rows.iter().map(request_from_row).collect::<Result<Vec<_>, _>>()?;
+    if let Some(accounts) = &f.accounts {
+        out.retain(|r| accounts.contains(&r.account));
+        out.truncate(usize::try_from(f.limit).unwrap_or(0));
+    }
+    Ok(out)
+}
+
+/// Moves a pending request to `approved` or `rejected`; false if it was no
+/// longer pending.
+pub async fn decide_request(
+    conn: &mut AnyConnection,
+    id: i64,
+    status: &str,
+    by: &str,
+    comment: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let r = sqlx::query(
+        "UPDATE access_requests SET status = $1, decided_by = $2, decided_at = $3, comment = $4
+         WHERE id = $5 AND status = 'pending'",
+    )
+    .bind(status)
+    .bind(by)
+    .bind(ts(now))
+    .bind(comment)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub struct NewGrant<'a> {
+    pub product_key: &'a str,
+    pub account: &'a str,
+    pub request_id: Option<i64>,
+    pub granted_by: &'a str,
+    pub now: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Inserts an active grant, or extends the active one for the same product
+/// and account (a later end date, or none). Returns the grant id.
+pub async fn upsert_grant(conn: &mut AnyConnection, g: &NewGrant<'_>) -> Result<i64, StoreError> {
+    if let Some(existing) = active_grant(&mut *conn, g.product_key, g.account).await? {
+        let expires = match (existing.expires_at.as_deref(), g.expires_at) {
+            (Some(old), Some(new)) if old >= ts(new).as_str() => Some(old.to_owned()),
+            (Some(_), Some(new)) => Some(ts(new)),
+            _ => None,
+        };
+        sqlx::query("UPDATE grants SET expires_at = $1, request_id = COALESCE($2, request_id) WHERE id = $3")
+            .bind(expires)
+            .bind(g.request_id)
+            .bind(existing.id)
+            .execute(conn)
+            .await?;
+        return Ok(existing.id);
+    }
+    let row = sqlx::query(
+        "INSERT INTO grants (product_key, account, request_id, status, granted_by, granted_at, expires_at)
+         VALUES ($1, $2, $3, 'active', $4, $5, $6) RETURNING id",
+    )
+    .bind(g.product_key)
+    .bind(g.account)
+    .bind(g.request_id)
+    .bind(g.granted_by)
+    .bind(ts(g.now))
+    .bind(g.expires_at.map(ts))
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+const GRANT_COLUMNS: &str =
+    "id, product_key, account, request_id, status, granted_by, granted_at, expires_at, ended_by, ended_at";
+
+fn grant_from_row(r: &sqlx::any::AnyRow) -> Result<Grant, StoreError> {
+    Ok(Grant {
+        id: r.try_get("id")?,
+        product_key: r.try_get("product_key")?,
+        account: r.try_get("account")?,
+        request_id: r.try_get("request_id")?,
+        status: r.try_get("status")?,
+        granted_by: r.try_get("granted_by")?,
+        granted_at: r.try_get("granted_at")?,
+        expires_at: r.try_get("expires_at")?,
+        ended_by: r.try_get("ended_by")?,
+        ended_at: r.try_get("ended_at")?,
+    })
+}
+
+pub async fn get_grant(conn: &mut AnyConnection, id: i64) -> Result<Option<Grant>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {GRANT_COLUMNS} FROM grants WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(grant_from_row).transpose()
+}
+
+pub async fn active_grant(
+    conn: &mut AnyConnection,
+    product_key: &str,
+    account: &str,
+) -> Result<Option<Grant>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {GRANT_COLUMNS} FROM grants WHERE product_key = $1 AND account = $2 AND status = 'active'"
+    )))
+    .bind(product_key)
+    .bind(account)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(grant_from_row).transpose()
+}
+
+pub async fn list_grants(conn: &mut AnyConnection, f: &AccessFilter) -> Result<Vec<Grant>, StoreError> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {GRANT_COLUMNS} FROM grants
+         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR product_key = $2)
+         ORDER BY id DESC LIMIT $3"
+    )))
+    .bind(f.status.clone())
+    .bind(f.product_key.clone())
+    .bind(if f.accounts.is_some() { 10_000 } else { f.limit })
+    .fetch_all(conn)
+    .await?;
+    let mut out = rows.iter().map(grant_from_row).collect::<Result<Vec<_>, _>>()?;
+    if let Some(accounts) = &f.accounts {
+        out.retain(|g| accounts.contains(&g.account));
+        out.truncate(usize::try_from(f.limit).unwrap_or(0));
+    }
+    Ok(out)
+}
+
+/// Ends an active grant (`revoked` or `expired`); false if it was not active.
+pub async fn end_grant(
+    conn: &mut AnyConnection,
+    id: i64,
+    status: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let r = sqlx::query(
+        "UPDATE grants SET status = $1, ended_by = $2, ended_at = $3 WHERE id = $4 AND status = 'active'",
+    )
+    .bind(status)
+    .bind(by)
+    .bind(ts(now))
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Active grants whose end date has passed.
+pub async fn expired(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> Result<Vec<Grant>, StoreError> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {GRANT_COLUMNS} FROM grants WHERE status = 'active' AND expires_at IS NOT NULL AND expires_at <= $1
+         ORDER BY expires_at LIMIT $2"
+    )))
+    .bind(ts(now))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(grant_from_row).collect()
+}

@@ -1,0 +1,216 @@
+//! The transactional outbox: side effects (AWS calls, `_SUCCESS` markers,
+//! notifications) recorded in the same transaction as the change that implies
+//! them, then executed by workers after the commit.
+//!
+//! Guarantees: an effect is enqueued at most once (`dedup_key` is unique, and
+//! [`enqueue`] ignores a repeat); a claimed row is invisible to other workers
+//! until its claim expires, so a crashed worker's rows are picked up again
+//! (effects must therefore be idempotent); `after_id` orders one effect after
+//! another (notifications after the marker). PostgreSQL claims with
+//! `FOR UPDATE SKIP LOCKED` so replicas never block each other; SQLite has a
+//! single writer anyway.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use utoipa::ToSchema;
+
+use super::{Dialect, StoreError, parse_ts, ts};
+
+/// A row to add to the outbox.
+pub struct NewEffect<'a> {
+    pub kind: &'a str,
+    pub dedup_key: &'a str,
+    pub payload: &'a serde_json::Value,
+    /// Run only after this effect is done.
+    pub after_id: Option<i64>,
+}
+
+/// Adds an effect unless one with the same `dedup_key` exists; returns the id
+/// of the effect (new or existing).
+pub async fn enqueue(conn: &mut AnyConnection, e: &NewEffect<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO outbox (kind, dedup_key, payload, status, attempts, next_attempt_at, after_id, created_at)
+         VALUES ($1, $2, $3, 'pending', 0, $4, $5, $4)
+         ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+    )
+    .bind(e.kind)
+    .bind(e.dedup_key)
+    .bind(e.payload.to_string())
+    .bind(ts(now))
+    .bind(e.after_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match inserted {
+        Some(row) => Ok(row.try_get(0)?),
+        None => {
+            let row = sqlx::query("SELECT id FROM outbox WHERE dedup_key = $1").bind(e.dedup_key).fetch_one(conn).await?;
+            Ok(row.try_get(0)?)
+        }
+    }
+}
+
+/// A claimed effect, ready to execute.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub kind: String,
+    pub dedup_key: String,
+    pub payload: serde_json::Value,
+    pub attempts: i64,
+}
+
+/// Claims up to `limit` due effects for `worker` until `now + lease`.
+pub async fn claim(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<Claimed>, StoreError> {
+    let lock = if dialect == Dialect::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "UPDATE outbox SET claimed_by = $1, claimed_until = $2
+         WHERE id IN (
+           SELECT o.id FROM outbox o
+           WHERE o.status = 'pending' AND o.next_attempt_at <= $3
+             AND (o.claimed_until IS NULL OR o.claimed_until < $3)
+             AND (o.after_id IS NULL OR EXISTS (SELECT 1 FROM outbox d WHERE d.id = o.after_id AND d.status = 'done'))
+           ORDER BY o.id LIMIT $4 {lock})
+         RETURNING id, kind, dedup_key, payload, attempts"
+    )))
+    .bind(worker)
+    .bind(ts(now + lease))
+    .bind(ts(now))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    let mut claimed = rows
+        .iter()
+        .map(|r| {
+            let payload: String = r.try_get("payload")?;
+            Ok(Claimed {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                dedup_key: r.try_get("dedup_key")?,
+                payload: serde_json::from_str(&payload)?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    claimed.sort_by_key(|c| c.id);
+    Ok(claimed)
+}
+
+/// Marks a claimed effect done (only if this worker still holds it).
+pub async fn complete(conn: &mut AnyConnection, id: i64, worker: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE outbox SET status = 'done', done_at = $1, attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
+                last_error = NULL
+         WHERE id = $2 AND status = 'pending' AND claimed_by = $3",
+    )
+    .bind(ts(now))
+    .bind(id)
+    .bind(worker)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a failed attempt: retried at `retry_at`, or dead-lettered when
+/// `retry_at` is `None`.
+pub async fn fail(
+    conn: &mut AnyConnection,
+    id: i64,
+    worker: &str,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    let (status, next) = match retry_at {
+        Some(t) => ("pending", Some(ts(t))),
+        None => ("dead", None),
+    };
+    sqlx::query(
+        "UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = COALESCE($2, next_attempt_at),
+                last_error = $3, claimed_by = NULL, claimed_until = NULL
+         WHERE id = $4 AND claimed_by = $5",
+    )
+    .bind(status)
+    .bind(next)
+    .bind(error)
+    .bind(id)
+    .bind(worker)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An outbox row as admins see it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct EffectRow {
+    pub id: i64,
+    pub kind: String,
+    pub dedup_key: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub done_at: Option<String>,
+    pub payload: serde_json::Value,
+}
+
+/// Effects in `status` (`pending`, `done`, `dead`), newest first.
+pub async fn list(conn: &mut AnyConnection, status: Option<&str>, limit: i64) -> Result<Vec<EffectRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, kind, dedup_key, status, attempts, next_attempt_at, last_error, created_at, done_at, payload
+         FROM outbox WHERE ($1 IS NULL OR status = $1) ORDER BY id DESC LIMIT $2",
+    )
+    .bind(status.map(str::to_owned))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let payload: String = r.try_get("payload")?;
+            Ok(EffectRow {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                dedup_key: r.try_get("dedup_key")?,
+                status: r.try_get("status")?,
+                attempts: r.try_get("attempts")?,
+                next_attempt_at: r.try_get("next_attempt_at")?,
+                last_error: r.try_get("last_error")?,
+                created_at: r.try_get("created_at")?,
+                done_at: r.try_get("done_at")?,
+                payload: serde_json::from_str(&payload)?,
+            })
+        })
+        .collect()
+}
+
+/// Puts a dead effect back in the queue (admin action after fixing the cause).
+pub async fn retry_dead(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let r = sqlx::query(
+        "UPDATE outbox SET status = 'pending', next_attempt_at = $1, attempts = 0 WHERE id = $2 AND status = 'dead'",
+    )
+    .bind(ts(now))
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// How many effects are pending (for `/metrics` and tests waiting for quiet).
+pub async fn pending_count(conn: &mut AnyConnection) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").fetch_one(conn).await?;
+    Ok(row.try_get(0)?)
+}
+
+/// The earliest time a pending effect becomes due (so the worker can sleep).
+pub async fn next_due(conn: &mut AnyConnection) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let row = sqlx::query("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'").fetch_one(conn).await?;
+    let t: Option<String> = row.try_get(0)?;
+    t.as_deref().map(parse_ts).transpose()
+}

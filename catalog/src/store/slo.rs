@@ -1,0 +1,191 @@
+//! The SLO monitor's memory (one state per product and SLO entry), the
+//! settled ticks that make a product's history, and leases for work that
+//! must have one owner across replicas.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+use utoipa::ToSchema;
+
+use super::{StoreError, parse_ts, ts};
+
+/// A stored monitor state (the JSON is steward-slo's `MonitorState`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredState {
+    pub product_key: String,
+    pub spec_index: i64,
+    pub version: String,
+    pub schedule: String,
+    pub state: String,
+}
+
+pub async fn states(conn: &mut AnyConnection) -> Result<Vec<StoredState>, StoreError> {
+    let rows = sqlx::query("SELECT product_key, spec_index, version, schedule, state FROM slo_state")
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(state_from_row).collect()
+}
+
+fn state_from_row(r: &sqlx::any::AnyRow) -> Result<StoredState, StoreError> {
+    Ok(StoredState {
+        product_key: r.try_get("product_key")?,
+        spec_index: r.try_get("spec_index")?,
+        version: r.try_get("version")?,
+        schedule: r.try_get("schedule")?,
+        state: r.try_get("state")?,
+    })
+}
+
+pub async fn states_of(conn: &mut AnyConnection, product_key: &str) -> Result<Vec<StoredState>, StoreError> {
+    let rows = sqlx::query("SELECT product_key, spec_index, version, schedule, state FROM slo_state WHERE product_key = $1")
+        .bind(product_key)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(state_from_row).collect()
+}
+
+pub async fn put_state(conn: &mut AnyConnection, s: &StoredState, now: DateTime<Utc>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO slo_state (product_key, spec_index, version, schedule, state, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (product_key, spec_index)
+         DO UPDATE SET version = excluded.version, schedule = excluded.schedule, state = excluded.state,
+                       updated_at = excluded.updated_at",
+    )
+    .bind(&s.product_key)
+    .bind(s.spec_index)
+    .bind(&s.version)
+    .bind(&s.schedule)
+    .bind(&s.state)
+    .bind(ts(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Drops states of entries a product no longer has.
+pub async fn drop_states_from(conn: &mut AnyConnection, product_key: &str, from_index: i64) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM slo_state WHERE product_key = $1 AND spec_index >= $2")
+        .bind(product_key)
+        .bind(from_index)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct StoredTick {
+    pub product_key: String,
+    pub spec_index: i64,
+    pub table: Option<String>,
+    pub due: String,
+    pub deadline: String,
+    /// `met`, `late` or `missed`.
+    pub status: String,
+    pub refresh_at: Option<String>,
+}
+
+/// Records a settled tick (a missed tick that a late refresh turns `late` is
+/// updated in place).
+pub async fn put_tick(conn: &mut AnyConnection, t: &StoredTick) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO slo_ticks (product_key, spec_index, table_name, due, deadline, status, refresh_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (product_key, spec_index, due)
+         DO UPDATE SET status = excluded.status, refresh_at = excluded.refresh_at",
+    )
+    .bind(&t.product_key)
+    .bind(t.spec_index)
+    .bind(t.table.clone())
+    .bind(&t.due)
+    .bind(&t.deadline)
+    .bind(&t.status)
+    .bind(t.refresh_at.clone())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn tick_from_row(r: &sqlx::any::AnyRow) -> Result<StoredTick, StoreError> {
+    Ok(StoredTick {
+        product_key: r.try_get("product_key")?,
+        spec_index: r.try_get("spec_index")?,
+        table: r.try_get("table_name")?,
+        due: r.try_get("due")?,
+        deadline: r.try_get("deadline")?,
+        status: r.try_get("status")?,
+        refresh_at: r.try_get("refresh_at")?,
+    })
+}
+
+/// A product's settled ticks since `since`, oldest first.
+pub async fn ticks(
+    conn: &mut AnyConnection,
+    product_key: &str,
+    since: DateTime<Utc>,
+) -> Result<Vec<StoredTick>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT product_key, spec_index, table_name, due, deadline, status, refresh_at FROM slo_ticks
+         WHERE product_key = $1 AND due >= $2 ORDER BY due, spec_index",
+    )
+    .bind(product_key)
+    .bind(ts(since))
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(tick_from_row).collect()
+}
+
+/// Missed ticks across all products since `since`, newest first.
+pub async fn breaches(
+    conn: &mut AnyConnection,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<StoredTick>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT product_key, spec_index, table_name, due, deadline, status, refresh_at FROM slo_ticks
+         WHERE status = 'missed' AND due >= $1 ORDER BY due DESC LIMIT $2",
+    )
+    .bind(ts(since))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(tick_from_row).collect()
+}
+
+/// Takes or renews the lease `name` for `holder` until `now + ttl`; true if
+/// `holder` has it now. A lease is free when it expired or was never taken.
+pub async fn acquire_lease(
+    conn: &mut AnyConnection,
+    name: &str,
+    holder: &str,
+    now: DateTime<Utc>,
+    ttl: chrono::Duration,
+) -> Result<bool, StoreError> {
+    let r = sqlx::query(
+        "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+         WHERE leases.holder = excluded.holder OR leases.expires_at < $4",
+    )
+    .bind(name)
+    .bind(holder)
+    .bind(ts(now + ttl))
+    .bind(ts(now))
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Who holds `name` and until when.
+pub async fn lease_holder(
+    conn: &mut AnyConnection,
+    name: &str,
+) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
+    let row = sqlx::query("SELECT holder, expires_at FROM leases WHERE name = $1").bind(name).fetch_optional(conn).await?;
+    row.map(|r| Ok((r.try_get("holder")?, parse_ts(&r.try_get::<String, _>("expires_at")?)?))).transpose()
+}
+
+/// Gives a lease up (on shutdown) so another replica takes over at once.
+pub async fn release_lease(conn: &mut AnyConnection, name: &str, holder: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2").bind(name).bind(holder).execute(conn).await?;
+    Ok(())
+}

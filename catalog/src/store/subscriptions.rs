@@ -1,0 +1,123 @@
+//! Consumers' subscriptions to a product's refreshes (email, webhook, SNS).
+//!
+//! A subscription belongs to an account; it only receives notifications
+//! while that account holds an active grant on the product, so revoking a
+//! grant silences its subscriptions without deleting them.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use utoipa::ToSchema;
+
+use super::{StoreError, ts};
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Subscription {
+    pub id: i64,
+    pub product_key: String,
+    pub account: String,
+    /// `email`, `webhook` or `sns`.
+    pub channel: String,
+    pub target: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub removed_at: Option<String>,
+    /// The webhook signing secret: shown once, when the subscription is made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+pub struct NewSubscription<'a> {
+    pub product_key: &'a str,
+    pub account: &'a str,
+    pub channel: &'a str,
+    pub target: &'a str,
+    pub secret: Option<&'a str>,
+    pub created_by: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+pub async fn insert(conn: &mut AnyConnection, s: &NewSubscription<'_>) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO subscriptions (product_key, account, channel, target, secret, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(s.product_key)
+    .bind(s.account)
+    .bind(s.channel)
+    .bind(s.target)
+    .bind(s.secret)
+    .bind(s.created_by)
+    .bind(ts(s.now))
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+const COLUMNS: &str = "s.id, s.product_key, s.account, s.channel, s.target, s.secret, s.created_by, s.created_at, s.removed_at";
+
+fn from_row(r: &sqlx::any::AnyRow, with_secret: bool) -> Result<Subscription, StoreError> {
+    Ok(Subscription {
+        id: r.try_get("id")?,
+        product_key: r.try_get("product_key")?,
+        account: r.try_get("account")?,
+        channel: r.try_get("channel")?,
+        target: r.try_get("target")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        removed_at: r.try_get("removed_at")?,
+        secret: if with_secret { r.try_get("secret")? } else { None },
+    })
+}
+
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Subscription>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM subscriptions s WHERE s.id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(|r| from_row(r, false)).transpose()
+}
+
+/// A subscription with its secret (for signing a delivery).
+pub async fn get_with_secret(conn: &mut AnyConnection, id: i64) -> Result<Option<Subscription>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM subscriptions s WHERE s.id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(|r| from_row(r, true)).transpose()
+}
+
+/// Live subscriptions, optionally of one product; secrets are not returned.
+pub async fn list(conn: &mut AnyConnection, product_key: Option<&str>) -> Result<Vec<Subscription>, StoreError> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM subscriptions s WHERE s.removed_at IS NULL AND ($1 IS NULL OR s.product_key = $1)
+         ORDER BY s.id"
+    )))
+    .bind(product_key.map(str::to_owned))
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| from_row(r, false)).collect()
+}
+
+/// Live subscriptions of a product whose account holds an active grant,
+/// with their secrets: who a refresh notifies.
+pub async fn recipients(conn: &mut AnyConnection, product_key: &str) -> Result<Vec<Subscription>, StoreError> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM subscriptions s
+         JOIN grants g ON g.product_key = s.product_key AND g.account = s.account AND g.status = 'active'
+         WHERE s.product_key = $1 AND s.removed_at IS NULL ORDER BY s.id"
+    )))
+    .bind(product_key)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| from_row(r, true)).collect()
+}
+
+pub async fn remove(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let r = sqlx::query("UPDATE subscriptions SET removed_at = $1 WHERE id = $2 AND removed_at IS NULL")
+        .bind(ts(now))
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}

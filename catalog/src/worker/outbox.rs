@@ -1,0 +1,211 @@
+//! The outbox worker: claims due jobs, runs them concurrently, and records
+//! the outcome — done, retry later with exponential backoff and jitter, or
+//! dead-lettered (visible to admins at `GET /api/v1/admin/outbox`).
+//!
+//! Jobs of one share (product, account) run one after the other within a
+//! batch so a grant and a revoke never race; everything else runs with up to
+//! `concurrency` in flight, so one slow webhook never holds the others.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use rand::Rng;
+use serde::Deserialize;
+use tokio::sync::watch;
+
+use crate::effects::execute::{EffectError, Executor};
+use crate::store::outbox::{self, Claimed};
+
+/// `outbox.*` settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxSettings {
+    /// Jobs in flight at once per replica.
+    pub concurrency: usize,
+    /// Jobs claimed per round.
+    pub batch: i64,
+    /// Attempts before a job is dead-lettered.
+    pub max_attempts: i64,
+    /// First retry delay; doubles per attempt, up to `max_backoff_secs`.
+    pub base_backoff_ms: u64,
+    pub max_backoff_secs: u64,
+    /// How long a claim lasts; a worker that dies loses its claims after this.
+    pub claim_secs: i64,
+    /// Sleep between polls when there is nothing to do.
+    pub poll_ms: u64,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 128,
+            batch: 512,
+            max_attempts: 8,
+            base_backoff_ms: 1000,
+            max_backoff_secs: 600,
+            claim_secs: 120,
+            poll_ms: 200,
+        }
+    }
+}
+
+impl OutboxSettings {
+    /// Delay before attempt `attempts + 1`, full jitter on the upper half.
+    pub fn backoff(&self, attempts: i64) -> Duration {
+        let exp = u32::try_from(attempts.clamp(0, 30)).unwrap_or(30);
+        let ceiling = (self.base_backoff_ms.saturating_mul(1u64 << exp)).min(self.max_backoff_secs * 1000);
+        let half = ceiling / 2;
+        Duration::from_millis(half + rand::rng().random_range(0..=half.max(1)))
+    }
+}
+
+/// Test-only fault points: the process exits right before or right after
+/// running a job of the named kind (to prove crash safety end to end).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    pub exit_before: Option<String>,
+    pub exit_after: Option<String>,
+}
+
+pub struct OutboxWorker {
+    pub executor: Arc<Executor>,
+    pub settings: OutboxSettings,
+    pub faults: Faults,
+    /// Unique per process: claims name their holder.
+    pub id: String,
+}
+
+/// What one round did (for tests and metrics).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    pub done: usize,
+    pub retried: usize,
+    pub dead: usize,
+}
+
+impl OutboxWorker {
+    pub fn new(executor: Arc<Executor>, settings: OutboxSettings, faults: Faults) -> Self {
+        let id = format!("{}-{}", std::process::id(), &crate::auth::new_secret()[4..12]);
+        Self { executor, settings, faults, id }
+    }
+
+    /// Claims and runs one batch.
+    pub async fn round(&self) -> Result<Round, crate::error::StoreError> {
+        let service = &self.executor.service;
+        let now = service.clock.now();
+        let claimed = {
+            let mut conn = service.store.pool.acquire().await?;
+            outbox::claim(
+                &mut conn,
+                service.store.dialect,
+                &self.id,
+                now,
+                chrono::Duration::seconds(self.settings.claim_secs),
+                self.settings.batch,
+            )
+            .await?
+        };
+        // Share jobs of one (product, account) form one sequential lane.
+        let mut lanes: BTreeMap<String, Vec<Claimed>> = BTreeMap::new();
+        for job in claimed {
+            let lane = match job.payload.get("grant_id") {
+                Some(_) => format!("share:{}:{}", job.payload["product_key"], job.payload["account"]),
+                None => format!("job:{}", job.id),
+            };
+            lanes.entry(lane).or_default().push(job);
+        }
+        let outcomes: Vec<(Claimed, Result<(), EffectError>)> = futures::stream::iter(lanes.into_values())
+            .map(|lane| async move {
+                let mut out = Vec::with_capacity(lane.len());
+                for job in lane {
+                    let result = self.run_one(&job).await;
+                    out.push((job, result));
+                }
+                out
+            })
+            .buffer_unordered(self.settings.concurrency.max(1))
+            .flat_map(futures::stream::iter)
+            .collect()
+            .await;
+        let mut round = Round::default();
+        let mut conn = service.store.pool.acquire().await?;
+        for (job, result) in outcomes {
+            let now = service.clock.now();
+            match result {
+                Ok(()) => {
+                    outbox::complete(&mut conn, job.id, &self.id, now).await?;
+                    round.done += 1;
+                }
+                Err(e) => {
+                    let attempts = job.attempts + 1;
+                    let retry_at = (e.retryable && attempts < self.settings.max_attempts).then(|| {
+                        now + chrono::Duration::from_std(self.settings.backoff(attempts - 1))
+                            .unwrap_or(chrono::Duration::seconds(1))
+                    });
+                    if retry_at.is_some() {
+                        round.retried += 1;
+                        tracing::warn!(job = job.id, kind = %job.kind, attempts, error = %e.message, "effect failed; will retry");
+                    } else {
+                        round.dead += 1;
+                        tracing::error!(job = job.id, kind = %job.kind, attempts, error = %e.message, "effect dead-lettered");
+                    }
+                    outbox::fail(&mut conn, job.id, &self.id, &e.message, retry_at).await?;
+                }
+            }
+        }
+        Ok(round)
+    }
+
+    async fn run_one(&self, job: &Claimed) -> Result<(), EffectError> {
+        if self.faults.exit_before.as_deref() == Some(job.kind.as_str()) {
+            eprintln!("steward: fault point: exiting before {} job {}", job.kind, job.id);
+            std::process::exit(86);
+        }
+        let result = self.executor.run(job).await;
+        if result.is_ok() && self.faults.exit_after.as_deref() == Some(job.kind.as_str()) {
+            eprintln!("steward: fault point: exiting after {} job {}", job.kind, job.id);
+            std::process::exit(87);
+        }
+        result
+    }
+
+    /// Runs rounds until `stop` turns true; sleeps only when idle.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let poll = Duration::from_millis(self.settings.poll_ms);
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let idle = match self.round().await {
+                Ok(r) => r.done + r.retried + r.dead == 0,
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox round failed");
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
+    }
+
+    /// Runs rounds until nothing is due (tests; `steward admin outbox drain`).
+    pub async fn drain(&self) -> Result<Round, crate::error::StoreError> {
+        let mut total = Round::default();
+        loop {
+            let r = self.round().await?;
+            if r.done + r.retried + r.dead == 0 {
+                return Ok(total);
+            }
+            total.done += r.done;
+            total.retried += r.retried;
+            total.dead += r.dead;
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! End to end against moto: the real `steward serve` with the Glue catalog,
+//! AWS share and S3 signal backends. A product is published to Glue (tables,
+//! columns, parameters, partitions visible through the Glue API, its location
+//! registered with Lake Formation), a refresh writes its partition and marker,
+//! a consumer's approved request becomes a RAM share with Lake Formation
+//! permissions, and a revoke removes them. Then the worker is killed between
+//! the commit and the AWS call (and once after the call) and exactly one share
+//! exists after the restart.
+//!
+//! The server talks to moto without an account header, so the governance
+//! account is moto's default, 123456789012.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{Server, cli, ok, start_with, token};
+use steward_aws::testing::Moto;
+
+const GOV: &str = "123456789012";
+const CONSUMER: &str = "111122223333";
+const SHARE: &str = "steward-sales-orders-111122223333";
+
+fn server(data: &Path, moto: &Moto, fault: Option<(&str, &str)>) -> Server {
+    let mut env = vec![
+        ("STEWARD__BACKENDS__CATALOG", "glue"),
+        ("STEWARD__BACKENDS__SHARES", "aws"),
+        ("STEWARD__BACKENDS__SIGNALS", "s3"),
+        ("STEWARD__AWS__REGION", steward_aws::testing::REGION),
+        ("STEWARD__AWS__ENDPOINT_URL", moto.url()),
+        ("STEWARD__AWS__GOVERNANCE_ACCOUNT_ID", GOV),
+        ("STEWARD__OUTBOX__POLL_MS", "50"),
+        ("STEWARD__OUTBOX__BASE_BACKOFF_MS", "100"),
+        ("AWS_ACCESS_KEY_ID", steward_aws::testing::ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", steward_aws::testing::SECRET_ACCESS_KEY),
+    ];
+    if let Some(f) = fault {
+        env.push(f);
+    }
+    start_with(data, None, &env)
+}
+
+/// Polls `check` until it returns `Some`, for at most 30 s.
+async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Waits for a server killed by a fault point to exit.
+fn wait_exit(server: &mut Server) -> Option<i32> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            return status.code();
+        }
+        assert!(Instant::now() < deadline, "the fault point did not stop the server");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+async fn shares_named(ram: &aws_sdk_ram::Client) -> usize {
+    let out = ram
+        .get_resource_shares()
+        .resource_owner(aws_sdk_ram::types::ResourceOwner::SelfValue)
+        .name(SHARE)
+        .send()
+        .await
+        .unwrap();
+    out.resource_shares().iter().filter(|s| s.status() != Some(&aws_sdk_ram::types::ResourceShareStatus::Deleted)).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn glue_lake_formation_and_ram_end_to_end() {
+    let Some(moto) = steward_aws::testing::moto().await else { return };
+    let cfg = moto.config(GOV).await;
+    let glue = aws_sdk_glue::Client::new(&cfg);
+    let lf = aws_sdk_lakeformation::Client::new(&cfg);
+    let ram = aws_sdk_ram::Client::new(&cfg);
+    let shares = steward_aws::Shares::new(&cfg, GOV);
+    let markers = moto.markers();
+    // The bucket the contract's location names.
+    reqwest::Client::new().put(format!("{}/steward-sales", moto.url())).send().await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut srv = server(&data, &moto, None);
+    let admin = std::fs::read_to_string(data.join("admin.token")).unwrap().trim().to_owned();
+    let producer = token(&srv, &admin, &["--name", "paul", "--role", "producer", "--domain", "sales"]);
+    let reviewer = token(&srv, &admin, &["--name", "rita", "--role", "reviewer"]);
+    let consumer = token(&srv, &admin, &["--name", "carla", "--role", "consumer", "--account", CONSUMER]);
+
+    // Publish: Glue database and tables, Lake Formation location.
+    let contract = steward_testkit::repo_root().join("examples/sales-orders.odcs.yaml");
+    ok(cli(&srv, &producer, &["submit", contract.to_str().unwrap()]));
+    ok(cli(&srv, &reviewer, &["proposals", "approve", "1", "--comment", "ship it"]));
+    let tables = eventually("the Glue tables", || async {
+        let out = glue.get_tables().database_name("sales_orders").send().await.ok()?;
+        (out.table_list().len() == 2).then(|| out.table_list().to_vec())
+    })
+    .await;
+    let lines = tables.iter().find(|t| t.name() == "order_lines").expect("order_lines in Glue");
+    let sd = lines.storage_descriptor().unwrap();
+    assert_eq!(sd.location(), Some("s3://steward-sales/orders/order_lines/"));
+    let cols: Vec<(&str, &str)> = sd.columns().iter().map(|c| (c.name(), c.r#type().unwrap_or(""))).collect();
+    assert!(cols.contains(&("amount", "decimal(12,2)")) && cols.contains(&("order_id", "varchar(36)")), "{cols:?}");
+    assert!(!cols.iter().any(|(n, _)| *n == "dt"), "partition keys are not data columns: {cols:?}");
+    let keys: Vec<&str> = lines.partition_keys().iter().map(|c| c.name()).collect();
+    assert_eq!(keys, ["dt"]);
+    let params = lines.parameters().unwrap();
+    assert_eq!(params.get("steward.owner").map(String::as_str), Some("sales-data"));
+    assert_eq!(params.get("steward.contract_version").map(String::as_str), Some("1.0.0"));
+    assert_eq!(params.get("steward.slo.schedule").map(String::as_str), Some("0 6 * * *"));
+    let registered = eventually("the Lake Formation location", || async {
+        let out = lf.list_resources().send().await.ok()?;
+        let arns: Vec<String> = out.resource_info_list().iter().filter_map(|r| r.resource_arn().map(str::to_owned)).collect();
+        arns.iter().any(|a| a.contains("steward-sales/orders/order_lines")).then_some(arns)
+    })
+    .await;
+    assert!(registered.iter().any(|a| a.starts_with("arn:aws:s3:::steward-sales/orders/")), "{registered:?}");
+
+    // A refresh: the partition in Glue, then the 0-byte marker in S3.
+    let out = ok(cli(&srv, &producer, &["refresh", "sales.orders", "--table", "order_lines", "--partition", "dt=2026-11-21", "--id", "r1"]));
+    assert!(out.contains("refresh 1 recorded"), "{out}");
+    eventually("the S3 marker", || async {
+        markers.exists("s3://steward-sales/orders/order_lines/dt=2026-11-21/").await.ok()?.then_some(())
+    })
+    .await;
+    let parts = glue.get_partitions().database_name("sales_orders").table_name("order_lines").send().await.unwrap();
+    let values: Vec<Vec<String>> = parts.partitions().iter().map(|p| p.values().to_vec()).collect();
+    assert_eq!(values, [vec!["2026-11-21".to_owned()]], "the partition was in Glue before the marker");
+
+    // Access: request, approve, the RAM share and Lake Formation permissions.
+    let out = ok(cli(&srv, &consumer, &["access", "request", "sales.orders", "--account", CONSUMER, "--justification", "forecasting"]));
+    assert!(out.contains("access request 1"), "{out}");
+    ok(cli(&srv, &reviewer, &["access", "approve", "1", "--comment", "fine"]));
+    let state = eventually("the RAM share", || async { shares.describe(SHARE).await.ok().flatten() }).await;
+    assert_eq!(state.principals, [CONSUMER]);
+    let db_arn = format!("arn:aws:glue:eu-west-1:{GOV}:database/sales_orders");
+    assert!(state.resource_arns.contains(&db_arn), "{state:?}");
+    assert!(state.resource_arns.contains(&format!("arn:aws:glue:eu-west-1:{GOV}:table/sales_orders/order_lines")), "{state:?}");
+    let perms: Vec<String> = state.lf_permissions.iter().flat_map(|(_, r, p)| p.iter().map(move |x| format!("{r}:{x}"))).collect();
+    assert!(perms.contains(&"database:sales_orders:DESCRIBE".to_owned()), "{perms:?}");
+    assert!(perms.contains(&"table:sales_orders.order_lines:SELECT".to_owned()), "{perms:?}");
+
+    // Revoke removes the share and the permissions.
+    ok(cli(&srv, &reviewer, &["access", "revoke", "1", "--reason", "project over"]));
+    eventually("the share to go", || async { (shares_named(&ram).await == 0).then_some(()) }).await;
+    let left = lf.list_permissions().principal(
+        aws_sdk_lakeformation::types::DataLakePrincipal::builder().data_lake_principal_identifier(CONSUMER).build(),
+    );
+    let left = left.send().await.unwrap();
+    assert!(left.principal_resource_permissions().is_empty(), "{left:?}");
+
+    // Kill the worker between the commit and the AWS call: after a restart, one share.
+    drop(srv);
+    srv = server(&data, &moto, Some(("STEWARD__FAULTS__EXIT_BEFORE", "share.grant")));
+    ok(cli(&srv, &consumer, &["access", "request", "sales.orders", "--account", CONSUMER, "--justification", "again"]));
+    ok(cli(&srv, &reviewer, &["access", "approve", "2"]));
+    assert_eq!(wait_exit(&mut srv), Some(86), "died at the fault point");
+    assert_eq!(shares_named(&ram).await, 0, "the AWS call never happened");
+    drop(srv);
+    srv = server(&data, &moto, None);
+    eventually("the share after restart", || async { (shares_named(&ram).await == 1).then_some(()) }).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(shares_named(&ram).await, 1, "exactly one share");
+
+    // Kill it right after the AWS call, before the job is marked done: the
+    // job runs again after the restart and still leaves one share.
+    ok(cli(&srv, &reviewer, &["access", "revoke", "2"]));
+    eventually("the share to go", || async { (shares_named(&ram).await == 0).then_some(()) }).await;
+    drop(srv);
+    srv = server(&data, &moto, Some(("STEWARD__FAULTS__EXIT_AFTER", "share.grant")));
+    ok(cli(&srv, &consumer, &["access", "request", "sales.orders", "--account", CONSUMER, "--justification", "third"]));
+    ok(cli(&srv, &reviewer, &["access", "approve", "3"]));
+    assert_eq!(wait_exit(&mut srv), Some(87));
+    assert_eq!(shares_named(&ram).await, 1);
+    drop(srv);
+    let srv = server(&data, &moto, None);
+    let admin_view = eventually("the grant job done", || async {
+        let out = cli(&srv, &admin, &["admin", "outbox", "--status", "pending", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        v.as_array()?.is_empty().then_some(v)
+    })
+    .await;
+    assert!(admin_view.as_array().unwrap().is_empty());
+    assert_eq!(shares_named(&ram).await, 1, "the repeated grant found the share by name");
+}
