@@ -59,3 +59,23 @@ pub async fn sdk_config(s: &AwsSettings) -> aws_config::SdkConfig {
 pub(crate) fn region_of(cfg: &aws_config::SdkConfig) -> String {
     cfg.region().map_or_else(|| "us-east-1".to_owned(), |r| r.as_ref().to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sdk_config_takes_region_and_endpoint() {
+        let s = AwsSettings {
+            region: "eu-central-1".into(),
+            endpoint_url: Some("http://127.0.0.1:5000".into()),
+            governance_account_id: "123456789012".into(),
+        };
+        let cfg = sdk_config(&s).await;
+        assert_eq!(cfg.region().map(|r| r.as_ref()), Some("eu-central-1"));
+        assert_eq!(cfg.endpoint_url(), Some("http://127.0.0.1:5000"));
+        assert_eq!(region_of(&cfg), "eu-central-1");
+        let real = sdk_config(&AwsSettings { endpoint_url: None, ..s }).await;
+        assert_eq!(real.endpoint_url(), None);
+    }
+}

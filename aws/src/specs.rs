@@ -67,3 +67,34 @@ pub struct PartitionReport {
     /// Partitions that already existed.
     pub existing: usize,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_round_trip_through_json() {
+        let db = DatabaseSpec {
+            name: "sales_orders".into(),
+            description: Some("Orders".into()),
+            location: None,
+            parameters: [("steward:version".to_owned(), "1.0.0".to_owned())].into(),
+            tables: vec![TableSpec {
+                name: "orders".into(),
+                description: None,
+                columns: vec![ColumnSpec { name: "id".into(), data_type: "bigint".into(), comment: None }],
+                partition_keys: vec![ColumnSpec {
+                    name: "dt".into(),
+                    data_type: "string".into(),
+                    comment: Some("day".into()),
+                }],
+                location: "s3://lake/orders/".into(),
+                parameters: BTreeMap::new(),
+            }],
+        };
+        let json = serde_json::to_string(&db).unwrap();
+        assert_eq!(serde_json::from_str::<DatabaseSpec>(&json).unwrap(), db);
+        let p = PartitionSpec { values: vec!["2026-11-22".into()], location: "s3://lake/orders/dt=2026-11-22/".into() };
+        assert_eq!(serde_json::from_value::<PartitionSpec>(serde_json::to_value(&p).unwrap()).unwrap(), p);
+    }
+}

@@ -99,7 +99,10 @@ async fn grant_and_revoke_against_moto() {
 
     let ram = aws_sdk_ram::Client::new(&cfg);
     assert_eq!(live_shares(&ram, &grant.share_name).await, vec![receipt.share_arn.clone()]);
-    assert_eq!(entities(&ram, &receipt.share_arn, ResourceShareAssociationType::Principal).await, vec![consumer.clone()]);
+    assert_eq!(
+        entities(&ram, &receipt.share_arn, ResourceShareAssociationType::Principal).await,
+        vec![consumer.clone()]
+    );
     let mut want = vec![
         format!("arn:aws:glue:{REGION}:{gov}:database/{}", db.name),
         format!("arn:aws:glue:{REGION}:{gov}:table/{}/order_lines", db.name),
@@ -233,4 +236,63 @@ async fn extend_accept_and_link_with_ram_fake() {
     assert_eq!(accepted.len(), 1);
     assert_eq!(accepted[0].share_arn, regranted.share_arn);
     assert_eq!(accepted[0].resource_links, vec![db.name.clone()]);
+}
+
+#[tokio::test]
+async fn ram_fake_disassociation_hides_resources_from_the_consumer() {
+    // The fake alone (no moto): the SDK talks to it for RAM.
+    let fake = RamFake::start().await;
+    let (gov, consumer) = (account(), account());
+    let gov_ram = aws_sdk_ram::Client::new(&steward_aws::testing::config_for(fake.url(), &gov).await);
+    let consumer_ram = aws_sdk_ram::Client::new(&steward_aws::testing::config_for(fake.url(), &consumer).await);
+    let db_arn = format!("arn:aws:glue:{REGION}:{gov}:database/sales");
+    let table_arn = format!("arn:aws:glue:{REGION}:{gov}:table/sales/orders");
+    let share = gov_ram
+        .create_resource_share()
+        .name("s")
+        .principals(&consumer)
+        .resource_arns(&db_arn)
+        .resource_arns(&table_arn)
+        .send()
+        .await
+        .unwrap();
+    let share_arn = share.resource_share().unwrap().resource_share_arn().unwrap().to_owned();
+
+    // Another account's resources cannot be shared.
+    let foreign = format!("arn:aws:glue:{REGION}:{consumer}:database/x");
+    let err = gov_ram.associate_resource_share().resource_share_arn(&share_arn).resource_arns(&foreign).send().await;
+    assert_eq!(aws_sdk_ram::error::ProvideErrorMetadata::code(&err.unwrap_err()), Some("MalformedArnException"));
+    // Only the owner can change a share.
+    let err = consumer_ram.associate_resource_share().resource_share_arn(&share_arn).principals(&gov).send().await;
+    assert_eq!(aws_sdk_ram::error::ProvideErrorMetadata::code(&err.unwrap_err()), Some("UnknownResourceException"));
+
+    // Nothing is visible before the invitation is accepted.
+    let visible = || async {
+        let out = consumer_ram.list_resources().resource_owner(ResourceOwner::OtherAccounts).send().await.unwrap();
+        let mut arns: Vec<String> = out.resources().iter().filter_map(|r| r.arn().map(str::to_owned)).collect();
+        arns.sort();
+        arns
+    };
+    assert!(visible().await.is_empty());
+    let invitations = consumer_ram.get_resource_share_invitations().send().await.unwrap();
+    let inv = &invitations.resource_share_invitations()[0];
+    assert_eq!(inv.sender_account_id(), Some(gov.as_str()));
+    consumer_ram
+        .accept_resource_share_invitation()
+        .resource_share_invitation_arn(inv.resource_share_invitation_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(visible().await, vec![db_arn.clone(), table_arn.clone()]);
+
+    gov_ram
+        .disassociate_resource_share()
+        .resource_share_arn(&share_arn)
+        .resource_arns(&table_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(visible().await, vec![db_arn.clone()]);
+    gov_ram.disassociate_resource_share().resource_share_arn(&share_arn).principals(&consumer).send().await.unwrap();
+    assert!(visible().await.is_empty());
 }
