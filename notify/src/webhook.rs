@@ -97,17 +97,31 @@ impl WebhookSender {
         let url = url.as_str();
         let response = request.send().await.map_err(|e| classify(url, e.without_url()))?;
         let status = response.status();
-        if status.is_success() {
-            return Ok(());
-        }
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
+        drain(response).await;
+        if status.is_success() {
+            tracing::debug!(url, status = status.as_u16(), "webhook delivered");
+            return Ok(());
+        }
         tracing::debug!(url, status = status.as_u16(), "webhook receiver refused the delivery");
         Err(NotifyError::Status { url: url.to_owned(), status: status.as_u16(), retry_after })
+    }
+}
+
+/// Reads (and discards) up to 64 KiB of the answer so the connection can go back to
+/// the pool; a longer answer closes the connection instead of being read to the end.
+async fn drain(mut response: reqwest::Response) {
+    let mut read = 0;
+    while let Ok(Some(chunk)) = response.chunk().await {
+        read += chunk.len();
+        if read > 64 * 1024 {
+            break;
+        }
     }
 }
 
