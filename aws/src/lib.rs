@@ -24,7 +24,7 @@ mod specs;
 pub mod testing;
 
 pub use consumer::{AcceptedShare, ConsumerShares};
-pub use error::AwsError;
+pub use error::{AwsError, TransportKind};
 pub use glue::GlueCatalog;
 pub use markers::Markers;
 pub use retry::Backoff;
