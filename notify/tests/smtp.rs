@@ -75,3 +75,24 @@ async fn header_injection_in_the_subject_adds_no_recipient() {
     assert!(received[0].subject.starts_with("refreshed"), "{}", received[0].subject);
     assert!(!received[0].to.contains("mallory"));
 }
+
+#[tokio::test]
+async fn smtp_rejections_are_classified() {
+    let Some(sink) = SmtpSink::start() else { return };
+    let mailer = Mailer::new(&sink.settings()).unwrap();
+    let mail = |to: &str| Email { to: vec![to.to_owned()], subject: "s".into(), text: "t".into() };
+
+    let err = mailer.send(&mail("reject-me@example.test")).await.unwrap_err();
+    assert!(matches!(err, NotifyError::Smtp { .. }), "{err:?}");
+    assert!(!err.is_retryable(), "550 must be permanent: {err}");
+
+    let err = mailer.send(&mail("defer-me@example.test")).await.unwrap_err();
+    assert!(matches!(err, NotifyError::Smtp { .. }), "{err:?}");
+    assert!(err.is_retryable(), "451 must be retryable: {err}");
+
+    // The pooled session is still usable afterwards.
+    mailer.send(&mail("ok@example.test")).await.unwrap();
+    let received = sink.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(received[0].rcpt_to, vec!["ok@example.test"]);
+}

@@ -12,6 +12,23 @@ use crate::email::SmtpSettings;
 
 const SERVICE: &str = "SMTP (aiosmtpd)";
 
+/// aiosmtpd's `Mailbox` handler (stores each mail in a Maildir; its constructor takes the
+/// directory) plus two recipient prefixes that make the server refuse, so tests can see
+/// how real SMTP rejections are classified: `reject-…@` gets `550` (permanent) and
+/// `defer-…@` gets `451` (transient).
+const HANDLER: &str = r#"
+from aiosmtpd.handlers import Mailbox
+
+class Sink(Mailbox):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("reject-"):
+            return "550 5.1.1 mailbox unavailable"
+        if address.startswith("defer-"):
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+"#;
+
 /// A mail as the SMTP server received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedMail {
@@ -30,6 +47,7 @@ pub struct ReceivedMail {
 }
 
 /// aiosmtpd on a free loopback port; the process is killed when this is dropped.
+/// Recipients starting with `reject-` are refused with 550, `defer-` with 451.
 #[derive(Debug)]
 pub struct SmtpSink {
     child: Child,
@@ -61,9 +79,11 @@ impl SmtpSink {
         let maildir = tempfile::Builder::new().prefix("steward-smtp-").tempdir().expect("create a temp dir");
         let addr = free_loopback_port();
         let log = std::fs::File::create(maildir.path().join("aiosmtpd.log")).expect("create the server log");
+        std::fs::write(maildir.path().join("steward_smtp_sink.py"), HANDLER).expect("write the handler module");
         let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &addr.to_string(), "-c", "aiosmtpd.handlers.Mailbox"])
+            .args(["-m", "aiosmtpd", "-n", "-l", &addr.to_string(), "-c", "steward_smtp_sink.Sink"])
             .arg(maildir.path().join("mail"))
+            .env("PYTHONPATH", maildir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
