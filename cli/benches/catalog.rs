@@ -175,6 +175,7 @@ async fn search_bench(backend: &str, url: &str, n: usize, queries: usize, token_
         policy: Arc::new(steward_policies::Policy::default()),
         clock: Arc::new(steward_catalog::clock::SystemClock),
         upstream: None,
+        backends: Default::default(),
     };
     service.bootstrap_admin(token_dir).await.unwrap();
     let token = std::fs::read_to_string(token_dir.join("admin.token")).unwrap().trim().to_owned();
@@ -280,6 +281,7 @@ async fn proposals_bench(dir: &std::path::Path) {
         policy: Arc::new(steward_policies::Policy::default()),
         clock: Arc::new(steward_catalog::clock::SystemClock),
         upstream: None,
+        backends: Default::default(),
     };
     service.bootstrap_admin(&base).await.unwrap();
     let admin =

@@ -50,7 +50,7 @@ pub fn run(args: ServeArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return usage_error(format!("cannot start the async runtime: {e}")),
     };
-    match runtime.block_on(steward_catalog::server::serve(config)) {
+    match runtime.block_on(steward_catalog::server::serve_with(config, steward_portal::router)) {
         Ok(()) => EXIT_OK,
         Err(e) => {
             eprintln!("steward: error: {e:#}");
