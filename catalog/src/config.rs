@@ -112,7 +112,9 @@ impl Config {
         one_of("signals", &b.signals, &["local", "s3"])?;
         let needs_aws = b.catalog == "glue" || b.shares == "aws" || b.signals == "s3";
         if needs_aws && self.aws.is_none() {
-            return Err("configuration: an AWS backend is on but `aws` (region, governance_account_id) is not set".into());
+            return Err(
+                "configuration: an AWS backend is on but `aws` (region, governance_account_id) is not set".into()
+            );
         }
         Ok(())
     }

@@ -12,9 +12,9 @@ use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::effects;
 use crate::service::{Backends, Service};
+use crate::store::Store;
 use crate::worker::monitor::Monitor;
 use crate::worker::outbox::OutboxWorker;
-use crate::store::Store;
 
 /// Opens everything the service needs (creating the data dir on first use).
 pub async fn open(config: &Config) -> anyhow::Result<Service> {
@@ -81,7 +81,8 @@ pub async fn start_workers(
     metrics: Arc<api::ops::Metrics>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
-    let executor = Arc::new(effects::execute::Executor { service: service.clone(), backends: effect_backends(config).await? });
+    let executor =
+        Arc::new(effects::execute::Executor { service: service.clone(), backends: effect_backends(config).await? });
     let worker = OutboxWorker::new(executor, config.outbox.clone(), config.faults.clone());
     let mut handles = vec![tokio::spawn(worker.run(stop.clone()))];
     if config.slo.enabled {

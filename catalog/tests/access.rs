@@ -28,7 +28,8 @@ async fn request_approve_check_revoke() {
         assert!(dup["message"].as_str().unwrap().contains("open request"), "{dup}");
 
         // Nothing is readable before approval.
-        let (_, check) = app.call("GET", "/api/v1/products/sales.orders/access/123456789012", Some(&app.consumer), None).await;
+        let (_, check) =
+            app.call("GET", "/api/v1/products/sales.orders/access/123456789012", Some(&app.consumer), None).await;
         assert_eq!(check["allowed"], false);
 
         // Consumers and producers cannot approve; a reviewer can.
@@ -44,15 +45,16 @@ async fn request_approve_check_revoke() {
         let (s, again) = app.call("POST", &approve, Some(&app.reviewer2), None).await;
         assert_eq!(s, StatusCode::CONFLICT, "{again}");
 
-        let (_, check) = app.call("GET", "/api/v1/products/sales.orders/access/123456789012", Some(&app.consumer), None).await;
+        let (_, check) =
+            app.call("GET", "/api/v1/products/sales.orders/access/123456789012", Some(&app.consumer), None).await;
         assert_eq!(check["allowed"], true, "{check}");
-        let (_, other) = app.call("GET", "/api/v1/products/sales.orders/access/210987654321", Some(&app.consumer), None).await;
+        let (_, other) =
+            app.call("GET", "/api/v1/products/sales.orders/access/210987654321", Some(&app.consumer), None).await;
         assert_eq!(other["allowed"], false);
 
         // With access, a new request is a conflict naming the grant.
-        let (s, has) = app
-            .json("POST", REQ, &app.consumer, json!({"account": "123456789012", "justification": "more"}))
-            .await;
+        let (s, has) =
+            app.json("POST", REQ, &app.consumer, json!({"account": "123456789012", "justification": "more"})).await;
         assert_eq!(s, StatusCode::CONFLICT);
         assert!(has["message"].as_str().unwrap().contains("already has access"), "{has}");
 
@@ -69,7 +71,8 @@ async fn request_approve_check_revoke() {
         let (s, revoked) = app.json("POST", &revoke, &app.reviewer, json!({"comment": "project ended"})).await;
         assert_eq!(s, StatusCode::OK, "{revoked}");
         assert_eq!(revoked["status"], "revoked");
-        let (_, check) = app.call("GET", "/api/v1/products/sales.orders/access/123456789012", Some(&app.consumer), None).await;
+        let (_, check) =
+            app.call("GET", "/api/v1/products/sales.orders/access/123456789012", Some(&app.consumer), None).await;
         assert_eq!(check["allowed"], false);
 
         // Every step is audited.
@@ -86,16 +89,14 @@ async fn request_approve_check_revoke() {
 async fn bad_requests_are_clear_4xx_and_change_nothing() {
     each_db(|app| async move {
         // Unpublished product.
-        let (s, e) = app
-            .json("POST", REQ, &app.consumer, json!({"account": "123456789012", "justification": "x"}))
-            .await;
+        let (s, e) =
+            app.json("POST", REQ, &app.consumer, json!({"account": "123456789012", "justification": "x"})).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
         assert!(e["message"].as_str().unwrap().contains("not published"));
         app.publish(&steward_testkit::sales_orders()).await;
         // An account the token does not hold.
-        let (s, e) = app
-            .json("POST", REQ, &app.consumer, json!({"account": "999999999999", "justification": "x"}))
-            .await;
+        let (s, e) =
+            app.json("POST", REQ, &app.consumer, json!({"account": "999999999999", "justification": "x"})).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
         assert!(e["message"].as_str().unwrap().contains("does not hold account 999999999999"), "{e}");
         // A malformed account id, an empty justification, a silly duration, an unknown field.
@@ -110,9 +111,8 @@ async fn bad_requests_are_clear_4xx_and_change_nothing() {
             assert!(e["message"].as_str().unwrap().contains(needle), "{needle}: {e}");
         }
         // Rejecting needs a comment.
-        let (_, req) = app
-            .json("POST", REQ, &app.consumer, json!({"account": "123456789012", "justification": "x"}))
-            .await;
+        let (_, req) =
+            app.json("POST", REQ, &app.consumer, json!({"account": "123456789012", "justification": "x"})).await;
         let reject = format!("/api/v1/access-requests/{}/reject", req["id"]);
         let (s, _) = app.json("POST", &reject, &app.reviewer, json!({})).await;
         assert_eq!(s, StatusCode::BAD_REQUEST);
@@ -130,11 +130,11 @@ async fn nobody_approves_their_own_request() {
     each_db(|app| async move {
         app.publish(&steward_testkit::sales_orders()).await;
         // An admin may act for any account, but not decide its own request.
-        let (s, req) = app
-            .json("POST", REQ, &app.admin, json!({"account": "123456789012", "justification": "audit"}))
-            .await;
+        let (s, req) =
+            app.json("POST", REQ, &app.admin, json!({"account": "123456789012", "justification": "audit"})).await;
         assert_eq!(s, StatusCode::CREATED, "{req}");
-        let (s, e) = app.call("POST", &format!("/api/v1/access-requests/{}/approve", req["id"]), Some(&app.admin), None).await;
+        let (s, e) =
+            app.call("POST", &format!("/api/v1/access-requests/{}/approve", req["id"]), Some(&app.admin), None).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
         assert!(e["message"].as_str().unwrap().contains("cannot approve it"), "{e}");
     })
@@ -149,9 +149,8 @@ async fn deprecated_products_take_no_new_requests() {
             .replace("status: active", "status: deprecated")
             .replace("version: 1.0.0", "version: 1.1.0");
         app.publish(&deprecated).await;
-        let (s, e) = app
-            .json("POST", REQ, &app.consumer, json!({"account": "123456789012", "justification": "x"}))
-            .await;
+        let (s, e) =
+            app.json("POST", REQ, &app.consumer, json!({"account": "123456789012", "justification": "x"})).await;
         assert_eq!(s, StatusCode::CONFLICT, "{e}");
         assert!(e["message"].as_str().unwrap().contains("deprecated"), "{e}");
     })
@@ -166,9 +165,16 @@ async fn grants_expire_at_their_end_date() {
         let app = TestApp::start_with(backend, clock.clone(), Default::default()).await;
         app.publish(&steward_testkit::sales_orders()).await;
         let (_, req) = app
-            .json("POST", REQ, &app.consumer, json!({"account": "123456789012", "justification": "x", "duration_days": 2}))
+            .json(
+                "POST",
+                REQ,
+                &app.consumer,
+                json!({"account": "123456789012", "justification": "x", "duration_days": 2}),
+            )
             .await;
-        let (s, grant) = app.call("POST", &format!("/api/v1/access-requests/{}/approve", req["id"]), Some(&app.reviewer), None).await;
+        let (s, grant) = app
+            .call("POST", &format!("/api/v1/access-requests/{}/approve", req["id"]), Some(&app.reviewer), None)
+            .await;
         assert_eq!(s, StatusCode::OK, "{grant}");
         clock.advance(Duration::days(1));
         assert_eq!(app.service.expire_grants().await.unwrap(), 0);

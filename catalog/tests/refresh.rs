@@ -43,7 +43,9 @@ async fn refresh_marks_notifies_and_repeats_nothing() {
     let hooks = WebhookSink::start().await;
     let probe = tempfile::tempdir().unwrap();
     for (backend, _) in common::databases(probe.path()).await {
-        let app = TestApp::start_with(backend, std::sync::Arc::new(steward_catalog::clock::SystemClock), loopback_webhooks()).await;
+        let app =
+            TestApp::start_with(backend, std::sync::Arc::new(steward_catalog::clock::SystemClock), loopback_webhooks())
+                .await;
         let before_mail = smtp.messages().len();
         let before_hooks = hooks.count();
         app.published_with_grant().await;
@@ -112,13 +114,33 @@ async fn bad_refreshes_are_refused_with_the_reason() {
     each_db(|app| async move {
         app.published_with_grant().await;
         let cases = [
-            (json!({"table": "orders", "partition": {"dt": "2026-11-21"}}), StatusCode::BAD_REQUEST, "no table `orders`"),
-            (json!({"table": "order_lines", "partition": {"day": "2026-11-21"}}), StatusCode::BAD_REQUEST, "partitioned by dt, not `day`"),
+            (
+                json!({"table": "orders", "partition": {"dt": "2026-11-21"}}),
+                StatusCode::BAD_REQUEST,
+                "no table `orders`",
+            ),
+            (
+                json!({"table": "order_lines", "partition": {"day": "2026-11-21"}}),
+                StatusCode::BAD_REQUEST,
+                "partitioned by dt, not `day`",
+            ),
             (json!({"table": "order_lines", "partition": {}}), StatusCode::BAD_REQUEST, "partition.dt: missing"),
-            (json!({"table": "order_lines", "partition": {"dt": "21.11.2026"}}), StatusCode::BAD_REQUEST, "not a valid date"),
-            (json!({"table": "order_lines", "partition": {"dt": "../../etc"}}), StatusCode::BAD_REQUEST, "partition.dt"),
+            (
+                json!({"table": "order_lines", "partition": {"dt": "21.11.2026"}}),
+                StatusCode::BAD_REQUEST,
+                "not a valid date",
+            ),
+            (
+                json!({"table": "order_lines", "partition": {"dt": "../../etc"}}),
+                StatusCode::BAD_REQUEST,
+                "partition.dt",
+            ),
             (json!({"partition": {"dt": "2026-11-21"}}), StatusCode::BAD_REQUEST, "several tables"),
-            (json!({"table": "order_lines", "partition": {"dt": "2026-11-21"}, "row_count": -1}), StatusCode::BAD_REQUEST, "row_count"),
+            (
+                json!({"table": "order_lines", "partition": {"dt": "2026-11-21"}, "row_count": -1}),
+                StatusCode::BAD_REQUEST,
+                "row_count",
+            ),
         ];
         for (body, status, needle) in cases {
             let (s, e) = app.json("POST", REFRESH, &app.producer, body.clone()).await;
@@ -143,7 +165,9 @@ async fn subscriptions_need_a_grant_and_revoked_subscribers_hear_nothing() {
     let hooks = WebhookSink::start().await;
     let probe = tempfile::tempdir().unwrap();
     for (backend, _) in common::databases(probe.path()).await {
-        let app = TestApp::start_with(backend, std::sync::Arc::new(steward_catalog::clock::SystemClock), loopback_webhooks()).await;
+        let app =
+            TestApp::start_with(backend, std::sync::Arc::new(steward_catalog::clock::SystemClock), loopback_webhooks())
+                .await;
         app.publish(&steward_testkit::sales_orders()).await;
         let body = json!({"account": "123456789012", "channel": "webhook", "target": hooks.url("/x")});
         let (s, e) = app.json("POST", "/api/v1/products/sales.orders/subscriptions", &app.consumer, body).await;
@@ -193,7 +217,9 @@ async fn notifications_enqueued_before_a_crash_are_delivered_once_after() {
     let hooks = WebhookSink::start().await;
     let probe = tempfile::tempdir().unwrap();
     for (backend, _) in common::databases(probe.path()).await {
-        let app = TestApp::start_with(backend, std::sync::Arc::new(steward_catalog::clock::SystemClock), loopback_webhooks()).await;
+        let app =
+            TestApp::start_with(backend, std::sync::Arc::new(steward_catalog::clock::SystemClock), loopback_webhooks())
+                .await;
         app.published_with_grant().await;
         let path = format!("/{backend}/crash");
         subscribe(&app, "webhook", &hooks.url(&path)).await;

@@ -112,10 +112,16 @@ async fn missed_recovered_and_one_summary_after_downtime() {
         assert_eq!(summaries.len(), 2, "{a:#?}");
         assert_eq!(a.len(), 6, "2 missed + 2 recovered + 2 summaries: {a:#?}");
 
-        let (_, breaches) = app.call("GET", "/api/v1/slo/breaches?since=2026-11-01T00:00:00Z", Some(&app.reviewer), None).await;
-        assert_eq!(breaches.as_array().unwrap().len(), 4, "04:00-07:00 settled as missed; 08:00 may still turn late: {breaches}");
+        let (_, breaches) =
+            app.call("GET", "/api/v1/slo/breaches?since=2026-11-01T00:00:00Z", Some(&app.reviewer), None).await;
+        assert_eq!(
+            breaches.as_array().unwrap().len(),
+            4,
+            "04:00-07:00 settled as missed; 08:00 may still turn late: {breaches}"
+        );
         let (_, status) = app.call("GET", "/api/v1/products/sales.orders/slo", Some(&app.consumer), None).await;
-        let history: Vec<&str> = status["history"].as_array().unwrap().iter().map(|t| t["status"].as_str().unwrap()).collect();
+        let history: Vec<&str> =
+            status["history"].as_array().unwrap().iter().map(|t| t["status"].as_str().unwrap()).collect();
         assert_eq!(history, ["met", "late", "met", "missed", "missed", "missed", "missed"], "{status}");
         let pct = status["specs"][0]["compliance_7d"].as_f64().unwrap();
         assert!((pct - 200.0 / 7.0).abs() < 0.01, "2 of 7 judged ticks met: {pct}");

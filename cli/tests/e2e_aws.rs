@@ -79,7 +79,10 @@ async fn shares_named(ram: &aws_sdk_ram::Client) -> usize {
         .send()
         .await
         .unwrap();
-    out.resource_shares().iter().filter(|s| s.status() != Some(&aws_sdk_ram::types::ResourceShareStatus::Deleted)).count()
+    out.resource_shares()
+        .iter()
+        .filter(|s| s.status() != Some(&aws_sdk_ram::types::ResourceShareStatus::Deleted))
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,14 +128,19 @@ async fn glue_lake_formation_and_ram_end_to_end() {
     assert_eq!(params.get("steward.slo.schedule").map(String::as_str), Some("0 6 * * *"));
     let registered = eventually("the Lake Formation location", || async {
         let out = lf.list_resources().send().await.ok()?;
-        let arns: Vec<String> = out.resource_info_list().iter().filter_map(|r| r.resource_arn().map(str::to_owned)).collect();
+        let arns: Vec<String> =
+            out.resource_info_list().iter().filter_map(|r| r.resource_arn().map(str::to_owned)).collect();
         arns.iter().any(|a| a.contains("steward-sales/orders/order_lines")).then_some(arns)
     })
     .await;
     assert!(registered.iter().any(|a| a.starts_with("arn:aws:s3:::steward-sales/orders/")), "{registered:?}");
 
     // A refresh: the partition in Glue, then the 0-byte marker in S3.
-    let out = ok(cli(&srv, &producer, &["refresh", "sales.orders", "--table", "order_lines", "--partition", "dt=2026-11-21", "--id", "r1"]));
+    let out = ok(cli(
+        &srv,
+        &producer,
+        &["refresh", "sales.orders", "--table", "order_lines", "--partition", "dt=2026-11-21", "--id", "r1"],
+    ));
     assert!(out.contains("refresh 1 recorded"), "{out}");
     eventually("the S3 marker", || async {
         markers.exists("s3://steward-sales/orders/order_lines/dt=2026-11-21/").await.ok()?.then_some(())
@@ -143,15 +151,23 @@ async fn glue_lake_formation_and_ram_end_to_end() {
     assert_eq!(values, [vec!["2026-11-21".to_owned()]], "the partition was in Glue before the marker");
 
     // Access: request, approve, the RAM share and Lake Formation permissions.
-    let out = ok(cli(&srv, &consumer, &["access", "request", "sales.orders", "--account", CONSUMER, "--justification", "forecasting"]));
+    let out = ok(cli(
+        &srv,
+        &consumer,
+        &["access", "request", "sales.orders", "--account", CONSUMER, "--justification", "forecasting"],
+    ));
     assert!(out.contains("access request 1"), "{out}");
     ok(cli(&srv, &reviewer, &["access", "approve", "1", "--comment", "fine"]));
     let state = eventually("the RAM share", || async { shares.describe(SHARE).await.ok().flatten() }).await;
     assert_eq!(state.principals, [CONSUMER]);
     let db_arn = format!("arn:aws:glue:eu-west-1:{GOV}:database/sales_orders");
     assert!(state.resource_arns.contains(&db_arn), "{state:?}");
-    assert!(state.resource_arns.contains(&format!("arn:aws:glue:eu-west-1:{GOV}:table/sales_orders/order_lines")), "{state:?}");
-    let perms: Vec<String> = state.lf_permissions.iter().flat_map(|(_, r, p)| p.iter().map(move |x| format!("{r}:{x}"))).collect();
+    assert!(
+        state.resource_arns.contains(&format!("arn:aws:glue:eu-west-1:{GOV}:table/sales_orders/order_lines")),
+        "{state:?}"
+    );
+    let perms: Vec<String> =
+        state.lf_permissions.iter().flat_map(|(_, r, p)| p.iter().map(move |x| format!("{r}:{x}"))).collect();
     assert!(perms.contains(&"database:sales_orders:DESCRIBE".to_owned()), "{perms:?}");
     assert!(perms.contains(&"table:sales_orders.order_lines:SELECT".to_owned()), "{perms:?}");
 
@@ -199,4 +215,79 @@ async fn glue_lake_formation_and_ram_end_to_end() {
     .await;
     assert!(admin_view.as_array().unwrap().is_empty());
     assert_eq!(shares_named(&ram).await, 1, "the repeated grant found the share by name");
+}
+
+/// The consumer's side, through the real CLI: `steward shares accept` with the
+/// consumer's credentials accepts the governance account's RAM invitation (the
+/// RAM fake: moto has no invitations) and creates the Glue resource link
+/// (moto's Glue). The consumer is moto's default account (no account header
+/// from the CLI); the fake knows it from the 12-digit access key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_accepts_the_share_with_the_cli() {
+    let Some(moto) = steward_aws::testing::moto().await else { return };
+    let ram = steward_aws::testing::ram_fake::RamFake::start().await;
+    let gov = steward_aws::testing::account();
+    let gov_cfg = moto.config_with_ram(&gov, ram.url()).await;
+    let db = steward_aws::testing::unique("sales_orders_");
+    let spec = steward_aws::DatabaseSpec {
+        name: db.clone(),
+        description: None,
+        location: None,
+        parameters: Default::default(),
+        tables: vec![steward_aws::TableSpec {
+            name: "order_lines".into(),
+            description: None,
+            columns: vec![steward_aws::ColumnSpec { name: "sku".into(), data_type: "string".into(), comment: None }],
+            partition_keys: vec![],
+            location: "s3://steward-sales/orders/order_lines/".into(),
+            parameters: Default::default(),
+        }],
+    };
+    steward_aws::GlueCatalog::new(&gov_cfg).publish(&spec).await.unwrap();
+    let grant = steward_aws::ShareGrant {
+        share_name: format!("steward-{db}-{GOV}"),
+        consumer_account: GOV.into(),
+        database: db.clone(),
+        tables: vec!["order_lines".into()],
+    };
+    let receipt = steward_aws::Shares::new(&gov_cfg, &gov).grant(&grant).await.unwrap();
+
+    let run = || {
+        std::process::Command::new(common::STEWARD)
+            .args([
+                "shares",
+                "accept",
+                "--account",
+                GOV,
+                "--governance-account",
+                &gov,
+                "--region",
+                steward_aws::testing::REGION,
+            ])
+            .env("AWS_ACCESS_KEY_ID", GOV)
+            .env("AWS_SECRET_ACCESS_KEY", "consumer-secret")
+            .env("AWS_ENDPOINT_URL_RAM", ram.url())
+            .env("AWS_ENDPOINT_URL_GLUE", moto.url())
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap()
+    };
+    let out = ok(run());
+    assert!(out.contains(&format!("accepted {}", receipt.share_arn)), "{out}");
+    assert!(out.contains(&format!("resource link {db} -> {gov}:{db}")), "{out}");
+    let consumer_glue = aws_sdk_glue::Client::new(&moto.config(GOV).await);
+    let link = consumer_glue.get_database().name(&db).send().await.unwrap();
+    let target = link.database().unwrap().target_database().expect("a resource link");
+    assert_eq!((target.catalog_id(), target.database_name()), (Some(gov.as_str()), Some(db.as_str())));
+    // Running it again is harmless.
+    let again = ok(run());
+    assert!(again.contains(&format!("resource link {db}")), "{again}");
+    // A bad account id never reaches AWS.
+    let bad = std::process::Command::new(common::STEWARD)
+        .args(["shares", "accept", "--account", "12345", "--governance-account", &gov])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a 12-digit AWS account id"));
 }

@@ -105,7 +105,10 @@ pub async fn outbox(
     Query(p): Query<OutboxParams>,
 ) -> ApiResult<Json<Vec<crate::store::outbox::EffectRow>>> {
     if !who.is_admin() {
-        return Err(ApiError::forbidden(format!("only admins read the outbox; token `{}` has role {}", who.name, who.role)));
+        return Err(ApiError::forbidden(format!(
+            "only admins read the outbox; token `{}` has role {}",
+            who.name, who.role
+        )));
     }
     if let Some(s) = p.status.as_deref()
         && !matches!(s, "pending" | "done" | "dead")
@@ -129,7 +132,10 @@ pub async fn outbox_retry(
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> ApiResult<StatusCode> {
     if !who.is_admin() {
-        return Err(ApiError::forbidden(format!("only admins retry effects; token `{}` has role {}", who.name, who.role)));
+        return Err(ApiError::forbidden(format!(
+            "only admins retry effects; token `{}` has role {}",
+            who.name, who.role
+        )));
     }
     let mut conn = service.store.pool.acquire().await.map_err(|e| ApiError::internal(&e))?;
     let now = service.clock.now();

@@ -99,7 +99,11 @@ pub async fn subscriptions(
 /// Remove a subscription.
 #[utoipa::path(delete, path = "/api/v1/subscriptions/{id}", tag = "refreshes", params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn unsubscribe(State(service): State<Service>, Auth(who): Auth, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+pub async fn unsubscribe(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     service.unsubscribe(&who, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

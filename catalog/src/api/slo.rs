@@ -15,7 +15,11 @@ use crate::store::slo::StoredTick;
 /// 30 days, and the judged ticks of the last 30 days.
 #[utoipa::path(get, path = "/api/v1/products/{key}/slo", tag = "slo", params(("key" = String, Path)),
     responses((status = 200, body = SloStatus), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn status(State(service): State<Service>, Auth(_who): Auth, Path(key): Path<String>) -> ApiResult<Json<SloStatus>> {
+pub async fn status(
+    State(service): State<Service>,
+    Auth(_who): Auth,
+    Path(key): Path<String>,
+) -> ApiResult<Json<SloStatus>> {
     Ok(Json(service.slo_status(&key).await?))
 }
 

@@ -11,7 +11,10 @@
 use serde::de::DeserializeOwned;
 
 use super::backends::{Backends, database_spec, share_name};
-use super::{ALERT, AlertJob, GLUE_PUBLISH, MARKER, MarkerJob, NOTIFY, NotifyJob, PublishJob, SHARE_GRANT, SHARE_REVOKE, ShareJob};
+use super::{
+    ALERT, AlertJob, GLUE_PUBLISH, MARKER, MarkerJob, NOTIFY, NotifyJob, PublishJob, SHARE_GRANT, SHARE_REVOKE,
+    ShareJob,
+};
 use crate::service::Service;
 use crate::store::outbox::Claimed;
 use crate::store::{access, products, subscriptions};
@@ -78,7 +81,9 @@ impl Executor {
 
     async fn share(&self, job: ShareJob, grant: bool) -> Result<(), EffectError> {
         let shares = self.backends.shares.as_ref().ok_or_else(|| {
-            EffectError::permanent("the AWS share backend is off (shares.backend); this job was enqueued when it was on")
+            EffectError::permanent(
+                "the AWS share backend is off (shares.backend); this job was enqueued when it was on",
+            )
         })?;
         let mut conn = self.service.store.pool.acquire().await.map_err(|e| EffectError::retry(e.to_string()))?;
         if grant {
@@ -136,7 +141,8 @@ impl Executor {
         if let Some(glue) = &self.backends.glue
             && !job.partition.is_empty()
         {
-            let part = steward_aws::PartitionSpec { values: job.partition_values.clone(), location: job.location.clone() };
+            let part =
+                steward_aws::PartitionSpec { values: job.partition_values.clone(), location: job.location.clone() };
             glue.add_partitions(&job.database, &job.table, &[part]).await?;
         }
         let uri = self.backends.markers.put_success(&job.location).await?;
@@ -203,7 +209,9 @@ impl Executor {
                 let mail = steward_notify::Email { to: vec![job.target.clone()], subject: job.subject, text: job.text };
                 self.mailer()?.send(&mail).await?;
             }
-            "slack" => self.backends.webhooks.post_slack(&job.target, &format!("*{}*\n{}", job.subject, job.text)).await?,
+            "slack" => {
+                self.backends.webhooks.post_slack(&job.target, &format!("*{}*\n{}", job.subject, job.text)).await?
+            }
             other => return Err(EffectError::permanent(format!("unknown alert channel `{other}`"))),
         }
         Ok(())

@@ -123,7 +123,9 @@ impl Service {
             "access.request",
             &format!("access_request:{id}"),
             None,
-            Some(json!({"product": key.to_string(), "account": account.as_str(), "duration_days": input.duration_days})),
+            Some(
+                json!({"product": key.to_string(), "account": account.as_str(), "duration_days": input.duration_days}),
+            ),
         )
         .await?;
         let request = access::get_request(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("{id}")))?;
@@ -139,12 +141,7 @@ impl Service {
 
     /// A reviewer approves a request: it becomes a grant (or extends the
     /// account's active one) and, with AWS shares, a share effect.
-    pub async fn approve_access(
-        &self,
-        who: &Principal,
-        id: i64,
-        comment: Option<&str>,
-    ) -> Result<Grant, ServiceError> {
+    pub async fn approve_access(&self, who: &Principal, id: i64, comment: Option<&str>) -> Result<Grant, ServiceError> {
         require_reviewer(who, "approve access requests")?;
         let request = self.open_request(id).await?;
         require(
@@ -191,7 +188,9 @@ impl Service {
             Some(json!({"product": request.product_key, "account": request.account, "expires_at": expires_at.map(crate::store::ts)})),
         )
         .await?;
-        let grant = access::get_grant(&mut tx, grant_id).await?.ok_or_else(|| StoreError::NotFound(format!("grant {grant_id}")))?;
+        let grant = access::get_grant(&mut tx, grant_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("grant {grant_id}")))?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(grant)
     }
@@ -227,7 +226,13 @@ impl Service {
     }
 
     /// Ends a grant: `revoked` by a reviewer, or `expired` by the worker.
-    async fn end_grant(&self, actor: &str, grant: &Grant, status: &str, reason: Option<&str>) -> Result<(), ServiceError> {
+    async fn end_grant(
+        &self,
+        actor: &str,
+        grant: &Grant,
+        status: &str,
+        reason: Option<&str>,
+    ) -> Result<(), ServiceError> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         if !access::end_grant(&mut tx, grant.id, status, actor, now).await? {
@@ -258,7 +263,9 @@ impl Service {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no grant {id}")))?;
         self.end_grant(&who.name, &grant, "revoked", reason).await?;
-        access::get_grant(&mut *self.conn().await?, id).await?.ok_or_else(|| ServiceError::NotFound(format!("no grant {id}")))
+        access::get_grant(&mut *self.conn().await?, id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no grant {id}")))
     }
 
     /// Expires every grant past its end date; returns how many.
@@ -286,13 +293,20 @@ impl Service {
                     ServiceError::BadRequest("producers list access per product: give the product".into())
                 })?;
                 let domain = key.split('.').next().unwrap_or_default();
-                require(who.produces_for(domain), format!("token `{}` does not produce for domain {domain}", who.name))?;
+                require(
+                    who.produces_for(domain),
+                    format!("token `{}` does not produce for domain {domain}", who.name),
+                )?;
             }
         }
         Ok(())
     }
 
-    pub async fn access_requests(&self, who: &Principal, filter: &AccessFilter) -> Result<Vec<AccessRequest>, ServiceError> {
+    pub async fn access_requests(
+        &self,
+        who: &Principal,
+        filter: &AccessFilter,
+    ) -> Result<Vec<AccessRequest>, ServiceError> {
         let mut f = filter.clone();
         self.access_scope(who, &mut f)?;
         Ok(access::list_requests(&mut *self.conn().await?, &f).await?)

@@ -13,9 +13,9 @@ use steward_schemas::parse::parse_contract;
 use super::Service;
 use crate::auth::Principal;
 use crate::effects;
-use crate::store::access::{self, AccessFilter};
 use crate::error::{ServiceError, StoreError};
 use crate::model::{self, ProductDetail};
+use crate::store::access::{self, AccessFilter};
 use crate::store::products::{self, ProductVersion, Provenance, SearchPage, SearchQuery};
 use crate::store::proposals::{self, Proposal, ProposalStatus};
 
@@ -108,7 +108,12 @@ impl Service {
             effects::enqueue_publish(tx, &job, commit, now).await?;
         }
         if self.backends.aws_shares {
-            let filter = AccessFilter { status: Some("active".into()), product_key: Some(detail.key.clone()), accounts: None, limit: 10_000 };
+            let filter = AccessFilter {
+                status: Some("active".into()),
+                product_key: Some(detail.key.clone()),
+                accounts: None,
+                limit: 10_000,
+            };
             for g in access::list_grants(tx, &filter).await? {
                 let job = effects::ShareJob { product_key: g.product_key, account: g.account, grant_id: g.id };
                 effects::enqueue_share(tx, &job, effects::SHARE_GRANT, &format!("publish:{commit}"), now).await?;

@@ -68,7 +68,9 @@ fn check_value(column: &Column, value: &str) -> Result<(), ServiceError> {
         return Err(bad(format!("partition.{name}: value must be 1 to {MAX_VALUE} characters")));
     }
     if value == "." || value == ".." || value.chars().any(|c| c == '/' || c == '\\' || c.is_control()) {
-        return Err(bad(format!("partition.{name}: `{value}` may not contain `/`, `\\`, control characters or be `.`/`..`")));
+        return Err(bad(format!(
+            "partition.{name}: `{value}` may not contain `/`, `\\`, control characters or be `.`/`..`"
+        )));
     }
     let ty = column.logical_type.to_ascii_lowercase();
     let ok = match ty.as_str() {
@@ -140,7 +142,11 @@ fn resolve<'a>(
     let mut values = Vec::new();
     for k in &table.partition_keys {
         let v = input.partition.get(k).ok_or_else(|| {
-            bad(format!("partition.{k}: missing; table {} is partitioned by {}", table.name, table.partition_keys.join(", ")))
+            bad(format!(
+                "partition.{k}: missing; table {} is partitioned by {}",
+                table.name,
+                table.partition_keys.join(", ")
+            ))
         })?;
         if let Some(col) = table.columns.iter().find(|c| &c.name == k) {
             check_value(col, v)?;
@@ -218,7 +224,13 @@ impl Service {
                     first.table, first.partition
                 )));
             }
-            return Ok(RefreshOutcome { marker: format!("{}_SUCCESS", first.location), refresh: first, replayed: true, partition_added: false, notifications: 0 });
+            return Ok(RefreshOutcome {
+                marker: format!("{}_SUCCESS", first.location),
+                refresh: first,
+                replayed: true,
+                partition_added: false,
+                notifications: 0,
+            });
         };
         let partition_added = !partition.is_empty()
             && refreshes::add_partition(&mut tx, &key_s, &table.name, &partition, &values, &location, now).await?;

@@ -85,7 +85,13 @@ pub fn specs_of(detail: &ProductDetail) -> Vec<SloSpec> {
 
 /// What identifies a schedule: a change starts a fresh monitor state.
 fn schedule_id(spec: &SloSpec) -> String {
-    format!("{}|{}|{}|{}", spec.schedule, spec.timezone.name(), spec.grace.num_minutes(), spec.table.as_deref().unwrap_or(""))
+    format!(
+        "{}|{}|{}|{}",
+        spec.schedule,
+        spec.timezone.name(),
+        spec.grace.num_minutes(),
+        spec.table.as_deref().unwrap_or("")
+    )
 }
 
 fn stored_tick(key: &str, spec: &SloSpec, t: &Tick) -> StoredTick {
@@ -135,7 +141,9 @@ fn describe(key: &str, a: &Alert) -> (String, &'static str) {
 fn alert_key(a: &Alert) -> String {
     match a {
         Alert::Missed { due, .. } => format!("missed:{}", due.timestamp()),
-        Alert::MissedSummary { first_due, last_due, .. } => format!("summary:{}-{}", first_due.timestamp(), last_due.timestamp()),
+        Alert::MissedSummary { first_due, last_due, .. } => {
+            format!("summary:{}-{}", first_due.timestamp(), last_due.timestamp())
+        }
         Alert::Recovered { refresh_at, .. } => format!("recovered:{}", refresh_at.timestamp()),
     }
 }
@@ -209,8 +217,7 @@ impl Service {
                 };
                 // Nothing can change before the next deadline unless a refresh arrived.
                 let since = state.refreshes_needed_after(spec);
-                let arrivals =
-                    refreshes::arrivals(&mut *self.conn().await?, key, spec.table.as_deref(), since).await?;
+                let arrivals = refreshes::arrivals(&mut *self.conn().await?, key, spec.table.as_deref(), since).await?;
                 let step = steward_slo::advance(&state, spec, &arrivals, now);
                 report.evaluated += 1;
                 if stored.is_none() || step.state != state || stored.as_ref().is_some_and(|s| &s.version != version) {
@@ -285,11 +292,8 @@ impl Service {
         let detail = products::get(&mut conn, &key)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("product {key} is not published")))?;
-        let states: HashMap<i64, StoredState> = slo_store::states_of(&mut conn, &key)
-            .await?
-            .into_iter()
-            .map(|s| (s.spec_index, s))
-            .collect();
+        let states: HashMap<i64, StoredState> =
+            slo_store::states_of(&mut conn, &key).await?.into_iter().map(|s| (s.spec_index, s)).collect();
         let history = slo_store::ticks(&mut conn, &key, now - Duration::days(30)).await?;
         let last_refresh = refreshes::recent(&mut conn, &key, 1).await?.into_iter().next().map(|r| r.reported_at);
         let mut specs = Vec::new();
@@ -340,7 +344,11 @@ impl Service {
     }
 
     /// Missed ticks across the mesh since `since` (default: 7 days).
-    pub async fn slo_breaches(&self, since: Option<DateTime<Utc>>, limit: i64) -> Result<Vec<StoredTick>, ServiceError> {
+    pub async fn slo_breaches(
+        &self,
+        since: Option<DateTime<Utc>>,
+        limit: i64,
+    ) -> Result<Vec<StoredTick>, ServiceError> {
         let since = since.unwrap_or_else(|| self.clock.now() - Duration::days(7));
         Ok(slo_store::breaches(&mut *self.conn().await?, since, limit).await?)
     }

@@ -259,15 +259,14 @@ pub async fn end_grant(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let r = sqlx::query(
-        "UPDATE grants SET status = $1, ended_by = $2, ended_at = $3 WHERE id = $4 AND status = 'active'",
-    )
-    .bind(status)
-    .bind(by)
-    .bind(ts(now))
-    .bind(id)
-    .execute(conn)
-    .await?;
+    let r =
+        sqlx::query("UPDATE grants SET status = $1, ended_by = $2, ended_at = $3 WHERE id = $4 AND status = 'active'")
+            .bind(status)
+            .bind(by)
+            .bind(ts(now))
+            .bind(id)
+            .execute(conn)
+            .await?;
     Ok(r.rows_affected() == 1)
 }
 

@@ -44,7 +44,8 @@ pub async fn enqueue(conn: &mut AnyConnection, e: &NewEffect<'_>, now: DateTime<
     match inserted {
         Some(row) => Ok(row.try_get(0)?),
         None => {
-            let row = sqlx::query("SELECT id FROM outbox WHERE dedup_key = $1").bind(e.dedup_key).fetch_one(conn).await?;
+            let row =
+                sqlx::query("SELECT id FROM outbox WHERE dedup_key = $1").bind(e.dedup_key).fetch_one(conn).await?;
             Ok(row.try_get(0)?)
         }
     }

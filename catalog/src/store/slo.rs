@@ -20,9 +20,8 @@ pub struct StoredState {
 }
 
 pub async fn states(conn: &mut AnyConnection) -> Result<Vec<StoredState>, StoreError> {
-    let rows = sqlx::query("SELECT product_key, spec_index, version, schedule, state FROM slo_state")
-        .fetch_all(conn)
-        .await?;
+    let rows =
+        sqlx::query("SELECT product_key, spec_index, version, schedule, state FROM slo_state").fetch_all(conn).await?;
     rows.iter().map(state_from_row).collect()
 }
 
@@ -37,10 +36,11 @@ fn state_from_row(r: &sqlx::any::AnyRow) -> Result<StoredState, StoreError> {
 }
 
 pub async fn states_of(conn: &mut AnyConnection, product_key: &str) -> Result<Vec<StoredState>, StoreError> {
-    let rows = sqlx::query("SELECT product_key, spec_index, version, schedule, state FROM slo_state WHERE product_key = $1")
-        .bind(product_key)
-        .fetch_all(conn)
-        .await?;
+    let rows =
+        sqlx::query("SELECT product_key, spec_index, version, schedule, state FROM slo_state WHERE product_key = $1")
+            .bind(product_key)
+            .fetch_all(conn)
+            .await?;
     rows.iter().map(state_from_row).collect()
 }
 
@@ -176,11 +176,9 @@ pub async fn acquire_lease(
 }
 
 /// Who holds `name` and until when.
-pub async fn lease_holder(
-    conn: &mut AnyConnection,
-    name: &str,
-) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
-    let row = sqlx::query("SELECT holder, expires_at FROM leases WHERE name = $1").bind(name).fetch_optional(conn).await?;
+pub async fn lease_holder(conn: &mut AnyConnection, name: &str) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
+    let row =
+        sqlx::query("SELECT holder, expires_at FROM leases WHERE name = $1").bind(name).fetch_optional(conn).await?;
     row.map(|r| Ok((r.try_get("holder")?, parse_ts(&r.try_get::<String, _>("expires_at")?)?))).transpose()
 }
 

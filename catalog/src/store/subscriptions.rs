@@ -54,7 +54,8 @@ pub async fn insert(conn: &mut AnyConnection, s: &NewSubscription<'_>) -> Result
     Ok(row.try_get(0)?)
 }
 
-const COLUMNS: &str = "s.id, s.product_key, s.account, s.channel, s.target, s.secret, s.created_by, s.created_at, s.removed_at";
+const COLUMNS: &str =
+    "s.id, s.product_key, s.account, s.channel, s.target, s.secret, s.created_by, s.created_at, s.removed_at";
 
 fn from_row(r: &sqlx::any::AnyRow, with_secret: bool) -> Result<Subscription, StoreError> {
     Ok(Subscription {

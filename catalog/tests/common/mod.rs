@@ -14,9 +14,9 @@ use steward_catalog::api::{self, AppState};
 use steward_catalog::auth::{Principal, Role};
 use steward_catalog::clock::SystemClock;
 use steward_catalog::effects::execute::Executor;
-use steward_catalog::worker::outbox::{OutboxSettings, OutboxWorker};
 use steward_catalog::service::Service;
 use steward_catalog::store::Store;
+use steward_catalog::worker::outbox::{OutboxSettings, OutboxWorker};
 use steward_policies::Policy;
 use steward_registry::{Registry, SharedRegistry};
 use tower::ServiceExt;
@@ -133,7 +133,10 @@ impl TestApp {
                 "POST",
                 "/api/v1/products/sales.orders/access-requests",
                 Some(&self.consumer),
-                Some(("application/json", r#"{"account": "123456789012", "justification": "revenue dashboards"}"#.into())),
+                Some((
+                    "application/json",
+                    r#"{"account": "123456789012", "justification": "revenue dashboards"}"#.into(),
+                )),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{req}");

@@ -73,4 +73,3 @@ pub fn token(server: &Server, admin: &str, args: &[&str]) -> String {
     all.extend_from_slice(args);
     ok(cli(server, admin, &all)).trim().to_owned()
 }
-
