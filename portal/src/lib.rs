@@ -1,0 +1,84 @@
+//! The governance portal: server-rendered HTML pages over the very same
+//! [`Service`](steward_catalog::service::Service) operations the REST API calls.
+//!
+//! Why server-rendered: reviewers need a handful of pages (discovery, product,
+//! review queue, audit) that must work on a laptop and a phone, behind any
+//! proxy, with no build step. Every page is HTML from [`maud`] (which escapes
+//! everything it interpolates), one embedded stylesheet, and one small script
+//! that only improves forms. Authorization is never decided here: the
+//! service refuses what a principal may not do, and the portal shows its
+//! message with the service's status.
+//!
+//! Layout: [`session`] (sign-in cookie and CSRF), [`page`] (the shell and the
+//! error page), [`diff`] (unified diffs with breaking changes marked), and one
+//! module per page: [`discover`], [`product`], [`review`], [`audit`].
+
+pub mod audit;
+pub mod diff;
+pub mod discover;
+pub mod page;
+pub mod product;
+pub mod review;
+pub mod session;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use steward_catalog::api::AppState;
+
+/// The stylesheet, served at [`CSS_PATH`].
+const CSS: &str = include_str!("../assets/portal.css");
+/// The form helper script, served at [`JS_PATH`].
+const JS: &str = include_str!("../assets/portal.js");
+pub const CSS_PATH: &str = "/assets/portal.css";
+pub const JS_PATH: &str = "/assets/portal.js";
+
+/// Forms are a comment and a token; nothing larger is ever posted.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// Content Security Policy: scripts and styles only from this origin, so even
+/// markup that slipped past escaping could not run inline script.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The portal's routes, with full paths and the state applied. It sets no
+/// fallback: it is merged beside the API, whose fallback answers unknown paths.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(discover::page))
+        .route("/signin", get(session::signin_page).post(session::signin))
+        .route("/signout", post(session::signout))
+        .route("/products/{key}", get(product::page))
+        .route("/proposals", get(review::queue))
+        .route("/proposals/{id}", get(review::page))
+        .route("/proposals/{id}/approve", post(review::approve))
+        .route("/proposals/{id}/reject", post(review::reject))
+        .route("/audit", get(audit::page))
+        .route(CSS_PATH, get(|| async { asset("text/css; charset=utf-8", CSS) }))
+        .route(JS_PATH, get(|| async { asset("text/javascript; charset=utf-8", JS) }))
+        .layer(middleware::from_fn(security_headers))
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .with_state(state)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+}
+
+/// Headers every portal response carries. Pages hold CSRF tokens and
+/// catalog data, so they are never cached; assets set their own policy.
+async fn security_headers(req: axum::extract::Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}

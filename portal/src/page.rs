@@ -1,0 +1,174 @@
+//! The page shell (head, navigation, sign-out form) and the error page.
+//!
+//! Errors from the service keep their meaning: the same status the API would
+//! answer (403 for a refused approval, 404 for an unknown product, ...) and
+//! the service's own message, shown inside the normal page so the person can
+//! carry on. 5xx pages show an error id and log the cause, like the API.
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use maud::{DOCTYPE, Markup, html};
+use steward_catalog::error::{ServiceError, StoreError};
+
+use crate::session::{CSRF_FIELD, Session};
+
+/// Which navigation entry is current.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Discover,
+    Reviews,
+    Audit,
+    None,
+}
+
+/// A full page. `session` is `None` on the sign-in page.
+pub fn shell(title: &str, session: Option<(&Session, Nav)>, body: Markup) -> Html<String> {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Steward" }
+                link rel="stylesheet" href=(crate::CSS_PATH);
+                script src=(crate::JS_PATH) defer {}
+            }
+            body {
+                header.top {
+                    a.brand href="/" { "Steward" }
+                    @if let Some((s, current)) = session {
+                        nav {
+                            a href="/" aria-current=[(current == Nav::Discover).then_some("page")] { "Discover" }
+                            a href="/proposals" aria-current=[(current == Nav::Reviews).then_some("page")] { "Reviews" }
+                            @if s.who.can_review() {
+                                a href="/audit" aria-current=[(current == Nav::Audit).then_some("page")] { "Audit" }
+                            }
+                        }
+                        div.who {
+                            span title=(s.who.email) { (s.who.name) " " span.badge { (s.who.role) } }
+                            form.inline method="post" action="/signout" {
+                                input type="hidden" name=(CSRF_FIELD) value=(s.csrf);
+                                button.link type="submit" { "Sign out" }
+                            }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    };
+    Html(markup.into_string())
+}
+
+/// Why a page could not be shown.
+#[derive(Debug)]
+pub enum PageError {
+    /// Not signed in (or the token was revoked): go to the sign-in page, then back.
+    SignIn {
+        next: String,
+    },
+    Page {
+        status: StatusCode,
+        title: String,
+        message: String,
+        session: Option<Box<Session>>,
+    },
+}
+
+impl PageError {
+    pub fn page(status: StatusCode, title: impl Into<String>, message: impl Into<String>) -> Self {
+        PageError::Page { status, title: title.into(), message: message.into(), session: None }
+    }
+
+    /// Shows the error inside the signed-in shell.
+    pub fn signed_in(mut self, s: &Session) -> Self {
+        if let PageError::Page { session, .. } = &mut self {
+            *session = Some(Box::new(s.clone()));
+        }
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            PageError::SignIn { .. } => StatusCode::SEE_OTHER,
+            PageError::Page { status, .. } => *status,
+        }
+    }
+}
+
+/// The status and message the API gives for a service error.
+pub fn describe(e: &ServiceError) -> (StatusCode, String) {
+    match e {
+        ServiceError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+        ServiceError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m.clone()),
+        ServiceError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
+        ServiceError::NotFound(m) | ServiceError::Store(StoreError::NotFound(m)) => (StatusCode::NOT_FOUND, m.clone()),
+        ServiceError::Conflict(m) | ServiceError::Store(StoreError::Conflict(m)) => (StatusCode::CONFLICT, m.clone()),
+        ServiceError::Invalid { message, findings, .. } => {
+            let rules: Vec<String> = findings.iter().map(|f| format!("{} {}", f.rule, f.message)).collect();
+            let detail = if rules.is_empty() { String::new() } else { format!(": {}", rules.join("; ")) };
+            (StatusCode::UNPROCESSABLE_ENTITY, format!("{message}{detail}"))
+        }
+        other => {
+            let id = steward_catalog::auth::new_secret()[4..16].to_owned();
+            tracing::error!(error_id = %id, cause = %other, "portal: internal error");
+            (StatusCode::INTERNAL_SERVER_ERROR, format!("internal error; quote error id {id} to the operator"))
+        }
+    }
+}
+
+impl From<ServiceError> for PageError {
+    fn from(e: ServiceError) -> Self {
+        let (status, message) = describe(&e);
+        PageError::page(status, status.canonical_reason().unwrap_or("Error"), message)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::SignIn { next } => {
+                let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                Redirect::to(&format!("/signin?next={next}")).into_response()
+            }
+            PageError::Page { status, title, message, session } => {
+                let body = html! {
+                    h1 { (title) }
+                    p.flash.error role="alert" { (message) }
+                    p { a href="/" { "Back to discovery" } }
+                };
+                (status, shell(&title, session.as_deref().map(|s| (s, Nav::None)), body)).into_response()
+            }
+        }
+    }
+}
+
+/// A flash message above a page's content.
+pub fn flash(kind: &str, message: &str) -> Markup {
+    html! { p class={ "flash " (kind) } role="status" { (message) } }
+}
+
+/// `2026-11-22T04:55:18.123456Z` as `2026-11-22 04:55 UTC`.
+pub fn when(ts: &str) -> String {
+    if ts.len() >= 16 && ts.is_char_boundary(16) {
+        format!("{} UTC", ts[..16].replacen('T', " ", 1))
+    } else {
+        ts.to_owned()
+    }
+}
+
+/// A classification as a coloured badge.
+pub fn classification(level: &str) -> Markup {
+    let class = match level {
+        "public" => "c-public",
+        "internal" => "c-internal",
+        "confidential" => "c-confidential",
+        _ => "c-restricted",
+    };
+    html! { span class={ "badge " (class) } { (level) } }
+}
+
+/// Query-string encoding of one value.
+pub fn enc(v: &str) -> String {
+    form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}

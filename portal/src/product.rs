@@ -1,0 +1,246 @@
+//! The product page: what a consumer needs to decide to use a product
+//! (description, owner and contacts, tables, columns, classification,
+//! partition keys, SLO) and what a reviewer needs to follow its history
+//! (versions, and a diff between any two of them).
+//!
+//! SLO compliance, recent refreshes and who has access are placeholders
+//! until the service exposes them (see the section notes).
+
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use maud::{Markup, html};
+use serde::Deserialize;
+use steward_catalog::model::{CatalogTable, Contact, ProductDetail};
+use steward_catalog::service::Service;
+use steward_catalog::store::products::ProductVersion;
+
+use crate::diff;
+use crate::page::{self, Nav, PageError, classification, when};
+use crate::session::Session;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DiffParams {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// `GET /products/{key}` (with `?from=&to=` for a version diff).
+pub async fn page(
+    State(service): State<Service>,
+    session: Session,
+    Path(key): Path<String>,
+    Query(d): Query<DiffParams>,
+) -> Result<Html<String>, PageError> {
+    render(&service, &session, &key, &d).await
+}
+
+/// Renders a product page (also used by the benchmark).
+pub async fn render(
+    service: &Service,
+    session: &Session,
+    key: &str,
+    d: &DiffParams,
+) -> Result<Html<String>, PageError> {
+    let err = |e| PageError::from(e).signed_in(session);
+    let key = steward_schemas_key(key)
+        .map_err(|m| PageError::page(axum::http::StatusCode::BAD_REQUEST, "Bad product key", m).signed_in(session))?;
+    let p = service.product(&key).await.map_err(err)?;
+    let versions = service.versions(&key).await.map_err(err)?;
+    let diff = match (&d.from, &d.to) {
+        (Some(from), Some(to)) if !from.is_empty() && !to.is_empty() => {
+            Some((from.as_str(), to.as_str(), service.diff(&key, from, to).await.map_err(err)?))
+        }
+        _ => None,
+    };
+    let body = html! {
+        (heading(&p))
+        (about(&p))
+        section #tables {
+            h2 { "Tables" }
+            @for t in &p.tables { (table(t)) }
+        }
+        (slo(&p))
+        (versions_section(&p.key, &versions, diff.as_ref().map(|(a, b, t)| (*a, *b, t.as_str()))))
+        section #refreshes {
+            h2 { "Recent refreshes" }
+            p.placeholder { "Refresh history is not available yet on this server." }
+        }
+        section #access {
+            h2 { "Who has access" }
+            p.placeholder { "Grants and access requests are not available yet on this server." }
+        }
+    };
+    Ok(page::shell(&p.name, Some((session, Nav::Discover)), body))
+}
+
+/// Product keys are validated like the API does (so a bad key is a 400 with the reason).
+fn steward_schemas_key(raw: &str) -> Result<String, String> {
+    let ok = |s: &str| {
+        !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    };
+    match raw.split_once('.') {
+        Some((d, p)) if ok(d) && ok(p) => Ok(raw.to_owned()),
+        _ => Err(format!("`{raw}` is not a product key (`domain.product`, lower snake case)")),
+    }
+}
+
+fn heading(p: &ProductDetail) -> Markup {
+    html! {
+        header.product {
+            h1 { (p.name) }
+            div.meta {
+                span.key { (p.key) }
+                span.ver { "v" (p.version) }
+                span.badge { (p.status) }
+                (classification(&p.classification))
+                @for t in &p.tags { span.tag { (t) } }
+            }
+        }
+    }
+}
+
+fn about(p: &ProductDetail) -> Markup {
+    html! {
+        section #about .grid {
+            div {
+                h2 { "Description" }
+                p.purpose { (p.description.purpose) }
+                @if let Some(u) = &p.description.usage { h3 { "Usage" } p { (u) } }
+                @if let Some(l) = &p.description.limitations { h3 { "Limitations" } p { (l) } }
+            }
+            div {
+                h2 { "Owner" }
+                p { strong { (p.owner_team) } }
+                @if !p.contacts.is_empty() {
+                    h3 { "Contacts" }
+                    ul.contacts { @for c in &p.contacts { li { (contact(c)) } } }
+                }
+                h3 { "Catalog database" }
+                p { code { (p.database) } }
+            }
+        }
+    }
+}
+
+/// Contact links only for schemes that cannot run script.
+fn contact(c: &Contact) -> Markup {
+    let label = c.channel.as_deref().or(c.url.as_deref()).unwrap_or("?");
+    let safe_url = c.url.as_deref().filter(|u| {
+        let lower = u.to_ascii_lowercase();
+        lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:")
+    });
+    html! {
+        @if let Some(tool) = &c.tool { span.badge { (tool) } " " }
+        @match safe_url {
+            Some(u) => a href=(u) rel="noopener noreferrer" { (label) },
+            None => span { (label) },
+        }
+    }
+}
+
+fn table(t: &CatalogTable) -> Markup {
+    html! {
+        article.table id={ "table-" (t.name) } {
+            h3 { (t.name) }
+            @if !t.description.is_empty() { p { (t.description) } }
+            dl.facts {
+                dt { "Location" } dd { code { (t.location) } }
+                dt { "Format" } dd { (t.format) }
+                dt { "Partition keys" }
+                dd { @if t.partition_keys.is_empty() { "none" } @else { code { (t.partition_keys.join(", ")) } } }
+            }
+            div.scroll {
+                table.cols {
+                    thead { tr { th { "Column" } th { "Type" } th { "Physical" } th { "Required" } th { "Classification" } th { "Description" } } }
+                    tbody {
+                        @for c in &t.columns {
+                            tr {
+                                td {
+                                    code { (c.name) }
+                                    @if let Some(pos) = c.partition_position { " " span.badge.part title="partition key" { "partition " (pos) } }
+                                }
+                                td { (c.logical_type) }
+                                td { code { (c.physical_type.as_deref().unwrap_or("")) } }
+                                td { @if c.required { "yes" } @else { "no" } }
+                                td { @if let Some(cl) = &c.classification { (classification(cl)) } }
+                                td {
+                                    (c.description.as_deref().unwrap_or(""))
+                                    @for tag in &c.tags { " " span.tag { (tag) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn slo(p: &ProductDetail) -> Markup {
+    html! {
+        section #slo {
+            h2 { "Delivery SLO" }
+            @if p.slo.is_empty() {
+                p.muted { "This contract declares no delivery schedule." }
+            } @else {
+                ul {
+                    @for s in &p.slo {
+                        li {
+                            "Cron " code { (s.schedule) } " in " (s.timezone) ", grace " (s.grace_minutes) " min"
+                            @if let Some(t) = &s.table { " (table " code { (t) } ")" }
+                        }
+                    }
+                }
+            }
+            p.placeholder { "SLO compliance over the last 30 days is not available yet on this server." }
+        }
+    }
+}
+
+fn versions_section(key: &str, versions: &[ProductVersion], diff: Option<(&str, &str, &str)>) -> Markup {
+    let newest = versions.first().map(|v| v.version.as_str()).unwrap_or("");
+    let second = versions.get(1).map(|v| v.version.as_str()).unwrap_or(newest);
+    let (from, to) = diff.map(|(a, b, _)| (a, b)).unwrap_or((second, newest));
+    html! {
+        section #versions {
+            h2 { "Versions" }
+            div.scroll {
+                table {
+                    thead { tr { th { "Version" } th { "Published" } th { "Commit" } th { "Proposal" } } }
+                    tbody {
+                        @for v in versions {
+                            tr {
+                                td { (v.version) }
+                                td { (when(&v.published_at)) }
+                                td { code { (v.commit_id.get(..10).unwrap_or(&v.commit_id)) } }
+                                td { @if let Some(id) = v.proposal_id { a href={ "/proposals/" (id) } { "#" (id) } } }
+                            }
+                        }
+                    }
+                }
+            }
+            @if versions.len() > 1 {
+                form.inline.versions method="get" action={ "/products/" (key) "#diff" } {
+                    label { "Compare " (version_select("from", versions, from)) }
+                    label { " with " (version_select("to", versions, to)) }
+                    button type="submit" { "Show diff" }
+                }
+            }
+            @if let Some((a, b, text)) = diff {
+                div #diff {
+                    h3 { "Changes from " (a) " to " (b) }
+                    @if text.is_empty() { p.muted { "No differences." } }
+                    @else { (diff::render(&diff::parse(text), &[])) }
+                }
+            }
+        }
+    }
+}
+
+fn version_select(name: &str, versions: &[ProductVersion], selected: &str) -> Markup {
+    html! {
+        select name=(name) {
+            @for v in versions { option value=(v.version) selected[v.version == selected] { (v.version) } }
+        }
+    }
+}

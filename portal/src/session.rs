@@ -1,0 +1,290 @@
+//! Sign-in, the session cookie and CSRF tokens.
+//!
+//! The session cookie holds the API token itself (HttpOnly, SameSite=Strict,
+//! Secure over https) and every request authenticates it through
+//! [`Service::authenticate`]. That keeps replicas stateless (there is no
+//! session table to share) and makes revoking a token end its portal
+//! sessions at once.
+//!
+//! CSRF: each form carries `HMAC-SHA256(key = SHA-256(token), "steward-portal/csrf/v1")`,
+//! which only someone holding the token can compute, and every POST is
+//! refused (403) unless it carries that value. The sign-in form has no
+//! session yet, so it uses a double-submit token: a random value in a
+//! short-lived SameSite=Strict cookie that the form must repeat (this stops
+//! a foreign page from signing a victim into the attacker's account).
+
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use hmac::{Hmac, Mac};
+use maud::html;
+use rand::RngCore;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use steward_catalog::api::AppState;
+use steward_catalog::auth::Principal;
+use steward_catalog::service::Service;
+
+use crate::page::{self, PageError};
+
+/// The session cookie: the API token.
+pub const SESSION_COOKIE: &str = "steward_session";
+/// The sign-in form's double-submit cookie.
+pub const SIGNIN_COOKIE: &str = "steward_signin";
+/// The form field every POST carries.
+pub const CSRF_FIELD: &str = "csrf";
+const CSRF_LABEL: &[u8] = b"steward-portal/csrf/v1";
+/// Sessions end after 12 hours of the browser's clock; the token may end them sooner.
+const SESSION_MAX_AGE: u64 = 12 * 60 * 60;
+
+/// A signed-in reviewer, producer, consumer or admin.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub who: Principal,
+    /// The CSRF token for this session's forms.
+    pub csrf: String,
+}
+
+/// The CSRF token of a session holding `secret`.
+pub fn csrf_token(secret: &str) -> String {
+    hex::encode(csrf_mac(secret).finalize().into_bytes())
+}
+
+fn csrf_mac(secret: &str) -> Hmac<Sha256> {
+    let key = Sha256::digest(secret.as_bytes());
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes any key length");
+    mac.update(CSRF_LABEL);
+    mac
+}
+
+/// Constant-time check of a submitted CSRF token.
+fn csrf_ok(secret: &str, submitted: &str) -> bool {
+    match hex::decode(submitted) {
+        Ok(bytes) => csrf_mac(secret).verify_slice(&bytes).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Values of the cookie `name` across all `Cookie` headers.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// Is the browser talking https to us (directly or through a proxy that says so)?
+fn is_https(parts_uri: &axum::http::Uri, headers: &HeaderMap) -> bool {
+    let forwarded = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').next().is_some_and(|p| p.trim().eq_ignore_ascii_case("https")));
+    parts_uri.scheme_str() == Some("https") || forwarded
+}
+
+fn set_cookie(name: &str, value: &str, max_age: u64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"))
+        .expect("cookie values are token characters")
+}
+
+/// Only local paths are followed after sign-in (no open redirect).
+fn local_path(next: Option<&str>) -> &str {
+    match next {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.starts_with("/signin") => p,
+        _ => "/",
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
+        let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(PageError::SignIn { next });
+        };
+        match state.service.authenticate(secret).await {
+            Ok(Some(who)) => Ok(Session { who, csrf: csrf_token(secret) }),
+            Ok(None) => Err(PageError::SignIn { next }),
+            Err(e) => Err(PageError::from(e)),
+        }
+    }
+}
+
+impl Session {
+    /// Parses a POSTed form after checking its CSRF token; 403 when the
+    /// token is missing or wrong. The body is read whatever its content type,
+    /// so a forged request cannot dodge the check by sending something else.
+    pub fn form<T: serde::de::DeserializeOwned>(&self, headers: &HeaderMap, body: &[u8]) -> Result<T, PageError> {
+        let secret = cookie(headers, SESSION_COOKIE).unwrap_or_default();
+        let fields: Vec<(String, String)> = serde_urlencoded_pairs(body);
+        let submitted = fields.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.as_str()).unwrap_or("");
+        if submitted.is_empty() || !csrf_ok(secret, submitted) {
+            return Err(PageError::page(
+                StatusCode::FORBIDDEN,
+                "Form refused",
+                "the form's CSRF token is missing or does not match your session; reload the page and try again",
+            )
+            .signed_in(self));
+        }
+        serde_json::from_value(serde_json::Value::Object(
+            fields.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect(),
+        ))
+        .map_err(|e| {
+            PageError::page(StatusCode::BAD_REQUEST, "Bad form", format!("the form is malformed: {e}")).signed_in(self)
+        })
+    }
+}
+
+/// `application/x-www-form-urlencoded` pairs; later duplicates win.
+fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in form_urlencoded::parse(body) {
+        out.retain(|(existing, _)| *existing != k);
+        out.push((k.into_owned(), v.into_owned()));
+    }
+    out
+}
+
+#[derive(Deserialize)]
+pub struct NextParam {
+    pub next: Option<String>,
+}
+
+/// `GET /signin`: the sign-in form, with a fresh double-submit token.
+pub async fn signin_page(uri: axum::http::Uri, headers: HeaderMap, Query(q): Query<NextParam>) -> Response {
+    let nonce = new_nonce();
+    let mut resp = signin_form(StatusCode::OK, &nonce, q.next.as_deref(), None);
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(SIGNIN_COOKIE, &nonce, 600, is_https(&uri, &headers)));
+    resp
+}
+
+fn new_nonce() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn signin_form(status: StatusCode, nonce: &str, next: Option<&str>, error: Option<&str>) -> Response {
+    let body = html! {
+        section.signin {
+            h1 { "Sign in" }
+            p.muted { "Use your Steward API token (the same one the CLI reads from " code { "STEWARD_TOKEN" } ")." }
+            @if let Some(e) = error { p.flash.error role="alert" { (e) } }
+            form method="post" action="/signin" {
+                input type="hidden" name=(CSRF_FIELD) value=(nonce);
+                @if let Some(n) = next { input type="hidden" name="next" value=(n); }
+                label for="token" { "API token" }
+                input #token type="password" name="token" autocomplete="current-password" required autofocus
+                    placeholder="stw_…";
+                button.primary type="submit" { "Sign in" }
+            }
+        }
+    };
+    (status, page::shell("Sign in", None, body)).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    csrf: Option<String>,
+    token: Option<String>,
+    next: Option<String>,
+}
+
+/// `POST /signin`: checks the double-submit token, then the API token.
+pub async fn signin(
+    State(service): State<Service>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<SignInForm>,
+) -> Response {
+    let expected = cookie(&headers, SIGNIN_COOKIE).unwrap_or_default();
+    let submitted = f.csrf.as_deref().unwrap_or_default();
+    let nonce_ok = !expected.is_empty() && expected.len() == submitted.len() && {
+        // Constant time, like the session's CSRF check.
+        expected.bytes().zip(submitted.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    };
+    if !nonce_ok {
+        let nonce = new_nonce();
+        let mut resp = signin_form(
+            StatusCode::FORBIDDEN,
+            &nonce,
+            f.next.as_deref(),
+            Some("the sign-in form expired or came from another site; please sign in again"),
+        );
+        resp.headers_mut().append(header::SET_COOKIE, set_cookie(SIGNIN_COOKIE, &nonce, 600, is_https(&uri, &headers)));
+        return resp;
+    }
+    let token = f.token.as_deref().unwrap_or_default().trim();
+    let found = if token.is_empty() || token.len() > 256 { Ok(None) } else { service.authenticate(token).await };
+    match found {
+        Ok(Some(_)) if is_cookie_safe(token) => {
+            let secure = is_https(&uri, &headers);
+            let mut resp = Redirect::to(local_path(f.next.as_deref())).into_response();
+            resp.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, token, SESSION_MAX_AGE, secure));
+            resp.headers_mut().append(header::SET_COOKIE, set_cookie(SIGNIN_COOKIE, "", 0, secure));
+            resp
+        }
+        Ok(_) => signin_form(StatusCode::UNAUTHORIZED, submitted, f.next.as_deref(), Some("unknown or revoked token")),
+        Err(e) => PageError::from(e).into_response(),
+    }
+}
+
+/// Tokens are `stw_` and hex; anything else could not have authenticated,
+/// but never put a value in a cookie header that would need quoting.
+fn is_cookie_safe(token: &str) -> bool {
+    token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// `POST /signout`: clears the cookie (CSRF-checked, so no one signs you out from afar).
+pub async fn signout(session: Session, uri: axum::http::Uri, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    if let Err(e) = session.form::<serde_json::Value>(&headers, &body) {
+        return e.into_response();
+    }
+    let mut resp = Redirect::to("/signin").into_response();
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0, is_https(&uri, &headers)));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csrf_tokens_are_per_session_and_checked() {
+        let a = csrf_token("stw_aaaa");
+        assert_eq!(a.len(), 64);
+        assert_eq!(a, csrf_token("stw_aaaa"));
+        assert_ne!(a, csrf_token("stw_bbbb"));
+        assert!(csrf_ok("stw_aaaa", &a));
+        assert!(!csrf_ok("stw_bbbb", &a));
+        assert!(!csrf_ok("stw_aaaa", "zz"));
+        assert!(!csrf_ok("stw_aaaa", ""));
+    }
+
+    #[test]
+    fn reads_cookies_from_any_header() {
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, HeaderValue::from_static("a=1; steward_session=stw_x"));
+        h.append(header::COOKIE, HeaderValue::from_static("b=2"));
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("stw_x"));
+        assert_eq!(cookie(&h, "b"), Some("2"));
+        assert_eq!(cookie(&h, "c"), None);
+    }
+
+    #[test]
+    fn follows_only_local_paths() {
+        assert_eq!(local_path(Some("/proposals/3")), "/proposals/3");
+        assert_eq!(local_path(Some("//evil.example/")), "/");
+        assert_eq!(local_path(Some("https://evil.example/")), "/");
+        assert_eq!(local_path(Some("/\\evil.example")), "/");
+        assert_eq!(local_path(None), "/");
+    }
+}
