@@ -59,7 +59,11 @@ pub fn run(args: RefreshArgs) -> u8 {
         }
         let r = &v["refresh"];
         if v["replayed"] == true {
-            println!("refresh {} was already recorded with key {}; nothing done again", r["id"], s(&r["idempotency_key"]));
+            println!(
+                "refresh {} was already recorded with key {}; nothing done again",
+                r["id"],
+                s(&r["idempotency_key"])
+            );
         } else {
             let part = s(&r["partition"]);
             println!(

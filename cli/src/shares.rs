@@ -57,7 +57,9 @@ pub fn run(args: SharesArgs) -> u8 {
                 if json {
                     println!("{}", serde_json::to_string_pretty(&accepted).unwrap_or_default());
                 } else if accepted.is_empty() {
-                    println!("no shares from account {governance_account} (ask a reviewer to approve your access request)");
+                    println!(
+                        "no shares from account {governance_account} (ask a reviewer to approve your access request)"
+                    );
                 } else {
                     for a in &accepted {
                         println!("accepted {}", a.share_arn);
