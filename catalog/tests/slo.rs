@@ -156,6 +156,10 @@ async fn a_new_version_with_a_new_schedule_starts_fresh() {
         clock.advance(Duration::minutes(60)); // 03:31
         let r = app.service.monitor_pass(&mut cache).await.unwrap();
         assert_eq!(r.alerts, 0, "{r:?}");
+        // Nothing arrived and no deadline passed since: the next pass judges nothing.
+        clock.advance(Duration::minutes(10));
+        let r = app.service.monitor_pass(&mut cache).await.unwrap();
+        assert_eq!((r.products, r.evaluated), (1, 0), "{r:?}");
         let (_, status) = app.call("GET", "/api/v1/products/sales.orders/slo", Some(&app.consumer), None).await;
         assert_eq!(status["specs"][0]["schedule"], "0 6 * * *");
         assert_eq!(status["specs"][0]["next_due"], "2026-11-02T06:00:00.000000Z", "{status}");

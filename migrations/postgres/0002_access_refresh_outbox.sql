@@ -72,6 +72,7 @@ CREATE TABLE refreshes (
 );
 CREATE UNIQUE INDEX refreshes_idem ON refreshes (product_key, idem_key);
 CREATE INDEX refreshes_product ON refreshes (product_key, reported_at);
+CREATE INDEX refreshes_time ON refreshes (reported_at);
 
 CREATE TABLE partitions (
     product_key      TEXT NOT NULL,

@@ -172,10 +172,12 @@ fn channels(detail: &ProductDetail) -> Vec<(String, String)> {
     out
 }
 
-/// The monitor's cache of published SLOs, refreshed when a version changes.
+/// The monitor's cache of published SLOs, refreshed when a version changes,
+/// and the time of its last pass (to skip entries nothing can have changed).
 #[derive(Default)]
 pub struct MonitorCache {
     products: HashMap<String, (String, ProductDetail, Vec<SloSpec>)>,
+    last_pass: Option<DateTime<Utc>>,
 }
 
 impl Service {
@@ -194,6 +196,13 @@ impl Service {
                 cache.products.insert(key.clone(), (version.clone(), detail, specs));
             }
         }
+        // Products with refreshes since the last pass; the others can only
+        // change when a deadline passes.
+        let fresh: Option<std::collections::HashSet<String>> = match cache.last_pass {
+            Some(t) => Some(refreshes::products_refreshed_since(&mut conn, t).await?.into_iter().collect()),
+            None => None,
+        };
+        cache.last_pass = Some(now);
         let mut states: HashMap<(String, i64), StoredState> = slo_store::states(&mut conn)
             .await?
             .into_iter()
@@ -215,6 +224,14 @@ impl Service {
                     Some(s) => serde_json::from_str::<MonitorState>(&s.state).map_err(StoreError::from)?,
                     None => MonitorState::starting_at(now),
                 };
+                let quiet = fresh.as_ref().is_some_and(|f| !f.contains(key));
+                let next_deadline = steward_slo::next_due(spec, state.settled_through).map(|d| d + spec.grace);
+                if quiet
+                    && stored.as_ref().is_some_and(|s| s.schedule == sid && &s.version == version)
+                    && next_deadline.is_some_and(|d| d > now)
+                {
+                    continue; // no refresh and no deadline since the last pass: nothing to judge
+                }
                 // Nothing can change before the next deadline unless a refresh arrived.
                 let since = state.refreshes_needed_after(spec);
                 let arrivals = refreshes::arrivals(&mut *self.conn().await?, key, spec.table.as_deref(), since).await?;
