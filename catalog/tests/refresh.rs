@@ -245,3 +245,44 @@ async fn notifications_enqueued_before_a_crash_are_delivered_once_after() {
         assert_eq!(hooks.requests().iter().filter(|r| r.path == path).count(), 1);
     }
 }
+
+/// The SNS channel against moto: a consumer subscribes a topic; moto delivers
+/// what Steward publishes to an HTTP subscriber of that topic (a webhook sink).
+#[tokio::test]
+async fn sns_subscribers_get_the_event_through_the_topic() {
+    let Some(moto) = steward_aws::testing::moto().await else { return };
+    let hooks = WebhookSink::start().await;
+    let account = steward_aws::testing::account();
+    let cfg = moto.config(&account).await;
+    let sns = aws_sdk_sns::Client::new(&cfg);
+    let topic = sns.create_topic().name(steward_aws::testing::unique("orders-")).send().await.unwrap();
+    let topic_arn = topic.topic_arn().unwrap().to_owned();
+    let path = format!("/sns/{}", steward_aws::testing::unique(""));
+    sns.subscribe().topic_arn(&topic_arn).protocol("http").endpoint(hooks.url(&path)).send().await.unwrap();
+
+    let app = TestApp::start("sqlite").await;
+    app.published_with_grant().await;
+    subscribe(&app, "sns", &topic_arn).await;
+    let (s, out) = app.json("POST", REFRESH, &app.producer, report("sns-1")).await;
+    assert_eq!(s, StatusCode::CREATED, "{out}");
+
+    let mut worker = app.worker(None);
+    let backends = steward_catalog::effects::backends::Backends {
+        glue: None,
+        shares: None,
+        markers: steward_aws::Markers::local(app.dir.path().join("objects")),
+        mailer: None,
+        webhooks: steward_notify::WebhookSender::new(&Default::default()).unwrap(),
+        sns: Some(steward_aws::SnsPublisher::new(&cfg)),
+    };
+    worker.executor =
+        std::sync::Arc::new(steward_catalog::effects::execute::Executor { service: app.service.clone(), backends });
+    assert_eq!(worker.drain().await.unwrap().done, 2, "marker + SNS publish");
+    let got = hooks.wait_for(1, Duration::from_secs(10)).await;
+    let hit = got.iter().find(|r| r.path == path).expect("moto delivered the SNS message");
+    let envelope: serde_json::Value = serde_json::from_slice(&hit.body).unwrap();
+    assert!(envelope["Subject"].as_str().unwrap().contains("sales.orders refreshed"), "{envelope}");
+    let event: serde_json::Value = serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(event["partition"], "dt=2026-11-21");
+    assert_eq!(event["marker"], "s3://steward-sales/orders/order_lines/dt=2026-11-21/_SUCCESS");
+}

@@ -196,6 +196,8 @@ impl Executor {
                     .as_ref()
                     .ok_or_else(|| EffectError::permanent("SNS needs the aws settings (aws.region)"))?;
                 let body = serde_json::to_string(e).map_err(|x| EffectError::permanent(x.to_string()))?;
+                // SNS subjects are at most 100 characters.
+                let subject: String = subject.chars().take(100).collect();
                 sns.publish(&sub.target, &subject, &body).await?;
             }
             other => return Err(EffectError::permanent(format!("unknown channel `{other}`"))),
