@@ -10,10 +10,13 @@
 //! message with the service's status.
 //!
 //! Layout: [`session`] (sign-in cookie and CSRF), [`page`] (the shell and the
-//! error page), [`diff`] (unified diffs with breaking changes marked), and one
-//! module per page: [`discover`], [`product`], [`review`], [`audit`].
+//! error page), [`diff`] (unified diffs with breaking changes marked),
+//! [`delivery`] (SLO chart, refreshes), and one module per page:
+//! [`discover`], [`product`], [`review`], [`access`], [`audit`].
 
+pub mod access;
 pub mod audit;
+pub mod delivery;
 pub mod diff;
 pub mod discover;
 pub mod page;
@@ -57,6 +60,11 @@ pub fn router(state: AppState) -> Router {
         .route("/proposals/{id}/approve", post(review::approve))
         .route("/proposals/{id}/reject", post(review::reject))
         .route("/audit", get(audit::page))
+        .route("/access", get(access::requests))
+        .route("/access/{id}/approve", post(access::approve))
+        .route("/access/{id}/reject", post(access::reject))
+        .route("/grants", get(access::grants))
+        .route("/grants/{id}/revoke", post(access::revoke))
         .route(CSS_PATH, get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route(JS_PATH, get(|| async { asset("text/javascript; charset=utf-8", JS) }))
         .layer(middleware::from_fn(security_headers))

@@ -17,6 +17,7 @@ use crate::session::{CSRF_FIELD, Session};
 pub enum Nav {
     Discover,
     Reviews,
+    Access,
     Audit,
     None,
 }
@@ -40,6 +41,9 @@ pub fn shell(title: &str, session: Option<(&Session, Nav)>, body: Markup) -> Htm
                         nav {
                             a href="/" aria-current=[(current == Nav::Discover).then_some("page")] { "Discover" }
                             a href="/proposals" aria-current=[(current == Nav::Reviews).then_some("page")] { "Reviews" }
+                            @if s.who.can_review() || s.who.role == steward_catalog::auth::Role::Consumer {
+                                a href="/access" aria-current=[(current == Nav::Access).then_some("page")] { "Access" }
+                            }
                             @if s.who.can_review() {
                                 a href="/audit" aria-current=[(current == Nav::Audit).then_some("page")] { "Audit" }
                             }

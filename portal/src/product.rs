@@ -3,8 +3,9 @@
 //! partition keys, SLO) and what a reviewer needs to follow its history
 //! (versions, and a diff between any two of them).
 //!
-//! SLO compliance, recent refreshes and who has access are placeholders
-//! until the service exposes them (see the section notes).
+//! Delivery (SLO status with a 30-day chart, recent refreshes) and who has
+//! access come from the same service calls as the API's; a failure in one of
+//! those sections is shown in that section and does not hide the rest.
 
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
@@ -14,9 +15,12 @@ use steward_catalog::model::{CatalogTable, Contact, ProductDetail};
 use steward_catalog::service::Service;
 use steward_catalog::store::products::ProductVersion;
 
-use crate::diff;
 use crate::page::{self, Nav, PageError, classification, when};
 use crate::session::Session;
+use crate::{delivery, diff};
+
+/// Refreshes listed on the page.
+const RECENT_REFRESHES: i64 = 10;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct DiffParams {
@@ -52,6 +56,9 @@ pub async fn render(
         }
         _ => None,
     };
+    let slo = service.slo_status(&key).await;
+    let refreshes = service.refreshes(&key, RECENT_REFRESHES).await;
+    let access = crate::access::for_product(service, session, &key).await;
     let body = html! {
         (heading(&p))
         (about(&p))
@@ -59,16 +66,25 @@ pub async fn render(
             h2 { "Tables" }
             @for t in &p.tables { (table(t)) }
         }
-        (slo(&p))
-        (versions_section(&p.key, &versions, diff.as_ref().map(|(a, b, t)| (*a, *b, t.as_str()))))
+        section #slo {
+            h2 { "Delivery SLO" }
+            @match &slo {
+                Ok(status) => (delivery::slo(status)),
+                Err(e) => p.muted { (page::describe(e).1) },
+            }
+        }
         section #refreshes {
             h2 { "Recent refreshes" }
-            p.placeholder { "Refresh history is not available yet on this server." }
+            @match &refreshes {
+                Ok(list) => (delivery::refreshes(list)),
+                Err(e) => p.muted { (page::describe(e).1) },
+            }
         }
         section #access {
             h2 { "Who has access" }
-            p.placeholder { "Grants and access requests are not available yet on this server." }
+            (access)
         }
+        (versions_section(&p.key, &versions, diff.as_ref().map(|(a, b, t)| (*a, *b, t.as_str()))))
     };
     Ok(page::shell(&p.name, Some((session, Nav::Discover)), body))
 }
@@ -172,27 +188,6 @@ fn table(t: &CatalogTable) -> Markup {
                     }
                 }
             }
-        }
-    }
-}
-
-fn slo(p: &ProductDetail) -> Markup {
-    html! {
-        section #slo {
-            h2 { "Delivery SLO" }
-            @if p.slo.is_empty() {
-                p.muted { "This contract declares no delivery schedule." }
-            } @else {
-                ul {
-                    @for s in &p.slo {
-                        li {
-                            "Cron " code { (s.schedule) } " in " (s.timezone) ", grace " (s.grace_minutes) " min"
-                            @if let Some(t) = &s.table { " (table " code { (t) } ")" }
-                        }
-                    }
-                }
-            }
-            p.placeholder { "SLO compliance over the last 30 days is not available yet on this server." }
         }
     }
 }

@@ -131,6 +131,13 @@ async fn review_flow_authorization_csrf_and_escaping_in_chromium() {
     let evil = "<script>window.__pwned = 1; document.title = 'pwned'</script> Returned order lines.";
     app.publish(&contract("returns", "1.0.0", Some(evil))).await;
     let breaking = app.submit(&steward_testkit::sales_orders_without_quantity("2.0.0")).await;
+    let carla = app.principal(&app.consumer).await;
+    let input = steward_catalog::service::access::AccessRequestInput {
+        account: "123456789012".into(),
+        justification: "Weekly churn model for the retention team.".into(),
+        duration_days: Some(90),
+    };
+    app.service.request_access(&carla, "sales.orders", &input).await.unwrap();
     let fresh = app.submit(&contract("refunds", "1.0.0", Some("Refunds paid per order line."))).await;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -159,6 +166,8 @@ async fn review_flow_authorization_csrf_and_escaping_in_chromium() {
     let note = c.find(Locator::Css(".diff .brk-note")).await.unwrap().text().await.unwrap();
     assert!(note.contains("STW101") && note.contains("order_lines.quantity"), "{note}");
     shot(&c, "proposal").await;
+    c.execute("document.querySelector('.diff .brk-note').scrollIntoView({block: 'center'})", vec![]).await.unwrap();
+    shot(&c, "proposal-breaking").await;
 
     c.find(Locator::Css("#approve-comment")).await.unwrap().send_keys("Consumers were told in advance.").await.unwrap();
     c.find(Locator::Css("#approve")).await.unwrap().click().await.unwrap();
@@ -182,6 +191,18 @@ async fn review_flow_authorization_csrf_and_escaping_in_chromium() {
     c.goto(&format!("{base}/audit?actor=rita")).await.unwrap();
     wait_text(&c, "proposal.approve").await;
     shot(&c, "audit").await;
+
+    // --- The access queue: approve, and the grant shows on the product page.
+    c.find(Locator::LinkText("Access")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "Weekly churn model").await;
+    shot(&c, "access").await;
+    c.find(Locator::Css("form[action$='/approve'] button")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "Approved: the grant is recorded").await;
+    c.goto(&format!("{base}/products/sales.orders#access")).await.unwrap();
+    let access = c.find(Locator::Css("#access")).await.unwrap().text().await.unwrap();
+    assert!(access.contains("123456789012") && access.contains("active"), "{access}");
+    c.execute("document.querySelector('#slo').scrollIntoView()", vec![]).await.unwrap();
+    shot(&c, "product-delivery").await;
 
     // --- A script in a description is text, and does not run.
     c.goto(&format!("{base}/products/sales.returns")).await.unwrap();

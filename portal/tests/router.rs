@@ -297,3 +297,68 @@ async fn unknown_paths_still_reach_the_api_fallback() {
     assert_eq!(css.status, StatusCode::OK);
     assert!(css.headers.get("content-type").unwrap().to_str().unwrap().starts_with("text/css"));
 }
+
+#[tokio::test]
+async fn access_requests_are_decided_through_the_service_and_grants_revoked() {
+    use steward_catalog::service::access::AccessRequestInput;
+    let app = Portal::start().await;
+    app.publish(&steward_testkit::sales_orders()).await;
+    let carla = app.principal(&app.consumer).await;
+    let input = AccessRequestInput {
+        account: "123456789012".into(),
+        justification: "Churn model <needs> orders".into(),
+        duration_days: Some(90),
+    };
+    let request = app.service.request_access(&carla, "sales.orders", &input).await.unwrap();
+
+    // A producer sees no decision forms, and a forged approval is refused by the service.
+    let producer = app.sign_in(&app.producer).await;
+    let page = app.get("/products/sales.orders", Some(&producer)).await;
+    let forged =
+        app.post(&format!("/access/{}/approve", request.id), Some(&producer), &format!("csrf={}", page.csrf())).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.body.contains("only reviewers and admins may approve access requests"), "{}", forged.body);
+
+    let reviewer = app.sign_in(&app.reviewer).await;
+    let queue = app.get("/access", Some(&reviewer)).await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.body.contains("Churn model &lt;needs&gt; orders"));
+    assert!(queue.body.contains(&format!("action=\"/access/{}/approve\"", request.id)));
+    let no_csrf = app.post(&format!("/access/{}/approve", request.id), Some(&reviewer), "comment=ok").await;
+    assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
+    let done = app
+        .post(&format!("/access/{}/approve", request.id), Some(&reviewer), &format!("csrf={}&comment=ok", queue.csrf()))
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+
+    // The product page says who has access; the grants page revokes.
+    let product = app.get("/products/sales.orders", Some(&reviewer)).await;
+    let access = product.body.split("id=\"access\"").nth(1).unwrap();
+    assert!(access.contains("123456789012") && access.contains("active"), "{access}");
+    let grants = app.get("/grants", Some(&reviewer)).await;
+    let at = grants.body.find("action=\"/grants/").expect("a revoke form") + 16;
+    let id: String = grants.body[at..].chars().take_while(|c| c.is_ascii_digit()).collect();
+    let revoked = app
+        .post(&format!("/grants/{id}/revoke"), Some(&reviewer), &format!("csrf={}&comment=left", grants.csrf()))
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.body);
+    let after = app.get("/grants?status=revoked", Some(&reviewer)).await;
+    assert!(after.body.contains("123456789012"));
+}
+
+#[tokio::test]
+async fn product_page_shows_slo_status_chart_and_refreshes() {
+    let app = Portal::start().await;
+    app.publish(&steward_testkit::sales_orders()).await;
+    let session = app.sign_in(&app.consumer).await;
+    let page = app.get("/products/sales.orders", Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let slo = page.body.split("id=\"slo\"").nth(1).unwrap();
+    assert!(slo.contains("0 6 * * *") && slo.contains("Europe/Berlin"), "{slo}");
+    assert!(slo.contains("<svg class=\"slo\""));
+    assert_eq!(slo.split("id=\"refreshes\"").next().unwrap().matches("<rect").count(), 30);
+    assert!(page.body.contains("No refresh reported yet."));
+    // Consumers have the access pages; only reviewers the audit.
+    assert!(page.body.contains("href=\"/access\""));
+    assert!(!page.body.contains("href=\"/audit\""));
+}

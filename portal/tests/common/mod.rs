@@ -22,6 +22,7 @@ pub struct Portal {
     pub router: Router,
     pub reviewer: String,
     pub producer: String,
+    pub consumer: String,
 }
 
 pub struct Page {
@@ -73,10 +74,15 @@ impl Portal {
         let reviewer = service.create_token(&root, "rita", None, Role::Reviewer, vec![]).await.unwrap().token;
         let producer =
             service.create_token(&root, "paul", None, Role::Producer, vec!["sales".into()]).await.unwrap().token;
+        let consumer = service
+            .create_token(&root, "carla", None, Role::Consumer, vec!["123456789012".into()])
+            .await
+            .unwrap()
+            .token;
         let state = AppState { service: service.clone(), metrics: Arc::new(api::ops::Metrics::default()) };
         // Exactly how `steward serve` mounts the portal: beside the API.
         let router = steward_portal::router(state.clone()).merge(api::router(state.clone()));
-        Self { dir, service, state, router, reviewer, producer }
+        Self { dir, service, state, router, reviewer, producer, consumer }
     }
 
     pub async fn principal(&self, token: &str) -> Principal {
