@@ -286,3 +286,28 @@ async fn sns_subscribers_get_the_event_through_the_topic() {
     assert_eq!(event["partition"], "dt=2026-11-21");
     assert_eq!(event["marker"], "s3://steward-sales/orders/order_lines/dt=2026-11-21/_SUCCESS");
 }
+
+/// Concurrent producers: every report succeeds on both databases (SQLite
+/// write transactions take the lock up front instead of failing on upgrade).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_refreshes_all_succeed() {
+    each_db(|app| async move {
+        app.published_with_grant().await;
+        let app = std::sync::Arc::new(app);
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                let body = json!({"table": "order_lines", "partition": {"dt": format!("2026-11-{:02}", i + 1)}, "idempotency_key": format!("c{i}")});
+                app.json("POST", REFRESH, &app.producer, body).await
+            }));
+        }
+        for t in tasks {
+            let (s, body) = t.await.unwrap();
+            assert_eq!(s, StatusCode::CREATED, "{body}");
+        }
+        let (_, parts) = app.call("GET", "/api/v1/products/sales.orders/partitions?limit=100", Some(&app.producer), None).await;
+        assert_eq!(parts.as_array().unwrap().len(), 16);
+    })
+    .await;
+}

@@ -125,14 +125,22 @@ pub async fn enqueue_marker(tx: &mut crate::store::Tx, job: &MarkerJob, now: Dat
     enqueue(tx, MARKER, &format!("{MARKER}:{}", job.refresh_id), job, None, now).await
 }
 
+/// One notification job per subscription, all after the marker job, in a
+/// few multi-row statements (a refresh may have thousands of subscribers).
 pub async fn enqueue_notify(
     tx: &mut crate::store::Tx,
-    job: &NotifyJob,
+    jobs: &[NotifyJob],
     after_marker: i64,
     now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
-    let key = format!("{NOTIFY}:{}:{}", job.event.refresh_id, job.subscription_id);
-    enqueue(tx, NOTIFY, &key, job, Some(after_marker), now).await
+) -> Result<(), StoreError> {
+    let rows = jobs
+        .iter()
+        .map(|job| {
+            let key = format!("{NOTIFY}:{}:{}", job.event.refresh_id, job.subscription_id);
+            Ok((key, serde_json::to_value(job)?, Some(after_marker)))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    outbox::enqueue_many(tx, NOTIFY, &rows, now).await
 }
 
 /// `dedup_key` names the alert (product, entry, tick and kind), so the same

@@ -213,7 +213,7 @@ impl Service {
             reported_by: &who.name,
             now,
         };
-        let Some(id) = refreshes::insert(&mut tx, &new).await? else {
+        let Some(refresh) = refreshes::insert(&mut tx, &new).await? else {
             drop(tx);
             let first = refreshes::by_key(&mut *self.conn().await?, &key_s, &idem)
                 .await?
@@ -232,6 +232,7 @@ impl Service {
                 notifications: 0,
             });
         };
+        let id = refresh.id;
         let partition_added = !partition.is_empty()
             && refreshes::add_partition(&mut tx, &key_s, &table.name, &partition, &values, &location, now).await?;
         let marker_job = MarkerJob {
@@ -245,22 +246,26 @@ impl Service {
         };
         let marker_id = effects::enqueue_marker(&mut tx, &marker_job, now).await?;
         let recipients = subscriptions::recipients(&mut tx, &key_s).await?;
-        for s in &recipients {
-            let event = RefreshEvent {
-                event_id: format!("refresh-{id}-sub-{}", s.id),
-                product: key_s.clone(),
-                table: table.name.clone(),
-                partition: (!partition.is_empty()).then(|| partition.clone()),
-                partition_values: values.clone(),
-                snapshot_id: input.snapshot_id.clone(),
-                location: location.clone(),
-                marker: marker.clone(),
-                refresh_id: id,
-                reported_at: crate::store::ts(now),
-                row_count: input.row_count,
-            };
-            effects::enqueue_notify(&mut tx, &NotifyJob { subscription_id: s.id, event }, marker_id, now).await?;
-        }
+        let jobs: Vec<NotifyJob> = recipients
+            .iter()
+            .map(|s| NotifyJob {
+                subscription_id: s.id,
+                event: RefreshEvent {
+                    event_id: format!("refresh-{id}-sub-{}", s.id),
+                    product: key_s.clone(),
+                    table: table.name.clone(),
+                    partition: (!partition.is_empty()).then(|| partition.clone()),
+                    partition_values: values.clone(),
+                    snapshot_id: input.snapshot_id.clone(),
+                    location: location.clone(),
+                    marker: marker.clone(),
+                    refresh_id: id,
+                    reported_at: crate::store::ts(now),
+                    row_count: input.row_count,
+                },
+            })
+            .collect();
+        effects::enqueue_notify(&mut tx, &jobs, marker_id, now).await?;
         self.audit(
             &mut tx,
             &who.name,
@@ -271,9 +276,6 @@ impl Service {
         )
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
-        let refresh = refreshes::by_key(&mut *self.conn().await?, &key_s, &idem)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("refresh {idem}")))?;
         Ok(RefreshOutcome { refresh, replayed: false, partition_added, notifications: recipients.len(), marker })
     }
 

@@ -67,6 +67,9 @@ impl Store {
         let max = if dialect == Dialect::Sqlite { 4 } else { 16 };
         let pool = AnyPoolOptions::new()
             .max_connections(max)
+            // No ping per checkout: a broken connection fails its query and is
+            // dropped; the ping cost a round trip on every request.
+            .test_before_acquire(false)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {
@@ -93,8 +96,15 @@ impl Store {
         Ok(())
     }
 
+    /// Begins a write transaction. On SQLite it takes the write lock up
+    /// front (`BEGIN IMMEDIATE`): a deferred transaction that reads and then
+    /// writes fails at once with "database is locked" when another writer is
+    /// active, instead of waiting for `busy_timeout`.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(self.pool.begin().await?)
+        Ok(match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// A cheap round trip, for `/readyz`.

@@ -51,6 +51,36 @@ pub async fn enqueue(conn: &mut AnyConnection, e: &NewEffect<'_>, now: DateTime<
     }
 }
 
+/// Adds many effects of one kind in few statements (a refresh's
+/// notifications: one row per subscriber), skipping dedup keys that exist.
+pub async fn enqueue_many(
+    conn: &mut AnyConnection,
+    kind: &str,
+    rows: &[(String, serde_json::Value, Option<i64>)],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    const CHUNK: usize = 200;
+    for chunk in rows.chunks(CHUNK) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let b = 3 + i * 3;
+                format!("($1, ${}, ${}, 'pending', 0, $2, ${}, $2)", b, b + 1, b + 2)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO outbox (kind, dedup_key, payload, status, attempts, next_attempt_at, after_id, created_at)
+             VALUES {values} ON CONFLICT (dedup_key) DO NOTHING"
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(kind).bind(ts(now));
+        for (key, payload, after) in chunk {
+            q = q.bind(key.clone()).bind(payload.to_string()).bind(*after);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// A claimed effect, ready to execute.
 #[derive(Debug, Clone)]
 pub struct Claimed {

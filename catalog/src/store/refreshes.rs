@@ -42,14 +42,15 @@ pub struct NewRefresh<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Inserts the refresh; `None` if one with the same key exists already.
-pub async fn insert(conn: &mut AnyConnection, r: &NewRefresh<'_>) -> Result<Option<i64>, StoreError> {
-    let row = sqlx::query(
+/// Inserts the refresh and returns it; `None` if one with the same key
+/// exists already.
+pub async fn insert(conn: &mut AnyConnection, r: &NewRefresh<'_>) -> Result<Option<Refresh>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO refreshes (product_key, table_name, idem_key, partition_path, partition_values, snapshot_id,
                                 row_count, location, reported_by, reported_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (product_key, idem_key) DO NOTHING RETURNING id",
-    )
+         ON CONFLICT (product_key, idem_key) DO NOTHING RETURNING {COLUMNS}"
+    )))
     .bind(r.product_key)
     .bind(r.table)
     .bind(r.idempotency_key)
@@ -62,7 +63,7 @@ pub async fn insert(conn: &mut AnyConnection, r: &NewRefresh<'_>) -> Result<Opti
     .bind(ts(r.now))
     .fetch_optional(conn)
     .await?;
-    row.map(|r| r.try_get(0)).transpose().map_err(Into::into)
+    row.as_ref().map(from_row).transpose()
 }
 
 const COLUMNS: &str = "id, product_key, table_name, idem_key, partition_path, partition_values, snapshot_id, row_count, location, reported_by, reported_at";
