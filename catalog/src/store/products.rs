@@ -120,11 +120,18 @@ pub async fn publish(
             .await?;
         }
         Dialect::Postgres => {
-            // Stored and weighted: names (A) over columns (B) over descriptions (C).
+            // Stored and weighted: names (A) over columns (B) over descriptions (C); the
+            // names alone again for the names-first tier; every lexeme into the vocabulary
+            // that expands prefixes (in byte order, so concurrent publishes lock alike).
             sqlx::query(
-                "UPDATE products SET search_doc = setweight(to_tsvector('simple', $2), 'A')
-                   || setweight(to_tsvector('simple', $3), 'C') || setweight(to_tsvector('simple', $4), 'B')
-                 WHERE product_key = $1",
+                "WITH doc AS (
+                   UPDATE products SET search_doc = setweight(to_tsvector('simple', $2), 'A')
+                       || setweight(to_tsvector('simple', $3), 'C') || setweight(to_tsvector('simple', $4), 'B'),
+                     search_names = setweight(to_tsvector('simple', $2), 'A')
+                   WHERE product_key = $1 RETURNING search_doc)
+                 INSERT INTO search_lexemes (lexeme)
+                 SELECT l FROM doc, unnest(tsvector_to_array(doc.search_doc)) AS l ORDER BY l COLLATE \"C\"
+                 ON CONFLICT DO NOTHING",
             )
             .bind(&p.key)
             .bind(names)
@@ -241,7 +248,9 @@ pub const COUNT_CAP: i64 = 1_000;
 /// SQLite: the FTS5 table carries `domain` and `classification` as exact
 /// (hex) tokens, so words and those filters resolve inside the index and only
 /// the page is joined to `products`. PostgreSQL: a stored, weighted `tsvector`
-/// (names weight A) with a GIN index. Selective queries are ordered by BM25 /
+/// (names weight A) and the names alone, each with a GIN index, the last word
+/// expanded to exact lexemes, and plans picked from a sample of the table
+/// (see `PgSample`). Selective queries are ordered by BM25 /
 /// `ts_rank`; broad ones (more than [`SCORED_MATCHES_MAX`] matches) by tier.
 pub async fn search(conn: &mut AnyConnection, dialect: Dialect, q: &SearchQuery) -> Result<SearchPage, StoreError> {
     let terms = q.q.as_deref().map(query_terms).unwrap_or_default();
@@ -322,48 +331,72 @@ async fn postgres_search(
     q: &SearchQuery,
     terms: &[String],
 ) -> Result<(i64, Vec<sqlx::any::AnyRow>), StoreError> {
-    let filters = PG_FILTERS;
-    // Whole words, except the last, which may be a prefix still being typed.
-    let last = terms.len() - 1;
-    let tsq = |weight: &str| {
-        let words = terms.iter().enumerate();
-        let parts = words.map(|(i, t)| match (i == last, weight.is_empty()) {
-            (true, _) => format!("{t}:*{weight}"),
-            (false, true) => t.clone(),
-            (false, false) => format!("{t}:{weight}"),
-        });
-        parts.collect::<Vec<_>>().join(" & ")
+    // Whole words, except the last, which may be a prefix still being typed: it
+    // becomes the exact lexemes it starts when there are few, which match faster
+    // and which the planner can estimate (when the table has statistics).
+    let (last, whole) = terms.split_last().expect("search terms are not empty");
+    let last = match pg_expand_prefix(conn, last).await? {
+        Some(lexemes) if lexemes.is_empty() => return Ok((0, Vec::new())),
+        Some(lexemes) if lexemes.len() == 1 => lexemes[0].clone(),
+        Some(lexemes) => format!("({})", lexemes.join(" | ")),
+        None => format!("{last}:*"),
     };
-    let all = tsq("");
-    let total = pg_count(conn, all.clone(), q).await?;
-    let page = |m: String, order: &str, limit: i64, offset: i64| {
-        sqlx::query(AssertSqlSafe(format!(
-            "SELECT {SUMMARY_COLUMNS} FROM products p WHERE {filters} ORDER BY {order} LIMIT $5 OFFSET $6"
-        )))
-        .bind(m)
-        .bind(q.tag.clone())
-        .bind(q.domain.clone())
-        .bind(q.classification.clone())
-        .bind(limit)
-        .bind(offset)
-    };
+    let all = whole.iter().cloned().chain(std::iter::once(last)).collect::<Vec<_>>().join(" & ");
+    let doc = "p.search_doc @@ to_tsquery('simple', $1)";
+    let names = "p.search_names @@ to_tsquery('simple', $1)";
+    let sample = PgSample::take(conn, &all, q).await?;
+    let total = if sample.broad() { pg_count_scan(conn, &all, q).await? } else { pg_count(conn, doc, &all, q).await? };
     if total <= q.scored_max.unwrap_or(SCORED_MATCHES_MAX) {
-        let rows = page(all, "ts_rank(p.search_doc, to_tsquery('simple', $1)) DESC, p.product_key", q.limit, q.offset)
-            .fetch_all(&mut *conn)
-            .await?;
+        let order = "ts_rank(p.search_doc, to_tsquery('simple', $1)) DESC, p.product_key";
+        let rows = pg_page(conn, &all, q, doc, order, q.limit, q.offset, None).await?;
         return Ok((total, rows));
     }
-    // Broad: names (weight A) matches first, then the rest, each by key.
-    let first = tsq("A");
-    let rest = format!("({all}) & !({first})");
-    let mut rows = page(first.clone(), "p.product_key", q.limit, q.offset).fetch_all(&mut *conn).await?;
+    // Broad: names matches first (their own indexed document), then the rest, each by key.
+    let mut rows = pg_tier(conn, &all, q, names, sample.names, q.limit, q.offset, &sample).await?;
     let missing = q.limit - rows.len() as i64;
     if missing > 0 {
         // Only a short first tier needs its size, to place the second tier's offset.
-        let in_first = if rows.is_empty() { pg_count(conn, first, q).await? } else { q.offset + rows.len() as i64 };
-        rows.extend(page(rest, "p.product_key", missing, (q.offset - in_first).max(0)).fetch_all(&mut *conn).await?);
+        let in_first =
+            if rows.is_empty() { pg_count(conn, names, &all, q).await? } else { q.offset + rows.len() as i64 };
+        let rest = format!("{doc} AND NOT {names}");
+        let offset = (q.offset - in_first).max(0);
+        let more = pg_tier(conn, &all, q, &rest, sample.matches - sample.names, missing, offset, &sample).await?;
+        rows.extend(more);
     }
     Ok((total, rows))
+}
+
+/// The last query word is expanded to at most this many exact lexemes; a
+/// prefix that starts more keeps the prefix form (`word:*`).
+const PREFIX_EXPANSIONS_MAX: usize = 16;
+
+/// The lexemes in the catalog that start with `prefix`, if there are at most
+/// [`PREFIX_EXPANSIONS_MAX`] and all are plain ASCII words (each must read back
+/// as itself through `to_tsquery`); `None` means "keep the prefix form". An
+/// empty list means nothing in the catalog can match.
+async fn pg_expand_prefix(conn: &mut AnyConnection, prefix: &str) -> Result<Option<Vec<String>>, StoreError> {
+    let plain = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !plain(prefix) {
+        return Ok(None);
+    }
+    // Byte order ("C"): the lexemes sharing the prefix come first, contiguous.
+    let rows = sqlx::query("SELECT lexeme FROM search_lexemes WHERE lexeme >= $1 ORDER BY lexeme LIMIT $2")
+        .bind(prefix)
+        .bind(PREFIX_EXPANSIONS_MAX as i64 + 1)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut lexemes = Vec::new();
+    for r in &rows {
+        let lexeme: String = r.try_get(0)?;
+        if !lexeme.starts_with(prefix) {
+            break;
+        }
+        if !plain(&lexeme) {
+            return Ok(None);
+        }
+        lexemes.push(lexeme);
+    }
+    Ok((lexemes.len() <= PREFIX_EXPANSIONS_MAX).then_some(lexemes))
 }
 
 const SQLITE_TAG_FILTER: &str =
@@ -377,16 +410,160 @@ async fn sqlite_count(conn: &mut AnyConnection, matcher: String, q: &SearchQuery
     Ok(sqlx::query(AssertSqlSafe(sql)).bind(matcher).bind(q.tag.clone()).fetch_one(conn).await?.try_get(0)?)
 }
 
-const PG_FILTERS: &str = "p.search_doc @@ to_tsquery('simple', $1)
-     AND ($2 IS NULL OR EXISTS (SELECT 1 FROM product_tags t WHERE t.product_key = p.product_key AND t.tag = $2))
+/// Tag, domain and classification filters ($2, $3, $4); the words are $1.
+const PG_FILTERS: &str =
+    "($2 IS NULL OR EXISTS (SELECT 1 FROM product_tags t WHERE t.product_key = p.product_key AND t.tag = $2))
      AND ($3 IS NULL OR p.domain = $3) AND ($4 IS NULL OR p.classification = $4)";
 
-async fn pg_count(conn: &mut AnyConnection, tsquery: String, q: &SearchQuery) -> Result<i64, StoreError> {
+// Plans. The right plan depends on how many rows the words match: a scan that
+// stops early for common words, the GIN index for rare ones. The planner can
+// only tell with column statistics, which a freshly loaded table (or a server
+// without autovacuum) does not have; without them it estimates every word at
+// 0.5% of the table and takes the GIN index even for words in half the rows,
+// then reads and sorts all of them. So the search measures instead, on a fixed
+// sample of the table, and picks the plan shape itself where it matters; the
+// statements are never kept prepared, so a plan is never made without the words.
+
+/// Share of the table's pages read to estimate how many rows the words match.
+const SAMPLE_PERCENT: f64 = 0.5;
+
+/// Rows of a fixed page sample of `products`: all, and those passing the
+/// filters and matching the words, and of those, matching them in the names.
+struct PgSample {
+    rows: i64,
+    matches: i64,
+    names: i64,
+}
+
+impl PgSample {
+    async fn take(conn: &mut AnyConnection, tsquery: &str, q: &SearchQuery) -> Result<Self, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE f AND m), COUNT(*) FILTER (WHERE f AND m AND n)
+             FROM (SELECT {PG_FILTERS} AS f, p.search_doc @@ to_tsquery('simple', $1) AS m,
+                          p.search_names @@ to_tsquery('simple', $1) AS n
+                   FROM products p TABLESAMPLE SYSTEM ({SAMPLE_PERCENT}) REPEATABLE (0)) s"
+        )))
+        .persistent(false)
+        .bind(tsquery.to_owned())
+        .bind(q.tag.clone())
+        .bind(q.domain.clone())
+        .bind(q.classification.clone())
+        .fetch_one(conn)
+        .await?;
+        Ok(PgSample { rows: row.try_get(0)?, matches: row.try_get(1)?, names: row.try_get(2)? })
+    }
+
+    /// Too few rows to go by (small catalogs): leave the plans to the planner.
+    fn usable(&self) -> bool {
+        self.rows >= 100
+    }
+
+    fn scaled(&self, n: i64) -> f64 {
+        n as f64 * 100.0 / SAMPLE_PERCENT
+    }
+
+    /// Clearly more matches than are counted: counting by scanning stops early.
+    fn broad(&self) -> bool {
+        self.usable() && self.matches >= 5 && self.scaled(self.matches) > 2.0 * COUNT_CAP as f64
+    }
+
+    /// How many products, in key order, to read for `need` rows of a tier that
+    /// has `tier` rows in the sample; `None` when reading the tier's matches
+    /// from the GIN index (and sorting them) reads fewer rows.
+    fn key_order_window(&self, tier: i64, need: i64) -> Option<i64> {
+        if !self.usable() || tier <= 0 {
+            return None;
+        }
+        let read = need as f64 * self.rows as f64 / tier as f64;
+        let total = self.scaled(self.rows);
+        (read < self.scaled(tier) && read < total / 10.0).then(|| (read * 4.0) as i64 + 100)
+    }
+}
+
+/// A page of `matcher` matches. With a `window`, only among the first that
+/// many products by key (a key-order index scan that stops at the page).
+#[allow(clippy::too_many_arguments)]
+async fn pg_page(
+    conn: &mut AnyConnection,
+    tsquery: &str,
+    q: &SearchQuery,
+    matcher: &str,
+    order: &str,
+    limit: i64,
+    offset: i64,
+    window: Option<i64>,
+) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
+    let from = match window {
+        None => "products p".to_owned(),
+        Some(w) => format!(
+            "(SELECT {SUMMARY_COLUMNS}, p.search_doc, p.search_names FROM products p ORDER BY p.product_key LIMIT {w}) p"
+        ),
+    };
     Ok(sqlx::query(AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM products p WHERE {PG_FILTERS} LIMIT {}) x",
+        "SELECT {SUMMARY_COLUMNS} FROM {from} WHERE {matcher} AND {PG_FILTERS} ORDER BY {order} LIMIT $5 OFFSET $6"
+    )))
+    .persistent(false)
+    .bind(tsquery.to_owned())
+    .bind(q.tag.clone())
+    .bind(q.domain.clone())
+    .bind(q.classification.clone())
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A page of one tier of a broad query, by key: read in key order when the
+/// tier is dense, else from the index. A key-order window either fills the
+/// page (then it holds the first matches by key, as the whole table would) or
+/// gives way to the index.
+#[allow(clippy::too_many_arguments)]
+async fn pg_tier(
+    conn: &mut AnyConnection,
+    tsquery: &str,
+    q: &SearchQuery,
+    matcher: &str,
+    in_sample: i64,
+    limit: i64,
+    offset: i64,
+    sample: &PgSample,
+) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
+    if let Some(window) = sample.key_order_window(in_sample, offset + limit) {
+        let rows = pg_page(conn, tsquery, q, matcher, "p.product_key", limit, offset, Some(window)).await?;
+        if rows.len() as i64 == limit {
+            return Ok(rows);
+        }
+    }
+    pg_page(conn, tsquery, q, matcher, "p.product_key", limit, offset, None).await
+}
+
+/// Matches of `matcher` (a condition on $1 = `tsquery`), counted up to
+/// [`COUNT_CAP`] + 1, in the plan the planner picks (the GIN index for rare words).
+async fn pg_count(conn: &mut AnyConnection, matcher: &str, tsquery: &str, q: &SearchQuery) -> Result<i64, StoreError> {
+    Ok(sqlx::query(AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM products p WHERE {matcher} AND {PG_FILTERS} LIMIT {}) x",
         COUNT_CAP + 1
     )))
-    .bind(tsquery)
+    .persistent(false)
+    .bind(tsquery.to_owned())
+    .bind(q.tag.clone())
+    .bind(q.domain.clone())
+    .bind(q.classification.clone())
+    .fetch_one(conn)
+    .await?
+    .try_get(0)?)
+}
+
+/// The same count for common words: a scan of the filtered rows that stops at
+/// the cap (the words are tested above an `OFFSET 0` fence, out of the index's reach).
+async fn pg_count_scan(conn: &mut AnyConnection, tsquery: &str, q: &SearchQuery) -> Result<i64, StoreError> {
+    Ok(sqlx::query(AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT p.search_doc FROM products p WHERE {PG_FILTERS} OFFSET 0) s
+             WHERE s.search_doc @@ to_tsquery('simple', $1) LIMIT {}) x",
+        COUNT_CAP + 1
+    )))
+    .persistent(false)
+    .bind(tsquery.to_owned())
     .bind(q.tag.clone())
     .bind(q.domain.clone())
     .bind(q.classification.clone())

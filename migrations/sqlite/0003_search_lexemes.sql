@@ -1,0 +1,3 @@
+-- nothing: PostgreSQL only
+-- (../postgres/0003_search_lexemes.sql adds the lexeme vocabulary and the
+-- names-only document; SQLite's FTS5 table already has a names column.)
