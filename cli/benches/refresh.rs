@@ -380,7 +380,7 @@ async fn pgbench_script(app: &App) -> String {
     let subs: Vec<(i64,)> =
         sqlx::query_as("SELECT id FROM subscriptions ORDER BY id").fetch_all(&mut *conn).await.unwrap();
     let ts = steward_catalog::store::ts(chrono::Utc::now());
-    let dt = "(date '2000-01-01' + :d)";
+    let dt = "(date '2000-01-01' + CAST(:d AS int))";
     let mut s = String::new();
     s.push_str("\\set k random(1, 9000000000000000000)\n\\set d random(0, 2000000)\n");
     s.push_str("BEGIN;\n");
@@ -391,7 +391,7 @@ async fn pgbench_script(app: &App) -> String {
     s.push_str("SELECT detail FROM products WHERE product_key = 'sales.orders';\n");
     s.push_str(&format!(
         "INSERT INTO refreshes (product_key, table_name, idem_key, partition_path, partition_values, snapshot_id, row_count, location, reported_by, reported_at) \
-         VALUES ('sales.orders', 'order_lines', 'pgb-' || :client_id || '-' || :k, 'dt=' || {dt}, '[\"' || {dt} || '\"]', NULL, 1200, \
+         VALUES ('sales.orders', 'order_lines', 'pgb-' || CAST(:client_id AS text) || '-' || CAST(:k AS text), 'dt=' || {dt}, '[\"' || {dt} || '\"]', NULL, 1200, \
          's3://steward-sales/orders/order_lines/dt=' || {dt} || '/', 'paul', '{ts}') ON CONFLICT (product_key, idem_key) DO NOTHING RETURNING id AS rid \\gset\n"
     ));
     s.push_str(&format!(
@@ -401,7 +401,7 @@ async fn pgbench_script(app: &App) -> String {
     ));
     s.push_str(&format!(
         "INSERT INTO outbox (kind, dedup_key, payload, status, attempts, next_attempt_at, after_id, created_at) \
-         VALUES ('signal.marker', 'signal.marker:' || :rid, '{{\"refresh_id\":' || :rid || ',\"product_key\":\"sales.orders\",\"database\":\"sales_orders\",\"table\":\"order_lines\",\"partition\":\"dt=' || {dt} || '\",\"partition_values\":[\"' || {dt} || '\"],\"location\":\"s3://steward-sales/orders/order_lines/dt=' || {dt} || '/\"}}', \
+         VALUES ('signal.marker', 'signal.marker:' || CAST(:rid AS text), '{{\"refresh_id\":' || CAST(:rid AS text) || ',\"product_key\":\"sales.orders\",\"database\":\"sales_orders\",\"table\":\"order_lines\",\"partition\":\"dt=' || {dt} || '\",\"partition_values\":[\"' || {dt} || '\"],\"location\":\"s3://steward-sales/orders/order_lines/dt=' || {dt} || '/\"}}', \
          'pending', 0, '{ts}', NULL, '{ts}') ON CONFLICT (dedup_key) DO NOTHING RETURNING id AS mid \\gset\n"
     ));
     s.push_str(
@@ -412,13 +412,13 @@ async fn pgbench_script(app: &App) -> String {
     for (sub,) in &subs {
         s.push_str(&format!(
             "INSERT INTO outbox (kind, dedup_key, payload, status, attempts, next_attempt_at, after_id, created_at) \
-             VALUES ('notify.refresh', 'notify.refresh:' || :rid || ':{sub}', '{{\"subscription_id\":{sub},\"event\":{{\"event_id\":\"refresh-' || :rid || '-sub-{sub}\",\"product\":\"sales.orders\",\"table\":\"order_lines\",\"partition\":\"dt=' || {dt} || '\",\"partition_values\":[\"' || {dt} || '\"],\"snapshot_id\":null,\"location\":\"s3://steward-sales/orders/order_lines/dt=' || {dt} || '/\",\"marker\":\"s3://steward-sales/orders/order_lines/dt=' || {dt} || '/_SUCCESS\",\"refresh_id\":' || :rid || ',\"reported_at\":\"{ts}\",\"row_count\":1200}}}}', \
-             'pending', 0, '{ts}', :mid, '{ts}') ON CONFLICT (dedup_key) DO NOTHING RETURNING id;\n"
+             VALUES ('notify.refresh', 'notify.refresh:' || CAST(:rid AS text) || ':{sub}', '{{\"subscription_id\":{sub},\"event\":{{\"event_id\":\"refresh-' || CAST(:rid AS text) || '-sub-{sub}\",\"product\":\"sales.orders\",\"table\":\"order_lines\",\"partition\":\"dt=' || {dt} || '\",\"partition_values\":[\"' || {dt} || '\"],\"snapshot_id\":null,\"location\":\"s3://steward-sales/orders/order_lines/dt=' || {dt} || '/\",\"marker\":\"s3://steward-sales/orders/order_lines/dt=' || {dt} || '/_SUCCESS\",\"refresh_id\":' || CAST(:rid AS text) || ',\"reported_at\":\"{ts}\",\"row_count\":1200}}}}', \
+             'pending', 0, '{ts}', CAST(:mid AS bigint), '{ts}') ON CONFLICT (dedup_key) DO NOTHING RETURNING id;\n"
         ));
     }
     s.push_str(&format!(
         "INSERT INTO audit_events (at, actor, action, target, before, after) VALUES ('{ts}', 'paul', 'refresh.report', 'product:sales.orders', NULL, \
-         '{{\"partition\":\"dt=' || {dt} || '\",\"refresh\":' || :rid || ',\"rows\":1200,\"snapshot_id\":null,\"table\":\"order_lines\"}}');\n"
+         '{{\"partition\":\"dt=' || {dt} || '\",\"refresh\":' || CAST(:rid AS text) || ',\"rows\":1200,\"snapshot_id\":null,\"table\":\"order_lines\"}}');\n"
     ));
     s.push_str("COMMIT;\n");
     s
@@ -427,6 +427,8 @@ async fn pgbench_script(app: &App) -> String {
 fn pgbench(url: &str, script: &std::path::Path, clients: usize, per_client: usize) -> Option<String> {
     let bin = std::env::var("PGBENCH").unwrap_or_else(|_| "pgbench".into());
     let out = std::process::Command::new(&bin)
+        // pgbench's default simple protocol: with `-M prepared` its variables
+        // reach PostgreSQL untyped inside these concatenations and fail.
         .args(["-n", "-c", &clients.to_string(), "-j", "2", "-t", &per_client.to_string(), "-f"])
         .arg(script)
         .arg(url)
