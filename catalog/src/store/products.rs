@@ -594,7 +594,12 @@ fn summary(r: &sqlx::any::AnyRow) -> Result<ProductSummary, StoreError> {
 async fn list_filtered(conn: &mut AnyConnection, q: &SearchQuery) -> Result<SearchPage, StoreError> {
     let filters = "($1 IS NULL OR p.domain = $1) AND ($2 IS NULL OR p.classification = $2)
                    AND ($3 IS NULL OR EXISTS (SELECT 1 FROM product_tags t WHERE t.product_key = p.product_key AND t.tag = $3))";
-    let total: i64 = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) FROM products p WHERE {filters}")))
+    // Counted up to the cap, like word searches: a full count of a broad
+    // filter costs more than the page.
+    let total: i64 = sqlx::query(AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM products p WHERE {filters} LIMIT {}) x",
+        COUNT_CAP + 1
+    )))
         .bind(q.domain.clone())
         .bind(q.classification.clone())
         .bind(q.tag.clone())
