@@ -600,12 +600,12 @@ async fn list_filtered(conn: &mut AnyConnection, q: &SearchQuery) -> Result<Sear
         "SELECT COUNT(*) FROM (SELECT 1 FROM products p WHERE {filters} LIMIT {}) x",
         COUNT_CAP + 1
     )))
-        .bind(q.domain.clone())
-        .bind(q.classification.clone())
-        .bind(q.tag.clone())
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
+    .bind(q.domain.clone())
+    .bind(q.classification.clone())
+    .bind(q.tag.clone())
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?;
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT {SUMMARY_COLUMNS} FROM products p WHERE {filters} ORDER BY p.product_key LIMIT $4 OFFSET $5"
     )))
