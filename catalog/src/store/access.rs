@@ -108,22 +108,36 @@ pub struct AccessFilter {
 }
 
 pub async fn list_requests(conn: &mut AnyConnection, f: &AccessFilter) -> Result<Vec<AccessRequest>, StoreError> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {REQUEST_COLUMNS} FROM access_requests
-         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR product_key = $2)
+    list_where(conn, "access_requests", REQUEST_COLUMNS, f, request_from_row).await
+}
+
+/// Rows of `table` matching the filter, newest first; the account filter is
+/// in SQL so a consumer's page is never cut short by other accounts' rows.
+async fn list_where<T>(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &str,
+    f: &AccessFilter,
+    from_row: fn(&sqlx::any::AnyRow) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let accounts = match f.accounts.as_deref() {
+        None => String::new(),
+        Some([]) => " AND 1 = 0".to_owned(),
+        Some(a) => {
+            let params: Vec<String> = (0..a.len()).map(|i| format!("${}", i + 4)).collect();
+            format!(" AND account IN ({})", params.join(", "))
+        }
+    };
+    let sql = format!(
+        "SELECT {columns} FROM {table}
+         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR product_key = $2){accounts}
          ORDER BY id DESC LIMIT $3"
-    )))
-    .bind(f.status.clone())
-    .bind(f.product_key.clone())
-    .bind(if f.accounts.is_some() { 10_000 } else { f.limit })
-    .fetch_all(conn)
-    .await?;
-    let mut out = rows.iter().map(request_from_row).collect::<Result<Vec<_>, _>>()?;
-    if let Some(accounts) = &f.accounts {
-        out.retain(|r| accounts.contains(&r.account));
-        out.truncate(usize::try_from(f.limit).unwrap_or(0));
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(f.status.clone()).bind(f.product_key.clone()).bind(f.limit);
+    for account in f.accounts.iter().flatten() {
+        q = q.bind(account.clone());
     }
-    Ok(out)
+    q.fetch_all(conn).await?.iter().map(from_row).collect()
 }
 
 /// Moves a pending request to `approved` or `rejected`; false if it was no
@@ -233,22 +247,7 @@ pub async fn active_grant(
 }
 
 pub async fn list_grants(conn: &mut AnyConnection, f: &AccessFilter) -> Result<Vec<Grant>, StoreError> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {GRANT_COLUMNS} FROM grants
-         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR product_key = $2)
-         ORDER BY id DESC LIMIT $3"
-    )))
-    .bind(f.status.clone())
-    .bind(f.product_key.clone())
-    .bind(if f.accounts.is_some() { 10_000 } else { f.limit })
-    .fetch_all(conn)
-    .await?;
-    let mut out = rows.iter().map(grant_from_row).collect::<Result<Vec<_>, _>>()?;
-    if let Some(accounts) = &f.accounts {
-        out.retain(|g| accounts.contains(&g.account));
-        out.truncate(usize::try_from(f.limit).unwrap_or(0));
-    }
-    Ok(out)
+    list_where(conn, "grants", GRANT_COLUMNS, f, grant_from_row).await
 }
 
 /// Ends an active grant (`revoked` or `expired`); false if it was not active.
