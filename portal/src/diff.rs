@@ -12,8 +12,8 @@
 use maud::{Markup, html};
 use steward_catalog::store::proposals::StoredFinding;
 
-/// Rules whose findings are breaking changes (kept in step with the service).
-pub const BREAKING_RULES: [&str; 5] = ["STW101", "STW102", "STW103", "STW104", "STW105"];
+/// Rules whose findings are breaking changes: the service's own list.
+pub use steward_catalog::service::proposals::BREAKING_RULES;
 
 pub fn is_breaking_rule(rule: &str) -> bool {
     BREAKING_RULES.contains(&rule)

@@ -12,8 +12,9 @@ use crate::error::ServiceError;
 use crate::store::products;
 use crate::store::proposals::{self, NewProposal, Proposal, ProposalFilter, ProposalStatus, StoredFinding};
 
-/// Rules that mark a change as breaking (reported as warnings after a major bump).
-const BREAKING_RULES: [&str; 5] = ["STW101", "STW102", "STW103", "STW104", "STW105"];
+/// Rules that mark a change as breaking (reported as warnings after a major bump;
+/// the portal marks them in the diff).
+pub const BREAKING_RULES: [&str; 5] = ["STW101", "STW102", "STW103", "STW104", "STW105"];
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProposalView {
