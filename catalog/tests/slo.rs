@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::{TestApp, databases};
 use serde_json::json;
 use steward_catalog::clock::{Clock, ManualClock};
-use steward_catalog::service::slo::MonitorCache;
+use steward_catalog::service::slo::MonitorProgress;
 use steward_catalog::store::outbox;
 use steward_notify::testing::{SmtpSink, WebhookSink};
 
@@ -63,7 +63,7 @@ async fn missed_recovered_and_one_summary_after_downtime() {
         let app = TestApp::start_with(backend, clock.clone(), backends).await;
         let slack_path = format!("/slack/{backend}");
         app.publish(&hourly(&slack.url(&slack_path), "1.0.0", "0 * * * *")).await;
-        let mut cache = MonitorCache::default();
+        let mut cache = MonitorProgress::default();
         let set = |h, m| {
             let now = at(h, m);
             let delta = now - clock.now();
@@ -146,7 +146,7 @@ async fn a_new_version_with_a_new_schedule_starts_fresh() {
         let clock = Arc::new(ManualClock::new(at(0, 10)));
         let app = TestApp::start_with(backend, clock.clone(), Default::default()).await;
         app.publish(&hourly("https://hooks.slack.com/services/T/B/X", "1.0.0", "0 * * * *")).await;
-        let mut cache = MonitorCache::default();
+        let mut cache = MonitorProgress::default();
         app.service.monitor_pass(&mut cache).await.unwrap();
         clock.advance(Duration::minutes(141)); // 02:31: ticks 01:00 and 02:00 missed
         let r = app.service.monitor_pass(&mut cache).await.unwrap();
@@ -156,13 +156,62 @@ async fn a_new_version_with_a_new_schedule_starts_fresh() {
         clock.advance(Duration::minutes(60)); // 03:31
         let r = app.service.monitor_pass(&mut cache).await.unwrap();
         assert_eq!(r.alerts, 0, "{r:?}");
-        // Nothing arrived and no deadline passed since: the next pass judges nothing.
+        // Nothing arrived and no deadline passed since: the next pass reads nothing.
         clock.advance(Duration::minutes(10));
         let r = app.service.monitor_pass(&mut cache).await.unwrap();
-        assert_eq!((r.products, r.evaluated), (1, 0), "{r:?}");
+        assert_eq!((r.products, r.evaluated), (0, 0), "{r:?}");
         let (_, status) = app.call("GET", "/api/v1/products/sales.orders/slo", Some(&app.consumer), None).await;
         assert_eq!(status["specs"][0]["schedule"], "0 6 * * *");
         assert_eq!(status["specs"][0]["next_due"], "2026-11-02T06:00:00.000000Z", "{status}");
         assert_ne!(status["specs"][0]["state"], "breached");
+    }
+}
+
+#[tokio::test]
+async fn a_pass_reads_only_products_that_can_have_changed() {
+    let probe = tempfile::tempdir().unwrap();
+    for (backend, _) in databases(probe.path()).await {
+        let clock = Arc::new(ManualClock::new(at(0, 10)));
+        let app = TestApp::start_with(backend, clock.clone(), Default::default()).await;
+        let set = |h, m| clock.advance(at(h, m) - clock.now());
+        let orders = hourly("https://hooks.slack.com/services/T/B/X", "1.0.0", "0 * * * *");
+        app.publish(&orders).await;
+        // (Each pass also looks again at what was published or refreshed in the
+        // two minutes before the previous one; these steps are longer.)
+        set(0, 15);
+        let mut progress = MonitorProgress::default();
+        let r = app.service.monitor_pass(&mut progress).await.unwrap();
+        assert_eq!((r.products, r.evaluated), (1, 1), "the first pass judges everything: {r:?}");
+
+        set(0, 20);
+        let r = app.service.monitor_pass(&mut progress).await.unwrap();
+        assert_eq!((r.products, r.evaluated), (0, 0), "no publish, refresh or deadline: {r:?}");
+
+        // A product published since the last pass is judged.
+        set(0, 25);
+        let returns = orders
+            .replace("dataProduct: orders", "dataProduct: returns")
+            .replace("s3://steward-sales/orders/", "s3://steward-sales/returns/");
+        app.publish(&returns).await;
+        set(0, 30);
+        let r = app.service.monitor_pass(&mut progress).await.unwrap();
+        assert_eq!((r.products, r.evaluated), (1, 1), "the new product only: {r:?}");
+
+        // So is a product refreshed since the last pass.
+        set(0, 40);
+        refresh(&app, "r1").await;
+        set(0, 45);
+        let r = app.service.monitor_pass(&mut progress).await.unwrap();
+        assert_eq!((r.products, r.evaluated), (1, 1), "the refreshed product only: {r:?}");
+
+        // Both are due at 01:00 (deadline 01:30): both are judged at 01:31.
+        set(1, 31);
+        let r = app.service.monitor_pass(&mut progress).await.unwrap();
+        assert_eq!(r.products, 2, "{r:?}");
+        assert_eq!(r.alerts, 1, "sales.returns missed 01:00, sales.orders met it: {r:?}");
+
+        // A restarted monitor (or a new lease holder) starts with a full pass.
+        let r = app.service.monitor_pass(&mut MonitorProgress::default()).await.unwrap();
+        assert_eq!((r.products, r.settled, r.alerts), (2, 0, 0), "{r:?}");
     }
 }

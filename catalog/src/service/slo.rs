@@ -172,133 +172,153 @@ fn channels(detail: &ProductDetail) -> Vec<(String, String)> {
     out
 }
 
-/// The monitor's cache of published SLOs, refreshed when a version changes,
-/// and the time of its last pass (to skip entries nothing can have changed).
+/// Where the monitor is: the time of its last pass. The first pass (after a
+/// start or a lease change) judges every product, in batches by key; later
+/// ones only products published or refreshed since (with a margin for
+/// transactions that committed during the pass) and entries whose stored next
+/// deadline has passed. Nothing else can change between passes, and at
+/// 100,000 products reading everything every pass cost ~1.3 s and ~200 MiB.
 #[derive(Default)]
-pub struct MonitorCache {
-    products: HashMap<String, (String, ProductDetail, Vec<SloSpec>)>,
+pub struct MonitorProgress {
     last_pass: Option<DateTime<Utc>>,
 }
 
+/// How far before its last pass the monitor looks for publishes and refreshes
+/// (a transaction stamped before the pass may commit after the pass read).
+const CANDIDATE_MARGIN_SECS: i64 = 120;
+
+/// Products read per batch by the first pass.
+const FIRST_PASS_BATCH: i64 = 500;
+
 impl Service {
-    /// One monitor pass over every published contract with an SLO.
-    pub async fn monitor_pass(&self, cache: &mut MonitorCache) -> Result<PassReport, ServiceError> {
+    /// One monitor pass: judges every product that can have changed.
+    pub async fn monitor_pass(&self, progress: &mut MonitorProgress) -> Result<PassReport, ServiceError> {
         let now = self.clock.now();
         let mut report = PassReport::default();
-        let mut conn = self.conn().await?;
-        let versions = products::all_versions(&mut conn).await?;
-        cache.products.retain(|k, _| versions.iter().any(|(key, _)| key == k));
-        for (key, version) in &versions {
-            if cache.products.get(key).is_none_or(|(v, _, _)| v != version)
-                && let Some(detail) = products::get(&mut conn, key).await?
-            {
-                let specs = specs_of(&detail);
-                cache.products.insert(key.clone(), (version.clone(), detail, specs));
+        match progress.last_pass {
+            None => {
+                let mut after = String::new();
+                loop {
+                    let keys = products::keys_after(&mut *self.conn().await?, &after, FIRST_PASS_BATCH).await?;
+                    for key in &keys {
+                        self.judge_product(key, now, &mut report).await?;
+                    }
+                    match keys.into_iter().last() {
+                        Some(last) => after = last,
+                        None => break,
+                    }
+                }
+            }
+            Some(last) => {
+                let since = last - Duration::seconds(CANDIDATE_MARGIN_SECS);
+                let keys = slo_store::monitor_candidates(&mut *self.conn().await?, since, now).await?;
+                for key in &keys {
+                    self.judge_product(key, now, &mut report).await?;
+                }
             }
         }
-        // Products with refreshes since the last pass; the others can only
-        // change when a deadline passes.
-        let fresh: Option<std::collections::HashSet<String>> = match cache.last_pass {
-            Some(t) => Some(refreshes::products_refreshed_since(&mut conn, t).await?.into_iter().collect()),
-            None => None,
-        };
-        cache.last_pass = Some(now);
-        let mut states: HashMap<(String, i64), StoredState> = slo_store::states(&mut conn)
-            .await?
-            .into_iter()
-            .map(|s| ((s.product_key.clone(), s.spec_index), s))
-            .collect();
-        drop(conn);
-        for (key, (version, detail, specs)) in &cache.products {
-            if specs.is_empty() {
-                continue;
-            }
-            report.products += 1;
-            let mut alerts = Vec::new();
-            let mut settled = Vec::new();
-            let mut new_states = Vec::new();
-            for spec in specs {
-                let sid = schedule_id(spec);
-                let stored = states.remove(&(key.clone(), spec.index as i64));
-                let state = match stored.as_ref().filter(|s| s.schedule == sid) {
-                    Some(s) => serde_json::from_str::<MonitorState>(&s.state).map_err(StoreError::from)?,
-                    None => MonitorState::starting_at(now),
-                };
-                let quiet = fresh.as_ref().is_some_and(|f| !f.contains(key));
-                let next_deadline = steward_slo::next_due(spec, state.settled_through).map(|d| d + spec.grace);
-                if quiet
-                    && stored.as_ref().is_some_and(|s| s.schedule == sid && &s.version == version)
-                    && next_deadline.is_some_and(|d| d > now)
-                {
-                    continue; // no refresh and no deadline since the last pass: nothing to judge
-                }
-                // Nothing can change before the next deadline unless a refresh arrived.
-                let since = state.refreshes_needed_after(spec);
-                let arrivals = refreshes::arrivals(&mut *self.conn().await?, key, spec.table.as_deref(), since).await?;
-                let step = steward_slo::advance(&state, spec, &arrivals, now);
-                report.evaluated += 1;
-                if stored.is_none() || step.state != state || stored.as_ref().is_some_and(|s| &s.version != version) {
-                    new_states.push(StoredState {
-                        product_key: key.clone(),
-                        spec_index: spec.index as i64,
-                        version: version.clone(),
-                        schedule: sid,
-                        state: serde_json::to_string(&step.state).map_err(StoreError::from)?,
-                    });
-                }
-                settled.extend(step.settled.iter().map(|t| stored_tick(key, spec, t)));
-                alerts.extend(step.alerts);
-            }
-            if new_states.is_empty() && settled.is_empty() && alerts.is_empty() {
-                continue;
-            }
-            let mut tx = self.store.begin().await?;
-            for s in &new_states {
-                slo_store::put_state(&mut tx, s, now).await?;
-            }
-            slo_store::drop_states_from(&mut tx, key, specs.len() as i64).await?;
-            for t in &settled {
-                slo_store::put_tick(&mut tx, t).await?;
-            }
-            if !alerts.is_empty() {
-                let lines: Vec<(String, &str)> = alerts.iter().map(|a| describe(key, a)).collect();
-                let all_recovered = lines.iter().all(|(_, k)| *k == "recovered");
-                let subject = if all_recovered {
-                    format!("[steward] SLO recovered: {key}")
-                } else {
-                    format!("[steward] SLO missed: {key}")
-                };
-                let text = format!(
-                    "{}\n\nProduct {key} version {version}, owned by {}.\nSee `steward slo status {key}`.\n",
-                    lines.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join("\n"),
-                    detail.owner_team
-                );
-                let dedup = format!("slo:{key}:{}", alerts.iter().map(alert_key).collect::<Vec<_>>().join(","));
-                for (channel, target) in channels(detail) {
-                    let job = AlertJob {
-                        product_key: key.clone(),
-                        channel,
-                        target,
-                        subject: subject.clone(),
-                        text: text.clone(),
-                    };
-                    effects::enqueue_alert(&mut tx, &job, &dedup, now).await?;
-                }
-                self.audit(
-                    &mut tx,
-                    "steward",
-                    if all_recovered { "slo.recovered" } else { "slo.breach" },
-                    &format!("product:{key}"),
-                    None,
-                    Some(serde_json::to_value(&alerts).map_err(StoreError::from)?),
-                )
-                .await?;
-                report.alerts += alerts.len();
-            }
-            tx.commit().await.map_err(StoreError::from)?;
-            report.settled += settled.len();
-        }
+        progress.last_pass = Some(now);
         Ok(report)
+    }
+
+    /// Judges every SLO entry of one product at `now`; its states, settled
+    /// ticks and alert jobs commit together.
+    async fn judge_product(&self, key: &str, now: DateTime<Utc>, report: &mut PassReport) -> Result<(), ServiceError> {
+        let mut conn = self.conn().await?;
+        let Some(detail) = products::get(&mut conn, key).await? else {
+            return Ok(()); // gone since the candidates were listed
+        };
+        let specs = specs_of(&detail);
+        if specs.is_empty() {
+            return Ok(());
+        }
+        let version = &detail.version;
+        let mut states: HashMap<i64, StoredState> =
+            slo_store::states_of(&mut conn, key).await?.into_iter().map(|s| (s.spec_index, s)).collect();
+        report.products += 1;
+        let mut alerts = Vec::new();
+        let mut settled = Vec::new();
+        let mut new_states = Vec::new();
+        for spec in &specs {
+            let sid = schedule_id(spec);
+            let stored = states.remove(&(spec.index as i64));
+            let state = match stored.as_ref().filter(|s| s.schedule == sid) {
+                Some(s) => serde_json::from_str::<MonitorState>(&s.state).map_err(StoreError::from)?,
+                None => MonitorState::starting_at(now),
+            };
+            let since = state.refreshes_needed_after(spec);
+            let arrivals = refreshes::arrivals(&mut conn, key, spec.table.as_deref(), since).await?;
+            let step = steward_slo::advance(&state, spec, &arrivals, now);
+            report.evaluated += 1;
+            // Nothing can change before the next deadline unless a refresh arrives.
+            let next_deadline = steward_slo::next_due(spec, step.state.settled_through)
+                .map_or_else(|| slo_store::NEVER.to_owned(), |d| ts(d + spec.grace));
+            let changed = stored
+                .as_ref()
+                .is_none_or(|s| &s.version != version || s.next_deadline != next_deadline || s.schedule != sid);
+            if changed || step.state != state {
+                new_states.push(StoredState {
+                    product_key: key.to_owned(),
+                    spec_index: spec.index as i64,
+                    version: version.clone(),
+                    schedule: sid,
+                    state: serde_json::to_string(&step.state).map_err(StoreError::from)?,
+                    next_deadline,
+                });
+            }
+            settled.extend(step.settled.iter().map(|t| stored_tick(key, spec, t)));
+            alerts.extend(step.alerts);
+        }
+        drop(conn);
+        if new_states.is_empty() && settled.is_empty() && alerts.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.store.begin().await?;
+        for s in &new_states {
+            slo_store::put_state(&mut tx, s, now).await?;
+        }
+        slo_store::drop_states_from(&mut tx, key, specs.len() as i64).await?;
+        for t in &settled {
+            slo_store::put_tick(&mut tx, t).await?;
+        }
+        if !alerts.is_empty() {
+            let lines: Vec<(String, &str)> = alerts.iter().map(|a| describe(key, a)).collect();
+            let all_recovered = lines.iter().all(|(_, k)| *k == "recovered");
+            let subject = if all_recovered {
+                format!("[steward] SLO recovered: {key}")
+            } else {
+                format!("[steward] SLO missed: {key}")
+            };
+            let text = format!(
+                "{}\n\nProduct {key} version {version}, owned by {}.\nSee `steward slo status {key}`.\n",
+                lines.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join("\n"),
+                detail.owner_team
+            );
+            let dedup = format!("slo:{key}:{}", alerts.iter().map(alert_key).collect::<Vec<_>>().join(","));
+            for (channel, target) in channels(&detail) {
+                let job = AlertJob {
+                    product_key: key.to_owned(),
+                    channel,
+                    target,
+                    subject: subject.clone(),
+                    text: text.clone(),
+                };
+                effects::enqueue_alert(&mut tx, &job, &dedup, now).await?;
+            }
+            self.audit(
+                &mut tx,
+                "steward",
+                if all_recovered { "slo.recovered" } else { "slo.breach" },
+                &format!("product:{key}"),
+                None,
+                Some(serde_json::to_value(&alerts).map_err(StoreError::from)?),
+            )
+            .await?;
+            report.alerts += alerts.len();
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        report.settled += settled.len();
+        Ok(())
     }
 
     /// The SLO status and 30-day history of a product.

@@ -127,19 +127,6 @@ pub async fn arrivals(
     rows.iter().map(|r| parse_ts(&r.try_get::<String, _>(0)?)).collect()
 }
 
-/// Products with a refresh reported after `since` (the SLO monitor's
-/// change feed between passes).
-pub async fn products_refreshed_since(
-    conn: &mut AnyConnection,
-    since: DateTime<Utc>,
-) -> Result<Vec<String>, StoreError> {
-    let rows = sqlx::query("SELECT DISTINCT product_key FROM refreshes WHERE reported_at > $1")
-        .bind(ts(since))
-        .fetch_all(conn)
-        .await?;
-    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
-}
-
 /// Adds a partition to the embedded catalog; false if it was there already.
 pub async fn add_partition(
     conn: &mut AnyConnection,

@@ -17,12 +17,36 @@ pub struct StoredState {
     pub version: String,
     pub schedule: String,
     pub state: String,
+    /// When the entry next needs judging without a refresh (stored form).
+    pub next_deadline: String,
 }
 
-pub async fn states(conn: &mut AnyConnection) -> Result<Vec<StoredState>, StoreError> {
-    let rows =
-        sqlx::query("SELECT product_key, spec_index, version, schedule, state FROM slo_state").fetch_all(conn).await?;
-    rows.iter().map(state_from_row).collect()
+/// The stored `next_deadline` of an entry whose schedule never comes due again.
+pub const NEVER: &str = "9999-12-31T00:00:00.000000Z";
+
+/// Products the monitor must judge (sorted, once each): published or
+/// refreshed at or after `since`, or with an entry whose next deadline is at or
+/// before `now`. `UNION ALL` without `ORDER BY` and the dedup in Rust: with
+/// `UNION ... ORDER BY` SQLite merged full walks of the three tables' key
+/// indexes (0.5 s at 100,000 products) instead of the three time ranges.
+pub async fn monitor_candidates(
+    conn: &mut AnyConnection,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT product_key FROM products WHERE published_at >= $1
+         UNION ALL SELECT product_key FROM refreshes WHERE reported_at >= $1
+         UNION ALL SELECT product_key FROM slo_state WHERE next_deadline <= $2",
+    )
+    .bind(ts(since))
+    .bind(ts(now))
+    .fetch_all(conn)
+    .await?;
+    let mut keys = rows.iter().map(|r| r.try_get(0)).collect::<Result<Vec<String>, _>>()?;
+    keys.sort_unstable();
+    keys.dedup();
+    Ok(keys)
 }
 
 fn state_from_row(r: &sqlx::any::AnyRow) -> Result<StoredState, StoreError> {
@@ -32,25 +56,27 @@ fn state_from_row(r: &sqlx::any::AnyRow) -> Result<StoredState, StoreError> {
         version: r.try_get("version")?,
         schedule: r.try_get("schedule")?,
         state: r.try_get("state")?,
+        next_deadline: r.try_get("next_deadline")?,
     })
 }
 
 pub async fn states_of(conn: &mut AnyConnection, product_key: &str) -> Result<Vec<StoredState>, StoreError> {
-    let rows =
-        sqlx::query("SELECT product_key, spec_index, version, schedule, state FROM slo_state WHERE product_key = $1")
-            .bind(product_key)
-            .fetch_all(conn)
-            .await?;
+    let rows = sqlx::query(
+        "SELECT product_key, spec_index, version, schedule, state, next_deadline FROM slo_state WHERE product_key = $1",
+    )
+    .bind(product_key)
+    .fetch_all(conn)
+    .await?;
     rows.iter().map(state_from_row).collect()
 }
 
 pub async fn put_state(conn: &mut AnyConnection, s: &StoredState, now: DateTime<Utc>) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO slo_state (product_key, spec_index, version, schedule, state, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
+        "INSERT INTO slo_state (product_key, spec_index, version, schedule, state, updated_at, next_deadline)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (product_key, spec_index)
          DO UPDATE SET version = excluded.version, schedule = excluded.schedule, state = excluded.state,
-                       updated_at = excluded.updated_at",
+                       updated_at = excluded.updated_at, next_deadline = excluded.next_deadline",
     )
     .bind(&s.product_key)
     .bind(s.spec_index)
@@ -58,6 +84,7 @@ pub async fn put_state(conn: &mut AnyConnection, s: &StoredState, now: DateTime<
     .bind(&s.schedule)
     .bind(&s.state)
     .bind(ts(now))
+    .bind(&s.next_deadline)
     .execute(conn)
     .await?;
     Ok(())

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use tokio::sync::watch;
 
 use crate::service::Service;
-use crate::service::slo::MonitorCache;
+use crate::service::slo::MonitorProgress;
 use crate::store::slo as leases;
 
 pub const LEASE: &str = "slo-monitor";
@@ -56,7 +56,7 @@ impl Monitor {
     }
 
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let mut cache = MonitorCache::default();
+        let mut cache = MonitorProgress::default();
         let mut leading = false;
         loop {
             if *stop.borrow() {
