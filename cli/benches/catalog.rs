@@ -7,9 +7,14 @@
 //!  * proposals processed per second end to end (submit + approve, with git).
 //!
 //! Environment: STEWARD_BENCH_PRODUCTS (default 100000), STEWARD_BENCH_QUERIES
-//! (default 2000), STEWARD_BENCH_BACKENDS (default `sqlite,postgres`; SQLite
-//! always runs, it also feeds the RSS figure), DATABASE_URL (PostgreSQL
-//! server; skipped if unreachable).
+//! (default 2000), STEWARD_BENCH_BACKENDS (default `sqlite,postgres`; the RSS
+//! and proposal figures run with `sqlite`), DATABASE_URL (PostgreSQL server;
+//! skipped if unreachable), STEWARD_BENCH_PG_DATABASE (an existing database to
+//! search instead of a fresh one; loaded only if it has no products, kept
+//! afterwards, for repeated runs), STEWARD_BENCH_DATA_DIR (the same for the
+//! SQLite data dir), STEWARD_BENCH_PG_ANALYZE=0 (search the
+//! freshly loaded table without `VACUUM ANALYZE`, as before autovacuum's
+//! first visit).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -71,21 +76,50 @@ fn main() {
     let queries: usize = env_or("STEWARD_BENCH_QUERIES", 2_000);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    // STEWARD_BENCH_DATA_DIR keeps the SQLite catalog between runs (loaded once).
+    let data = std::env::var_os("STEWARD_BENCH_DATA_DIR").map_or_else(|| dir.path().join("data"), Into::into);
     std::fs::create_dir_all(&data).unwrap();
 
     println!("products: {n}, queries per backend: {queries}");
     let backends = std::env::var("STEWARD_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_owned());
-    let sqlite = format!("sqlite://{}", data.join("steward.db").display());
-    runtime.block_on(search_bench("sqlite", &sqlite, n, queries, &data));
-    if backends.contains("postgres")
-        && let Some(pg) = runtime.block_on(steward_testkit::postgres())
-    {
-        let pg_dir = tempfile::tempdir().unwrap();
-        runtime.block_on(search_bench("postgres", &pg, n, queries, pg_dir.path()));
+    if backends.contains("sqlite") {
+        let sqlite = format!("sqlite://{}", data.join("steward.db").display());
+        runtime.block_on(search_bench("sqlite", &sqlite, n, queries, &data));
     }
-    rss_bench(&data, queries.min(500));
-    runtime.block_on(proposals_bench(dir.path()));
+    if backends.contains("postgres") {
+        let pg = match std::env::var("STEWARD_BENCH_PG_DATABASE") {
+            Ok(name) => Some(pg_database(&runtime, &name)),
+            Err(_) => runtime.block_on(steward_testkit::postgres()),
+        };
+        if let Some(pg) = pg {
+            let pg_dir = tempfile::tempdir().unwrap();
+            runtime.block_on(search_bench("postgres", &pg, n, queries, pg_dir.path()));
+        }
+    }
+    if backends.contains("sqlite") {
+        rss_bench(&data, queries.min(500));
+        runtime.block_on(proposals_bench(dir.path()));
+    }
+}
+
+/// The URL of database `name` on the test server, created if missing.
+fn pg_database(runtime: &tokio::runtime::Runtime, name: &str) -> String {
+    assert!(name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "STEWARD_BENCH_PG_DATABASE: plain name");
+    let admin = steward_testkit::postgres_admin_url();
+    runtime.block_on(async {
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.unwrap();
+        let exists = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+            .bind(name)
+            .fetch_optional(&mut conn)
+            .await
+            .unwrap()
+            .is_some();
+        if !exists {
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+        }
+    });
+    format!("{}/{name}", admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b))
 }
 
 fn env_or(name: &str, default: usize) -> usize {
@@ -160,12 +194,26 @@ async fn populate(store: &Store, n: usize) -> Duration {
 
 async fn search_bench(backend: &str, url: &str, n: usize, queries: usize, token_dir: &std::path::Path) {
     let store = Store::connect(url).await.unwrap();
-    let took = populate(&store, n).await;
-    println!(
-        "\n[{backend}] published {n} products in {:.1}s ({:.0}/s)",
-        took.as_secs_f64(),
-        n as f64 / took.as_secs_f64()
-    );
+    let loaded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM products").fetch_one(&store.pool).await.unwrap();
+    if loaded == 0 {
+        let took = populate(&store, n).await;
+        println!(
+            "\n[{backend}] published {n} products in {:.1}s ({:.0}/s)",
+            took.as_secs_f64(),
+            n as f64 / took.as_secs_f64()
+        );
+    } else {
+        println!("\n[{backend}] searching the {loaded} products already loaded");
+    }
+    if store.dialect == steward_catalog::store::Dialect::Postgres
+        && std::env::var("STEWARD_BENCH_PG_ANALYZE").map_or(true, |v| v != "0")
+    {
+        // What autovacuum does shortly after a bulk load on a production server
+        // (the test server here runs with autovacuum off).
+        let t = Instant::now();
+        sqlx::query("VACUUM ANALYZE").execute(&store.pool).await.unwrap();
+        println!("[{backend}] VACUUM ANALYZE in {:.1}s", t.elapsed().as_secs_f64());
+    }
     let dir = tempfile::tempdir().unwrap();
     let service = Service {
         store,
@@ -177,6 +225,8 @@ async fn search_bench(backend: &str, url: &str, n: usize, queries: usize, token_
         upstream: None,
         backends: Default::default(),
     };
+    // A reused database already has its admin; it gets a fresh one.
+    sqlx::query("DELETE FROM tokens").execute(&service.store.pool).await.unwrap();
     service.bootstrap_admin(token_dir).await.unwrap();
     let token = std::fs::read_to_string(token_dir.join("admin.token")).unwrap().trim().to_owned();
     let router = api::router(AppState { service, metrics: Arc::new(api::ops::Metrics::default()) });
@@ -219,12 +269,27 @@ fn print_pct(name: &str, v: &mut [Duration]) {
     println!("{name:<24} {:>8.2} {:>8.2} {:>8.2}", at(0.50), at(0.99), v[v.len() - 1].as_secs_f64() * 1000.0);
 }
 
-/// Starts the real server on the SQLite catalog and reads its memory after searches.
+/// Starts the real server on the SQLite catalog and reads its memory after
+/// searches: once without the SLO monitor, once with it (after its first two
+/// passes over every product, the first of which reads every contract).
 fn rss_bench(data: &std::path::Path, queries: usize) {
+    for monitor in [false, true] {
+        let (rss, peak, passes) = serve_rss(data, queries, monitor);
+        println!(
+            "\n`steward serve` on the SQLite catalog, SLO monitor {}, after {queries} searches{passes}: RSS {rss:.1} MiB, peak {peak:.1} MiB (goal < 100 MiB)",
+            if monitor { "on" } else { "off" },
+        );
+    }
+}
+
+/// RSS and peak RSS (MiB) of one server run, and a note on the monitor's passes.
+fn serve_rss(data: &std::path::Path, queries: usize, monitor: bool) -> (f64, f64, String) {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_steward"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data)
         .env("STEWARD_LOG", "warn")
+        .env("STEWARD__SLO__ENABLED", monitor.to_string())
+        .env("STEWARD__SLO__INTERVAL_SECS", "2")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -241,12 +306,29 @@ fn rss_bench(data: &std::path::Path, queries: usize) {
     let client = reqwest::Client::new();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut rng = Lcg(9);
-    rt.block_on(async {
+    let passes = rt.block_on(async {
         for _ in 0..queries {
             let q = rng.pick(&WORDS);
             let r = client.get(format!("{url}/api/v1/products?q={q}")).bearer_auth(&token).send().await.unwrap();
             assert!(r.status().is_success());
             let _ = r.bytes().await.unwrap();
+        }
+        if !monitor {
+            return String::new();
+        }
+        let started = Instant::now();
+        loop {
+            let metrics = client.get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
+            let value = |name: &str| -> f64 {
+                metrics.lines().find_map(|l| l.strip_prefix(name)?.trim().parse().ok()).unwrap_or(0.0)
+            };
+            let passes = value("steward_slo_evaluation_seconds_count ");
+            if passes >= 2.0 {
+                let last = value("steward_slo_last_evaluation_seconds ");
+                return format!(" and {passes} monitor passes (last {:.0} ms)", last * 1000.0);
+            }
+            assert!(started.elapsed() < Duration::from_secs(600), "the SLO monitor did not finish two passes");
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     });
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
@@ -259,13 +341,9 @@ fn rss_bench(data: &std::path::Path, queries: usize) {
     };
     let rss_kib: f64 = field("VmRSS:").parse().unwrap_or(0.0);
     let hwm_kib: f64 = field("VmHWM:").parse().unwrap_or(0.0);
-    println!(
-        "\n`steward serve` on the SQLite catalog after {queries} searches: RSS {:.1} MiB, peak {:.1} MiB (goal < 100 MiB)",
-        rss_kib / 1024.0,
-        hwm_kib / 1024.0
-    );
     let _ = child.kill();
     let _ = child.wait();
+    (rss_kib / 1024.0, hwm_kib / 1024.0, passes)
 }
 
 /// Submit + approve through the router, with real git commits, on SQLite.
