@@ -19,6 +19,10 @@ use crate::store::access::{self, AccessFilter};
 use crate::store::products::{self, ProductVersion, Provenance, SearchPage, SearchQuery};
 use crate::store::proposals::{self, Proposal, ProposalStatus};
 
+/// Products written by one catalog sync above which it refreshes the
+/// planner's statistics (search plans at scale depend on them).
+const BULK_WRITE: usize = 1_000;
+
 /// What [`Service::reconcile`] did.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Reconciled {
@@ -165,7 +169,8 @@ impl Service {
     }
 
     /// Replays `main` into the catalog: every product whose commit differs
-    /// (or every product, with `all`). Returns the keys written.
+    /// (or every product, with `all`). Returns the keys written. After a bulk
+    /// write the tables' statistics are refreshed.
     pub async fn sync_catalog(&self, all: bool) -> Result<Vec<String>, ServiceError> {
         let entries = self.registry.list_main().await?;
         let mut conn = self.conn().await?;
@@ -201,6 +206,9 @@ impl Service {
             .await?;
             tx.commit().await.map_err(StoreError::from)?;
             written.push(key);
+        }
+        if written.len() >= BULK_WRITE {
+            self.store.analyze().await?;
         }
         Ok(written)
     }

@@ -107,6 +107,18 @@ impl Store {
         })
     }
 
+    /// Refreshes the planner's statistics of the catalog tables, after a bulk
+    /// load (search plans on PostgreSQL depend on them; autovacuum would get
+    /// there too, later).
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        let sql = match self.dialect {
+            Dialect::Sqlite => "PRAGMA optimize",
+            Dialect::Postgres => "ANALYZE products, product_tags, search_lexemes",
+        };
+        sqlx::query(sql).execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// A cheap round trip, for `/readyz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

@@ -1,0 +1,154 @@
+//! Search at a size where PostgreSQL chooses plans from a sample of the table
+//! (at least 100 sampled rows: 80,000 small products) and where broad
+//! queries are ranked by tier, on both databases: the pages must be the ones
+//! plain rules give (names matches first, then key order; counts capped at
+//! 1,000), before and after the planner has statistics.
+
+mod common;
+
+use common::databases;
+use steward_catalog::store::products::{self, COUNT_CAP, SearchQuery};
+use steward_catalog::store::{Dialect, Store};
+
+const N: i64 = 80_000;
+
+/// Product `i`: key `dom{i % 20}.p{i:06}`; `alpha` in the name of even ones,
+/// `beta gamma` in every description, `delta` in the columns of every 100th.
+fn key(i: i64) -> String {
+    format!("dom{}.p{i:06}", i % 20)
+}
+
+/// Loads the products with one statement per table (the publish path is
+/// covered elsewhere; here only the search rows matter).
+async fn load(store: &Store) {
+    let series = match store.dialect {
+        Dialect::Postgres => format!("SELECT i FROM generate_series(1, {N}) AS g(i)"),
+        Dialect::Sqlite => {
+            format!("WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < {N}) SELECT i FROM g")
+        }
+    };
+    let name = match store.dialect {
+        Dialect::Postgres => "'p' || lpad(i::text, 6, '0')",
+        Dialect::Sqlite => "'p' || substr('000000' || i, -6, 6)",
+    };
+    let names = format!("{name} || CASE WHEN i % 2 = 0 THEN ' alpha' ELSE '' END");
+    let columns = "CASE WHEN i % 100 = 0 THEN 'delta' ELSE 'epsilon' END";
+    let (doc_columns, doc_values) = match store.dialect {
+        Dialect::Postgres => (
+            ", search_doc, search_names",
+            format!(
+                ", setweight(to_tsvector('simple', {names}), 'A') || setweight(to_tsvector('simple', 'beta gamma'), 'C')
+                   || setweight(to_tsvector('simple', {columns}), 'B'), setweight(to_tsvector('simple', {names}), 'A')"
+            ),
+        ),
+        Dialect::Sqlite => ("", String::new()),
+    };
+    let sql = format!(
+        "INSERT INTO products (product_key, domain, product, version, status, name, description, owner_team,
+                               classification, tags, detail, contract, commit_id, proposal_id, published_at,
+                               search_text{doc_columns})
+         SELECT 'dom' || (i % 20) || '.' || {name}, 'dom' || (i % 20), {name}, '1.0.0', 'active', {name}, 'beta gamma',
+                'team', 'internal', '[]', '{{}}', '', 'c0', NULL, '2026-11-01T00:00:00.000000Z', ''{doc_values}
+         FROM ({series}) s"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&store.pool).await.unwrap();
+    let index = match store.dialect {
+        Dialect::Postgres => "INSERT INTO search_lexemes (lexeme)
+             SELECT DISTINCT l FROM products, unnest(tsvector_to_array(search_doc)) AS l ON CONFLICT DO NOTHING"
+            .to_owned(),
+        Dialect::Sqlite => format!(
+            "INSERT INTO product_search (rowid, product_key, domain, classification, names, descriptions, columns)
+             SELECT p.rowid, p.product_key, lower(hex(p.domain)), lower(hex(p.classification)), {names}, 'beta gamma', {columns}
+             FROM products p JOIN ({series}) s ON p.product_key = 'dom' || (i % 20) || '.' || {name}"
+        ),
+    };
+    sqlx::query(sqlx::AssertSqlSafe(index)).execute(&store.pool).await.unwrap();
+}
+
+/// What a broad query must return, by plain rules: matches by name first,
+/// then the rest, each in index order (PostgreSQL: by key; SQLite: the FTS
+/// index's rowid order, i.e. publish order).
+fn expected(
+    dialect: Dialect,
+    name_match: impl Fn(i64) -> bool,
+    other_match: impl Fn(i64) -> bool,
+    offset: usize,
+) -> Vec<String> {
+    let tier = |keep: &dyn Fn(i64) -> bool| {
+        let mut keys: Vec<String> = (1..=N).filter(|&i| keep(i)).map(key).collect();
+        if dialect == Dialect::Postgres {
+            keys.sort();
+        }
+        keys
+    };
+    let first = tier(&name_match);
+    let rest = tier(&|i| !name_match(i) && other_match(i));
+    first.into_iter().chain(rest).skip(offset).take(20).collect()
+}
+
+async fn search(store: &Store, q: &str, domain: Option<&str>, offset: i64) -> products::SearchPage {
+    let mut conn = store.pool.acquire().await.unwrap();
+    let query = SearchQuery {
+        q: Some(q.to_owned()),
+        domain: domain.map(str::to_owned),
+        limit: 20,
+        offset,
+        ..Default::default()
+    };
+    products::search(&mut conn, store.dialect, &query).await.unwrap()
+}
+
+fn keys(page: &products::SearchPage) -> Vec<String> {
+    page.items.iter().map(|p| p.key.clone()).collect()
+}
+
+#[tokio::test]
+async fn broad_and_filtered_searches_page_by_plain_rules_at_scale() {
+    let probe = tempfile::tempdir().unwrap();
+    for (backend, url) in databases(probe.path()).await {
+        let store = Store::connect(&url).await.unwrap();
+        let d = store.dialect;
+        load(&store).await;
+        let even = |i: i64| i % 2 == 0;
+        let never = |_: i64| false;
+        let always = |_: i64| true;
+        // Before and after the planner has statistics: plans may differ, pages may not.
+        for stats in [false, true] {
+            if stats {
+                store.analyze().await.unwrap();
+            }
+            let ctx = format!("{backend}, statistics: {stats}");
+            // A word in half the names: capped count, names tier in key order, paged.
+            let page = search(&store, "alpha", None, 0).await;
+            assert_eq!((page.total, page.total_capped), (COUNT_CAP, true), "{ctx}");
+            assert_eq!(keys(&page), expected(d, even, never, 0), "{ctx}");
+            assert_eq!(keys(&search(&store, "alpha", None, 40).await), expected(d, even, never, 40), "{ctx}");
+            // A word in every description and no name: the second tier alone.
+            assert_eq!(keys(&search(&store, "beta", None, 0).await), expected(d, never, always, 0), "{ctx}");
+            // A prefix of a word in every product.
+            let page = search(&store, "gam", None, 0).await;
+            assert_eq!((page.total_capped, keys(&page)), (true, expected(d, never, always, 0)), "{ctx}");
+            // A common word within one domain (4,000 matches): counted and paged in the domain.
+            let in_dom4 = |i: i64| i % 20 == 4;
+            let page = search(&store, "alpha", Some("dom4"), 0).await;
+            assert_eq!((page.total, page.total_capped), (COUNT_CAP, true), "{ctx}");
+            assert_eq!(keys(&page), expected(d, in_dom4, never, 0), "{ctx}");
+            assert_eq!(
+                keys(&search(&store, "alpha", Some("dom4"), 20).await),
+                expected(d, in_dom4, never, 20),
+                "{ctx}"
+            );
+            // A common word in a domain that never has it.
+            assert_eq!(search(&store, "alpha", Some("dom3"), 0).await.total, 0, "{ctx}");
+            // A selective word (N / 100 = 800 matches, all in dom0): exact count, scored.
+            let page = search(&store, "delta", None, 0).await;
+            assert_eq!((page.total, page.total_capped, page.items.len()), (N / 100, false, 20), "{ctx}");
+            assert!(page.items.iter().all(|p| p.domain == "dom0"), "{ctx}");
+            assert_eq!(search(&store, "delta", Some("dom0"), 0).await.total, N / 100, "{ctx}");
+            assert_eq!(search(&store, "delta", Some("dom1"), 0).await.total, 0, "{ctx}");
+            // Two words, both common.
+            let page = search(&store, "alpha gamma", None, 0).await;
+            assert_eq!((page.total_capped, keys(&page)), (true, expected(d, even, never, 0)), "{ctx}");
+        }
+    }
+}
