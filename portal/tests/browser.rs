@@ -95,6 +95,21 @@ async fn wait_text(c: &Client, needle: &str) -> String {
     }
 }
 
+/// Waits until the browser is at a URL containing `needle`: after a click that
+/// navigates, the old page's text can still match a `wait_text` (the home page
+/// links to the products a search then finds) and its elements go stale.
+async fn wait_url(c: &Client, needle: &str) {
+    let started = Instant::now();
+    loop {
+        let url = c.current_url().await.unwrap();
+        if url.as_str().contains(needle) {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "never reached a URL with {needle:?}; at {url}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn sign_in(c: &Client, base: &str, token: &str) {
     c.goto(&format!("{base}/signin")).await.unwrap();
     c.find(Locator::Css("#token")).await.unwrap().send_keys(token).await.unwrap();
@@ -176,12 +191,15 @@ async fn review_flow_authorization_csrf_and_escaping_in_chromium() {
 
     // It is in search, at the new version.
     c.find(Locator::Css("a.brand")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "role=\"search\"").await; // the discovery page's form
     c.find(Locator::Css("input[name=q]")).await.unwrap().send_keys("orders").await.unwrap();
     c.find(Locator::Css("form.search button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_url(&c, "q=orders").await;
     wait_text(&c, "href=\"/products/sales.orders\"").await;
     let hit = c.find(Locator::Css("li.result")).await.unwrap().text().await.unwrap();
     assert!(hit.contains("sales.orders") && hit.contains("v2.0.0"), "{hit}");
     c.find(Locator::Css("a[href='/products/sales.orders']")).await.unwrap().click().await.unwrap();
+    wait_url(&c, "/products/sales.orders").await;
     wait_text(&c, "order_lines").await;
     shot(&c, "product").await;
     c.find(Locator::Css("form.versions button")).await.unwrap().click().await.unwrap();
