@@ -43,7 +43,8 @@ const FIELDS: [FieldSpec; 5] = [
     FieldSpec { name: "day-of-week", min: 0, max: 7, names: &["sun", "mon", "tue", "wed", "thu", "fri", "sat"] },
 ];
 
-/// A valid 5-field cron schedule.
+/// A valid 5-field cron schedule that fires: a schedule no calendar date
+/// matches (`0 0 31 2 *`) is refused when parsed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CronSchedule {
     source: String,
@@ -52,9 +53,15 @@ pub struct CronSchedule {
     days_of_month: u32,
     months: u16,
     days_of_week: u8,
-    dom_restricted: bool,
-    dow_restricted: bool,
+    /// The day-of-month and day-of-week fields begin with `*` (`*`, `*/2`):
+    /// Vixie cron's rule for combining the two (see [`CronSchedule::fires_on`]).
+    dom_star: bool,
+    dow_star: bool,
 }
+
+/// Years the Gregorian calendar takes to repeat its weekdays and leap days
+/// (within 1901–2099): a schedule that fires at all fires within any such span.
+const CALENDAR_CYCLE_YEARS: i32 = 28;
 
 impl fmt::Debug for CronSchedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -126,16 +133,45 @@ impl CronSchedule {
         if dow & (1 << 7) != 0 {
             dow = (dow | 1) & !(1 << 7);
         }
-        Ok(Self {
+        let parsed = Self {
             source: schedule.to_owned(),
             minutes: sets[0],
             hours: sets[1] as u32,
             days_of_month: sets[2] as u32,
             months: sets[3] as u16,
             days_of_week: dow as u8,
-            dom_restricted: fields[2].1 != "*",
-            dow_restricted: fields[4].1 != "*",
-        })
+            dom_star: fields[2].1.starts_with('*'),
+            dow_star: fields[4].1.starts_with('*'),
+        };
+        if !parsed.fires_in_a_calendar_cycle() {
+            let column = if macro_used { 1 } else { fields[2].0 + 1 };
+            return Err(err(
+                column,
+                format!(
+                    "never fires: no date has day-of-month `{}` in month `{}`{}",
+                    fields[2].1,
+                    fields[3].1,
+                    if fields[4].1 != "*" { format!(" on day-of-week `{}`", fields[4].1) } else { String::new() }
+                ),
+            ));
+        }
+        Ok(parsed)
+    }
+
+    /// Does any date of a full calendar cycle match?
+    fn fires_in_a_calendar_cycle(&self) -> bool {
+        let Some(mut date) = NaiveDate::from_ymd_opt(2001, 1, 1) else { return false };
+        let end = NaiveDate::from_ymd_opt(2001 + CALENDAR_CYCLE_YEARS, 1, 1);
+        while Some(date) < end {
+            if self.fires_on(date) {
+                return true;
+            }
+            match date.succ_opt() {
+                Some(next) => date = next,
+                None => return false,
+            }
+        }
+        false
     }
 
     pub fn as_str(&self) -> &str {
@@ -173,29 +209,26 @@ impl CronSchedule {
     }
 
     /// Does the schedule fire on this calendar date? Follows Vixie cron: when
-    /// both day-of-month and day-of-week are restricted, either may match.
+    /// the day-of-month or the day-of-week field begins with `*` (`*`, `*/2`),
+    /// a date must match both; when neither does, either may match
+    /// (`0 0 1 * mon`: the 1st and every Monday).
     pub fn fires_on(&self, date: NaiveDate) -> bool {
         if self.months & (1 << date.month()) == 0 {
             return false;
         }
         let dom = self.days_of_month & (1 << date.day()) != 0;
         let dow = self.days_of_week & (1 << date.weekday().num_days_from_sunday()) != 0;
-        match (self.dom_restricted, self.dow_restricted) {
-            (true, true) => dom || dow,
-            (true, false) => dom,
-            (false, true) => dow,
-            (false, false) => true,
-        }
+        if self.dom_star || self.dow_star { dom && dow } else { dom || dow }
     }
 
     /// The first tick strictly after `after` (wall-clock time, minute
-    /// precision), or `None` if none falls within the next five years
-    /// (e.g. `0 0 31 2 *`).
+    /// precision). `None` only past the end of chrono's calendar: a parsed
+    /// schedule fires within every calendar cycle (28 years).
     pub fn next_after(&self, after: NaiveDateTime) -> Option<NaiveDateTime> {
         let start = after.with_second(0)?.with_nanosecond(0)? + Duration::minutes(1);
         let mut date = start.date();
         let mut from = start.time();
-        for _ in 0..(366 * 5) {
+        for _ in 0..(366 * CALENDAR_CYCLE_YEARS + 1) {
             if self.fires_on(date)
                 && let Some(t) = self.first_time_at_or_after(from)
             {
@@ -327,6 +360,35 @@ mod tests {
         assert!(CronSchedule::parse("0,,1 * * * *").is_err());
         assert!(CronSchedule::parse("").is_err());
         assert!(CronSchedule::parse("@sometimes").is_err());
+        // Schedules no date matches are refused, at the day-of-month field.
+        let e = CronSchedule::parse("0 0 31 2 *").unwrap_err();
+        assert_eq!(e.column, 5);
+        assert!(e.message.contains("never fires") && e.message.contains("`31` in month `2`"), "{e}");
+        assert!(CronSchedule::parse("0 0 30,31 feb *").is_err());
+        CronSchedule::parse("0 0 30,31 feb,apr *").unwrap();
+        assert!(CronSchedule::parse("0 0 31 4,6 */2").is_err());
+        // Rare is not never: the 29th of February, the 31st in some month.
+        CronSchedule::parse("0 0 29 2 *").unwrap();
+        CronSchedule::parse("0 0 31 2,3 *").unwrap();
+        // Either field may match when neither begins with `*`.
+        CronSchedule::parse("0 0 31 2 mon").unwrap();
+    }
+
+    #[test]
+    fn day_of_month_and_day_of_week_combine_as_in_vixie_cron() {
+        let fires = |s: &str, d: &str| {
+            CronSchedule::parse(s).unwrap().fires_on(NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap())
+        };
+        // 2026-11-23 is a Monday, 2026-11-24 a Tuesday.
+        assert!(fires("0 0 1 * mon", "2026-11-23"), "a restricted day-of-week alone matches");
+        assert!(fires("0 0 24 * mon", "2026-11-24"), "a restricted day-of-month alone matches");
+        assert!(!fires("0 0 24 * mon", "2026-11-25"));
+        // A field beginning with `*` makes both required.
+        assert!(fires("0 0 */2 * mon", "2026-11-23"), "the 23rd is odd-numbered day 1 + 2k, and a Monday");
+        assert!(!fires("0 0 */2 * mon", "2026-11-24"), "an even day, but a Tuesday");
+        assert!(!fires("0 0 */2 * mon", "2026-11-30"), "a Monday, but the 30th");
+        assert!(fires("0 0 24 * */2", "2026-11-24"), "the 24th, a Tuesday (day 2)");
+        assert!(!fires("0 0 24 * */2", "2025-11-24"), "the 24th, but a Monday (day 1)");
     }
 
     #[test]
@@ -352,7 +414,9 @@ mod tests {
         assert_eq!(c.next_after(dt("2026-11-22 12:00")), Some(dt("2026-11-23 09:30")));
         let c = CronSchedule::parse("0 0 29 2 *").unwrap();
         assert_eq!(c.next_after(dt("2026-03-01 00:00")), Some(dt("2028-02-29 00:00")));
-        assert_eq!(CronSchedule::parse("0 0 31 2 *").unwrap().next_after(dt("2026-01-01 00:00")), None);
+        // The 29th of February on a Sunday: next in 2032.
+        let c = CronSchedule::parse("0 0 29 2 */7").unwrap();
+        assert_eq!(c.next_after(dt("2026-01-01 00:00")), Some(dt("2032-02-29 00:00")));
         let c = CronSchedule::parse("0 0 1 * 1").unwrap();
         // Either the 1st or a Monday.
         assert_eq!(c.next_after(dt("2026-11-22 00:00")), Some(dt("2026-11-23 00:00")));

@@ -222,8 +222,8 @@ mod tests {
         // 2026-11-20 is a Friday.
         assert_eq!(next_due(&s, utc("2026-11-20T09:00:00Z")), Some(utc("2026-11-23T09:00:00Z")));
         assert_eq!(previous_due(&s, utc("2026-11-23T08:00:00Z")), Some(utc("2026-11-20T09:00:00Z")));
-        let never = spec("0 0 31 2 *", Tz::UTC, 30);
-        assert_eq!(next_due(&never, utc("2026-01-01T00:00:00Z")), None);
+        let leap = spec("0 0 29 2 *", Tz::UTC, 30);
+        assert_eq!(next_due(&leap, utc("2026-01-01T00:00:00Z")), Some(utc("2028-02-29T00:00:00Z")));
         let yearly = spec("0 0 1 1 *", Tz::UTC, 30);
         assert_eq!(previous_due(&yearly, utc("2026-11-22T00:00:00Z")), Some(utc("2026-01-01T00:00:00Z")));
     }
