@@ -45,10 +45,10 @@ async fn load(store: &Store) {
     };
     let sql = format!(
         "INSERT INTO products (product_key, domain, product, version, status, name, description, owner_team,
-                               classification, tags, detail, contract, commit_id, proposal_id, published_at,
-                               search_text{doc_columns})
+                               classification, tags, detail, contract, commit_id, proposal_id,
+                               published_at{doc_columns})
          SELECT 'dom' || (i % 20) || '.' || {name}, 'dom' || (i % 20), {name}, '1.0.0', 'active', {name}, 'beta gamma',
-                'team', 'internal', '[]', '{{}}', '', 'c0', NULL, '2026-11-01T00:00:00.000000Z', ''{doc_values}
+                'team', 'internal', '[]', '{{}}', '', 'c0', NULL, '2026-11-01T00:00:00.000000Z'{doc_values}
          FROM ({series}) s"
     );
     sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&store.pool).await.unwrap();

@@ -25,7 +25,6 @@ pub async fn publish(
     from: &Provenance<'_>,
 ) -> Result<(), StoreError> {
     let [names, descriptions, columns] = search_parts(p);
-    let search_text = format!("{names} {descriptions} {columns}");
     let detail = serde_json::to_string(p)?;
     // PostgreSQL: the weighted documents are written with the row (names A,
     // columns B, descriptions C; the names alone again for the names-first
@@ -34,20 +33,20 @@ pub async fn publish(
         Dialect::Sqlite => ("", "", ""),
         Dialect::Postgres => (
             ", search_doc, search_names",
-            ", setweight(to_tsvector('simple', $17), 'A') || setweight(to_tsvector('simple', $18), 'C')
-                 || setweight(to_tsvector('simple', $19), 'B'), setweight(to_tsvector('simple', $17), 'A')",
+            ", setweight(to_tsvector('simple', $16), 'A') || setweight(to_tsvector('simple', $17), 'C')
+                 || setweight(to_tsvector('simple', $18), 'B'), setweight(to_tsvector('simple', $16), 'A')",
             ", search_doc = excluded.search_doc, search_names = excluded.search_names",
         ),
     };
     let upsert = sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO products (product_key, domain, product, version, status, name, description, owner_team, classification,
-                               tags, detail, contract, commit_id, proposal_id, published_at, search_text{doc_columns})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16{doc_values})
+                               tags, detail, contract, commit_id, proposal_id, published_at{doc_columns})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15{doc_values})
          ON CONFLICT (product_key) DO UPDATE SET
            version = excluded.version, status = excluded.status, name = excluded.name, description = excluded.description,
            owner_team = excluded.owner_team, classification = excluded.classification, tags = excluded.tags,
            detail = excluded.detail, contract = excluded.contract, commit_id = excluded.commit_id,
-           proposal_id = excluded.proposal_id, published_at = excluded.published_at, search_text = excluded.search_text
+           proposal_id = excluded.proposal_id, published_at = excluded.published_at
            {doc_updates}",
     )))
     .bind(&p.key)
@@ -64,8 +63,7 @@ pub async fn publish(
     .bind(from.contract)
     .bind(from.commit)
     .bind(from.proposal_id)
-    .bind(ts(from.now))
-    .bind(&search_text);
+    .bind(ts(from.now));
     let upsert = match dialect {
         Dialect::Sqlite => upsert,
         Dialect::Postgres => upsert.bind(&names).bind(&descriptions).bind(&columns),
