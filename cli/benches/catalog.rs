@@ -325,7 +325,12 @@ fn serve_rss(data: &std::path::Path, queries: usize, monitor: bool) -> (f64, f64
             let passes = value("steward_slo_evaluation_seconds_count ");
             if passes >= 2.0 {
                 let last = value("steward_slo_last_evaluation_seconds ");
-                return format!(" and {passes} monitor passes (last {:.0} ms)", last * 1000.0);
+                let sum = value("steward_slo_evaluation_seconds_sum ");
+                return format!(
+                    " and {passes} monitor passes (the first, over every product, {:.1} s; the last {:.1} ms)",
+                    sum - last,
+                    last * 1000.0
+                );
             }
             assert!(started.elapsed() < Duration::from_secs(600), "the SLO monitor did not finish two passes");
             tokio::time::sleep(Duration::from_millis(200)).await;

@@ -23,7 +23,7 @@ use super::Service;
 use super::access::parse_key;
 use crate::effects::{self, AlertJob};
 use crate::error::{ServiceError, StoreError};
-use crate::model::ProductDetail;
+use crate::model::{ProductDetail, Slo};
 use crate::store::slo::{self as slo_store, StoredState, StoredTick};
 use crate::store::{parse_ts, products, refreshes, ts};
 
@@ -66,10 +66,8 @@ pub struct PassReport {
 }
 
 /// The SLO entries of a published product, rebuilt from the catalog model.
-pub fn specs_of(detail: &ProductDetail) -> Vec<SloSpec> {
-    detail
-        .slo
-        .iter()
+pub fn specs_of(slo: &[Slo]) -> Vec<SloSpec> {
+    slo.iter()
         .enumerate()
         .filter_map(|(index, s)| {
             Some(SloSpec {
@@ -225,14 +223,14 @@ impl Service {
     /// ticks and alert jobs commit together.
     async fn judge_product(&self, key: &str, now: DateTime<Utc>, report: &mut PassReport) -> Result<(), ServiceError> {
         let mut conn = self.conn().await?;
-        let Some(detail) = products::get(&mut conn, key).await? else {
+        let Some((version, slo)) = products::slo_of(&mut conn, key).await? else {
             return Ok(()); // gone since the candidates were listed
         };
-        let specs = specs_of(&detail);
+        let specs = specs_of(&slo);
         if specs.is_empty() {
             return Ok(());
         }
-        let version = &detail.version;
+        let version = &version;
         let mut states: HashMap<i64, StoredState> =
             slo_store::states_of(&mut conn, key).await?.into_iter().map(|s| (s.spec_index, s)).collect();
         report.products += 1;
@@ -269,10 +267,15 @@ impl Service {
             settled.extend(step.settled.iter().map(|t| stored_tick(key, spec, t)));
             alerts.extend(step.alerts);
         }
-        drop(conn);
         if new_states.is_empty() && settled.is_empty() && alerts.is_empty() {
             return Ok(());
         }
+        // Who to tell and the owner, read only for products that alert.
+        let detail = match alerts.is_empty() {
+            true => None,
+            false => products::get(&mut conn, key).await?,
+        };
+        drop(conn);
         let mut tx = self.store.begin().await?;
         for s in &new_states {
             slo_store::put_state(&mut tx, s, now).await?;
@@ -281,7 +284,7 @@ impl Service {
         for t in &settled {
             slo_store::put_tick(&mut tx, t).await?;
         }
-        if !alerts.is_empty() {
+        if let Some(detail) = detail.as_ref().filter(|_| !alerts.is_empty()) {
             let lines: Vec<(String, &str)> = alerts.iter().map(|a| describe(key, a)).collect();
             let all_recovered = lines.iter().all(|(_, k)| *k == "recovered");
             let subject = if all_recovered {
@@ -295,7 +298,7 @@ impl Service {
                 detail.owner_team
             );
             let dedup = format!("slo:{key}:{}", alerts.iter().map(alert_key).collect::<Vec<_>>().join(","));
-            for (channel, target) in channels(&detail) {
+            for (channel, target) in channels(detail) {
                 let job = AlertJob {
                     product_key: key.to_owned(),
                     channel,
@@ -334,7 +337,7 @@ impl Service {
         let history = slo_store::ticks(&mut conn, &key, now - Duration::days(30)).await?;
         let last_refresh = refreshes::recent(&mut conn, &key, 1).await?.into_iter().next().map(|r| r.reported_at);
         let mut specs = Vec::new();
-        for spec in specs_of(&detail) {
+        for spec in specs_of(&detail.slo) {
             let idx = spec.index as i64;
             let state = states
                 .get(&idx)

@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use utoipa::ToSchema;
 
 use super::{Dialect, StoreError, ts};
-use crate::model::{ProductDetail, query_terms, search_parts};
+use crate::model::{ProductDetail, Slo, query_terms, search_parts};
 
 /// Where a published product came from.
 pub struct Provenance<'a> {
@@ -158,6 +158,26 @@ pub async fn get(conn: &mut AnyConnection, key: &str) -> Result<Option<ProductDe
         Some(r) => {
             let detail: String = r.try_get(0)?;
             Ok(Some(serde_json::from_str(&detail)?))
+        }
+    }
+}
+
+/// The version and SLO entries of a published product, without building the
+/// rest of its detail (the SLO monitor reads every product after a start).
+pub async fn slo_of(conn: &mut AnyConnection, key: &str) -> Result<Option<(String, Vec<Slo>)>, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct SloOnly {
+        slo: Vec<Slo>,
+    }
+    let row = sqlx::query("SELECT version, detail FROM products WHERE product_key = $1")
+        .bind(key)
+        .fetch_optional(conn)
+        .await?;
+    match row {
+        None => Ok(None),
+        Some(r) => {
+            let detail: String = r.try_get(1)?;
+            Ok(Some((r.try_get(0)?, serde_json::from_str::<SloOnly>(&detail)?.slo)))
         }
     }
 }
