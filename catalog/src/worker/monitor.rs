@@ -56,7 +56,7 @@ impl Monitor {
     }
 
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let mut cache = MonitorProgress::default();
+        let mut progress = MonitorProgress::default();
         let mut leading = false;
         loop {
             if *stop.borrow() {
@@ -73,7 +73,7 @@ impl Monitor {
             }
             if leading {
                 let started = std::time::Instant::now();
-                match self.service.monitor_pass(&mut cache).await {
+                match self.service.monitor_pass(&mut progress).await {
                     Ok(r) => {
                         self.metrics.record_slo_pass(started.elapsed(), r.alerts as u64);
                         if r.alerts > 0 || r.settled > 0 {
