@@ -63,7 +63,7 @@ async fn missed_recovered_and_one_summary_after_downtime() {
         let app = TestApp::start_with(backend, clock.clone(), backends).await;
         let slack_path = format!("/slack/{backend}");
         app.publish(&hourly(&slack.url(&slack_path), "1.0.0", "0 * * * *")).await;
-        let mut cache = MonitorProgress::default();
+        let mut progress = MonitorProgress::default();
         let set = |h, m| {
             let now = at(h, m);
             let delta = now - clock.now();
@@ -71,19 +71,19 @@ async fn missed_recovered_and_one_summary_after_downtime() {
         };
 
         // 00:10 the monitor starts watching; 00:50 a refresh meets the 01:00 tick.
-        app.service.monitor_pass(&mut cache).await.unwrap();
+        app.service.monitor_pass(&mut progress).await.unwrap();
         set(0, 50);
         refresh(&app, "r1").await;
         set(1, 31);
-        let r = app.service.monitor_pass(&mut cache).await.unwrap();
+        let r = app.service.monitor_pass(&mut progress).await.unwrap();
         assert_eq!((r.settled, r.alerts), (1, 0), "{r:?}");
 
         // No refresh for 02:00: missed once its grace ends, alerted once.
         set(2, 31);
-        let r = app.service.monitor_pass(&mut cache).await.unwrap();
+        let r = app.service.monitor_pass(&mut progress).await.unwrap();
         assert_eq!(r.alerts, 1, "{r:?}");
         set(2, 35);
-        assert_eq!(app.service.monitor_pass(&mut cache).await.unwrap().alerts, 0, "no repeat");
+        assert_eq!(app.service.monitor_pass(&mut progress).await.unwrap().alerts, 0, "no repeat");
         let a = alerts(&app).await;
         assert_eq!(a.len(), 2, "one alert to email and one to Slack: {a:?}");
         assert!(a.iter().all(|x| x["subject"].as_str().unwrap().contains("SLO missed")));
@@ -97,7 +97,7 @@ async fn missed_recovered_and_one_summary_after_downtime() {
         set(2, 45);
         refresh(&app, "r2").await;
         set(2, 46);
-        assert_eq!(app.service.monitor_pass(&mut cache).await.unwrap().alerts, 1);
+        assert_eq!(app.service.monitor_pass(&mut progress).await.unwrap().alerts, 1);
         let a = alerts(&app).await;
         assert_eq!(a.iter().filter(|x| x["subject"].as_str().unwrap().contains("recovered")).count(), 2);
 
@@ -105,7 +105,7 @@ async fn missed_recovered_and_one_summary_after_downtime() {
         // late refresh also met 03:00 (docs/slo.md); 04:00 to 08:00 are five
         // missed ticks: one summary per channel.
         set(8, 40);
-        let r = app.service.monitor_pass(&mut cache).await.unwrap();
+        let r = app.service.monitor_pass(&mut progress).await.unwrap();
         assert!(r.settled >= 4, "{r:?}");
         let a = alerts(&app).await;
         let summaries: Vec<_> = a.iter().filter(|x| x["text"].as_str().unwrap().contains("MISSED 5 ticks")).collect();
@@ -146,19 +146,19 @@ async fn a_new_version_with_a_new_schedule_starts_fresh() {
         let clock = Arc::new(ManualClock::new(at(0, 10)));
         let app = TestApp::start_with(backend, clock.clone(), Default::default()).await;
         app.publish(&hourly("https://hooks.slack.com/services/T/B/X", "1.0.0", "0 * * * *")).await;
-        let mut cache = MonitorProgress::default();
-        app.service.monitor_pass(&mut cache).await.unwrap();
+        let mut progress = MonitorProgress::default();
+        app.service.monitor_pass(&mut progress).await.unwrap();
         clock.advance(Duration::minutes(141)); // 02:31: ticks 01:00 and 02:00 missed
-        let r = app.service.monitor_pass(&mut cache).await.unwrap();
+        let r = app.service.monitor_pass(&mut progress).await.unwrap();
         assert_eq!(r.alerts, 1, "one summary for two missed ticks: {r:?}");
         // Version 1.1.0 is due daily at 06:00: the hourly breach does not carry over.
         app.publish(&hourly("https://hooks.slack.com/services/T/B/X", "1.1.0", "0 6 * * *")).await;
         clock.advance(Duration::minutes(60)); // 03:31
-        let r = app.service.monitor_pass(&mut cache).await.unwrap();
+        let r = app.service.monitor_pass(&mut progress).await.unwrap();
         assert_eq!(r.alerts, 0, "{r:?}");
         // Nothing arrived and no deadline passed since: the next pass reads nothing.
         clock.advance(Duration::minutes(10));
-        let r = app.service.monitor_pass(&mut cache).await.unwrap();
+        let r = app.service.monitor_pass(&mut progress).await.unwrap();
         assert_eq!((r.products, r.evaluated), (0, 0), "{r:?}");
         let (_, status) = app.call("GET", "/api/v1/products/sales.orders/slo", Some(&app.consumer), None).await;
         assert_eq!(status["specs"][0]["schedule"], "0 6 * * *");
