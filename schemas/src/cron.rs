@@ -158,20 +158,11 @@ impl CronSchedule {
         Ok(parsed)
     }
 
-    /// Does any date of a full calendar cycle match?
+    /// Does any date of a full calendar cycle match? (`next_after` scans one.)
     fn fires_in_a_calendar_cycle(&self) -> bool {
-        let Some(mut date) = NaiveDate::from_ymd_opt(2001, 1, 1) else { return false };
-        let end = NaiveDate::from_ymd_opt(2001 + CALENDAR_CYCLE_YEARS, 1, 1);
-        while Some(date) < end {
-            if self.fires_on(date) {
-                return true;
-            }
-            match date.succ_opt() {
-                Some(next) => date = next,
-                None => return false,
-            }
-        }
-        false
+        NaiveDate::from_ymd_opt(2000, 12, 31)
+            .and_then(|d| d.and_hms_opt(23, 59, 0))
+            .is_some_and(|before| self.next_after(before).is_some())
     }
 
     pub fn as_str(&self) -> &str {

@@ -230,7 +230,6 @@ impl Service {
         if specs.is_empty() {
             return Ok(());
         }
-        let version = &version;
         let mut states: HashMap<i64, StoredState> =
             slo_store::states_of(&mut conn, key).await?.into_iter().map(|s| (s.spec_index, s)).collect();
         report.products += 1;
@@ -253,7 +252,7 @@ impl Service {
                 .map_or_else(|| slo_store::NEVER.to_owned(), |d| ts(d + spec.grace));
             let changed = stored
                 .as_ref()
-                .is_none_or(|s| &s.version != version || s.next_deadline != next_deadline || s.schedule != sid);
+                .is_none_or(|s| s.version != version || s.next_deadline != next_deadline || s.schedule != sid);
             if changed || step.state != state {
                 new_states.push(StoredState {
                     product_key: key.to_owned(),
@@ -271,10 +270,7 @@ impl Service {
             return Ok(());
         }
         // Who to tell and the owner, read only for products that alert.
-        let detail = match alerts.is_empty() {
-            true => None,
-            false => products::get(&mut conn, key).await?,
-        };
+        let detail = if alerts.is_empty() { None } else { products::get(&mut conn, key).await? };
         drop(conn);
         let mut tx = self.store.begin().await?;
         for s in &new_states {
@@ -284,7 +280,7 @@ impl Service {
         for t in &settled {
             slo_store::put_tick(&mut tx, t).await?;
         }
-        if let Some(detail) = detail.as_ref().filter(|_| !alerts.is_empty()) {
+        if let Some(detail) = &detail {
             let lines: Vec<(String, &str)> = alerts.iter().map(|a| describe(key, a)).collect();
             let all_recovered = lines.iter().all(|(_, k)| *k == "recovered");
             let subject = if all_recovered {
