@@ -8,7 +8,7 @@ use steward_schemas::{DomainName, ProductKey, ProductName};
 
 use crate::error::Result;
 use crate::repo::Registry;
-use crate::types::{CommitInfo, MainEntry};
+use crate::types::{CommitInfo, MainEntry, proposal_trailer};
 
 impl Registry {
     /// Every contract on `main`, sorted by key, with the newest first-parent
@@ -18,7 +18,7 @@ impl Registry {
         let main = self.main_commit()?;
         let files = self.contracts_in(&main.tree()?)?;
         let mut pending: BTreeMap<&ProductKey, Oid> = files.iter().map(|(k, b)| (k, *b)).collect();
-        let mut changed_in: BTreeMap<&ProductKey, Oid> = BTreeMap::new();
+        let mut changed_in: BTreeMap<&ProductKey, (Oid, Option<u64>)> = BTreeMap::new();
         self.walk_first_parent(main, |commit, tree, parent_tree| {
             if let Some(parent_tree) = parent_tree
                 && contracts_id(tree) == contracts_id(parent_tree)
@@ -35,18 +35,25 @@ impl Registry {
                     done.push(*key);
                 }
             }
+            let proposal = if done.is_empty() {
+                None
+            } else {
+                proposal_trailer(&String::from_utf8_lossy(commit.message_bytes()))
+            };
             for key in done {
                 pending.remove(key);
-                changed_in.insert(key, commit.id());
+                changed_in.insert(key, (commit.id(), proposal));
             }
             Ok(!pending.is_empty())
         })?;
         let mut entries = Vec::with_capacity(files.len());
         for (key, blob) in &files {
+            let (commit, proposal) = changed_in.get(key).map_or((String::new(), None), |(c, p)| (c.to_string(), *p));
             entries.push(MainEntry {
                 key: key.clone(),
                 contents: self.repo.find_blob(*blob)?.content().to_vec(),
-                commit: changed_in.get(key).map(Oid::to_string).unwrap_or_default(),
+                commit,
+                proposal,
             });
         }
         Ok(entries)

@@ -93,4 +93,4 @@ pub use proposals::{merge_message, proposal_ref, propose_message};
 pub use repo::{INIT_MESSAGE, MAIN_BRANCH, Registry};
 pub use shared::SharedRegistry;
 pub use steward_schemas::ProductKey;
-pub use types::{CommitInfo, MainEntry, Signature};
+pub use types::{CommitInfo, MainEntry, Signature, proposal_trailer};

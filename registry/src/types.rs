@@ -81,4 +81,15 @@ pub struct MainEntry {
     pub contents: Vec<u8>,
     /// Hex id of the newest first-parent commit of `main` that changed the file.
     pub commit: String,
+    /// The proposal that commit merged, from its `Proposal:` trailer; `None`
+    /// for a commit Steward did not make (a change pushed to the registry by
+    /// other means).
+    pub proposal: Option<u64>,
+}
+
+/// The proposal id in a commit message's `Proposal: <id>` trailer (the last
+/// paragraph's lines, as `git interpret-trailers` reads them).
+pub fn proposal_trailer(message: &str) -> Option<u64> {
+    let trailers = message.trim_end().rsplit("\n\n").next()?;
+    trailers.lines().find_map(|line| line.strip_prefix("Proposal:").and_then(|id| id.trim().parse().ok()))
 }

@@ -106,6 +106,31 @@ fn list_main_returns_every_product_with_its_last_commit() {
         ]
     );
     assert_eq!(entries[1].contents, contract(&orders, "1.1.0"));
+    // Each entry names the proposal its commit merged (the `Proposal:` trailer).
+    let proposals: Vec<Option<u64>> = entries.iter().map(|e| e.proposal).collect();
+    assert_eq!(proposals, [Some(2), Some(3), Some(4)]);
+}
+
+#[test]
+fn a_hand_edit_on_main_names_no_proposal() {
+    let (dir, registry) = registry();
+    let orders = key("sales.orders");
+    propose_and_merge(&registry, 1, &orders, "1.0.0");
+    let edit = commit_onto_main(&dir.path().join("registry.git"), &[("contracts/sales/orders.odcs.yaml", b"edited: true\n")]);
+    let entries = registry.list_main().unwrap();
+    assert_eq!(entries[0].commit, edit.to_string());
+    assert_eq!(entries[0].proposal, None);
+}
+
+#[test]
+fn the_proposal_trailer_is_read_from_the_last_paragraph_only() {
+    use steward_registry::proposal_trailer;
+    assert_eq!(proposal_trailer("Merge proposal 7: a.b 1.0.0\n\nProposal: 7\nApproved-by: R <r@x>\n"), Some(7));
+    // A comment that quotes a trailer does not count; the real trailer does.
+    let message = "Merge proposal 8: a.b 1.0.0\n\nsee\nProposal: 3\n\nProposal: 8\nApproved-by: R <r@x>\n";
+    assert_eq!(proposal_trailer(message), Some(8));
+    assert_eq!(proposal_trailer("Hand edit\n"), None);
+    assert_eq!(proposal_trailer("Fix\n\nProposal: x\n"), None);
 }
 
 /// Commits `files` (path, contents) onto main directly with git2, the way a
