@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use chrono::{Duration, TimeZone, Utc};
-use common::{TestApp, databases, each_db};
+use common::{TestApp, backends, each_db};
 use serde_json::json;
 use steward_catalog::clock::ManualClock;
 
@@ -159,8 +159,7 @@ async fn deprecated_products_take_no_new_requests() {
 
 #[tokio::test]
 async fn grants_expire_at_their_end_date() {
-    let probe = tempfile::tempdir().unwrap();
-    for (backend, _) in databases(probe.path()).await {
+    for backend in backends().await {
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap()));
         let app = TestApp::start_with(backend, clock.clone(), Default::default()).await;
         app.publish(&steward_testkit::sales_orders()).await;

@@ -61,7 +61,11 @@ async fn submit_review_publish_search() {
         let (s, events) = app.call("GET", "/api/v1/audit?target=proposal:1", Some(&app.reviewer), None).await;
         assert_eq!(s, StatusCode::OK);
         let actions: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-        assert_eq!(actions, ["proposal.approve", "proposal.validated", "proposal.submit"], "{events}");
+        assert_eq!(
+            actions,
+            ["proposal.approve", "proposal.claim", "proposal.validated", "proposal.submit"],
+            "{events}"
+        );
     })
     .await;
 }
@@ -109,13 +113,18 @@ async fn stale_approval_is_refused_with_the_rule_named() {
     each_db(|app: TestApp| async move {
         app.publish(&sales_orders()).await;
         // Two proposals, each valid against 1.0.0...
-        let first = sales_orders().replace("version: 1.0.0", "version: 1.1.0");
-        let second = first.replace("Units ordered.", "Units ordered, net of returns.");
+        let first = sales_orders().replace("version: 1.0.0", "version: 2.0.0");
+        let second = sales_orders()
+            .replace("version: 1.0.0", "version: 1.1.0")
+            .replace("Units ordered.", "Units ordered, net of returns.");
         let (_, a) = app.submit(&app.producer, &first).await;
         let (_, b) = app.submit(&app.producer, &second).await;
+        // A second proposal of a version already pending is refused up front.
+        let (s, body) = app.submit(&app.producer, &first).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
         let (s, _) = app.approve(&app.reviewer, a["id"].as_i64().unwrap()).await;
         assert_eq!(s, StatusCode::OK);
-        // ...but once 1.1.0 is published the second no longer raises the version.
+        // ...but once 2.0.0 is published the second no longer raises the version.
         let (s, body) = app.approve(&app.reviewer, b["id"].as_i64().unwrap()).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert!(body["message"].as_str().unwrap().contains("STW106"), "{body}");
@@ -262,7 +271,15 @@ async fn crash_between_merge_and_catalog_write_is_recovered_once() {
     each_db(|app: TestApp| async move {
         let (_, p) = app.submit(&app.producer, &sales_orders()).await;
         let id = p["id"].as_i64().unwrap();
-        // The merge lands in git, then the process "dies" before the catalog write.
+        // The reviewer's claim commits and the merge lands in git, then the
+        // process "dies" before the catalog write.
+        {
+            use sqlx::Executor;
+            let claim = format!(
+                "UPDATE proposals SET status = 'approved', decided_by = 'rita', comment = 'fine' WHERE id = {id}"
+            );
+            app.service.store.pool.execute(sqlx::AssertSqlSafe(claim)).await.unwrap();
+        }
         let key = steward_schemas::ProductKey::parse("sales.orders").unwrap();
         let reviewer = app.principal(&app.reviewer).await.signature();
         app.service.registry.merge_proposal(id as u64, key, "1.0.0".into(), reviewer, None).await.unwrap();
@@ -277,6 +294,9 @@ async fn crash_between_merge_and_catalog_write_is_recovered_once() {
         let (s, p) = app.call("GET", &format!("/api/v1/proposals/{id}"), Some(&app.reviewer), None).await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(p["status"], "published");
+        // The reviewer and comment survive recovery (not `steward`).
+        assert_eq!(p["decided_by"], "rita");
+        assert_eq!(p["comment"], "fine");
         let (_, versions) = app.call("GET", "/api/v1/products/sales.orders/versions", Some(&app.consumer), None).await;
         assert_eq!(versions.as_array().unwrap().len(), 1, "{versions}");
         let (_, events) = app.call("GET", "/api/v1/audit?action=product.publish", Some(&app.admin), None).await;
@@ -290,6 +310,7 @@ async fn crash_between_merge_and_catalog_write_is_recovered_once() {
         assert_eq!(page["total"], 1);
         let (_, versions) = app.call("GET", "/api/v1/products/sales.orders/versions", Some(&app.consumer), None).await;
         assert_eq!(versions.as_array().unwrap().len(), 1);
+        assert_eq!(versions[0]["proposal_id"], id, "rebuild keeps the version's proposal link");
     })
     .await;
 }

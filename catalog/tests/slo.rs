@@ -11,7 +11,7 @@ use std::time::Duration as StdDuration;
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use common::{TestApp, databases};
+use common::{TestApp, backends};
 use serde_json::json;
 use steward_catalog::clock::{Clock, ManualClock};
 use steward_catalog::service::slo::MonitorProgress;
@@ -53,8 +53,7 @@ fn at(h: u32, m: u32) -> DateTime<Utc> {
 async fn missed_recovered_and_one_summary_after_downtime() {
     let Some(smtp) = SmtpSink::start() else { return };
     let slack = WebhookSink::start().await;
-    let probe = tempfile::tempdir().unwrap();
-    for (backend, _) in databases(probe.path()).await {
+    for backend in backends().await {
         let clock = Arc::new(ManualClock::new(at(0, 10)));
         let backends = steward_catalog::service::Backends {
             webhooks: steward_notify::WebhookSettings { allow_private: true, ..Default::default() },
@@ -141,8 +140,7 @@ async fn missed_recovered_and_one_summary_after_downtime() {
 
 #[tokio::test]
 async fn a_new_version_with_a_new_schedule_starts_fresh() {
-    let probe = tempfile::tempdir().unwrap();
-    for (backend, _) in databases(probe.path()).await {
+    for backend in backends().await {
         let clock = Arc::new(ManualClock::new(at(0, 10)));
         let app = TestApp::start_with(backend, clock.clone(), Default::default()).await;
         app.publish(&hourly("https://hooks.slack.com/services/T/B/X", "1.0.0", "0 * * * *")).await;
@@ -169,8 +167,7 @@ async fn a_new_version_with_a_new_schedule_starts_fresh() {
 
 #[tokio::test]
 async fn a_pass_reads_only_products_that_can_have_changed() {
-    let probe = tempfile::tempdir().unwrap();
-    for (backend, _) in databases(probe.path()).await {
+    for backend in backends().await {
         let clock = Arc::new(ManualClock::new(at(0, 10)));
         let app = TestApp::start_with(backend, clock.clone(), Default::default()).await;
         let set = |h, m| clock.advance(at(h, m) - clock.now());

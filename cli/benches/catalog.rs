@@ -87,9 +87,14 @@ fn main() {
         runtime.block_on(search_bench("sqlite", &sqlite, n, queries, &data));
     }
     if backends.contains("postgres") {
+        // A database the bench made is dropped at the end; a named one is kept for reuse.
+        let made = match std::env::var("STEWARD_BENCH_PG_DATABASE") {
+            Ok(_) => None,
+            Err(_) => runtime.block_on(steward_testkit::postgres()),
+        };
         let pg = match std::env::var("STEWARD_BENCH_PG_DATABASE") {
             Ok(name) => Some(pg_database(&runtime, &name)),
-            Err(_) => runtime.block_on(steward_testkit::postgres()),
+            Err(_) => made.as_ref().map(|db| db.url().to_owned()),
         };
         if let Some(pg) = pg {
             let pg_dir = tempfile::tempdir().unwrap();

@@ -94,5 +94,5 @@ fn review_flow_on_postgres() {
     let Some(url) = runtime.block_on(steward_testkit::postgres()) else {
         return;
     };
-    flow(Some(&url));
+    flow(Some(url.url()));
 }

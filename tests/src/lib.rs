@@ -30,26 +30,114 @@ pub fn postgres_admin_url() -> String {
     std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
-/// A fresh, empty PostgreSQL database for one test, or `None` (after
-/// [`missing_service`]) when there is no server.
-pub async fn postgres() -> Option<String> {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
+/// A PostgreSQL database made for one test; dropped when this value is
+/// (also when the test panics, since unwinding drops it).
+#[derive(Debug)]
+pub struct PgDatabase {
+    url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl std::ops::Deref for PgDatabase {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // Drop runs inside a test's runtime, which cannot be blocked on:
+        // a short-lived runtime on its own thread does the work.
+        let name = self.name.clone();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async move {
+                let pool = admin_pool().await.ok()?;
+                drop_database(&pool, &name).await.ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(()))) {
+            eprintln!("note: could not drop test database {}; the next run removes it", self.name);
+        }
+    }
+}
+
+const DB_PREFIX: &str = "steward_test_";
+
+async fn admin_pool() -> Result<sqlx::AnyPool, sqlx::Error> {
     sqlx::any::install_default_drivers();
-    let admin = postgres_admin_url();
-    let conn = sqlx::any::AnyPoolOptions::new()
+    sqlx::any::AnyPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(std::time::Duration::from_secs(3))
-        .connect(&admin)
-        .await;
-    let pool = match conn {
+        .connect(&postgres_admin_url())
+        .await
+}
+
+async fn drop_database(pool: &sqlx::AnyPool, name: &str) -> Result<(), sqlx::Error> {
+    // FORCE ends connections a test's pool may still hold (PostgreSQL 13+).
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(pool).await?;
+    Ok(())
+}
+
+/// Drops test databases left by processes that no longer run (a run killed
+/// before its values were dropped). Names carry the creating process's id.
+async fn reap_orphans(pool: &sqlx::AnyPool) {
+    use sqlx::Row;
+    let Ok(rows) =
+        sqlx::query("SELECT datname FROM pg_database WHERE datname LIKE 'steward\\_test\\_%'").fetch_all(pool).await
+    else {
+        return;
+    };
+    for row in rows {
+        let Ok(name) = row.try_get::<String, _>(0) else { continue };
+        let pid =
+            name.strip_prefix(DB_PREFIX).and_then(|rest| rest.split('_').next()).and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = drop_database(pool, &name).await;
+        }
+    }
+}
+
+/// Is a PostgreSQL server reachable at [`postgres_admin_url`]? Reports it
+/// through [`missing_service`] when not.
+pub async fn postgres_available() -> bool {
+    match admin_pool().await {
+        Ok(_) => true,
+        Err(e) => {
+            missing_service("PostgreSQL", &format!("{}: {e}", postgres_admin_url()));
+            false
+        }
+    }
+}
+
+/// A fresh, empty PostgreSQL database for one test, or `None` (after
+/// [`missing_service`]) when there is no server. Dropped with the value.
+pub async fn postgres() -> Option<PgDatabase> {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    static REAPED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let admin = postgres_admin_url();
+    let pool = match admin_pool().await {
         Ok(p) => p,
         Err(e) => {
             missing_service("PostgreSQL", &format!("{admin}: {e}"));
             return None;
         }
     };
+    if !REAPED.swap(true, Ordering::Relaxed) {
+        reap_orphans(&pool).await;
+    }
     let name = format!(
-        "steward_test_{}_{}_{}",
+        "{DB_PREFIX}{}_{}_{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed),
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
@@ -59,7 +147,7 @@ pub async fn postgres() -> Option<String> {
         .await
         .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
     let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
-    Some(format!("{base}/{name}"))
+    Some(PgDatabase { url: format!("{base}/{name}"), name })
 }
 
 /// A SQLite URL in `dir`.

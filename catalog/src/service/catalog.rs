@@ -24,11 +24,55 @@ use crate::store::proposals::{self, Proposal, ProposalStatus};
 const BULK_WRITE: usize = 1_000;
 
 /// What [`Service::reconcile`] did.
-#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Reconciled {
+    /// Proposals put (back) into review.
     pub reopened: Vec<i64>,
+    /// Approvals finished after a crash.
     pub recovered: Vec<i64>,
+    /// Products written to the catalog from `main`.
     pub republished: Vec<String>,
+    /// Merges on `main` that were not published because their proposal is
+    /// not approved.
+    pub refused: Vec<RefusedMerge>,
+    /// Contracts on `main` that could not be written (see the error).
+    pub failed: Vec<FailedEntry>,
+}
+
+impl Reconciled {
+    fn absorb(&mut self, synced: Synced) {
+        self.republished = synced.written;
+        self.refused = synced.refused;
+        self.failed.extend(synced.failed);
+    }
+}
+
+/// What [`Service::sync_catalog`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Synced {
+    pub written: Vec<String>,
+    pub refused: Vec<RefusedMerge>,
+    pub failed: Vec<FailedEntry>,
+}
+
+/// A contract on `main` that could not be written to the catalog (it no
+/// longer parses, or the database refused it). Skipped and reported, so one
+/// bad entry never stops the server from starting.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FailedEntry {
+    pub product: String,
+    pub commit: String,
+    pub error: String,
+}
+
+/// A commit on `main` that merged a proposal the store holds as neither
+/// approved nor published (or as another product's): never published.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct RefusedMerge {
+    pub product: String,
+    pub commit: String,
+    pub proposal: i64,
+    pub status: ProposalStatus,
 }
 
 impl Service {
@@ -38,7 +82,9 @@ impl Service {
         Ok(model::build(key, &contract, &self.policy.default_product_classification))
     }
 
-    /// Marks a merged proposal published and writes the catalog, in one transaction.
+    /// Marks a merged, approved proposal published and writes the catalog, in
+    /// one transaction. `decision` is the reviewer's call when it is made now;
+    /// recovery passes `None` and keeps the decision the claim recorded.
     pub(crate) async fn publish_merged(
         &self,
         proposal: &Proposal,
@@ -49,24 +95,20 @@ impl Service {
         let detail = self.detail_of(key, &proposal.contract)?;
         let now = self.clock.now();
         let id = proposal.id;
+        let reviewer = proposal.decided_by.clone().unwrap_or_else(|| "steward".to_owned());
         let (actor, action) = match decision {
             Some((who, _)) => (who.name.clone(), "proposal.approve"),
             None => ("steward".to_owned(), "proposal.recovered"),
         };
+        let comment = decision.map_or(proposal.comment.as_deref(), |(_, c)| c);
         let mut tx = self.store.begin().await?;
-        proposals::transition(
-            &mut tx,
-            id,
-            &[ProposalStatus::PendingReview, ProposalStatus::Approved],
-            ProposalStatus::Published,
-        )
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(m) => ServiceError::Conflict(m),
-            other => other.into(),
-        })?;
-        let comment = decision.and_then(|(_, c)| c);
-        proposals::record_decision(&mut tx, id, &actor, now, comment, Some(merge_commit)).await?;
+        proposals::transition(&mut tx, id, &[ProposalStatus::Approved], ProposalStatus::Published).await.map_err(
+            |e| match e {
+                StoreError::Conflict(m) => ServiceError::Conflict(m),
+                other => other.into(),
+            },
+        )?;
+        proposals::set_merge_commit(&mut tx, id, merge_commit).await?;
         products::publish(
             &mut tx,
             self.store.dialect,
@@ -82,7 +124,12 @@ impl Service {
             action,
             &target,
             Some(json!({"status": proposal.status})),
-            Some(json!({"status": ProposalStatus::Published, "merge_commit": merge_commit, "comment": comment})),
+            Some(json!({
+                "status": ProposalStatus::Published,
+                "merge_commit": merge_commit,
+                "approved_by": reviewer,
+                "comment": comment,
+            })),
         )
         .await?;
         self.audit(
@@ -137,18 +184,23 @@ impl Service {
     }
 
     /// Brings the store in line with git after a crash: re-opens proposals
-    /// stuck before their branch commit, publishes proposals merged but not
-    /// published, and republishes any product whose `main` commit the
-    /// catalog does not have.
+    /// stuck before their branch commit, finishes approvals whose claim
+    /// committed (merging if the crash came before the merge, publishing if it
+    /// came after), and republishes any product whose `main` commit the
+    /// catalog does not have, unless that commit merged a proposal that was
+    /// not approved (reported in `refused`, never published).
     pub async fn reconcile(&self) -> Result<Reconciled, ServiceError> {
+        let mut done = self.recover_proposals().await?;
+        done.absorb(self.sync_catalog(false).await?);
+        Ok(done)
+    }
+
+    /// The proposal half of [`Self::reconcile`].
+    async fn recover_proposals(&self) -> Result<Reconciled, ServiceError> {
         let mut done = Reconciled::default();
         let mut conn = self.conn().await?;
         let stuck = proposals::in_status(&mut conn, ProposalStatus::Submitted).await?;
-        let open = [
-            proposals::in_status(&mut conn, ProposalStatus::PendingReview).await?,
-            proposals::in_status(&mut conn, ProposalStatus::Approved).await?,
-        ]
-        .concat();
+        let approved = proposals::in_status(&mut conn, ProposalStatus::Approved).await?;
         drop(conn);
 
         for p in stuck {
@@ -157,67 +209,201 @@ impl Service {
             self.open_for_review(p.id, &key, &p.version, &p.contract, &p.submitted_by, &email).await?;
             done.reopened.push(p.id);
         }
-        for p in open {
-            if let Some(merge) = self.registry.merged_in(p.id as u64).await? {
-                let key = ProductKey::parse(&p.product_key).map_err(|e| ServiceError::Conflict(e.to_string()))?;
-                self.publish_merged(&p, &key, &merge, None).await?;
-                done.recovered.push(p.id);
+        for p in approved {
+            let key = ProductKey::parse(&p.product_key).map_err(|e| ServiceError::Conflict(e.to_string()))?;
+            let merge = match self.registry.merged_in(p.id as u64).await? {
+                Some(merge) => merge,
+                None => {
+                    let reviewer = p.decided_by.clone().unwrap_or_else(|| "steward".to_owned());
+                    let signature = steward_registry::Signature::new(&reviewer, format!("{reviewer}@steward.invalid"));
+                    match self.merge(&p, &key, signature).await {
+                        Ok(merge) => merge,
+                        Err(e) => {
+                            tracing::warn!(proposal = p.id, error = %e, "an approval interrupted before its merge cannot be finished; back to review");
+                            self.reopen_after_failed_merge(&p, &e).await?;
+                            done.reopened.push(p.id);
+                            continue;
+                        }
+                    }
+                }
+            };
+            match self.publish_merged(&p, &key, &merge, None).await {
+                Ok(()) => done.recovered.push(p.id),
+                Err(e) => {
+                    tracing::error!(proposal = p.id, error = %e, "an approved proposal cannot be written to the catalog; skipped");
+                    done.failed.push(FailedEntry {
+                        product: p.product_key.clone(),
+                        commit: merge,
+                        error: e.to_string(),
+                    });
+                }
             }
         }
-        done.republished = self.sync_catalog(false).await?;
         Ok(done)
     }
 
+    /// An approval whose merge cannot be made after a restart goes back to review.
+    async fn reopen_after_failed_merge(&self, p: &Proposal, why: &ServiceError) -> Result<(), ServiceError> {
+        let mut tx = self.store.begin().await?;
+        proposals::transition(&mut tx, p.id, &[ProposalStatus::Approved], ProposalStatus::PendingReview).await?;
+        proposals::clear_decision(&mut tx, p.id).await?;
+        self.audit(
+            &mut tx,
+            "steward",
+            "proposal.approve_failed",
+            &format!("proposal:{}", p.id),
+            Some(json!({"status": ProposalStatus::Approved, "approved_by": p.decided_by})),
+            Some(json!({"status": ProposalStatus::PendingReview, "error": why.to_string()})),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
     /// Replays `main` into the catalog: every product whose commit differs
-    /// (or every product, with `all`). Returns the keys written. After a bulk
-    /// write the tables' statistics are refreshed.
-    pub async fn sync_catalog(&self, all: bool) -> Result<Vec<String>, ServiceError> {
+    /// (or every product, with `all`). A commit that merged a proposal the
+    /// store knows as anything but approved or published is refused (the
+    /// catalog keeps what it had) and reported. After a bulk write the
+    /// tables' statistics are refreshed.
+    pub async fn sync_catalog(&self, all: bool) -> Result<Synced, ServiceError> {
         let entries = self.registry.list_main().await?;
         let mut conn = self.conn().await?;
         let known: std::collections::HashMap<String, String> =
             products::commits(&mut conn).await?.into_iter().collect();
         drop(conn);
-        let mut written = Vec::new();
+        let mut synced = Synced::default();
         for entry in entries {
             let key = entry.key.to_string();
             if !all && known.get(&key) == Some(&entry.commit) {
                 continue;
             }
-            let text = String::from_utf8(entry.contents)
-                .map_err(|_| ServiceError::Conflict(format!("contract of {key} on main is not UTF-8")))?;
-            let detail = self.detail_of(&entry.key, &text)?;
-            let mut tx = self.store.begin().await?;
-            products::publish(
-                &mut tx,
-                self.store.dialect,
-                &detail,
-                &Provenance { contract: &text, commit: &entry.commit, proposal_id: None, now: self.clock.now() },
-            )
-            .await?;
-            self.after_publish(&mut tx, &detail, &entry.commit, self.clock.now()).await?;
-            self.audit(
-                &mut tx,
-                "steward",
-                "product.republish",
-                &format!("product:{key}"),
-                known.get(&key).map(|c| json!({"commit": c})),
-                Some(json!({"commit": entry.commit, "version": detail.version})),
-            )
-            .await?;
-            tx.commit().await.map_err(StoreError::from)?;
-            written.push(key);
+            let proposal = match entry.proposal {
+                Some(id) => proposals::get(&mut *self.conn().await?, id as i64).await?,
+                None => None,
+            };
+            if let Some(p) = &proposal
+                && (p.product_key != key || !matches!(p.status, ProposalStatus::Approved | ProposalStatus::Published))
+            {
+                let refused = RefusedMerge {
+                    product: key.clone(),
+                    commit: entry.commit.clone(),
+                    proposal: p.id,
+                    status: p.status,
+                };
+                self.refuse_merge(&refused).await?;
+                synced.refused.push(refused);
+                continue;
+            }
+            let proposal_id = proposal.as_ref().map(|p| p.id);
+            match self.write_entry(&entry, proposal_id, known.get(&key)).await {
+                Ok(()) => {}
+                Err(e) => {
+                    // One bad entry must not keep the others (or the server) down.
+                    tracing::error!(product = %key, commit = %entry.commit, error = %e, "a contract on main cannot be written to the catalog; skipped");
+                    synced.failed.push(FailedEntry {
+                        product: key,
+                        commit: entry.commit.clone(),
+                        error: e.to_string(),
+                    });
+                    continue;
+                }
+            }
+            synced.written.push(key);
         }
-        if written.len() >= BULK_WRITE {
+        if synced.written.len() >= BULK_WRITE {
             self.store.analyze().await?;
         }
-        Ok(written)
+        Ok(synced)
     }
 
-    pub async fn product(&self, key: &str) -> Result<ProductDetail, ServiceError> {
+    /// Writes one contract from `main` to the catalog, with its effects and audit.
+    async fn write_entry(
+        &self,
+        entry: &steward_registry::MainEntry,
+        proposal_id: Option<i64>,
+        previous_commit: Option<&String>,
+    ) -> Result<(), ServiceError> {
+        let key = &entry.key;
+        let text = std::str::from_utf8(&entry.contents)
+            .map_err(|_| ServiceError::Conflict(format!("contract of {key} on main is not UTF-8")))?;
+        let detail = self.detail_of(key, text)?;
+        let now = self.clock.now();
+        let provenance = Provenance { contract: text, commit: &entry.commit, proposal_id, now };
+        let mut tx = self.store.begin().await?;
+        products::publish(&mut tx, self.store.dialect, &detail, &provenance).await?;
+        self.after_publish(&mut tx, &detail, &entry.commit, now).await?;
+        self.audit(
+            &mut tx,
+            "steward",
+            "product.republish",
+            &format!("product:{key}"),
+            previous_commit.map(|c| json!({"commit": c})),
+            Some(json!({"commit": entry.commit, "version": detail.version})),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// `admin rebuild-catalog`: reconcile, then replay every product of
+    /// `main`; audited as the admin who asked.
+    pub async fn rebuild_catalog(&self, who: &Principal) -> Result<Reconciled, ServiceError> {
+        super::require(
+            who.is_admin(),
+            format!("only admins rebuild the catalog; token `{}` has role {}", who.name, who.role),
+        )?;
+        let mut done = self.recover_proposals().await?;
+        done.absorb(self.sync_catalog(true).await?);
+        let mut tx = self.store.begin().await?;
+        self.audit(
+            &mut tx,
+            &who.name,
+            "catalog.rebuild",
+            "catalog",
+            None,
+            Some(json!({
+                "republished": done.republished.len(),
+                "refused": done.refused.len(),
+                "failed": done.failed.len(),
+            })),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(done)
+    }
+
+    /// Records (audit, log) that `main` holds a merge the store did not approve.
+    async fn refuse_merge(&self, refused: &RefusedMerge) -> Result<(), ServiceError> {
+        tracing::error!(
+            product = %refused.product, commit = %refused.commit, proposal = refused.proposal, status = %refused.status,
+            "main holds the merge of a proposal that is not approved; it is not published (revert it in the registry)"
+        );
+        let mut tx = self.store.begin().await?;
+        self.audit(
+            &mut tx,
+            "steward",
+            "registry.merge_refused",
+            &format!("product:{}", refused.product),
+            None,
+            Some(json!(refused)),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// A published product as `who` may read it: the declared credential
+    /// fields of its contract (Slack webhook URLs in contacts, ...) are
+    /// redacted unless `who` is one of its producers (see [`crate::redact`]).
+    pub async fn product(&self, who: &Principal, key: &str) -> Result<ProductDetail, ServiceError> {
         let mut conn = self.conn().await?;
-        products::get(&mut conn, key)
+        let mut detail = products::get(&mut conn, key)
             .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("no published product `{key}`")))
+            .ok_or_else(|| ServiceError::NotFound(format!("no published product `{key}`")))?;
+        if !crate::redact::owns_contract(who, &detail.domain) {
+            crate::redact::product_detail(&mut detail);
+        }
+        Ok(detail)
     }
 
     pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage, ServiceError> {
@@ -235,7 +421,11 @@ impl Service {
     }
 
     /// Unified diff of a product's contract between two published versions.
-    pub async fn diff(&self, key: &str, from: &str, to: &str) -> Result<String, ServiceError> {
+    /// For anyone but the product's producers both versions have their
+    /// declared credential fields redacted *before* diffing
+    /// ([`crate::redact::contract_texts`]), so neither side of a change
+    /// shows a secret and a changed secret still shows as a changed line.
+    pub async fn diff(&self, who: &Principal, key: &str, from: &str, to: &str) -> Result<String, ServiceError> {
         let versions = self.versions(key).await?;
         let commit = |v: &str| {
             versions.iter().find(|x| x.version == v).map(|x| x.commit_id.clone()).ok_or_else(|| {
@@ -245,6 +435,23 @@ impl Service {
         };
         let (a, b) = (commit(from)?, commit(to)?);
         let key = ProductKey::parse(key).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
-        Ok(self.registry.diff(key, a, b).await?)
+        if crate::redact::owns_contract(who, key.domain.as_str()) {
+            return Ok(self.registry.diff(key, a, b).await?);
+        }
+        let old = self.registry.read(key.clone(), Some(a)).await?.unwrap_or_default();
+        let new = self.registry.read(key.clone(), Some(b)).await?.unwrap_or_default();
+        let path = key.registry_path();
+        // Parsing two contracts of up to 1 MiB is CPU work: off the async threads.
+        tokio::task::spawn_blocking(move || {
+            let (old, new) = (String::from_utf8_lossy(&old), String::from_utf8_lossy(&new));
+            let shown = crate::redact::contract_texts(&[&old, &new]);
+            similar::TextDiff::from_lines(shown[0].as_str(), shown[1].as_str())
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("a/{path}"), &format!("b/{path}"))
+                .to_string()
+        })
+        .await
+        .map_err(|e| ServiceError::Store(StoreError::Corrupt(format!("redacting a diff failed: {e}"))))
     }
 }

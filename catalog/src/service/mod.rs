@@ -44,6 +44,23 @@ pub struct Backends {
     pub aws_shares: bool,
     /// Webhook target policy, checked when a subscription is made.
     pub webhooks: steward_notify::WebhookSettings,
+    /// Where `_SUCCESS` markers of `s3://` locations go (`backends.signals`);
+    /// a refresh is refused when its marker could not be written there.
+    pub signals: SignalsBackend,
+    /// The data dir: `type: local` paths resolve against it and must stay in
+    /// its `lake/`. `None`: local locations cannot be signalled.
+    pub data_dir: Option<std::path::PathBuf>,
+}
+
+/// `backends.signals`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SignalsBackend {
+    /// Files: `s3://bucket/key/` under `signals_root`, local paths in the lake.
+    #[default]
+    Local,
+    /// S3; local paths are refused (a replica's disk is no place for a
+    /// marker every replica and consumer must see).
+    S3,
 }
 
 impl Service {
@@ -64,6 +81,21 @@ impl Service {
     ) -> Result<(), StoreError> {
         audit::append(tx, self.clock.now(), actor, action, target, before.as_ref(), after.as_ref()).await
     }
+}
+
+/// Runs CPU-bound work (parsing and validating contracts) on the blocking
+/// pool, at most one job per core at a time. Parsing a 1 MiB document is
+/// linear but not free; on the async threads a few such requests would leave
+/// every other request (and `/healthz`) waiting.
+pub(crate) async fn cpu<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ServiceError> {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+    });
+    let _slot = slots.acquire().await.map_err(|_| StoreError::Corrupt("the CPU pool was closed".to_owned()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ServiceError::Store(StoreError::Corrupt(format!("a validation task failed: {e}"))))
 }
 
 pub(crate) fn require(ok: bool, message: impl Into<String>) -> Result<(), ServiceError> {

@@ -26,27 +26,40 @@ pub struct ProposalView {
 
 impl Service {
     /// Validates a contract against the policy and, if the product is
-    /// published, against the published version. The document is read once.
+    /// published, against the published version. The document is read once,
+    /// off the async threads (see [`super::cpu`]).
     async fn check(&self, text: &str) -> Result<Report, ServiceError> {
-        let doc = match steward_schemas::Document::from_bytes(text.as_bytes()) {
-            Ok(doc) => doc,
+        let owned = text.to_owned();
+        let parsed = super::cpu(move || {
+            let doc = steward_schemas::Document::from_bytes(owned.as_bytes())?;
+            let key = doc.contract().ok().and_then(|c| {
+                ProductKey::parse(&format!("{}.{}", c.domain.as_deref()?, c.data_product.as_deref()?)).ok()
+            });
+            Ok::<_, steward_schemas::parse::ParseError>((doc, key))
+        })
+        .await?;
+        let (doc, key) = match parsed {
+            Ok(read) => read,
             Err(e) => return Ok(Report::unreadable(&e)),
         };
-        let key = doc
-            .contract()
-            .ok()
-            .and_then(|c| ProductKey::parse(&format!("{}.{}", c.domain.as_deref()?, c.data_product.as_deref()?)).ok());
         let published = match &key {
             Some(key) => products::published(&mut *self.conn().await?, &key.to_string()).await?,
             None => None,
         };
-        let previous = match published {
-            Some(p) => Some(steward_policies::read_previous(p.contract.as_bytes()).map_err(|e| {
-                ServiceError::Conflict(format!("the published contract (version {}) no longer parses: {e}", p.version))
-            })?),
-            None => None,
-        };
-        Ok(validate_document(&doc, &self.policy, previous.as_ref()))
+        let policy = self.policy.clone();
+        super::cpu(move || {
+            let previous = match published {
+                Some(p) => Some(steward_policies::read_previous(p.contract.as_bytes()).map_err(|e| {
+                    ServiceError::Conflict(format!(
+                        "the published contract (version {}) no longer parses: {e}",
+                        p.version
+                    ))
+                })?),
+                None => None,
+            };
+            Ok(validate_document(&doc, &policy, previous.as_ref()))
+        })
+        .await?
     }
 
     /// A producer submits a contract. Valid ones become a commit on
@@ -81,6 +94,12 @@ impl Service {
         let status = if ok { ProposalStatus::Submitted } else { ProposalStatus::RejectedByValidation };
 
         let mut tx = self.store.begin().await?;
+        if ok && let Some(holder) = proposals::holding_version(&mut tx, &key.to_string(), &version).await? {
+            return Err(ServiceError::Conflict(format!(
+                "version {version} of {key} is already {} as proposal {}; raise `version` to propose a change",
+                holder.status, holder.id
+            )));
+        }
         let id = proposals::insert(
             &mut tx,
             &NewProposal {
@@ -176,7 +195,12 @@ impl Service {
     }
 
     /// A reviewer approves: re-check against the current published version,
-    /// merge the branch into `main`, publish to the catalog.
+    /// claim the decision in the store, merge the branch into `main`, publish.
+    ///
+    /// The claim (compare-and-set `pending_review → approved`) commits before
+    /// git is touched, so a concurrent reject or second approval loses in the
+    /// store and never reaches git: `main` only ever holds merges of approved
+    /// proposals. If the merge then fails, the claim is released.
     pub async fn approve(&self, who: &Principal, id: i64, comment: Option<&str>) -> Result<Proposal, ServiceError> {
         require_reviewer(who, "approve proposals")?;
         let proposal = self.proposal(id).await?;
@@ -201,19 +225,78 @@ impl Service {
             });
         }
         let key = ProductKey::parse(&proposal.product_key).map_err(|e| ServiceError::Conflict(e.to_string()))?;
-        let merge = self
-            .registry
-            .merge_proposal(
-                id as u64,
-                key.clone(),
-                proposal.version.clone(),
-                who.signature(),
-                comment.map(str::to_owned),
-            )
-            .await?;
+        self.claim_approval(who, id, comment).await?;
+        let proposal = self.proposal(id).await?;
+        let merge = match self.merge(&proposal, &key, who.signature()).await {
+            Ok(merge) => merge,
+            Err(e) => {
+                self.release_claim(who, id, &e).await?;
+                return Err(e);
+            }
+        };
         self.publish_merged(&proposal, &key, &merge, Some((who, comment))).await?;
         self.push_upstream().await;
         self.proposal(id).await
+    }
+
+    /// Merges an approved proposal's branch into `main`. A failure after the
+    /// merge landed (the registry answers late) counts as merged.
+    pub(crate) async fn merge(
+        &self,
+        proposal: &Proposal,
+        key: &ProductKey,
+        reviewer: steward_registry::Signature,
+    ) -> Result<String, ServiceError> {
+        let id = proposal.id;
+        let merged = self
+            .registry
+            .merge_proposal(id as u64, key.clone(), proposal.version.clone(), reviewer, proposal.comment.clone())
+            .await;
+        match merged {
+            Ok(merge) => Ok(merge),
+            Err(e) => match self.registry.merged_in(id as u64).await {
+                Ok(Some(merge)) => Ok(merge),
+                _ => Err(e.into()),
+            },
+        }
+    }
+
+    /// Compare-and-set `pending_review → approved`, recording who decided.
+    async fn claim_approval(&self, who: &Principal, id: i64, comment: Option<&str>) -> Result<(), ServiceError> {
+        let mut tx = self.store.begin().await?;
+        proposals::transition(&mut tx, id, &[ProposalStatus::PendingReview], ProposalStatus::Approved)
+            .await
+            .map_err(|e| conflict_or(e, id))?;
+        proposals::record_decision(&mut tx, id, &who.name, self.clock.now(), comment, None).await?;
+        self.audit(
+            &mut tx,
+            &who.name,
+            "proposal.claim",
+            &format!("proposal:{id}"),
+            Some(json!({"status": ProposalStatus::PendingReview})),
+            Some(json!({"status": ProposalStatus::Approved, "comment": comment})),
+        )
+        .await?;
+        tx.commit().await.map_err(crate::error::StoreError::from)?;
+        Ok(())
+    }
+
+    /// Gives a claimed proposal back to review after its merge failed.
+    async fn release_claim(&self, who: &Principal, id: i64, why: &ServiceError) -> Result<(), ServiceError> {
+        let mut tx = self.store.begin().await?;
+        proposals::transition(&mut tx, id, &[ProposalStatus::Approved], ProposalStatus::PendingReview).await?;
+        proposals::clear_decision(&mut tx, id).await?;
+        self.audit(
+            &mut tx,
+            &who.name,
+            "proposal.approve_failed",
+            &format!("proposal:{id}"),
+            Some(json!({"status": ProposalStatus::Approved})),
+            Some(json!({"status": ProposalStatus::PendingReview, "error": why.to_string()})),
+        )
+        .await?;
+        tx.commit().await.map_err(crate::error::StoreError::from)?;
+        Ok(())
     }
 
     /// A reviewer rejects, with a comment. The branch stays for the record.
@@ -224,12 +307,9 @@ impl Service {
         }
         self.proposal(id).await?;
         let mut tx = self.store.begin().await?;
-        proposals::transition(&mut tx, id, &[ProposalStatus::PendingReview], ProposalStatus::Rejected).await.map_err(
-            |e| match e {
-                crate::error::StoreError::Conflict(m) => ServiceError::Conflict(m),
-                other => other.into(),
-            },
-        )?;
+        proposals::transition(&mut tx, id, &[ProposalStatus::PendingReview], ProposalStatus::Rejected)
+            .await
+            .map_err(|e| conflict_or(e, id))?;
         proposals::record_decision(&mut tx, id, &who.name, self.clock.now(), Some(comment), None).await?;
         self.audit(
             &mut tx,
@@ -242,5 +322,15 @@ impl Service {
         .await?;
         tx.commit().await.map_err(crate::error::StoreError::from)?;
         self.proposal(id).await
+    }
+}
+
+/// A lost compare-and-set says what happened instead of a store error.
+fn conflict_or(e: crate::error::StoreError, id: i64) -> ServiceError {
+    match e {
+        crate::error::StoreError::Conflict(_) => {
+            ServiceError::Conflict(format!("proposal {id} was decided by someone else meanwhile; reload it"))
+        }
+        other => other.into(),
     }
 }

@@ -248,3 +248,35 @@ pub async fn record_decision(
     .await?;
     Ok(())
 }
+
+/// Forgets a decision that did not take effect (a released claim).
+pub async fn clear_decision(conn: &mut AnyConnection, id: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE proposals SET decided_by = NULL, decided_at = NULL, comment = NULL WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_merge_commit(conn: &mut AnyConnection, id: i64, commit: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE proposals SET merge_commit = $1 WHERE id = $2").bind(commit).bind(id).execute(conn).await?;
+    Ok(())
+}
+
+/// The open or published proposal that already holds `version` of a product,
+/// if any (a second one could never be approved).
+pub async fn holding_version(
+    conn: &mut AnyConnection,
+    product_key: &str,
+    version: &str,
+) -> Result<Option<Proposal>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM proposals WHERE product_key = $1 AND version = $2
+         AND status IN ('submitted', 'pending_review', 'approved', 'published') ORDER BY id LIMIT 1"
+    )))
+    .bind(product_key)
+    .bind(version)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}

@@ -32,13 +32,38 @@ pub struct TestApp {
     pub hr_producer: String,
     pub consumer: String,
     pub backend: &'static str,
+    /// Dropped last: the test's PostgreSQL database, if any.
+    _pg: Option<steward_testkit::PgDatabase>,
+}
+
+/// A database URL for a test; a PostgreSQL database is dropped with it.
+pub struct DbUrl {
+    url: String,
+    _pg: Option<steward_testkit::PgDatabase>,
+}
+
+impl std::ops::Deref for DbUrl {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.url
+    }
 }
 
 /// The databases every store test runs on: SQLite always, PostgreSQL when reachable.
-pub async fn databases(dir: &std::path::Path) -> Vec<(&'static str, String)> {
-    let mut out = vec![("sqlite", steward_testkit::sqlite_url(dir))];
-    if let Some(url) = steward_testkit::postgres().await {
-        out.push(("postgres", url));
+pub async fn databases(dir: &std::path::Path) -> Vec<(&'static str, DbUrl)> {
+    let mut out = vec![("sqlite", DbUrl { url: steward_testkit::sqlite_url(dir), _pg: None })];
+    if steward_testkit::postgres_available().await {
+        let pg = steward_testkit::postgres().await.expect("postgres available");
+        out.push(("postgres", DbUrl { url: pg.url().to_owned(), _pg: Some(pg) }));
+    }
+    out
+}
+
+/// The backends every store test runs on, without making databases.
+pub async fn backends() -> Vec<&'static str> {
+    let mut out = vec!["sqlite"];
+    if steward_testkit::postgres_available().await {
+        out.push("postgres");
     }
     out
 }
@@ -49,8 +74,7 @@ where
     F: Fn(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let probe = tempfile::tempdir().unwrap();
-    for (backend, _) in databases(probe.path()).await {
+    for backend in backends().await {
         let app = TestApp::start(backend).await;
         eprintln!("-- on {backend}");
         f(app).await;
@@ -70,10 +94,11 @@ impl TestApp {
         backends: steward_catalog::service::Backends,
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let url = match backend {
-            "sqlite" => steward_testkit::sqlite_url(dir.path()),
-            _ => steward_testkit::postgres().await.expect("postgres available"),
+        let pg = match backend {
+            "sqlite" => None,
+            _ => Some(steward_testkit::postgres().await.expect("postgres available")),
         };
+        let url = pg.as_ref().map_or_else(|| steward_testkit::sqlite_url(dir.path()), |pg| pg.url().to_owned());
         let store = Store::connect(&url).await.unwrap();
         let registry = Registry::open_or_init(&dir.path().join("registry.git")).unwrap();
         let service = Service {
@@ -100,7 +125,7 @@ impl TestApp {
         let consumer = mk("carla", Role::Consumer, &["123456789012"]).await;
         let router =
             api::router(AppState { service: service.clone(), metrics: Arc::new(api::ops::Metrics::default()) });
-        Self { dir, service, router, admin, reviewer, reviewer2, producer, hr_producer, consumer, backend }
+        Self { dir, service, router, admin, reviewer, reviewer2, producer, hr_producer, consumer, backend, _pg: pg }
     }
 
     /// An outbox worker over this service: markers under `<dir>/objects`,
