@@ -69,6 +69,8 @@ pub fn router(state: AppState) -> Router {
         .route(JS_PATH, get(|| async { asset("text/javascript; charset=utf-8", JS) }))
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        // Counted in `/metrics` like the API, labelled by route template.
+        .layer(middleware::from_fn_with_state(state.clone(), steward_catalog::api::ops::track))
         .with_state(state)
 }
 

@@ -94,12 +94,46 @@ fn set_cookie(name: &str, value: &str, max_age: u64, secure: bool) -> HeaderValu
         .expect("cookie values are token characters")
 }
 
-/// Only local paths are followed after sign-in (no open redirect).
+/// Only local paths are followed after sign-in (no open redirect); anything
+/// else goes to `/`.
+///
+/// Browsers strip tabs and line breaks from URLs and treat `\` like `/`, so
+/// `/\t/evil.example` or `/%09/evil.example` would become `//evil.example`,
+/// another origin. So the path must be plain visible ASCII and, after
+/// percent-decoding too, hold no control character, whitespace or backslash
+/// and not start with `//`. CR/LF can never reach the `Location` header.
 fn local_path(next: Option<&str>) -> &str {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.starts_with("/signin") => p,
-        _ => "/",
+    let Some(p) = next else { return "/" };
+    let decoded: String = percent_decode(p);
+    let plain = |s: &str| !s.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    let ok = p.len() <= 2048
+        && p.bytes().all(|b| b.is_ascii_graphic())
+        && plain(&decoded)
+        && p.starts_with('/')
+        && !p.starts_with("//")
+        && !decoded.starts_with("//")
+        && !p.starts_with("/signin");
+    if ok { p } else { "/" }
+}
+
+/// `%XX` decoded (lossy: invalid UTF-8 becomes U+FFFD); other bytes as they are.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (bytes.get(i + 1).and_then(|&b| hex(b)), bytes.get(i + 2).and_then(|&b| hex(b)))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
     }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl FromRequestParts<AppState> for Session {
@@ -286,5 +320,28 @@ mod tests {
         assert_eq!(local_path(Some("https://evil.example/")), "/");
         assert_eq!(local_path(Some("/\\evil.example")), "/");
         assert_eq!(local_path(None), "/");
+        assert_eq!(local_path(Some("/proposals?status=all&x=%2F")), "/proposals?status=all&x=%2F");
+    }
+
+    #[test]
+    fn refuses_paths_a_browser_would_turn_into_another_origin() {
+        for bad in [
+            "/\t/evil.example/x",
+            "/%09/evil.example/x",
+            "/%0a/evil.example",
+            "/\r\nSet-Cookie: x=1",
+            "/%0d%0aSet-Cookie:%20x=1",
+            "/%2F/evil.example",
+            "/%5Cevil.example",
+            "/ /evil.example",
+            "/%20/evil.example",
+            "/\u{0}",
+            "/%00",
+            "/caf\u{e9}",
+            "/%C2%85x",
+            "/signin?next=/",
+        ] {
+            assert_eq!(local_path(Some(bad)), "/", "{bad:?}");
+        }
     }
 }
