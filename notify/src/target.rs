@@ -36,6 +36,8 @@ fn in_v4(ip: Ipv4Addr, net: [u8; 4], prefix: u32) -> bool {
     u32::from(ip) & mask == u32::from(Ipv4Addr::from(net)) & mask
 }
 
+/// IPv4 special-purpose blocks that are not globally reachable (RFC 6890 and the IANA
+/// IPv4 Special-Purpose Address Registry).
 fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
     const RULES: &[([u8; 4], u32, &str)] = &[
         ([0, 0, 0, 0], 8, "unspecified (0.0.0.0/8)"),
@@ -46,6 +48,7 @@ fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
         ([172, 16, 0, 0], 12, "private (172.16.0.0/12)"),
         ([192, 0, 0, 0], 24, "IETF protocol assignments (192.0.0.0/24)"),
         ([192, 0, 2, 0], 24, "documentation (192.0.2.0/24)"),
+        ([192, 88, 99, 0], 24, "6to4 relay anycast (192.88.99.0/24)"),
         ([192, 168, 0, 0], 16, "private (192.168.0.0/16)"),
         ([198, 18, 0, 0], 15, "benchmarking (198.18.0.0/15)"),
         ([198, 51, 100, 0], 24, "documentation (198.51.100.0/24)"),
@@ -56,6 +59,11 @@ fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
     RULES.iter().find(|(net, prefix, _)| in_v4(ip, *net, *prefix)).map(|(_, _, why)| *why)
 }
 
+/// IPv6: only global unicast (`2000::/3`) may be called, minus the special-purpose
+/// blocks inside it; the forms that carry an IPv4 address are judged by that address
+/// where it can be recovered, and refused where it cannot. Ranges from RFC 6890 and
+/// the IANA IPv6 Special-Purpose Address Registry
+/// (<https://www.iana.org/assignments/iana-ipv6-special-registry>).
 fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
     let bits = u128::from(ip);
     let segments = ip.segments();
@@ -66,26 +74,44 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
     if ip.is_loopback() {
         return Some("loopback (::1)");
     }
-    // Forms that carry an IPv4 address: judge the IPv4 address inside.
+    // IPv4-mapped (::ffff:0:0/96, RFC 4291): the socket layer connects to the IPv4 address.
     if let Some(v4) = ip.to_ipv4_mapped() {
-        return forbidden_v4(v4).map(|_| "IPv4-mapped address of a forbidden IPv4 range");
+        return forbidden_v4(v4).map(|_| "IPv4-mapped address (::ffff:0:0/96) of a forbidden IPv4 range");
     }
+    // IPv4-compatible (::/96, deprecated by RFC 4291).
     if bits >> 32 == 0 {
         return forbidden_v4(embedded_v4(bits)).map(|_| "IPv4-compatible address of a forbidden IPv4 range");
     }
+    // NAT64 well-known prefix (64:ff9b::/96, RFC 6052): a translator connects to the IPv4 address.
     if bits >> 32 == 0x0064_ff9b_0000_0000_0000_0000 {
-        return forbidden_v4(embedded_v4(bits)).map(|_| "NAT64 address of a forbidden IPv4 range");
+        return forbidden_v4(embedded_v4(bits)).map(|_| "NAT64 address (64:ff9b::/96) of a forbidden IPv4 range");
     }
-    if segments[0] == 0x2002 {
-        let v4 = Ipv4Addr::from(((bits >> 80) & 0xffff_ffff) as u32);
-        return forbidden_v4(v4).map(|_| "6to4 address of a forbidden IPv4 range");
+    // Local-use NAT64 (64:ff9b:1::/48, RFC 8215): the IPv4 position depends on the
+    // operator's prefix length, so it cannot be judged: refuse.
+    if bits >> 80 == 0x0064_ff9b_0001 {
+        return Some("local-use NAT64 (64:ff9b:1::/48)");
+    }
+    // Everything else outside global unicast: ULA, link-local, site-local, multicast,
+    // discard-only (100::/64), IPv4-translated (::ffff:0:0:0/96), reserved space.
+    if segments[0] & 0xe000 != 0x2000 {
+        return Some(match segments[0] {
+            s if s & 0xfe00 == 0xfc00 => "unique local (fc00::/7)",
+            s if s & 0xffc0 == 0xfe80 => "link-local (fe80::/10)",
+            s if s & 0xffc0 == 0xfec0 => "site-local (fec0::/10)",
+            s if s & 0xff00 == 0xff00 => "multicast (ff00::/8)",
+            0x0100 if segments[1..4] == [0, 0, 0] => "discard-only (100::/64)",
+            _ => "not global unicast (outside 2000::/3)",
+        });
     }
     match segments[0] {
-        s if s & 0xfe00 == 0xfc00 => Some("unique local (fc00::/7)"),
-        s if s & 0xffc0 == 0xfe80 => Some("link-local (fe80::/10)"),
-        s if s & 0xffc0 == 0xfec0 => Some("site-local (fec0::/10)"),
-        s if s & 0xff00 == 0xff00 => Some("multicast (ff00::/8)"),
+        // Teredo tunnels to an obfuscated IPv4 address behind a relay: refuse.
+        0x2001 if segments[1] == 0 => Some("Teredo (2001::/32)"),
         0x2001 if segments[1] == 0x0db8 => Some("documentation (2001:db8::/32)"),
+        // The rest of the IETF protocol assignments (ORCHID, benchmarking, AMT, ...).
+        0x2001 if segments[1] < 0x0200 => Some("IETF protocol assignments (2001::/23)"),
+        // 6to4 (RFC 3056, deprecated by RFC 7526) relays to an embedded IPv4 address: refuse.
+        0x2002 => Some("6to4 (2002::/16)"),
+        0x3fff if segments[1] < 0x1000 => Some("documentation (3fff::/20)"),
         _ => None,
     }
 }
@@ -285,6 +311,40 @@ mod tests {
         ] {
             let parsed: IpAddr = ip.parse().unwrap();
             assert!(forbidden_reason(parsed).is_some(), "{ip} should be forbidden");
+        }
+    }
+
+    #[test]
+    fn ipv6_forms_that_reach_ipv4_or_tunnels_are_refused() {
+        for (ip, why) in [
+            // IPv4-mapped: judged as the IPv4 address.
+            ("::ffff:7f00:1", "IPv4-mapped"),
+            ("::ffff:0:0", "IPv4-mapped"),
+            ("::ffff:a9fe:a9fe", "IPv4-mapped"),
+            // NAT64 well-known prefix: judged as the embedded IPv4 address.
+            ("64:ff9b::7f00:1", "NAT64"),
+            ("64:ff9b::a00:1", "NAT64"),
+            // Local-use NAT64, Teredo and 6to4: refused whatever they embed.
+            ("64:ff9b:1::1", "local-use NAT64"),
+            ("64:ff9b:1:ffff::808:808", "local-use NAT64"),
+            ("2001::1", "Teredo"),
+            ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo"),
+            ("2002:808:808::1", "6to4"),
+            ("2002:a9fe:a9fe::1", "6to4"),
+            // Other special-purpose and non-global space.
+            ("2001:10::1", "IETF protocol assignments"),
+            ("2001:2::1", "IETF protocol assignments"),
+            ("100::1", "discard-only"),
+            ("::ffff:0:808:808", "not global unicast"),
+            ("3fff::1", "documentation"),
+            ("4000::1", "not global unicast"),
+        ] {
+            let reason = forbidden_reason(ip.parse().unwrap());
+            assert!(reason.is_some_and(|r| r.contains(why)), "{ip}: {reason:?}, expected {why}");
+        }
+        // Embedded public IPv4 addresses stay reachable through mapping and NAT64.
+        for ip in ["::ffff:808:808", "64:ff9b::808:808", "2001:4860:4860::8888", "2a00:1450::1"] {
+            assert_eq!(forbidden_reason(ip.parse().unwrap()), None, "{ip}");
         }
     }
 
