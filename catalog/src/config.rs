@@ -40,6 +40,29 @@ pub struct Config {
     /// Test-only fault points (see docs/operations.md).
     #[serde(default)]
     pub faults: crate::worker::outbox::Faults,
+    /// Connection limits of the HTTP server.
+    #[serde(default)]
+    pub http: HttpSettings,
+}
+
+/// `http.*`: how long a connection may take and how many may be open, so
+/// slow or idle clients cannot hold the server's descriptors.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSettings {
+    /// A request head must arrive whole within this many seconds of its first byte.
+    pub header_read_timeout_secs: u64,
+    /// A connection with no request in progress and no bytes arriving is closed
+    /// after this many seconds; a request body that stalls this long fails.
+    pub idle_timeout_secs: u64,
+    /// Open connections at most; beyond it new ones wait in the listen backlog.
+    pub max_connections: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self { header_read_timeout_secs: 10, idle_timeout_secs: 60, max_connections: 1024 }
+    }
 }
 
 /// `backends.*`: where catalog writes, shares and `_SUCCESS` markers go.
@@ -110,6 +133,12 @@ impl Config {
         one_of("catalog", &b.catalog, &["embedded", "glue"])?;
         one_of("shares", &b.shares, &["embedded", "aws"])?;
         one_of("signals", &b.signals, &["local", "s3"])?;
+        let h = &self.http;
+        if h.header_read_timeout_secs == 0 || h.idle_timeout_secs == 0 || h.max_connections == 0 {
+            return Err("configuration: http.header_read_timeout_secs, http.idle_timeout_secs and \
+                        http.max_connections must be at least 1"
+                .into());
+        }
         let needs_aws = b.catalog == "glue" || b.shares == "aws" || b.signals == "s3";
         if needs_aws && self.aws.is_none() {
             return Err(

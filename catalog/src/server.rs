@@ -1,24 +1,28 @@
 //! Starting the service: data dir, store, registry, bootstrap, recovery, HTTP.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use steward_policies::Policy;
 use steward_registry::{Registry, SharedRegistry};
 use tokio::net::TcpListener;
 
 use crate::api::{self, AppState};
 use crate::clock::SystemClock;
-use crate::config::Config;
+use crate::config::{Config, HttpSettings};
 use crate::effects;
-use crate::service::{Backends, Service};
+use crate::service::{Backends, Service, SignalsBackend};
 use crate::store::Store;
 use crate::worker::monitor::Monitor;
 use crate::worker::outbox::OutboxWorker;
 
 /// Opens everything the service needs (creating the data dir on first use).
 pub async fn open(config: &Config) -> anyhow::Result<Service> {
-    std::fs::create_dir_all(&config.data_dir)
+    create_private_dir(&config.data_dir)
         .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
     let policy = match &config.policy_file {
         None => Policy::default(),
@@ -30,6 +34,10 @@ pub async fn open(config: &Config) -> anyhow::Result<Service> {
     };
     let store = Store::connect(&config.database_url()).await.context("opening the store")?;
     let registry_path = config.registry_path();
+    if !registry_path.exists() {
+        create_private_dir(&registry_path)
+            .with_context(|| format!("cannot create the registry dir {}", registry_path.display()))?;
+    }
     let registry = tokio::task::spawn_blocking(move || Registry::open_or_init(&registry_path))
         .await
         .context("registry task")?
@@ -44,8 +52,23 @@ pub async fn open(config: &Config) -> anyhow::Result<Service> {
             glue: config.backends.catalog == "glue",
             aws_shares: config.backends.shares == "aws",
             webhooks: config.webhooks.clone(),
+            signals: if config.backends.signals == "s3" { SignalsBackend::S3 } else { SignalsBackend::Local },
+            data_dir: Some(config.data_dir.clone()),
         }),
     })
+}
+
+/// Creates `dir` (and missing parents) readable by this user only: it holds
+/// the database, the registry and the admin token. An existing dir is left as is.
+pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
 }
 
 /// Builds the backends the outbox executor calls.
@@ -124,13 +147,204 @@ pub async fn serve_with(config: Config, extra: impl FnOnce(AppState) -> axum::Ro
     let workers = start_workers(&config, &service, metrics.clone(), stop_rx).await?;
     let state = AppState { service, metrics };
     let app = extra(state.clone()).merge(api::router(state));
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    serve_http(listener, app, &config.http, shutdown_signal()).await;
     let _ = stop_tx.send(true);
     for w in workers {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(10), w).await;
     }
     Ok(())
 }
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets open
+/// requests finish (at most [`DRAIN`]).
+///
+/// `axum::serve` has no timeouts and no connection limit, so a few hundred
+/// idle or half-sent connections would hold the server's descriptors until
+/// it could accept no more. Here, per connection (HTTP/1.1):
+/// * a request head must arrive whole within `header_read_timeout_secs` of
+///   its first byte (hyper's header-read timer, driven by [`ConnTimer`]);
+/// * with no request in progress, a connection that sends nothing for
+///   `idle_timeout_secs` is closed (the same timer, before any byte);
+/// * a request body that stalls for `idle_timeout_secs` fails the request;
+/// * at most `max_connections` are open: the accept loop takes a permit
+///   first, so beyond the cap new connections wait in the kernel's backlog.
+pub async fn serve_http(
+    listener: TcpListener,
+    app: axum::Router,
+    limits: &HttpSettings,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) {
+    let header = Duration::from_secs(limits.header_read_timeout_secs);
+    let idle = Duration::from_secs(limits.idle_timeout_secs);
+    let cap = limits.max_connections.max(1);
+    let permits = Arc::new(tokio::sync::Semaphore::new(cap));
+    let app = tower::ServiceBuilder::new().layer(tower_http::timeout::RequestBodyTimeoutLayer::new(idle)).service(app);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => p.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, _peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of descriptors or a reset before accept: wait a little rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let activity = Arc::new(AtomicU64::new(0));
+        let io = hyper_util::rt::TokioIo::new(Counted { inner: stream, bytes: activity.clone() });
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(ConnTimer { header, idle, bytes: activity }).header_read_timeout(header);
+            let conn = builder.serve_connection(io, service);
+            tokio::pin!(conn);
+            tokio::select! {
+                r = conn.as_mut() => {
+                    if let Err(e) = r {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                    return;
+                }
+                _ = stop.changed() => conn.as_mut().graceful_shutdown(),
+            }
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    // Every connection holds a permit: all permits back means all are closed.
+    let all = u32::try_from(cap).unwrap_or(u32::MAX);
+    if tokio::time::timeout(DRAIN, permits.acquire_many(all)).await.is_err() {
+        tracing::warn!("connections still open after {DRAIN:?}; closing them");
+    }
+}
+
+/// How long shutdown waits for requests in progress.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// A TCP stream that counts the bytes it reads, so the header timer can tell
+/// an idle connection from one that started a request head.
+struct Counted {
+    inner: tokio::net::TcpStream,
+    bytes: Arc<AtomicU64>,
+}
+
+impl tokio::io::AsyncRead for Counted {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let n = buf.filled().len() - before;
+        if n > 0 {
+            self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        r
+    }
+}
+
+impl tokio::io::AsyncWrite for Counted {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// hyper arms its header-read timer whenever it starts waiting for a request
+/// head: on a new connection and after each response. Its own timer would
+/// give an idle keep-alive connection the (short) header timeout. This one
+/// waits `idle` while no byte has arrived, and `header` from the first byte.
+struct ConnTimer {
+    header: Duration,
+    idle: Duration,
+    bytes: Arc<AtomicU64>,
+}
+
+impl hyper::rt::Timer for ConnTimer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(PlainSleep(Box::pin(tokio::time::sleep(duration))))
+    }
+
+    fn sleep_until(&self, _deadline: std::time::Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        let now = tokio::time::Instant::now();
+        Box::pin(HeadSleep {
+            first_byte: None,
+            bytes_at_arm: self.bytes.load(Ordering::Relaxed),
+            bytes: self.bytes.clone(),
+            header: self.header,
+            sleep: Box::pin(tokio::time::sleep_until(now + self.idle)),
+        })
+    }
+}
+
+struct PlainSleep(Pin<Box<tokio::time::Sleep>>);
+
+impl std::future::Future for PlainSleep {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl hyper::rt::Sleep for PlainSleep {}
+
+/// The header-read deadline: `idle` after arming while nothing arrives,
+/// `header` after the first byte of the head. hyper polls it each time the
+/// connection wakes while a head is incomplete, which is when bytes arrive.
+struct HeadSleep {
+    first_byte: Option<tokio::time::Instant>,
+    bytes_at_arm: u64,
+    bytes: Arc<AtomicU64>,
+    header: Duration,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl std::future::Future for HeadSleep {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.first_byte.is_none() && self.bytes.load(Ordering::Relaxed) != self.bytes_at_arm {
+            let now = tokio::time::Instant::now();
+            self.first_byte = Some(now);
+            let deadline = now + self.header;
+            self.sleep.as_mut().reset(deadline);
+        }
+        self.sleep.as_mut().poll(cx)
+    }
+}
+
+impl hyper::rt::Sleep for HeadSleep {}
 
 /// Hides a password in a database URL for logs.
 fn redact(url: &str) -> String {

@@ -58,6 +58,9 @@ impl Store {
                 "unsupported database URL `{url}`: use sqlite://PATH or postgres://..."
             )));
         };
+        if dialect == Dialect::Sqlite {
+            create_private_sqlite_file(url)?;
+        }
         let url = match dialect {
             // Create the file on first start; WAL lets readers run beside the writer.
             Dialect::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
@@ -123,6 +126,30 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+/// Creates the SQLite file of `url` with mode 0600 if it does not exist yet,
+/// before SQLite does (with the umask's 0644): the database holds webhook
+/// signing secrets and token hashes. SQLite gives the `-wal` and `-shm`
+/// files the mode of the database file, so they are 0600 too.
+fn create_private_sqlite_file(url: &str) -> Result<(), StoreError> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(':') || std::path::Path::new(path).exists() {
+        return Ok(()); // in-memory, or already there
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Corrupt(format!("cannot create the SQLite database {path}: {e}"))),
     }
 }
 
