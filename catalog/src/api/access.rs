@@ -1,13 +1,14 @@
 //! Access requests, grants and the embedded share check.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
 use super::error::{ApiResult, ErrorBody};
+use super::extract::{Path, Query};
 use super::json::JsonBody;
 use crate::service::Service;
 use crate::service::access::AccessRequestInput;

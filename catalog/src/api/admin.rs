@@ -1,12 +1,14 @@
 //! Audit log, tokens and catalog rebuild.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
+use super::extract::{Path, Query};
+use super::json::JsonBody;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use crate::auth::Role;
 use crate::service::Service;
@@ -31,7 +33,7 @@ pub struct AuditParams {
 pub async fn audit_log(
     State(service): State<Service>,
     Auth(who): Auth,
-    Query(p): Query<AuditParams>,
+    axum::extract::Query(p): axum::extract::Query<AuditParams>,
 ) -> ApiResult<Json<Vec<AuditEvent>>> {
     if !who.can_review() {
         return Err(ApiError::forbidden(format!(
@@ -48,6 +50,16 @@ pub async fn audit_log(
     };
     let mut conn = service.store.pool.acquire().await.map_err(|e| ApiError::internal(&e))?;
     Ok(Json(audit::list(&mut conn, &filter).await.map_err(crate::error::ServiceError::from)?))
+}
+
+/// The `/audit` route: [`audit_log`] (which the portal calls too) with the
+/// API's query extractor, whose rejections are JSON.
+pub async fn audit_log_route(
+    state: State<Service>,
+    auth: Auth,
+    Query(p): Query<AuditParams>,
+) -> ApiResult<Json<Vec<AuditEvent>>> {
+    audit_log(state, auth, axum::extract::Query(p)).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -67,7 +79,7 @@ pub struct NewToken {
 pub async fn create_token(
     State(service): State<Service>,
     Auth(who): Auth,
-    Json(t): Json<NewToken>,
+    JsonBody(t): JsonBody<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let created = service.create_token(&who, &t.name, t.email.as_deref(), t.role, t.scopes).await?;
     Ok((StatusCode::CREATED, Json(created)))
@@ -129,7 +141,7 @@ pub async fn outbox(
 pub async fn outbox_retry(
     State(service): State<Service>,
     Auth(who): Auth,
-    axum::extract::Path(id): axum::extract::Path<i64>,
+    Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
     if !who.is_admin() {
         return Err(ApiError::forbidden(format!(

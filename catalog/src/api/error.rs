@@ -13,7 +13,8 @@ use crate::store::proposals::StoredFinding;
 /// Every error response body.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// Machine-readable kind: bad_request, unauthorized, forbidden, not_found, conflict, invalid_contract, internal.
+    /// Machine-readable kind: bad_request, unauthorized, forbidden, not_found, conflict,
+    /// payload_too_large, unsupported_media_type, invalid_contract, internal.
     pub error: String,
     /// What is wrong, for people.
     pub message: String,
@@ -66,6 +67,23 @@ impl ApiError {
 
     pub fn conflict(m: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", m)
+    }
+
+    pub fn unsupported_media_type(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m)
+    }
+
+    pub fn payload_too_large(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The message for people.
+    pub fn message(&self) -> &str {
+        &self.body.message
     }
 
     /// A 500 whose cause goes to the log under a fresh error id.

@@ -5,6 +5,7 @@ pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod json;
 pub mod ops;
 pub mod products;
@@ -66,9 +67,11 @@ pub fn router(state: AppState) -> Router {
         .route("/slo/breaches", get(slo::breaches))
         .route("/admin/outbox", get(admin::outbox))
         .route("/admin/outbox/{id}/retry", post(admin::outbox_retry))
-        .route("/audit", get(admin::audit_log))
+        .route("/audit", get(admin::audit_log_route))
         .route("/tokens", post(admin::create_token))
-        .route("/admin/rebuild-catalog", post(admin::rebuild));
+        .route("/admin/rebuild-catalog", post(admin::rebuild))
+        // Path and query strings are checked here, once, for every route.
+        .route_layer(middleware::from_fn(extract::reject_control_chars));
     Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
@@ -103,6 +106,137 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Adds to every operation the error responses the edge produces for it,
+/// and to parameters the constraints the handlers enforce, so the document
+/// stays true for new endpoints without repeating them in each annotation:
+/// * 400 wherever there is a parameter or a body (malformed, or a control
+///   character: [`extract::reject_control_chars`], [`json::JsonBody`]);
+/// * 401 and 403 on every operation that needs a token;
+/// * 404 wherever the path names something;
+/// * 415 where the body is JSON ([`json::JsonBody`] wants `application/json`).
+struct EdgeResponses;
+
+/// `[a-z][a-z0-9]*` words joined by single underscores (`steward_schemas::ident`).
+const SNAKE: &str = "[a-z][a-z0-9]*(_[a-z0-9]+)*";
+
+impl Modify for EdgeResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::Number;
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{Ref, RefOr, Response, Schema};
+
+        let error = |description: &str| -> RefOr<Response> {
+            RefOr::T(
+                Response::builder()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        utoipa::openapi::Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            for op in
+                [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
+            {
+                let params = op.parameters.get_or_insert_with(Vec::new);
+                let mut has_path = false;
+                for p in params.iter_mut() {
+                    let RefOr::T(p) = p else { continue };
+                    has_path |= p.parameter_in == ParameterIn::Path;
+                    let Some(RefOr::T(Schema::Object(schema))) = p.schema.as_mut() else { continue };
+                    match (p.parameter_in.clone(), p.name.as_str()) {
+                        (ParameterIn::Query, "limit") => {
+                            schema.minimum = Some(Number::Int(1));
+                            schema.maximum = Some(Number::Int(500));
+                        }
+                        (ParameterIn::Query, "offset") => schema.minimum = Some(Number::Int(0)),
+                        (ParameterIn::Path, "key") => {
+                            schema.pattern = Some(format!("^{SNAKE}\\.{SNAKE}$"));
+                            schema.max_length = Some(64 + 1 + 128);
+                        }
+                        (ParameterIn::Path, "account") => {
+                            schema.pattern = Some(format!("^([0-9]{{12}}|{SNAKE})$"));
+                            schema.max_length = Some(64);
+                        }
+                        _ => {}
+                    }
+                }
+                if params.is_empty() {
+                    op.parameters = None;
+                }
+                let has_input = op.parameters.is_some() || op.request_body.is_some();
+                let json_body = op
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|b| matches!(b, RefOr::T(b) if b.content.contains_key("application/json")));
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let responses = &mut op.responses.responses;
+                if has_input {
+                    responses
+                        .entry("400".into())
+                        .or_insert_with(|| error("Malformed parameter or body; the message names the field"));
+                }
+                if secured {
+                    responses
+                        .entry("401".into())
+                        .or_insert_with(|| error("No bearer token, or an unknown or revoked one"));
+                    responses.entry("403".into()).or_insert_with(|| {
+                        error("The token's role or scope does not allow this (the message says which)")
+                    });
+                }
+                if has_path {
+                    responses.entry("404".into()).or_insert_with(|| error("Not found"));
+                }
+                if json_body {
+                    responses.entry("415".into()).or_insert_with(|| error("The body is not `application/json`"));
+                }
+                // OpenAPI requires a description on every response.
+                for (status, response) in responses.iter_mut() {
+                    if let RefOr::T(r) = response
+                        && r.description.is_empty()
+                    {
+                        r.description = match status.as_str() {
+                            "200" => "OK",
+                            "201" => "Created",
+                            "204" => "Done; no content",
+                            "400" => "Malformed parameter or body; the message names the field",
+                            "403" => "The token's role or scope does not allow this (the message says which)",
+                            "404" => "Not found",
+                            "409" => "Conflict: the state moved (the message says how)",
+                            "422" => "The contract has errors (findings name them)",
+                            _ => "See the message",
+                        }
+                        .into();
+                    }
+                }
+                // A rejection needs its reason.
+                if path.ends_with("/reject")
+                    && let Some(RefOr::T(body)) = op.request_body.as_mut()
+                {
+                    body.required = Some(utoipa::openapi::Required::True);
+                    body.description = Some("`comment` is required: the reason for the rejection".into());
+                    if let Some(RefOr::T(content)) = body.content.get_mut("application/json") {
+                        content.schema = Some(RefOr::T(Schema::Object(
+                            utoipa::openapi::ObjectBuilder::new()
+                                .property(
+                                    "comment",
+                                    utoipa::openapi::ObjectBuilder::new()
+                                        .schema_type(utoipa::openapi::Type::String)
+                                        .min_length(Some(1))
+                                        .description(Some("Why; shown to the submitter or requester")),
+                                )
+                                .required("comment")
+                                .build(),
+                        )));
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Steward API", description = "Data contracts, catalog and data-mesh governance."),
@@ -117,7 +251,7 @@ impl Modify for BearerAuth {
         admin::audit_log, admin::create_token, admin::rebuild, admin::outbox, admin::outbox_retry,
         ops::healthz, ops::readyz, ops::metrics,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &EdgeResponses),
     tags((name = "proposals", description = "Submitting and reviewing contracts"),
          (name = "products", description = "The catalog"),
          (name = "access", description = "Access requests, grants and shares"),

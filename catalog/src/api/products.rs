@@ -1,11 +1,12 @@
 //! `/api/v1/products`: search, show, versions, diff.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
+use super::extract::{Path, Query};
 use super::error::{ApiError, ApiResult, ErrorBody};
 use crate::model::ProductDetail;
 use crate::service::Service;

@@ -2,13 +2,15 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
 use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{Path, Query};
+use super::json::JsonBody;
 use crate::service::Service;
 use crate::service::proposals::ProposalView;
 use crate::store::proposals::{Proposal, ProposalFilter, ProposalStatus};
@@ -39,8 +41,10 @@ pub async fn submit(
     let is_json =
         headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
     let text = if is_json {
-        serde_json::from_slice::<SubmitJson>(&body)
-            .map_err(|e| ApiError::bad_request(format!("JSON body must be {{\"contract\": \"<yaml>\"}}: {e}")))?
+        super::json::from_slice::<SubmitJson>(&body)
+            .map_err(|e| {
+                ApiError::bad_request(format!("JSON body must be {{\"contract\": \"<yaml>\"}}: {}", e.message()))
+            })?
             .contract
     } else {
         String::from_utf8(body.to_vec()).map_err(|e| {
@@ -112,9 +116,9 @@ pub async fn approve(
     State(service): State<Service>,
     Auth(who): Auth,
     Path(id): Path<i64>,
-    body: Option<Json<Decision>>,
+    body: Option<JsonBody<Decision>>,
 ) -> ApiResult<Json<Proposal>> {
-    let decision = body.map(|Json(d)| d).unwrap_or_default();
+    let decision = body.map(|JsonBody(d)| d).unwrap_or_default();
     Ok(Json(service.approve(&who, id, decision.comment.as_deref()).await?))
 }
 
@@ -127,7 +131,7 @@ pub async fn reject(
     State(service): State<Service>,
     Auth(who): Auth,
     Path(id): Path<i64>,
-    Json(decision): Json<Decision>,
+    JsonBody(decision): JsonBody<Decision>,
 ) -> ApiResult<Json<Proposal>> {
     Ok(Json(service.reject(&who, id, decision.comment.as_deref().unwrap_or("")).await?))
 }

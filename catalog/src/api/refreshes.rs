@@ -1,12 +1,13 @@
 //! Refreshes, partitions and subscriptions of a product.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Auth;
+use super::extract::{Path, Query};
 use super::error::{ApiResult, ErrorBody};
 use super::json::JsonBody;
 use crate::service::Service;

@@ -1,12 +1,13 @@
 //! SLO status, history and breaches.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Auth;
 use super::error::{ApiResult, ErrorBody};
+use super::extract::{Path, Query};
 use crate::service::Service;
 use crate::service::slo::{SloStatus, parse_since};
 use crate::store::slo::StoredTick;
