@@ -70,6 +70,13 @@ impl Markers {
         Ok(markers)
     }
 
+    /// The marker URI of an `s3://` location, or why it has none (not an
+    /// s3:// URI, a bad bucket name or key): checked before a refresh is
+    /// recorded, whichever store markers go to.
+    pub fn marker_uri(location: &str) -> Result<String, AwsError> {
+        marker_path(location).map(|(_, _, uri)| uri)
+    }
+
     /// Writes a 0-byte `_SUCCESS` at `location` (`s3://bucket/key`, with or
     /// without a trailing slash) and returns the marker's URI. Rewriting an
     /// existing marker is harmless.

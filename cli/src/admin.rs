@@ -25,12 +25,13 @@ enum AdminCommand {
     },
     /// Replay the registry's `main` into the catalog (git is the source of truth).
     RebuildCatalog,
-    /// Side effects (AWS calls, markers, notifications): pending, done or dead-lettered.
+    /// Side effects (AWS calls, markers, notifications): pending, done or
+    /// dead-lettered; a pending job behind a dead one shows `blocked by <id>`.
     Outbox {
-        /// pending, done or dead.
+        /// pending, done, dead, or blocked (pending behind a dead job).
         #[arg(long)]
         status: Option<String>,
-        /// Requeue this dead-lettered effect instead of listing.
+        /// Requeue this dead-lettered effect instead of listing (the jobs it blocks run after it).
         #[arg(long, value_name = "ID")]
         retry: Option<i64>,
     },
@@ -80,7 +81,7 @@ pub fn run(args: AdminArgs) -> u8 {
             AdminCommand::Outbox { status, retry: Some(id) } => {
                 let _ = status;
                 client.call(Method::POST, &format!("/api/v1/admin/outbox/{id}/retry"), None).await?;
-                println!("effect {id} requeued");
+                println!("effect {id} requeued; the jobs it blocked run after it");
             }
             AdminCommand::Outbox { status, retry: None } => {
                 let q = status.map(|s| format!("?status={}", crate::client::enc(&s))).unwrap_or_default();
@@ -89,10 +90,14 @@ pub fn run(args: AdminArgs) -> u8 {
                     println!("{v}");
                 } else {
                     for e in v.as_array().into_iter().flatten() {
+                        let status = match e["blocked_by"].as_i64() {
+                            Some(b) => format!("blocked by {b}"),
+                            None => e["status"].as_str().unwrap_or("").to_owned(),
+                        };
                         println!(
-                            "{:>6}  {:<8} {:<16} attempts {:<2} {}  {}",
+                            "{:>6}  {:<14} {:<16} attempts {:<2} {}  {}",
                             e["id"],
-                            e["status"].as_str().unwrap_or(""),
+                            status,
                             e["kind"].as_str().unwrap_or(""),
                             e["attempts"],
                             e["dedup_key"].as_str().unwrap_or(""),

@@ -1,14 +1,22 @@
-//! `steward refresh <domain.product>`: report new data.
+//! `steward refresh <domain.product>`: report new data, then wait (briefly)
+//! for its `_SUCCESS` marker and say where it stands.
+
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use crate::client::{Body, Client, ClientArgs, ClientError, block_on, enc};
-use crate::{EXIT_OK, usage_error};
+use crate::{EXIT_FINDINGS, EXIT_OK, usage_error};
 
 /// Report a refresh: records it, adds the partition to the catalog, writes the
 /// `_SUCCESS` marker and notifies subscribers (producers of the domain).
+///
+/// The marker is written in the background; the command waits up to `--wait`
+/// seconds for it and prints its state. Exit code 1 when the marker is dead
+/// (it will not be written, and subscribers are not told, until an admin
+/// retries it after fixing the cause).
 #[derive(Args)]
 pub struct RefreshArgs {
     /// `domain.product`.
@@ -28,6 +36,12 @@ pub struct RefreshArgs {
     /// Rows written.
     #[arg(long)]
     rows: Option<i64>,
+    /// Seconds to wait for the marker to be written (0: do not wait).
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    wait: f64,
+    /// Show refresh ID of the product (its marker and notifications) instead of reporting one.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["table", "partition", "snapshot", "id", "rows"])]
+    show: Option<i64>,
     #[command(flatten)]
     client: ClientArgs,
 }
@@ -40,10 +54,31 @@ pub fn run(args: RefreshArgs) -> u8 {
         };
         partition.insert(k.trim().to_owned(), Value::String(v.trim().to_owned()));
     }
+    if !args.wait.is_finite() || !(0.0..=3600.0).contains(&args.wait) {
+        return usage_error(format!("--wait {}: use 0 to 3600 seconds", args.wait));
+    }
     // One key per invocation, reused by the client's own retries.
     let key = args.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     block_on(async move {
         let client = Client::new(&args.client);
+        if let Some(id) = args.show {
+            let status = status(&client, &args.product, id).await?;
+            if args.client.json {
+                println!("{}", serde_json::to_string_pretty(&status).unwrap_or_default());
+            } else {
+                let r = &status["refresh"];
+                println!(
+                    "refresh {id}: {} {} {} reported {} by {}",
+                    s(&r["product_key"]),
+                    s(&r["table"]),
+                    s(&r["partition"]),
+                    s(&r["reported_at"]),
+                    s(&r["reported_by"])
+                );
+                print_marker(&status);
+            }
+            return Ok(exit_for(&status));
+        }
         let body = json!({
             "table": args.table,
             "partition": partition,
@@ -52,10 +87,15 @@ pub fn run(args: RefreshArgs) -> u8 {
             "row_count": args.rows,
         });
         let path = format!("/api/v1/products/{}/refreshes", enc(&args.product));
-        let v = client.call(Method::POST, &path, Some(Body::Json(body))).await?;
+        let mut v = client.call(Method::POST, &path, Some(Body::Json(body))).await?;
+        let id = v["refresh"]["id"].as_i64().unwrap_or_default();
+        let state = wait_for_marker(&client, &args.product, id, Duration::from_secs_f64(args.wait)).await?;
         if args.client.json {
+            if let Some(st) = &state {
+                v["status"] = st.clone();
+            }
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            return Ok::<u8, ClientError>(EXIT_OK);
+            return Ok::<u8, ClientError>(state.as_ref().map_or(EXIT_OK, exit_for));
         }
         let r = &v["refresh"];
         if v["replayed"] == true {
@@ -80,8 +120,76 @@ pub fn run(args: RefreshArgs) -> u8 {
                 v["notifications"]
             );
         }
-        Ok(EXIT_OK)
+        match &state {
+            Some(st) => {
+                print_marker(st);
+                Ok(exit_for(st))
+            }
+            None => Ok(EXIT_OK),
+        }
     })
+}
+
+async fn status(client: &Client, product: &str, id: i64) -> Result<Value, ClientError> {
+    client.call(Method::GET, &format!("/api/v1/products/{}/refreshes/{id}", enc(product)), None).await
+}
+
+/// Polls the refresh until its marker is written or dead, or `wait` passes;
+/// `None` when not asked to wait.
+async fn wait_for_marker(
+    client: &Client,
+    product: &str,
+    id: i64,
+    wait: Duration,
+) -> Result<Option<Value>, ClientError> {
+    if wait.is_zero() {
+        return Ok(None);
+    }
+    let deadline = Instant::now() + wait;
+    let mut pause = Duration::from_millis(50);
+    loop {
+        let st = status(client, product, id).await?;
+        let state = st["marker"]["state"].as_str().unwrap_or("");
+        if matches!(state, "written" | "dead" | "missing") || Instant::now() >= deadline {
+            return Ok(Some(st));
+        }
+        tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
+        pause = (pause * 2).min(Duration::from_millis(500));
+    }
+}
+
+fn print_marker(st: &Value) {
+    let m = &st["marker"];
+    let n = &st["notifications"];
+    let uri = s(&m["uri"]);
+    match s(&m["state"]) {
+        "written" => println!("  marker written: {uri}"),
+        "dead" => {
+            eprintln!(
+                "steward: error: the marker {uri} was not written and will not be: {}\n  its {} notification(s) wait for it; an admin can retry it after fixing the cause: steward admin outbox --retry {}",
+                s(&m["error"]),
+                n["pending"],
+                m["job_id"]
+            );
+        }
+        "failed" => println!(
+            "  marker not written yet: attempt {} failed ({}); trying again at {}",
+            m["attempts"],
+            s(&m["error"]),
+            s(&m["next_attempt_at"])
+        ),
+        "missing" => eprintln!("steward: error: no marker job exists for this refresh"),
+        _ => println!(
+            "  marker pending: not written yet (see `steward refresh {} --show {}`)",
+            s(&st["refresh"]["product_key"]),
+            st["refresh"]["id"]
+        ),
+    }
+}
+
+/// A dead (or missing) marker fails the command: nothing will write it.
+fn exit_for(st: &Value) -> u8 {
+    if matches!(st["marker"]["state"].as_str(), Some("dead" | "missing")) { EXIT_FINDINGS } else { EXIT_OK }
 }
 
 fn s(v: &Value) -> &str {

@@ -17,9 +17,14 @@ pub enum RegistryError {
     /// An argument cannot be written into git (e.g. a version with a newline).
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// Another writer holds a lock on a ref or the index (a second process
+    /// on the same repository, or a crashed one that left a `.lock` file).
+    /// Worth retrying shortly; callers answer 503 with `Retry-After`.
+    #[error("the registry is busy: {0}")]
+    Busy(String),
     /// libgit2 failed (bad signature, unreadable object, push refused, ...).
     #[error("git error: {0}")]
-    Git(#[from] git2::Error),
+    Git(git2::Error),
     /// The file system failed (creating the repository directory).
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
@@ -27,6 +32,16 @@ pub enum RegistryError {
     /// panicked): something outside Steward changed it, or a bug.
     #[error("registry is corrupt: {0}")]
     Corrupt(String),
+}
+
+impl From<git2::Error> for RegistryError {
+    fn from(e: git2::Error) -> Self {
+        if e.code() == git2::ErrorCode::Locked {
+            RegistryError::Busy(e.message().to_owned())
+        } else {
+            RegistryError::Git(e)
+        }
+    }
 }
 
 /// Shorthand used throughout the crate.

@@ -202,3 +202,19 @@ fn proposals_for_different_products_both_merge() {
     assert_eq!(registry.read(&orders, None).unwrap(), Some(a));
     assert_eq!(registry.read(&people, None).unwrap(), Some(b));
 }
+
+/// A ref lock held by another writer (another process on the same repository,
+/// or one that died holding it) is `Busy`, which the service answers with 503
+/// and `Retry-After`, not a 500.
+#[test]
+fn a_locked_main_ref_is_busy_not_a_git_failure() {
+    let (dir, registry) = registry();
+    let orders = key("sales.orders");
+    registry.propose(1, &orders, "1.0.0", &contract(&orders, "1.0.0"), &alice()).unwrap();
+    let lock = dir.path().join("registry.git/refs/heads/main.lock");
+    std::fs::write(&lock, b"").unwrap();
+    let err = registry.merge_proposal(1, &orders, "1.0.0", &rita(), None).unwrap_err();
+    assert!(matches!(err, RegistryError::Busy(_)), "{err:?}");
+    std::fs::remove_file(&lock).unwrap();
+    registry.merge_proposal(1, &orders, "1.0.0", &rita(), None).expect("merges once the lock is gone");
+}

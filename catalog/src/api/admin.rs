@@ -15,6 +15,7 @@ use crate::service::Service;
 use crate::service::catalog::Reconciled;
 use crate::service::tokens::CreatedToken;
 use crate::store::audit::{self, AuditEvent, AuditFilter};
+use crate::store::outbox::StatusFilter;
 
 #[derive(Deserialize, IntoParams)]
 pub struct AuditParams {
@@ -102,7 +103,8 @@ pub async fn rebuild(State(service): State<Service>, Auth(who): Auth) -> ApiResu
 
 #[derive(Deserialize, IntoParams)]
 pub struct OutboxParams {
-    /// `pending`, `done` or `dead` (dead-lettered effects).
+    /// `pending`, `done`, `dead` (dead-lettered effects) or `blocked`
+    /// (pending behind a dead one).
     pub status: Option<String>,
     pub limit: Option<i64>,
 }
@@ -122,22 +124,25 @@ pub async fn outbox(
             who.name, who.role
         )));
     }
-    if let Some(s) = p.status.as_deref()
-        && !matches!(s, "pending" | "done" | "dead")
-    {
-        return Err(ApiError::bad_request(format!("status `{s}`: use pending, done or dead")));
-    }
+    let filter = match p.status.as_deref() {
+        None => None,
+        Some(s) => Some(
+            serde_json::from_value::<StatusFilter>(serde_json::Value::from(s))
+                .map_err(|_| ApiError::bad_request(format!("status `{s}`: use pending, done, dead or blocked")))?,
+        ),
+    };
     let limit = super::page_limit(p.limit)?;
     let mut conn = service.store.pool.acquire().await.map_err(|e| ApiError::internal(&e))?;
-    let rows = crate::store::outbox::list(&mut conn, p.status.as_deref(), limit)
-        .await
-        .map_err(crate::error::ServiceError::from)?;
+    let rows =
+        crate::store::outbox::list(&mut conn, filter, limit).await.map_err(crate::error::ServiceError::from)?;
     Ok(Json(rows))
 }
 
-/// Put a dead-lettered effect back in the queue (admins), after fixing its cause.
+/// Put a dead-lettered effect back in the queue (admins), after fixing its
+/// cause. The jobs it blocks (`blocked_by`) run once it is done.
 #[utoipa::path(post, path = "/api/v1/admin/outbox/{id}/retry", tag = "admin", params(("id" = i64, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn outbox_retry(
     State(service): State<Service>,
     Auth(who): Auth,
@@ -152,8 +157,15 @@ pub async fn outbox_retry(
     let mut conn = service.store.pool.acquire().await.map_err(|e| ApiError::internal(&e))?;
     let now = service.clock.now();
     if crate::store::outbox::retry_dead(&mut conn, id, now).await.map_err(crate::error::ServiceError::from)? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::conflict(format!("effect {id} is not dead-lettered")))
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    match crate::store::outbox::get(&mut conn, id).await.map_err(crate::error::ServiceError::from)? {
+        None => Err(ApiError::not_found(format!("no effect {id}"))),
+        Some(e) => match e.blocked_by {
+            Some(b) => Err(ApiError::conflict(format!(
+                "effect {id} is not dead-lettered: it waits for effect {b}, which is; retry {b}"
+            ))),
+            None => Err(ApiError::conflict(format!("effect {id} is not dead-lettered (it is {})", e.status.as_str()))),
+        },
     }
 }

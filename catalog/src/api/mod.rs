@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/products/{key}/access-requests", post(access::request))
         .route("/products/{key}/access/{account}", get(access::check))
         .route("/products/{key}/refreshes", post(refreshes::report).get(refreshes::list))
+        .route("/products/{key}/refreshes/{id}", get(refreshes::show))
         .route("/products/{key}/partitions", get(refreshes::partitions))
         .route("/products/{key}/subscriptions", post(refreshes::subscribe))
         .route("/products/{key}/slo", get(slo::status))
@@ -245,7 +246,7 @@ impl Modify for EdgeResponses {
         products::search, products::show, products::versions, products::diff,
         access::request, access::list_requests, access::approve, access::reject, access::list_grants, access::revoke,
         access::check,
-        refreshes::report, refreshes::list, refreshes::partitions, refreshes::subscribe, refreshes::subscriptions,
+        refreshes::report, refreshes::list, refreshes::show, refreshes::partitions, refreshes::subscribe, refreshes::subscriptions,
         refreshes::unsubscribe,
         slo::status, slo::breaches,
         admin::audit_log, admin::create_token, admin::rebuild, admin::outbox, admin::outbox_retry,

@@ -7,11 +7,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Auth;
-use super::extract::{Path, Query};
 use super::error::{ApiResult, ErrorBody};
+use super::extract::{Path, Query};
 use super::json::JsonBody;
 use crate::service::Service;
-use crate::service::refreshes::{RefreshInput, RefreshOutcome};
+use crate::service::refreshes::{RefreshInput, RefreshOutcome, RefreshStatus};
 use crate::service::subscriptions::SubscriptionInput;
 use crate::store::refreshes::{Partition, Refresh};
 use crate::store::subscriptions::Subscription;
@@ -51,6 +51,20 @@ pub async fn list(
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<Vec<Refresh>>> {
     Ok(Json(service.refreshes(&key, super::page_limit(p.limit)?).await?))
+}
+
+/// One refresh, with its `_SUCCESS` marker's state (`pending`, `failed` and
+/// retrying, `written`, or `dead` with the error) and its notifications,
+/// which wait for the marker (`blocked` while it is dead).
+#[utoipa::path(get, path = "/api/v1/products/{key}/refreshes/{id}", tag = "refreshes",
+    params(("key" = String, Path, description = "domain.product"), ("id" = i64, Path)),
+    responses((status = 200, body = RefreshStatus), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn show(
+    State(service): State<Service>,
+    Auth(_who): Auth,
+    Path((key, id)): Path<(String, i64)>,
+) -> ApiResult<Json<RefreshStatus>> {
+    Ok(Json(service.refresh_status(&key, id).await?))
 }
 
 /// Partitions in the embedded catalog, newest first.

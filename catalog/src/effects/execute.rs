@@ -11,10 +11,8 @@
 use serde::de::DeserializeOwned;
 
 use super::backends::{Backends, database_spec, share_name};
-use super::{
-    ALERT, AlertJob, GLUE_PUBLISH, MARKER, MarkerJob, NOTIFY, NotifyJob, PublishJob, SHARE_GRANT, SHARE_REVOKE,
-    ShareJob,
-};
+use super::lake::{LakeError, LocationKind, location_kind};
+use super::{AlertJob, JobKind, MarkerJob, NotifyJob, PublishJob, ShareJob};
 use crate::service::Service;
 use crate::store::outbox::Claimed;
 use crate::store::{access, products, subscriptions};
@@ -47,6 +45,15 @@ impl From<steward_notify::NotifyError> for EffectError {
     }
 }
 
+impl From<LakeError> for EffectError {
+    fn from(e: LakeError) -> Self {
+        match e {
+            LakeError::Refused(m) => Self::permanent(m),
+            LakeError::Io(m) => Self::retry(m),
+        }
+    }
+}
+
 impl From<crate::error::StoreError> for EffectError {
     fn from(e: crate::error::StoreError) -> Self {
         Self::retry(format!("store: {e}"))
@@ -68,14 +75,17 @@ impl Executor {
     /// Executes one job. `Ok` means the effect is in place (or no longer
     /// wanted: a revoked grant's share job, a removed subscription).
     pub async fn run(&self, job: &Claimed) -> Result<(), EffectError> {
-        match job.kind.as_str() {
-            SHARE_GRANT => self.share(payload(job)?, true).await,
-            SHARE_REVOKE => self.share(payload(job)?, false).await,
-            GLUE_PUBLISH => self.publish(payload(job)?).await,
-            MARKER => self.marker(payload(job)?).await,
-            NOTIFY => self.notify(payload(job)?).await,
-            ALERT => self.alert(payload(job)?).await,
-            other => Err(EffectError::permanent(format!("unknown job kind `{other}`"))),
+        match job.kind {
+            JobKind::ShareGrant => self.share(payload(job)?, true).await,
+            JobKind::ShareRevoke => self.share(payload(job)?, false).await,
+            JobKind::CatalogPublish => self.publish(payload(job)?).await,
+            JobKind::SignalMarker => self.marker(payload(job)?).await,
+            JobKind::NotifyRefresh => self.notify(payload(job)?).await,
+            JobKind::NotifyAlert => self.alert(payload(job)?).await,
+            JobKind::Unknown => Err(EffectError::permanent(format!(
+                "job {} (`{}`) is of a kind this version does not know",
+                job.id, job.dedup_key
+            ))),
         }
     }
 
@@ -138,15 +148,27 @@ impl Executor {
     }
 
     async fn marker(&self, job: MarkerJob) -> Result<(), EffectError> {
-        if let Some(glue) = &self.backends.glue
-            && !job.partition.is_empty()
-        {
-            let part =
-                steward_aws::PartitionSpec { values: job.partition_values.clone(), location: job.location.clone() };
-            glue.add_partitions(&job.database, &job.table, &[part]).await?;
+        match location_kind(&job.location)? {
+            LocationKind::S3 => {
+                if let Some(glue) = &self.backends.glue
+                    && !job.partition.is_empty()
+                {
+                    let part = steward_aws::PartitionSpec {
+                        values: job.partition_values.clone(),
+                        location: job.location.clone(),
+                    };
+                    glue.add_partitions(&job.database, &job.table, &[part]).await?;
+                }
+                let uri = self.backends.markers.put_success(&job.location).await?;
+                tracing::debug!(refresh = job.refresh_id, marker = %uri, "marker written");
+            }
+            // Glue has no use for a path on this machine's disk: the lake's
+            // partitions live in the embedded catalog only.
+            LocationKind::Local => {
+                let path = self.service.lake()?.put_success(&job.location).await?;
+                tracing::debug!(refresh = job.refresh_id, marker = %path.display(), "marker written in the lake");
+            }
         }
-        let uri = self.backends.markers.put_success(&job.location).await?;
-        tracing::debug!(refresh = job.refresh_id, marker = %uri, "marker written");
         Ok(())
     }
 

@@ -11,19 +11,26 @@
 
 pub mod backends;
 pub mod execute;
+pub mod lake;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
+pub use crate::store::outbox::JobKind;
 use crate::store::outbox::{self, NewEffect};
 
-pub const SHARE_GRANT: &str = "share.grant";
-pub const SHARE_REVOKE: &str = "share.revoke";
-pub const GLUE_PUBLISH: &str = "catalog.publish";
-pub const MARKER: &str = "signal.marker";
-pub const NOTIFY: &str = "notify.refresh";
-pub const ALERT: &str = "notify.alert";
+pub const SHARE_GRANT: JobKind = JobKind::ShareGrant;
+pub const SHARE_REVOKE: JobKind = JobKind::ShareRevoke;
+pub const GLUE_PUBLISH: JobKind = JobKind::CatalogPublish;
+pub const MARKER: JobKind = JobKind::SignalMarker;
+pub const NOTIFY: JobKind = JobKind::NotifyRefresh;
+pub const ALERT: JobKind = JobKind::NotifyAlert;
+
+/// The dedup key of a refresh's marker job (how the refresh finds it).
+pub fn marker_dedup_key(refresh_id: i64) -> String {
+    format!("{MARKER}:{refresh_id}")
+}
 
 /// Grant or revoke the share of one product for one account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,7 +48,9 @@ pub struct PublishJob {
     pub version: String,
 }
 
-/// Register a refresh's partition externally (Glue) and write its marker.
+/// Register a refresh's partition externally (Glue) and write its marker:
+/// in S3 (or its local stand-in) for an `s3://` location, in the embedded
+/// lake for a local one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MarkerJob {
     pub refresh_id: i64,
@@ -90,7 +99,7 @@ pub struct AlertJob {
 
 async fn enqueue<T: Serialize>(
     tx: &mut crate::store::Tx,
-    kind: &str,
+    kind: JobKind,
     dedup_key: &str,
     job: &T,
     after_id: Option<i64>,
@@ -105,7 +114,7 @@ async fn enqueue<T: Serialize>(
 pub async fn enqueue_share(
     tx: &mut crate::store::Tx,
     job: &ShareJob,
-    kind: &str,
+    kind: JobKind,
     discriminator: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
@@ -122,7 +131,7 @@ pub async fn enqueue_publish(
 }
 
 pub async fn enqueue_marker(tx: &mut crate::store::Tx, job: &MarkerJob, now: DateTime<Utc>) -> Result<i64, StoreError> {
-    enqueue(tx, MARKER, &format!("{MARKER}:{}", job.refresh_id), job, None, now).await
+    enqueue(tx, MARKER, &marker_dedup_key(job.refresh_id), job, None, now).await
 }
 
 /// One notification job per subscription, all after the marker job, in a

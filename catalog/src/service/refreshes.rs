@@ -8,6 +8,13 @@
 //! Glue (when on) before it writes `_SUCCESS`, so a consumer may rely on:
 //! marker present ⇒ refresh recorded and partition in the catalog. A retry
 //! with the same idempotency key returns the first refresh and does nothing.
+//!
+//! Before anything is recorded the marker's target is checked: an `s3://`
+//! location must name a bucket and key, a local one must stay inside the
+//! data dir's lake (no `..`, no absolute path elsewhere, no symlink leading
+//! out) and is refused when markers go to S3. A report that is accepted can
+//! still fail later (S3 down, a disk full); [`Service::refresh_status`]
+//! shows the marker's state so the producer sees it.
 
 use std::collections::BTreeMap;
 
@@ -15,12 +22,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
+use super::SignalsBackend;
 use super::access::parse_key;
 use super::{Service, require};
 use crate::auth::Principal;
+use crate::effects::lake::{Lake, LakeError, LocationKind, location_kind};
 use crate::effects::{self, MarkerJob, NotifyJob, RefreshEvent};
 use crate::error::{ServiceError, StoreError};
 use crate::model::{CatalogTable, Column};
+use crate::store::outbox::{self, DependentCounts, JobStatus};
 use crate::store::products;
 use crate::store::refreshes::{self, NewRefresh, Partition, Refresh};
 use crate::store::subscriptions;
@@ -59,6 +69,57 @@ pub struct RefreshOutcome {
 
 fn bad(m: String) -> ServiceError {
     ServiceError::BadRequest(m)
+}
+
+/// Where a refresh's `_SUCCESS` marker stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MarkerState {
+    /// Not written yet, not failed yet.
+    Pending,
+    /// An attempt failed; it is tried again at `next_attempt_at`.
+    Failed,
+    /// The marker is in place.
+    Written,
+    /// Failed for good (or too often): it will not be written, and the
+    /// subscribers are not told, until an admin retries it.
+    Dead,
+    /// No marker job exists for the refresh (should not happen).
+    Missing,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MarkerStatus {
+    /// The marker: `s3://bucket/key/_SUCCESS`, or a lake path relative to the data dir.
+    pub uri: String,
+    pub state: MarkerState,
+    /// The outbox job writing it (`steward admin outbox`).
+    pub job_id: Option<i64>,
+    pub attempts: i64,
+    /// The last error, while failed or dead.
+    pub error: Option<String>,
+    /// When it is tried again, while pending or failed.
+    pub next_attempt_at: Option<String>,
+    pub written_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NotificationStatus {
+    /// Subscribers' notifications enqueued for the refresh.
+    pub total: i64,
+    pub pending: i64,
+    pub done: i64,
+    pub dead: i64,
+    /// True when they wait for a dead marker: none is sent until it is retried.
+    pub blocked: bool,
+}
+
+/// A refresh with the state of its marker and notifications.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RefreshStatus {
+    pub refresh: Refresh,
+    pub marker: MarkerStatus,
+    pub notifications: NotificationStatus,
 }
 
 /// Checks a partition value against its column type; names what is wrong.
@@ -201,6 +262,7 @@ impl Service {
         let (table, partition, values) = resolve(&detail.tables, &key_s, input)?;
         let location = join_location(&table.location, &partition);
         let marker = format!("{location}_SUCCESS");
+        self.check_marker_target(&key_s, &table.name, &location).await?;
         let new = NewRefresh {
             product_key: &key_s,
             table: &table.name,
@@ -277,6 +339,95 @@ impl Service {
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(RefreshOutcome { refresh, replayed: false, partition_added, notifications: recipients.len(), marker })
+    }
+
+    /// The embedded lake, for `type: local` locations.
+    pub fn lake(&self) -> Result<Lake, LakeError> {
+        let dir = self.backends.data_dir.as_deref().ok_or_else(|| {
+            LakeError::Refused("this deployment has no data dir, so local locations cannot be signalled".into())
+        })?;
+        Lake::new(dir)
+    }
+
+    /// Refuses a refresh whose marker could not be written with the
+    /// configured signals backend (a 400 naming the location), so that
+    /// nothing is recorded that would only fail in the outbox.
+    async fn check_marker_target(&self, key: &str, table: &str, location: &str) -> Result<(), ServiceError> {
+        let refuse = |why: String| {
+            bad(format!("location: the `_SUCCESS` marker of {key} table {table} cannot be written: {why}"))
+        };
+        match location_kind(location).map_err(|e| refuse(e.to_string()))? {
+            LocationKind::S3 => {
+                steward_aws::Markers::marker_uri(location).map_err(|e| refuse(e.to_string()))?;
+            }
+            LocationKind::Local if self.backends.signals == SignalsBackend::S3 => {
+                return Err(refuse(format!(
+                    "`{location}` is a local path, and this deployment writes markers to S3 \
+                     (backends.signals = s3); publish the product with an s3 server instead"
+                )));
+            }
+            LocationKind::Local => {
+                let lake = self.lake().map_err(|e| refuse(e.to_string()))?;
+                let location = location.to_owned();
+                // A few filesystem calls: off the async threads.
+                tokio::task::spawn_blocking(move || lake.check(&location))
+                    .await
+                    .map_err(|e| refuse(format!("checking the lake failed: {e}")))?
+                    .map_err(|e| refuse(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One refresh of a product, with where its marker and notifications stand.
+    pub async fn refresh_status(&self, key: &str, id: i64) -> Result<RefreshStatus, ServiceError> {
+        let key = parse_key(key)?.to_string();
+        let mut conn = self.conn().await?;
+        let refresh = refreshes::get(&mut conn, &key, id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("{key} has no refresh {id}")))?;
+        let job = outbox::by_dedup_key(&mut conn, &effects::marker_dedup_key(id)).await?;
+        let counts = match &job {
+            Some(j) => outbox::dependents(&mut conn, j.id).await?,
+            None => DependentCounts::default(),
+        };
+        let uri = format!("{}_SUCCESS", refresh.location);
+        let marker = match job {
+            None => MarkerStatus {
+                uri,
+                state: MarkerState::Missing,
+                job_id: None,
+                attempts: 0,
+                error: None,
+                next_attempt_at: None,
+                written_at: None,
+            },
+            Some(j) => {
+                let state = match j.status {
+                    JobStatus::Done => MarkerState::Written,
+                    JobStatus::Dead => MarkerState::Dead,
+                    JobStatus::Pending if j.last_error.is_some() => MarkerState::Failed,
+                    JobStatus::Pending => MarkerState::Pending,
+                };
+                MarkerStatus {
+                    uri,
+                    state,
+                    job_id: Some(j.id),
+                    attempts: j.attempts,
+                    error: j.last_error.filter(|_| state != MarkerState::Written),
+                    next_attempt_at: (j.status == JobStatus::Pending).then_some(j.next_attempt_at),
+                    written_at: j.done_at,
+                }
+            }
+        };
+        let notifications = NotificationStatus {
+            total: counts.pending + counts.done + counts.dead,
+            pending: counts.pending,
+            done: counts.done,
+            dead: counts.dead,
+            blocked: marker.state == MarkerState::Dead && counts.pending > 0,
+        };
+        Ok(RefreshStatus { refresh, marker, notifications })
     }
 
     /// A product's latest refreshes, newest first.

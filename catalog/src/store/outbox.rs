@@ -11,15 +11,120 @@
 //! single writer anyway.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use utoipa::ToSchema;
 
 use super::{Dialect, StoreError, parse_ts, ts};
 
+/// What a job does. Stored as its dotted name (`signal.marker`), which also
+/// starts its dedup key and names it in `faults.exit_before`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum JobKind {
+    #[serde(rename = "share.grant")]
+    ShareGrant,
+    #[serde(rename = "share.revoke")]
+    ShareRevoke,
+    #[serde(rename = "catalog.publish")]
+    CatalogPublish,
+    #[serde(rename = "signal.marker")]
+    SignalMarker,
+    #[serde(rename = "notify.refresh")]
+    NotifyRefresh,
+    #[serde(rename = "notify.alert")]
+    NotifyAlert,
+    /// A kind this version does not know (written by a newer replica during
+    /// a rolling upgrade): listed, and dead-lettered if claimed, instead of
+    /// breaking every claim.
+    #[serde(rename = "unknown")]
+    Unknown,
+}
+
+impl JobKind {
+    pub const ALL: [JobKind; 6] = [
+        JobKind::ShareGrant,
+        JobKind::ShareRevoke,
+        JobKind::CatalogPublish,
+        JobKind::SignalMarker,
+        JobKind::NotifyRefresh,
+        JobKind::NotifyAlert,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            JobKind::ShareGrant => "share.grant",
+            JobKind::ShareRevoke => "share.revoke",
+            JobKind::CatalogPublish => "catalog.publish",
+            JobKind::SignalMarker => "signal.marker",
+            JobKind::NotifyRefresh => "notify.refresh",
+            JobKind::NotifyAlert => "notify.alert",
+            JobKind::Unknown => "unknown",
+        }
+    }
+
+    /// The kind stored as `s`; [`JobKind::Unknown`] for anything else.
+    pub fn parse(s: &str) -> JobKind {
+        JobKind::ALL.into_iter().find(|k| k.as_str() == s).unwrap_or(JobKind::Unknown)
+    }
+}
+
+impl std::fmt::Display for JobKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for JobKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// The stored state of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    /// Not done yet: due, retrying later, or waiting for its `after_id`.
+    Pending,
+    Done,
+    /// Dead-lettered: failed for good or too often; waits for an admin retry.
+    Dead,
+}
+
+impl JobStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Done => "done",
+            JobStatus::Dead => "dead",
+        }
+    }
+
+    fn parse(s: &str) -> Result<JobStatus, StoreError> {
+        match s {
+            "pending" => Ok(JobStatus::Pending),
+            "done" => Ok(JobStatus::Done),
+            "dead" => Ok(JobStatus::Dead),
+            other => Err(StoreError::Corrupt(format!("outbox status `{other}`"))),
+        }
+    }
+}
+
+/// Which jobs a listing shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusFilter {
+    Pending,
+    Done,
+    Dead,
+    /// Pending jobs that wait for a dead one (`blocked_by`): they run only
+    /// after that one is retried and done.
+    Blocked,
+}
+
 /// A row to add to the outbox.
 pub struct NewEffect<'a> {
-    pub kind: &'a str,
+    pub kind: JobKind,
     pub dedup_key: &'a str,
     pub payload: &'a serde_json::Value,
     /// Run only after this effect is done.
@@ -34,7 +139,7 @@ pub async fn enqueue(conn: &mut AnyConnection, e: &NewEffect<'_>, now: DateTime<
          VALUES ($1, $2, $3, 'pending', 0, $4, $5, $4)
          ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
     )
-    .bind(e.kind)
+    .bind(e.kind.as_str())
     .bind(e.dedup_key)
     .bind(e.payload.to_string())
     .bind(ts(now))
@@ -55,7 +160,7 @@ pub async fn enqueue(conn: &mut AnyConnection, e: &NewEffect<'_>, now: DateTime<
 /// notifications: one row per subscriber), skipping dedup keys that exist.
 pub async fn enqueue_many(
     conn: &mut AnyConnection,
-    kind: &str,
+    kind: JobKind,
     rows: &[(String, serde_json::Value, Option<i64>)],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
@@ -72,7 +177,7 @@ pub async fn enqueue_many(
             "INSERT INTO outbox (kind, dedup_key, payload, status, attempts, next_attempt_at, after_id, created_at)
              VALUES {values} ON CONFLICT (dedup_key) DO NOTHING"
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(kind).bind(ts(now));
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(kind.as_str()).bind(ts(now));
         for (key, payload, after) in chunk {
             q = q.bind(key.clone()).bind(payload.to_string()).bind(*after);
         }
@@ -85,7 +190,7 @@ pub async fn enqueue_many(
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: i64,
-    pub kind: String,
+    pub kind: JobKind,
     pub dedup_key: String,
     pub payload: serde_json::Value,
     pub attempts: i64,
@@ -123,7 +228,7 @@ pub async fn claim(
             let payload: String = r.try_get("payload")?;
             Ok(Claimed {
                 id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
+                kind: JobKind::parse(&r.try_get::<String, _>("kind")?),
                 dedup_key: r.try_get("dedup_key")?,
                 payload: serde_json::from_str(&payload)?,
                 attempts: r.try_get("attempts")?,
@@ -181,47 +286,135 @@ pub async fn fail(
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct EffectRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: JobKind,
     pub dedup_key: String,
-    pub status: String,
+    pub status: JobStatus,
     pub attempts: i64,
     pub next_attempt_at: String,
     pub last_error: Option<String>,
     pub created_at: String,
     pub done_at: Option<String>,
+    /// Runs only after this job is done (a notification after its marker).
+    pub after_id: Option<i64>,
+    /// Set on a pending job whose `after_id` job is dead: it cannot run until
+    /// that one is retried (`POST /api/v1/admin/outbox/{blocked_by}/retry`).
+    pub blocked_by: Option<i64>,
     pub payload: serde_json::Value,
 }
 
-/// Effects in `status` (`pending`, `done`, `dead`), newest first.
-pub async fn list(conn: &mut AnyConnection, status: Option<&str>, limit: i64) -> Result<Vec<EffectRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, kind, dedup_key, status, attempts, next_attempt_at, last_error, created_at, done_at, payload
-         FROM outbox WHERE ($1 IS NULL OR status = $1) ORDER BY id DESC LIMIT $2",
-    )
-    .bind(status.map(str::to_owned))
-    .bind(limit)
-    .fetch_all(conn)
+const ROW_COLUMNS: &str = "o.id, o.kind, o.dedup_key, o.status, o.attempts, o.next_attempt_at, o.last_error,
+        o.created_at, o.done_at, o.after_id, o.payload,
+        CASE WHEN o.status = 'pending' AND d.status = 'dead' THEN d.id END AS blocked_by";
+
+fn effect_row(r: &sqlx::any::AnyRow) -> Result<EffectRow, StoreError> {
+    let payload: String = r.try_get("payload")?;
+    Ok(EffectRow {
+        id: r.try_get("id")?,
+        kind: JobKind::parse(&r.try_get::<String, _>("kind")?),
+        dedup_key: r.try_get("dedup_key")?,
+        status: JobStatus::parse(&r.try_get::<String, _>("status")?)?,
+        attempts: r.try_get("attempts")?,
+        next_attempt_at: r.try_get("next_attempt_at")?,
+        last_error: r.try_get("last_error")?,
+        created_at: r.try_get("created_at")?,
+        done_at: r.try_get("done_at")?,
+        after_id: r.try_get("after_id")?,
+        blocked_by: r.try_get("blocked_by")?,
+        payload: serde_json::from_str(&payload)?,
+    })
+}
+
+/// Effects by `filter` (all when `None`), newest first.
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: Option<StatusFilter>,
+    limit: i64,
+) -> Result<Vec<EffectRow>, StoreError> {
+    let from = "FROM outbox o LEFT JOIN outbox d ON d.id = o.after_id";
+    let rows = match filter {
+        None => {
+            sqlx::query(AssertSqlSafe(format!("SELECT {ROW_COLUMNS} {from} ORDER BY o.id DESC LIMIT $1")))
+                .bind(limit)
+                .fetch_all(conn)
+                .await?
+        }
+        Some(StatusFilter::Blocked) => {
+            sqlx::query(AssertSqlSafe(format!(
+                "SELECT {ROW_COLUMNS} {from} WHERE o.status = 'pending' AND d.status = 'dead'
+                 ORDER BY o.id DESC LIMIT $1"
+            )))
+            .bind(limit)
+            .fetch_all(conn)
+            .await?
+        }
+        Some(f) => {
+            let status = match f {
+                StatusFilter::Pending => JobStatus::Pending,
+                StatusFilter::Done => JobStatus::Done,
+                _ => JobStatus::Dead,
+            };
+            sqlx::query(AssertSqlSafe(format!(
+                "SELECT {ROW_COLUMNS} {from} WHERE o.status = $1 ORDER BY o.id DESC LIMIT $2"
+            )))
+            .bind(status.as_str())
+            .bind(limit)
+            .fetch_all(conn)
+            .await?
+        }
+    };
+    rows.iter().map(effect_row).collect()
+}
+
+/// One effect by id.
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<EffectRow>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ROW_COLUMNS} FROM outbox o LEFT JOIN outbox d ON d.id = o.after_id WHERE o.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let payload: String = r.try_get("payload")?;
-            Ok(EffectRow {
-                id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
-                dedup_key: r.try_get("dedup_key")?,
-                status: r.try_get("status")?,
-                attempts: r.try_get("attempts")?,
-                next_attempt_at: r.try_get("next_attempt_at")?,
-                last_error: r.try_get("last_error")?,
-                created_at: r.try_get("created_at")?,
-                done_at: r.try_get("done_at")?,
-                payload: serde_json::from_str(&payload)?,
-            })
-        })
-        .collect()
+    row.as_ref().map(effect_row).transpose()
+}
+
+/// The effect enqueued under `dedup_key`, if any.
+pub async fn by_dedup_key(conn: &mut AnyConnection, dedup_key: &str) -> Result<Option<EffectRow>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ROW_COLUMNS} FROM outbox o LEFT JOIN outbox d ON d.id = o.after_id WHERE o.dedup_key = $1"
+    )))
+    .bind(dedup_key)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(effect_row).transpose()
+}
+
+/// How many effects wait for `after_id`, by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DependentCounts {
+    pub pending: i64,
+    pub done: i64,
+    pub dead: i64,
+}
+
+pub async fn dependents(conn: &mut AnyConnection, after_id: i64) -> Result<DependentCounts, StoreError> {
+    let rows = sqlx::query("SELECT status, COUNT(*) FROM outbox WHERE after_id = $1 GROUP BY status")
+        .bind(after_id)
+        .fetch_all(conn)
+        .await?;
+    let mut counts = DependentCounts::default();
+    for r in &rows {
+        let n: i64 = r.try_get(1)?;
+        match JobStatus::parse(&r.try_get::<String, _>(0)?)? {
+            JobStatus::Pending => counts.pending = n,
+            JobStatus::Done => counts.done = n,
+            JobStatus::Dead => counts.dead = n,
+        }
+    }
+    Ok(counts)
 }
 
 /// Puts a dead effect back in the queue (admin action after fixing the cause).
+/// The jobs blocked by it need nothing: they are still pending and run once
+/// it is done.
 pub async fn retry_dead(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
     let r = sqlx::query(
         "UPDATE outbox SET status = 'pending', next_attempt_at = $1, attempts = 0 WHERE id = $2 AND status = 'dead'",

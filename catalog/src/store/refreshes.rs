@@ -95,6 +95,16 @@ pub async fn by_key(conn: &mut AnyConnection, product_key: &str, key: &str) -> R
     row.as_ref().map(from_row).transpose()
 }
 
+/// One refresh of a product.
+pub async fn get(conn: &mut AnyConnection, product_key: &str, id: i64) -> Result<Option<Refresh>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM refreshes WHERE id = $1 AND product_key = $2")))
+        .bind(id)
+        .bind(product_key)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 /// The latest refreshes of a product, newest first.
 pub async fn recent(conn: &mut AnyConnection, product_key: &str, limit: i64) -> Result<Vec<Refresh>, StoreError> {
     let rows = sqlx::query(AssertSqlSafe(format!(

@@ -5,6 +5,11 @@
 //! Jobs of one share (product, account) run one after the other within a
 //! batch so a grant and a revoke never race; everything else runs with up to
 //! `concurrency` in flight, so one slow webhook never holds the others.
+//!
+//! Each job's outcome is recorded as soon as it finishes, not at the end of
+//! the batch: a worker that dies mid-batch leaves only its in-flight jobs to
+//! be run again (a notification among them may be delivered twice), not the
+//! whole batch.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,7 +21,8 @@ use serde::Deserialize;
 use tokio::sync::watch;
 
 use crate::effects::execute::{EffectError, Executor};
-use crate::store::outbox::{self, Claimed};
+use crate::error::StoreError;
+use crate::store::outbox::{self, Claimed, JobKind};
 
 /// `outbox.*` settings.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -111,52 +117,81 @@ impl OutboxWorker {
         // Share jobs of one (product, account) form one sequential lane.
         let mut lanes: BTreeMap<String, Vec<Claimed>> = BTreeMap::new();
         for job in claimed {
-            let lane = match job.payload.get("grant_id") {
-                Some(_) => format!("share:{}:{}", job.payload["product_key"], job.payload["account"]),
-                None => format!("job:{}", job.id),
+            let lane = match job.kind {
+                JobKind::ShareGrant | JobKind::ShareRevoke => {
+                    format!("share:{}:{}", job.payload["product_key"], job.payload["account"])
+                }
+                _ => format!("job:{}", job.id),
             };
             lanes.entry(lane).or_default().push(job);
         }
-        let outcomes: Vec<(Claimed, Result<(), EffectError>)> = futures::stream::iter(lanes.into_values())
+        let lanes: Vec<Result<Round, StoreError>> = futures::stream::iter(lanes.into_values())
             .map(|lane| async move {
-                let mut out = Vec::with_capacity(lane.len());
+                let mut round = Round::default();
                 for job in lane {
                     let result = self.run_one(&job).await;
-                    out.push((job, result));
+                    self.record(&job, result, &mut round).await?;
                 }
-                out
+                Ok(round)
             })
             .buffer_unordered(self.settings.concurrency.max(1))
-            .flat_map(futures::stream::iter)
             .collect()
             .await;
         let mut round = Round::default();
-        let mut conn = service.store.pool.acquire().await?;
-        for (job, result) in outcomes {
-            let now = service.clock.now();
-            match result {
-                Ok(()) => {
-                    outbox::complete(&mut conn, job.id, &self.id, now).await?;
-                    round.done += 1;
+        let mut error = None;
+        for lane in lanes {
+            match lane {
+                Ok(r) => {
+                    round.done += r.done;
+                    round.retried += r.retried;
+                    round.dead += r.dead;
                 }
-                Err(e) => {
-                    let attempts = job.attempts + 1;
-                    let retry_at = (e.retryable && attempts < self.settings.max_attempts).then(|| {
-                        now + chrono::Duration::from_std(self.settings.backoff(attempts - 1))
-                            .unwrap_or(chrono::Duration::seconds(1))
-                    });
-                    if retry_at.is_some() {
-                        round.retried += 1;
-                        tracing::warn!(job = job.id, kind = %job.kind, attempts, error = %e.message, "effect failed; will retry");
-                    } else {
-                        round.dead += 1;
-                        tracing::error!(job = job.id, kind = %job.kind, attempts, error = %e.message, "effect dead-lettered");
-                    }
-                    outbox::fail(&mut conn, job.id, &self.id, &e.message, retry_at).await?;
-                }
+                // The job stays claimed and runs again once the claim expires.
+                Err(e) => error = Some(e),
             }
         }
-        Ok(round)
+        match error {
+            Some(e) if round == Round::default() => Err(e),
+            Some(e) => {
+                tracing::error!(error = %e, "recording an outbox outcome failed");
+                Ok(round)
+            }
+            None => Ok(round),
+        }
+    }
+
+    /// Records one job's outcome right away (see the module docs).
+    async fn record(
+        &self,
+        job: &Claimed,
+        result: Result<(), EffectError>,
+        round: &mut Round,
+    ) -> Result<(), StoreError> {
+        let service = &self.executor.service;
+        let mut conn = service.store.pool.acquire().await?;
+        let now = service.clock.now();
+        match result {
+            Ok(()) => {
+                outbox::complete(&mut conn, job.id, &self.id, now).await?;
+                round.done += 1;
+            }
+            Err(e) => {
+                let attempts = job.attempts + 1;
+                let retry_at = (e.retryable && attempts < self.settings.max_attempts).then(|| {
+                    now + chrono::Duration::from_std(self.settings.backoff(attempts - 1))
+                        .unwrap_or(chrono::Duration::seconds(1))
+                });
+                if retry_at.is_some() {
+                    round.retried += 1;
+                    tracing::warn!(job = job.id, kind = %job.kind, attempts, error = %e.message, "effect failed; will retry");
+                } else {
+                    round.dead += 1;
+                    tracing::error!(job = job.id, kind = %job.kind, attempts, error = %e.message, "effect dead-lettered");
+                }
+                outbox::fail(&mut conn, job.id, &self.id, &e.message, retry_at).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn run_one(&self, job: &Claimed) -> Result<(), EffectError> {
