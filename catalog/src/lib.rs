@@ -15,6 +15,7 @@ pub mod config;
 pub mod effects;
 pub mod error;
 pub mod model;
+pub mod redact;
 pub mod server;
 pub mod service;
 pub mod store;

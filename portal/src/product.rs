@@ -48,11 +48,13 @@ pub async fn render(
     let err = |e| PageError::from(e).signed_in(session);
     let key = steward_schemas_key(key)
         .map_err(|m| PageError::page(axum::http::StatusCode::BAD_REQUEST, "Bad product key", m).signed_in(session))?;
-    let p = service.product(&key).await.map_err(err)?;
+    // As the API: credential fields of the contract are redacted for anyone
+    // but the product's producers, on the page and in the diff.
+    let p = service.product(&session.who, &key).await.map_err(err)?;
     let versions = service.versions(&key).await.map_err(err)?;
     let diff = match (&d.from, &d.to) {
         (Some(from), Some(to)) if !from.is_empty() && !to.is_empty() => {
-            Some((from.as_str(), to.as_str(), service.diff(&key, from, to).await.map_err(err)?))
+            Some((from.as_str(), to.as_str(), service.diff(&session.who, &key, from, to).await.map_err(err)?))
         }
         _ => None,
     };
@@ -138,12 +140,14 @@ fn about(p: &ProductDetail) -> Markup {
     }
 }
 
-/// Contact links only for schemes that cannot run script.
+/// Contact links only for schemes that cannot run script, and not for a
+/// redacted URL (`https://hooks.slack.com/…` leads nowhere).
 fn contact(c: &Contact) -> Markup {
     let label = c.channel.as_deref().or(c.url.as_deref()).unwrap_or("?");
     let safe_url = c.url.as_deref().filter(|u| {
         let lower = u.to_ascii_lowercase();
-        lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:")
+        (lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:"))
+            && !u.ends_with('…')
     });
     html! {
         @if let Some(tool) = &c.tool { span.badge { (tool) } " " }

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
-use super::extract::{Path, Query};
 use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{Path, Query};
 use crate::model::ProductDetail;
 use crate::service::Service;
 use crate::store::products::{ProductVersion, SearchPage, SearchQuery};
@@ -58,14 +58,17 @@ fn key(raw: &str) -> ApiResult<String> {
 }
 
 /// A published product: tables, columns, partition keys, parameters, SLO.
+///
+/// Secret-bearing contact URLs (Slack webhooks) are shown in full only to the
+/// product's producers; everyone else reads `scheme://host:port/…`.
 #[utoipa::path(get, path = "/api/v1/products/{key}", tag = "products", params(("key" = String, Path, description = "domain.product")),
     responses((status = 200, body = ProductDetail), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn show(
     State(service): State<Service>,
-    Auth(_who): Auth,
+    Auth(who): Auth,
     Path(k): Path<String>,
 ) -> ApiResult<Json<ProductDetail>> {
-    Ok(Json(service.product(&key(&k)?).await?))
+    Ok(Json(service.product(&who, &key(&k)?).await?))
 }
 
 /// Published versions, newest first.
@@ -94,14 +97,17 @@ pub struct DiffBody {
 }
 
 /// Diff of the contract between two published versions.
+///
+/// Fields declared to hold credentials are redacted in both versions
+/// (before diffing) for everyone but the product's producers.
 #[utoipa::path(get, path = "/api/v1/products/{key}/diff", tag = "products", params(("key" = String, Path), DiffParams),
     responses((status = 200, body = DiffBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn diff(
     State(service): State<Service>,
-    Auth(_who): Auth,
+    Auth(who): Auth,
     Path(k): Path<String>,
     Query(p): Query<DiffParams>,
 ) -> ApiResult<Json<DiffBody>> {
-    let diff = service.diff(&key(&k)?, &p.from, &p.to).await?;
+    let diff = service.diff(&who, &key(&k)?, &p.from, &p.to).await?;
     Ok(Json(DiffBody { from: p.from, to: p.to, diff }))
 }
