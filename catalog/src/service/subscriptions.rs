@@ -1,6 +1,12 @@
 //! Consumers subscribe their accounts to a product's refreshes by email,
 //! signed webhook or SNS topic. Only an account with an active grant may
 //! subscribe, and only while it holds one is it notified.
+//!
+//! Who reads a subscription (DESIGN.md, security model): its owner — a
+//! consumer token holding its account — in full; the product's producers
+//! and admins with the target redacted ([`crate::redact::target`]); nobody
+//! else at all (reviewers, consumers of other accounts, producers of other
+//! domains). The signing secret is shown once, to whoever made it.
 
 use serde::Deserialize;
 use serde_json::json;
@@ -10,6 +16,7 @@ use super::access::parse_key;
 use super::{Service, require};
 use crate::auth::{Principal, Role};
 use crate::error::{ServiceError, StoreError};
+use crate::redact;
 use crate::store::subscriptions::{self, NewSubscription, Subscription};
 use crate::store::{access, products};
 
@@ -107,7 +114,10 @@ impl Service {
             "subscription.add",
             &format!("subscription:{id}"),
             None,
-            Some(json!({"product": key_s, "account": account.as_str(), "channel": input.channel, "target": target})),
+            // The audit log is read by reviewers and admins, who are not the
+            // target's owner: the secret never goes into it.
+            Some(json!({"product": key_s, "account": account.as_str(), "channel": input.channel,
+                        "target": redact::target(&input.channel, target)})),
         )
         .await?;
         let mut sub = subscriptions::get(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("{id}")))?;
@@ -116,21 +126,24 @@ impl Service {
         Ok(sub)
     }
 
-    /// Subscriptions `who` may see: consumers their accounts', others all.
+    /// Live subscriptions `who` may see, as `who` may see them (see the
+    /// module comment): the others are left out, not refused.
     pub async fn subscriptions(&self, who: &Principal, key: Option<&str>) -> Result<Vec<Subscription>, ServiceError> {
         let key = key.map(parse_key).transpose()?.map(|k| k.to_string());
-        let mut all = subscriptions::list(&mut *self.conn().await?, key.as_deref()).await?;
-        if who.role == Role::Consumer {
-            all.retain(|s| who.scopes.contains(&s.account));
+        if !matches!(who.role, Role::Admin | Role::Producer | Role::Consumer) {
+            return Ok(Vec::new());
         }
-        Ok(all)
+        let all = subscriptions::list(&mut *self.conn().await?, key.as_deref()).await?;
+        Ok(all.into_iter().filter_map(|s| shown_to(who, s)).collect())
     }
 
     pub async fn unsubscribe(&self, who: &Principal, id: i64) -> Result<(), ServiceError> {
+        // One `who` may not see is answered like one that does not exist.
         let sub = subscriptions::get(&mut *self.conn().await?, id)
             .await?
+            .and_then(|s| shown_to(who, s))
             .ok_or_else(|| ServiceError::NotFound(format!("no subscription {id}")))?;
-        let owns = who.is_admin() || (who.role == Role::Consumer && who.scopes.contains(&sub.account));
+        let owns = who.is_admin() || owner(who, &sub);
         require(owns, format!("token `{}` does not hold account {}", who.name, sub.account))?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
@@ -141,6 +154,26 @@ impl Service {
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
+}
+
+/// Does `who` hold the subscription's account?
+fn owner(who: &Principal, s: &Subscription) -> bool {
+    who.role == Role::Consumer && who.scopes.contains(&s.account)
+}
+
+/// The subscription as `who` may read it, or `None` if `who` may not read it.
+fn shown_to(who: &Principal, mut s: Subscription) -> Option<Subscription> {
+    if owner(who, &s) {
+        return Some(s);
+    }
+    let domain = s.product_key.split_once('.').map_or(s.product_key.as_str(), |(d, _)| d);
+    let producer = who.role == Role::Producer && who.scopes.iter().any(|d| d == domain);
+    if !(producer || who.is_admin()) {
+        return None;
+    }
+    s.target = redact::target(&s.channel, &s.target);
+    s.secret = None;
+    Some(s)
 }
 
 #[cfg(test)]
