@@ -29,6 +29,8 @@ pub struct AuditParams {
 }
 
 /// The audit log, newest first (admins and reviewers).
+///
+/// Notification targets in event payloads are shown redacted.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditParams),
     responses((status = 200, body = Vec<AuditEvent>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn audit_log(
@@ -50,7 +52,13 @@ pub async fn audit_log(
         limit: super::page_limit(p.limit)?,
     };
     let mut conn = service.store.pool.acquire().await.map_err(|e| ApiError::internal(&e))?;
-    Ok(Json(audit::list(&mut conn, &filter).await.map_err(crate::error::ServiceError::from)?))
+    let mut events = audit::list(&mut conn, &filter).await.map_err(crate::error::ServiceError::from)?;
+    // Nobody reading the log owns the targets in it. New events are written
+    // without secrets; this also covers events written before that.
+    for e in &mut events {
+        e.before.iter_mut().chain(e.after.iter_mut()).for_each(crate::redact::json);
+    }
+    Ok(Json(events))
 }
 
 /// The `/audit` route: [`audit_log`] (which the portal calls too) with the
@@ -110,6 +118,9 @@ pub struct OutboxParams {
 }
 
 /// Outbox effects (admins): what is pending, done, or dead-lettered and why.
+///
+/// Targets, URLs and e-mail addresses in payloads, dedup keys and errors
+/// are shown redacted (`scheme://host:port/…`, `j***@example.com`).
 #[utoipa::path(get, path = "/api/v1/admin/outbox", tag = "admin", params(OutboxParams),
     responses((status = 200, body = Vec<crate::store::outbox::EffectRow>), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -133,8 +144,15 @@ pub async fn outbox(
     };
     let limit = super::page_limit(p.limit)?;
     let mut conn = service.store.pool.acquire().await.map_err(|e| ApiError::internal(&e))?;
-    let rows =
+    let mut rows =
         crate::store::outbox::list(&mut conn, filter, limit).await.map_err(crate::error::ServiceError::from)?;
+    // Jobs carry alert targets (Slack webhook URLs, e-mail addresses) that
+    // admins do not own; dedup keys and errors may repeat them.
+    for r in &mut rows {
+        crate::redact::json(&mut r.payload);
+        r.dedup_key = crate::redact::text(&r.dedup_key);
+        r.last_error = r.last_error.as_deref().map(crate::redact::text);
+    }
     Ok(Json(rows))
 }
 
