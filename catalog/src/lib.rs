@@ -12,6 +12,7 @@ pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod datadir;
 pub mod effects;
 pub mod error;
 pub mod model;
