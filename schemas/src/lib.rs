@@ -12,12 +12,15 @@ pub mod model;
 pub mod parse;
 pub mod path;
 pub mod positions;
+pub mod prescan;
 pub mod schema_check;
 pub mod slo;
+mod value;
 
 pub use cron::{CronError, CronSchedule};
 pub use ident::{AccountId, ColumnName, DomainName, IdentError, ProductKey, ProductName, TableName};
 pub use model::Contract;
 pub use parse::{Document, MAX_DOCUMENT_BYTES, ParseError, TypeError, parse_contract};
 pub use path::FieldPath;
-pub use positions::Pos;
+pub use positions::{DuplicateKey, Pos};
+pub use prescan::{DepthScan, MAX_DEPTH, scan_depth};

@@ -1,14 +1,18 @@
-//! Reading a contract document: size and encoding checks, YAML parsing with
-//! line/column errors, alias-bomb protection, and typed access.
+//! Reading a contract document: size and encoding checks, a nesting-depth
+//! pre-scan, YAML parsing with line/column errors, alias-bomb protection,
+//! duplicate-key refusal, and typed access.
 
 use std::sync::OnceLock;
 
 use serde::Deserialize;
+use serde::de::DeserializeSeed;
 use serde_json::Value;
 
 use crate::model::Contract;
-use crate::path::FieldPath;
+use crate::path::{FieldPath, Segment};
 use crate::positions::{self, Pos, Positions};
+use crate::prescan::{self, MAX_DEPTH};
+use crate::value::{Checked, DUPLICATE_KEY};
 
 /// Contracts larger than this are refused before parsing.
 pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
@@ -22,8 +26,12 @@ pub const MAX_EXPANDED_NODES: u64 = 250_000;
 pub enum ParseError {
     #[error("document is {size} bytes; the limit is {limit} bytes (1 MiB)")]
     TooLarge { size: usize, limit: usize },
-    #[error("document is not valid UTF-8 (invalid byte at line {}, column {})", .pos.line, .pos.column)]
-    NotUtf8 { pos: Pos },
+    #[error(
+        "document is not valid UTF-8: byte \\x{byte:02X} at offset {offset} (line {}, column {})",
+        .pos.line,
+        .pos.column
+    )]
+    NotUtf8 { pos: Pos, offset: usize, byte: u8 },
     #[error("document is empty; start from `steward init --domain D --product P`")]
     Empty,
     #[error("YAML syntax error: {message}")]
@@ -34,17 +42,35 @@ pub enum ParseError {
     AliasBomb { pos: Pos, limit: u64 },
     #[error("a contract is a YAML mapping (`key: value` lines), found {found}")]
     NotAMapping { pos: Pos, found: &'static str },
+    #[error("nesting is deeper than {limit} levels; a contract needs a handful")]
+    TooDeep { pos: Pos, limit: usize },
+    #[error(
+        "duplicate key `{}` at line {}, column {}: it is already at line {}, column {}; keep one",
+        last_key(path), .second.line, .second.column, .first.line, .first.column
+    )]
+    DuplicateKey { path: FieldPath, first: Pos, second: Pos },
 }
 
 impl ParseError {
     pub fn pos(&self) -> Pos {
         match self {
             Self::TooLarge { .. } | Self::Empty => Pos::START,
-            Self::NotUtf8 { pos }
+            Self::NotUtf8 { pos, .. }
             | Self::Syntax { pos, .. }
             | Self::AliasBomb { pos, .. }
-            | Self::NotAMapping { pos, .. } => *pos,
+            | Self::NotAMapping { pos, .. }
+            | Self::TooDeep { pos, .. } => *pos,
+            Self::DuplicateKey { second, .. } => *second,
         }
+    }
+}
+
+/// The last segment of a path, escaped for a message.
+fn last_key(path: &FieldPath) -> String {
+    match path.segments().last() {
+        Some(Segment::Key(k)) => k.escape_debug().to_string(),
+        Some(Segment::Index(i)) => i.to_string(),
+        None => String::new(),
     }
 }
 
@@ -70,8 +96,10 @@ impl Document {
         if bytes.len() > MAX_DOCUMENT_BYTES {
             return Err(ParseError::TooLarge { size: bytes.len(), limit: MAX_DOCUMENT_BYTES });
         }
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| ParseError::NotUtf8 { pos: pos_of_offset(bytes, e.valid_up_to()) })?;
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            let offset = e.valid_up_to();
+            ParseError::NotUtf8 { pos: pos_of_offset(bytes, offset), offset, byte: bytes[offset] }
+        })?;
         Self::from_str(text)
     }
 
@@ -88,17 +116,31 @@ impl Document {
         }) {
             return Err(ParseError::Empty);
         }
+        // Before any parser: yaml-rust2 recurses per level and libyaml's work per
+        // token grows with the flow depth.
+        prescan::scan_depth(body).map_err(|pos| ParseError::TooDeep { pos, limit: MAX_DEPTH })?;
         let mut positions = None;
         // Anchors are rare in contracts; only then is expansion measured before serde_yaml expands.
         if body.contains('&') {
             let scan = positions::scan(body, MAX_EXPANDED_NODES);
+            if let Some(pos) = scan.too_deep_at {
+                return Err(ParseError::TooDeep { pos, limit: MAX_DEPTH });
+            }
             if let Some(pos) = scan.alias_bomb_at {
                 return Err(ParseError::AliasBomb { pos, limit: MAX_EXPANDED_NODES });
             }
-            positions = Some(scan.positions);
+            positions = Some(scan);
         }
-        let value: Value = match serde_yaml::from_str(body) {
+        let value = match Checked.deserialize(serde_yaml::Deserializer::from_str(body)) {
             Ok(v) => v,
+            Err(e) if e.to_string().contains(DUPLICATE_KEY) => {
+                let scan = positions.unwrap_or_else(|| positions::scan(body, u64::MAX));
+                return Err(match scan.duplicate {
+                    Some(d) => ParseError::DuplicateKey { path: d.path, first: d.first, second: d.second },
+                    // The two parsers disagree on what the keys are: say where serde_yaml stopped.
+                    None => syntax_error(&e),
+                });
+            }
             Err(e) => return Err(syntax_error(&e)),
         };
         if !value.is_object() {
@@ -113,8 +155,8 @@ impl Document {
             return Err(ParseError::NotAMapping { pos: first_content_pos(body), found });
         }
         let cell = OnceLock::new();
-        if let Some(p) = positions {
-            let _ = cell.set(p);
+        if let Some(scan) = positions {
+            let _ = cell.set(scan.positions);
         }
         Ok(Self { source: body.to_owned(), value, positions: cell })
     }
@@ -160,17 +202,23 @@ fn syntax_error(e: &serde_yaml::Error) -> ParseError {
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
     }
-    if message.contains("recursion limit exceeded") || message.contains("repetition limit exceeded") {
+    // Only aliases can take a document past the pre-scan's depth bound.
+    if message.contains("recursion limit exceeded") {
+        return ParseError::TooDeep { pos, limit: MAX_DEPTH };
+    }
+    if message.contains("repetition limit exceeded") {
         return ParseError::AliasBomb { pos, limit: MAX_EXPANDED_NODES };
     }
     ParseError::Syntax { pos, message }
 }
 
+/// Line and column (in characters) of a byte offset; the bytes before it are valid UTF-8.
 fn pos_of_offset(bytes: &[u8], offset: usize) -> Pos {
     let before = &bytes[..offset.min(bytes.len())];
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
     let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    Pos { line, column: offset - line_start + 1 }
+    let chars = before[line_start..].iter().filter(|b| (**b & 0xC0) != 0x80).count();
+    Pos { line, column: chars + 1 }
 }
 
 fn first_content_pos(text: &str) -> Pos {

@@ -30,6 +30,10 @@ impl FieldPath {
         self
     }
 
+    pub fn from_segments(segments: Vec<Segment>) -> Self {
+        Self(segments)
+    }
+
     pub fn segments(&self) -> &[Segment] {
         &self.0
     }

@@ -7,10 +7,12 @@
 
 use std::collections::HashMap;
 
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::Marker;
 
-use crate::path::FieldPath;
+use crate::parse::MAX_EXPANDED_NODES;
+use crate::path::{FieldPath, Segment};
+use crate::prescan::MAX_DEPTH;
 
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -27,66 +29,142 @@ impl Pos {
     }
 }
 
-/// Positions of every node of a document, keyed by path.
+/// Positions of every node of a document, stored as a tree so that no node
+/// holds a copy of its path (memory stays linear in the number of nodes).
 #[derive(Debug, Default)]
 pub struct Positions {
-    nodes: HashMap<FieldPath, Pos>,
+    /// Node id → where it starts; id 0 is the root once it has been seen.
+    pos: Vec<Pos>,
+    /// (parent id, segment) → (child id, where its key is, for duplicate reports).
+    children: HashMap<(u32, Segment), (u32, Pos)>,
+}
+
+/// A key that appears twice in one mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateKey {
+    pub path: FieldPath,
+    pub first: Pos,
+    pub second: Pos,
 }
 
 /// What the event pass found besides positions.
 pub(crate) struct Scan {
     pub positions: Positions,
     /// Nodes the document would have with every alias expanded.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub expanded_nodes: u64,
     /// Where the first alias that pushed the count over the limit is.
     pub alias_bomb_at: Option<Pos>,
+    /// Where nesting first passed [`MAX_DEPTH`] (the pass stops there).
+    pub too_deep_at: Option<Pos>,
+    /// The first duplicated key, with both positions.
+    pub duplicate: Option<DuplicateKey>,
+    /// Parser events read: the work done, bounded by the document's size.
+    pub events: u64,
 }
 
 impl Positions {
     /// Where `path` starts; for a path that does not exist (a missing field),
     /// where its nearest existing ancestor starts.
     pub fn locate(&self, path: &FieldPath) -> Pos {
-        let mut current = Some(path.clone());
-        while let Some(p) = current {
-            if let Some(pos) = self.nodes.get(&p) {
-                return *pos;
+        let Some(mut found) = self.pos.first().copied() else {
+            return Pos::START;
+        };
+        let mut id = 0;
+        for seg in path.segments() {
+            match self.children.get(&(id, seg.clone())) {
+                Some(&(child, _)) => {
+                    id = child;
+                    found = self.pos[child as usize];
+                }
+                None => break,
             }
-            current = p.parent();
         }
-        Pos::START
+        found
     }
 
     pub fn len(&self) -> usize {
-        self.nodes.len()
+        self.pos.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
+        self.pos.is_empty()
+    }
+
+    fn add(&mut self, pos: Pos) -> u32 {
+        self.pos.push(pos);
+        u32::try_from(self.pos.len() - 1).unwrap_or(u32::MAX)
     }
 }
 
+/// The work the position pass does on a document, for tests that bound it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventWork {
+    /// Parser events read.
+    pub events: u64,
+    /// The pass stopped because nesting passed [`MAX_DEPTH`].
+    pub stopped_too_deep: bool,
+    /// Nodes with every alias expanded (counted, never built).
+    pub expanded_nodes: u64,
+}
+
+/// Runs the position pass over `source` and says how much work it did.
+pub fn event_work(source: &str) -> EventWork {
+    let s = scan(source, MAX_EXPANDED_NODES);
+    EventWork { events: s.events, stopped_too_deep: s.too_deep_at.is_some(), expanded_nodes: s.expanded_nodes }
+}
+
 /// Runs the event pass. `alias_limit` bounds the expanded node count.
+///
+/// Events are pulled one at a time rather than through yaml-rust2's
+/// recursive loader, and nesting past [`MAX_DEPTH`] stops the pass, so no
+/// input can exhaust the stack here whatever the pre-scan let through.
 pub(crate) fn scan(source: &str, alias_limit: u64) -> Scan {
     let mut recv = Receiver {
         positions: Positions::default(),
         stack: Vec::new(),
+        path: Vec::new(),
         anchors: HashMap::new(),
         anchor_starts: Vec::new(),
         expanded: 0,
         limit: alias_limit,
         bomb: None,
+        duplicate: None,
         root_done: false,
     };
+    let mut parser = Parser::new_from_str(source);
+    let mut events = 0;
+    let mut too_deep_at = None;
     // A syntax error here was already reported by serde_yaml; keep what was indexed.
-    let _ = Parser::new_from_str(source).load(&mut recv, false);
-    Scan { positions: recv.positions, expanded_nodes: recv.expanded, alias_bomb_at: recv.bomb }
+    while let Ok((ev, mark)) = parser.next_token() {
+        events += 1;
+        if matches!(ev, Event::DocumentEnd | Event::StreamEnd) {
+            break;
+        }
+        recv.on_event(ev, mark);
+        if recv.stack.len() > MAX_DEPTH {
+            too_deep_at = Some(Pos::from_marker(mark));
+            break;
+        }
+        if recv.bomb.is_some() {
+            break;
+        }
+    }
+    Scan {
+        positions: recv.positions,
+        expanded_nodes: recv.expanded,
+        alias_bomb_at: recv.bomb,
+        too_deep_at,
+        duplicate: recv.duplicate,
+        events,
+    }
 }
 
 enum Frame {
     Mapping {
-        path: FieldPath,
-        key: Option<String>,
+        id: u32,
+        /// The pending key, and where it is (None for alias and complex keys,
+        /// whose text is not the key serde sees).
+        key: Option<(String, Option<Pos>)>,
         /// Keys that are themselves collections are not indexed.
         in_complex_key: bool,
         /// No key seen yet: yaml-rust2 marks a block mapping at its first
@@ -94,7 +172,7 @@ enum Frame {
         fresh: bool,
     },
     Sequence {
-        path: FieldPath,
+        id: u32,
         next: usize,
     },
     /// A collection used as a mapping key.
@@ -104,18 +182,22 @@ enum Frame {
 struct Receiver {
     positions: Positions,
     stack: Vec<Frame>,
+    /// The path of the innermost open collection (one segment per level).
+    path: Vec<Segment>,
     anchors: HashMap<usize, u64>,
     /// (anchor id, expanded count when the anchored collection started)
     anchor_starts: Vec<(usize, u64, usize)>,
     expanded: u64,
     limit: u64,
     bomb: Option<Pos>,
+    duplicate: Option<DuplicateKey>,
     root_done: bool,
 }
 
 enum Role {
     Key,
-    Value(FieldPath),
+    /// A node of the tree: its parent and segment (none for the root).
+    Value(Option<(u32, Segment, Option<Pos>)>),
     Ignored,
 }
 
@@ -126,26 +208,41 @@ impl Receiver {
             None if self.root_done => Role::Ignored,
             None => {
                 self.root_done = true;
-                Role::Value(FieldPath::root())
+                Role::Value(None)
             }
             Some(Frame::ComplexKey) => Role::Ignored,
-            Some(Frame::Mapping { path, key, .. }) => match key.take() {
+            Some(Frame::Mapping { id, key, .. }) => match key.take() {
                 None => Role::Key,
-                Some(k) => Role::Value(path.clone().key(&k)),
+                Some((k, at)) => Role::Value(Some((*id, Segment::Key(k), at))),
             },
-            Some(Frame::Sequence { path, next }) => {
-                let p = path.clone().index(*next);
+            Some(Frame::Sequence { id, next }) => {
+                let seg = Segment::Index(*next);
                 *next += 1;
-                Role::Value(p)
+                Role::Value(Some((*id, seg, None)))
             }
         }
     }
 
-    fn set_key(&mut self, text: String, mark: Marker) {
-        if let Some(Frame::Mapping { key, fresh, path, .. }) = self.stack.last_mut() {
-            *key = Some(text);
+    /// Records a node; returns its id and the segment that leads to it.
+    fn add_node(&mut self, parent: Option<(u32, Segment, Option<Pos>)>, pos: Pos) -> (u32, Option<Segment>) {
+        let id = self.positions.add(pos);
+        let Some((parent, seg, key_at)) = parent else {
+            return (id, None);
+        };
+        let old = self.positions.children.insert((parent, seg.clone()), (id, key_at.unwrap_or(pos)));
+        if let (Some((_, first)), Some(second), true) = (old, key_at, self.duplicate.is_none()) {
+            let path = FieldPath::from_segments(self.path.iter().chain(std::iter::once(&seg)).cloned().collect());
+            self.duplicate = Some(DuplicateKey { path, first, second });
+        }
+        (id, Some(seg))
+    }
+
+    fn set_key(&mut self, text: String, mark: Marker, exact: bool) {
+        if let Some(Frame::Mapping { key, fresh, id, .. }) = self.stack.last_mut() {
+            let at = Pos::from_marker(mark);
+            *key = Some((text, exact.then_some(at)));
             if std::mem::take(fresh) {
-                self.positions.nodes.insert(path.clone(), Pos::from_marker(mark));
+                self.positions.pos[*id as usize] = at;
             }
         }
     }
@@ -157,12 +254,13 @@ impl Receiver {
             self.anchor_starts.push((anchor, self.expanded - 1, depth));
         }
         let frame = match self.next_role() {
-            Role::Value(path) => {
-                self.positions.nodes.insert(path.clone(), Pos::from_marker(mark));
+            Role::Value(parent) => {
+                let (id, seg) = self.add_node(parent, Pos::from_marker(mark));
+                self.path.extend(seg);
                 if sequence {
-                    Frame::Sequence { path, next: 0 }
+                    Frame::Sequence { id, next: 0 }
                 } else {
-                    Frame::Mapping { path, key: None, in_complex_key: false, fresh: true }
+                    Frame::Mapping { id, key: None, in_complex_key: false, fresh: true }
                 }
             }
             Role::Key => {
@@ -177,7 +275,11 @@ impl Receiver {
     }
 
     fn close(&mut self) {
-        self.stack.pop();
+        if let Some(Frame::Mapping { .. } | Frame::Sequence { .. }) = self.stack.pop()
+            && !self.stack.is_empty()
+        {
+            self.path.pop();
+        }
         let depth = self.stack.len();
         if let Some(&(anchor, start, d)) = self.anchor_starts.last()
             && d == depth
@@ -189,12 +291,10 @@ impl Receiver {
             && *in_complex_key
         {
             *in_complex_key = false;
-            *key = Some("?".to_owned());
+            *key = Some(("?".to_owned(), None));
         }
     }
-}
 
-impl MarkedEventReceiver for Receiver {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
             Event::Scalar(text, _, anchor, _) => {
@@ -203,9 +303,9 @@ impl MarkedEventReceiver for Receiver {
                     self.anchors.insert(anchor, 1);
                 }
                 match self.next_role() {
-                    Role::Key => self.set_key(text, mark),
-                    Role::Value(path) => {
-                        self.positions.nodes.insert(path, Pos::from_marker(mark));
+                    Role::Key => self.set_key(text, mark, true),
+                    Role::Value(parent) => {
+                        self.add_node(parent, Pos::from_marker(mark));
                     }
                     Role::Ignored => {}
                 }
@@ -217,9 +317,9 @@ impl MarkedEventReceiver for Receiver {
                     self.bomb = Some(Pos::from_marker(mark));
                 }
                 match self.next_role() {
-                    Role::Key => self.set_key("*".to_owned(), mark),
-                    Role::Value(path) => {
-                        self.positions.nodes.insert(path, Pos::from_marker(mark));
+                    Role::Key => self.set_key("*".to_owned(), mark, false),
+                    Role::Value(parent) => {
+                        self.add_node(parent, Pos::from_marker(mark));
                     }
                     Role::Ignored => {}
                 }
@@ -252,9 +352,39 @@ mod tests {
     fn counts_alias_expansion() {
         let src = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n";
         let s = scan(src, 5_000);
-        assert!(s.expanded_nodes > 10_000, "{}", s.expanded_nodes);
+        // The pass stops at the first alias past the limit.
+        assert!(s.expanded_nodes > 5_000, "{}", s.expanded_nodes);
         assert_eq!(s.alias_bomb_at.map(|p| p.line), Some(4));
         let s = scan(src, 1_000_000);
         assert!(s.alias_bomb_at.is_none());
+        assert!(s.expanded_nodes > 10_000, "{}", s.expanded_nodes);
+    }
+
+    #[test]
+    fn finds_duplicate_keys_with_both_positions() {
+        let s = scan("a: 1\nb:\n  c: 1\n  d: 2\n  'c': 3\n", u64::MAX);
+        let d = s.duplicate.unwrap();
+        assert_eq!(d.path.to_string(), "b.c");
+        assert_eq!((d.first, d.second), (Pos { line: 3, column: 3 }, Pos { line: 5, column: 3 }));
+        // Alias keys are not compared by their `*` spelling.
+        assert!(scan("x: &x k\ny: &y l\nm: {*x : 1, *y : 2}\n", u64::MAX).duplicate.is_none());
+    }
+
+    #[test]
+    fn stops_past_the_depth_limit_without_recursing() {
+        let run = |text: String| {
+            std::thread::Builder::new()
+                .stack_size(128 * 1024)
+                .spawn(move || scan(&text, u64::MAX))
+                .unwrap()
+                .join()
+                .unwrap()
+        };
+        let s = run(format!("a: &a 1\nb:\n{}x\n", "  - ".repeat(5000)));
+        assert_eq!(s.too_deep_at, Some(Pos { line: 3, column: 4 * 128 - 1 }));
+        assert!(s.events < 300, "{}", s.events);
+        // yaml-rust2's scanner refuses 255 open flow levels before we see them.
+        let s = run(format!("a: {}", "[".repeat(100_000)));
+        assert!(s.events < 300, "{}", s.events);
     }
 }
