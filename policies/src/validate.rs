@@ -7,7 +7,7 @@ use steward_schemas::{Document, FieldPath, ParseError, ProductKey};
 use crate::config::Policy;
 use crate::evolution::check_evolution;
 use crate::finding::{Finding, Severity};
-use crate::rules::{Ctx, new_finding, run_all};
+use crate::rules::{Ctx, control, new_finding, run_all};
 
 /// The outcome of validating one contract.
 #[derive(Debug)]
@@ -75,6 +75,8 @@ impl Report {
 
 /// Validates an already-read document.
 pub fn validate_document(doc: &Document, policy: &Policy, previous: Option<&Contract>) -> Report {
+    // On the whole document, typed or not: these values must never reach the catalog.
+    let control_findings = control::check(doc, policy);
     let mut schema_findings = Vec::new();
     for v in schema_check::check_odcs(doc.value()).into_iter().chain(schema_check::check_profile(doc.value())) {
         let rule = match v.schema {
@@ -98,6 +100,7 @@ pub fn validate_document(doc: &Document, policy: &Policy, previous: Option<&Cont
                 let msg = format!("{} (further checks skipped until this is fixed)", e.message);
                 schema_findings.push(new_finding(doc, "STW022", severity, e.path, msg));
             }
+            schema_findings.extend(control_findings);
             return finish(schema_findings, None);
         }
     };
@@ -114,6 +117,7 @@ pub fn validate_document(doc: &Document, policy: &Policy, previous: Option<&Cont
     let mut seen = std::collections::HashSet::new();
     schema_findings.retain(|s| seen.insert(s.path.clone()));
     findings.extend(schema_findings);
+    findings.extend(control_findings);
     finish(findings, Some(contract))
 }
 

@@ -251,6 +251,19 @@ fn stw016_status_is_a_warning() {
 }
 
 #[test]
+fn stw017_control_character() {
+    // Anywhere in the document, modelled by Steward or not (more cases in hostile.rs).
+    let found = findings(&edit("        description: Units ordered.\n", "        description: \"Units\\0\"\n"));
+    let msg = expect_error(&found, "STW017", "schema[0].properties[4].description");
+    assert!(msg.contains("U+0000 (NUL)"), "{msg}");
+    let many: String = (0..30).map(|i| format!("  k{i}: \"\\a\"\n")).collect();
+    let found = findings(&format!("{BASE}x-extra:\n{many}"));
+    let hits: Vec<_> = found.iter().filter(|f| f.rule == "STW017").collect();
+    assert_eq!(hits.len(), 21, "{}", render(&found));
+    assert!(hits.iter().any(|f| f.message.starts_with("10 more")), "{}", render(&found));
+}
+
+#[test]
 fn stw020_odcs_schema() {
     let found = findings(&edit(
         "        required: true\n        primaryKey: true\n        primaryKeyPosition: 1\n",

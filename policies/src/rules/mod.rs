@@ -3,6 +3,7 @@
 
 mod classification;
 mod content;
+pub(crate) mod control;
 mod location;
 mod naming;
 mod slo;
@@ -63,6 +64,12 @@ pub const RULES: &[RuleInfo] = &[
     rule("STW014", "server-type", E, "every server is of a type Steward supports"),
     rule("STW015", "duplicate-name", E, "table names and column names within a table are unique"),
     rule("STW016", "status", W, "`status` is one of proposed, draft, active, deprecated, retired"),
+    rule(
+        "STW017",
+        "control-character",
+        E,
+        "no key or string value holds a control character (NUL and other Unicode Cc, except tab and line breaks)",
+    ),
     rule("STW020", "odcs-schema", E, "the document conforms to the ODCS v3.1 JSON Schema"),
     rule(
         "STW021",
