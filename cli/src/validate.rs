@@ -110,7 +110,7 @@ fn read_previous(path: &Path) -> Result<Contract, String> {
 }
 
 fn check_file(path: &Path, policy: &Policy, previous: Option<&Contract>) -> FileResult {
-    let file = path.display().to_string();
+    let file = escape_controls(&path.display().to_string());
     match read_input(path) {
         Err(e) => FileResult { file, source: None, outcome: Err(format!("cannot read: {e}")) },
         Ok(Err(too_large)) => FileResult { file, source: None, outcome: Ok(Report::unreadable(&too_large)) },
@@ -118,10 +118,40 @@ fn check_file(path: &Path, policy: &Policy, previous: Option<&Contract>) -> File
             let mut report = steward_policies::validate(&bytes, policy, previous);
             // Only findings are printed; do not hold thousands of typed contracts.
             report.contract = None;
-            let source = (!report.findings.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned());
+            for f in &mut report.findings {
+                if f.message.chars().any(char::is_control) {
+                    f.message = escape_controls(&f.message);
+                }
+            }
+            let source = (!report.findings.is_empty()).then(|| printable_source(&bytes));
             FileResult { file, source, outcome: Ok(report) }
         }
     }
+}
+
+/// The source as snippets show it: never raw bytes or control characters a
+/// terminal would act on. Invalid UTF-8 becomes U+FFFD; C0 controls their
+/// Unicode control pictures (`␀`, `␛`), C1 controls U+FFFD: one character
+/// each, so carets stay aligned. Tabs and line breaks are kept.
+fn printable_source(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let keep = c == '\t' || c == '\n' || (c == '\r' && chars.peek() == Some(&'\n'));
+        out.push(match c {
+            _ if keep || !c.is_control() => c,
+            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + u32::from(c)).unwrap_or('\u{fffd}'),
+            '\u{7f}' => '\u{2421}',
+            _ => '\u{fffd}',
+        });
+    }
+    out
+}
+
+/// Control characters in a one-line text (a message, a file name) as escapes.
+fn escape_controls(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
 /// Reads a file (or stdin for `-`) without reading more than the size limit allows.
@@ -175,4 +205,31 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_never_carries_raw_bytes_or_control_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.yaml");
+        let mut bytes = b"domain: \x1b[2Jsales\ndataProduct: ord".to_vec();
+        bytes.extend_from_slice(&[0xff, 0xfe]);
+        bytes.extend_from_slice(b"ers\x07\n");
+        std::fs::write(&path, &bytes).unwrap();
+        let result = check_file(&path, &Policy::default(), None);
+        let text = crate::output::text(std::slice::from_ref(&result), true);
+        assert!(text.contains("byte \\xFF at offset 34 (line 2, column 17)"), "{text}");
+        assert!(text.contains("dataProduct: ord\u{fffd}\u{fffd}ers\u{2407}"), "{text}");
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+
+        let doc = "domain: sales\nx: \"\\e[31mred\\0\"\n";
+        std::fs::write(&path, doc).unwrap();
+        let result = check_file(&path, &Policy::default(), None);
+        let text = crate::output::text(std::slice::from_ref(&result), true);
+        assert!(text.contains("STW017"), "{text}");
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+    }
 }
