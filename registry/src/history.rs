@@ -35,11 +35,8 @@ impl Registry {
                     done.push(*key);
                 }
             }
-            let proposal = if done.is_empty() {
-                None
-            } else {
-                proposal_trailer(&String::from_utf8_lossy(commit.message_bytes()))
-            };
+            let proposal =
+                if done.is_empty() { None } else { proposal_trailer(&String::from_utf8_lossy(commit.message_bytes())) };
             for key in done {
                 pending.remove(key);
                 changed_in.insert(key, (commit.id(), proposal));

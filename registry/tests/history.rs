@@ -116,7 +116,8 @@ fn a_hand_edit_on_main_names_no_proposal() {
     let (dir, registry) = registry();
     let orders = key("sales.orders");
     propose_and_merge(&registry, 1, &orders, "1.0.0");
-    let edit = commit_onto_main(&dir.path().join("registry.git"), &[("contracts/sales/orders.odcs.yaml", b"edited: true\n")]);
+    let edit =
+        commit_onto_main(&dir.path().join("registry.git"), &[("contracts/sales/orders.odcs.yaml", b"edited: true\n")]);
     let entries = registry.list_main().unwrap();
     assert_eq!(entries[0].commit, edit.to_string());
     assert_eq!(entries[0].proposal, None);
