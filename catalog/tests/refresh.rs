@@ -41,8 +41,7 @@ fn loopback_webhooks() -> steward_catalog::service::Backends {
 async fn refresh_marks_notifies_and_repeats_nothing() {
     let Some(smtp) = SmtpSink::start() else { return };
     let hooks = WebhookSink::start().await;
-    let probe = tempfile::tempdir().unwrap();
-    for (backend, _) in common::databases(probe.path()).await {
+    for backend in common::backends().await {
         let app =
             TestApp::start_with(backend, std::sync::Arc::new(steward_catalog::clock::SystemClock), loopback_webhooks())
                 .await;
@@ -163,8 +162,7 @@ async fn bad_refreshes_are_refused_with_the_reason() {
 #[tokio::test]
 async fn subscriptions_need_a_grant_and_revoked_subscribers_hear_nothing() {
     let hooks = WebhookSink::start().await;
-    let probe = tempfile::tempdir().unwrap();
-    for (backend, _) in common::databases(probe.path()).await {
+    for backend in common::backends().await {
         let app =
             TestApp::start_with(backend, std::sync::Arc::new(steward_catalog::clock::SystemClock), loopback_webhooks())
                 .await;
@@ -215,8 +213,7 @@ async fn webhooks_to_private_addresses_are_refused_by_default() {
 #[tokio::test]
 async fn notifications_enqueued_before_a_crash_are_delivered_once_after() {
     let hooks = WebhookSink::start().await;
-    let probe = tempfile::tempdir().unwrap();
-    for (backend, _) in common::databases(probe.path()).await {
+    for backend in common::backends().await {
         let app =
             TestApp::start_with(backend, std::sync::Arc::new(steward_catalog::clock::SystemClock), loopback_webhooks())
                 .await;

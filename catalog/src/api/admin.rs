@@ -7,9 +7,9 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Path, Query};
 use super::json::JsonBody;
-use super::error::{ApiError, ApiResult, ErrorBody};
 use crate::auth::Role;
 use crate::service::Service;
 use crate::service::catalog::Reconciled;
@@ -96,17 +96,9 @@ pub async fn create_token(
 
 /// Replay the registry's `main` into the catalog (admins).
 #[utoipa::path(post, path = "/api/v1/admin/rebuild-catalog", tag = "admin",
-    responses((status = 200, description = "What was reconciled and republished"), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Reconciled, description = "What was reconciled, republished, refused or skipped"), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn rebuild(State(service): State<Service>, Auth(who): Auth) -> ApiResult<Json<Reconciled>> {
-    if !who.is_admin() {
-        return Err(ApiError::forbidden(format!(
-            "only admins rebuild the catalog; token `{}` has role {}",
-            who.name, who.role
-        )));
-    }
-    let mut done = service.reconcile().await?;
-    done.republished = service.sync_catalog(true).await?;
-    Ok(Json(done))
+    Ok(Json(service.rebuild_catalog(&who).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
