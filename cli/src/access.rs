@@ -106,11 +106,11 @@ pub fn run(args: AccessArgs) -> u8 {
         };
         let v = client.call(method, &path, body.map(Body::Json)).await?;
         if args.client.json {
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             return Ok::<u8, ClientError>(EXIT_OK);
         }
         match &args.command {
-            AccessCommand::Request { .. } => println!(
+            AccessCommand::Request { .. } => outln!(
                 "access request {} for {} on {}: {} (a reviewer decides: steward access approve {})",
                 v["id"],
                 s(&v["account"]),
@@ -120,7 +120,7 @@ pub fn run(args: AccessArgs) -> u8 {
             ),
             AccessCommand::List { .. } => {
                 for r in v.as_array().into_iter().flatten() {
-                    println!(
+                    outln!(
                         "{:>5}  {:<9} {:<28} {:<14} by {:<12} {}",
                         r["id"],
                         s(&r["status"]),
@@ -133,7 +133,7 @@ pub fn run(args: AccessArgs) -> u8 {
             }
             AccessCommand::Grants { .. } => v.as_array().into_iter().flatten().for_each(print_grant),
             AccessCommand::Approve { .. } | AccessCommand::Revoke { .. } => print_grant(&v),
-            AccessCommand::Reject { id, .. } => println!("access request {id} rejected"),
+            AccessCommand::Reject { id, .. } => outln!("access request {id} rejected"),
         }
         Ok(EXIT_OK)
     })
@@ -144,7 +144,7 @@ fn s(v: &Value) -> &str {
 }
 
 fn print_grant(g: &Value) {
-    println!(
+    outln!(
         "grant {:>5}  {:<8} {:<28} {:<14} since {}{}",
         g["id"],
         s(&g["status"]),

@@ -68,14 +68,14 @@ pub fn run(args: AdminArgs) -> u8 {
                 let body = json!({"name": name, "role": role, "email": email, "scopes": scopes});
                 let v = client.call(Method::POST, "/api/v1/tokens", Some(Body::Json(body))).await?;
                 if args.client.json {
-                    println!("{v}");
+                    outln!("{v}");
                 } else {
-                    eprintln!(
+                    eoutln!(
                         "created {} token `{}`; the secret is shown only now:",
                         v["role"].as_str().unwrap_or("?"),
                         v["name"].as_str().unwrap_or("?")
                     );
-                    println!("{}", v["token"].as_str().unwrap_or(""));
+                    outln!("{}", v["token"].as_str().unwrap_or(""));
                 }
             }
             AdminCommand::Outbox { status, retry: Some(id) } => {

@@ -69,7 +69,7 @@ pub fn run(args: InitArgs) -> u8 {
 
     let output = args.output.unwrap_or_else(|| PathBuf::from(format!("{product}.odcs.yaml")));
     if output.as_os_str() == "-" {
-        print!("{text}");
+        out!("{text}");
         return EXIT_OK;
     }
     let mut options = std::fs::OpenOptions::new();

@@ -1,11 +1,13 @@
 //! `steward`: the one binary. Each subcommand lives in its own module; this
 //! file only parses arguments and maps outcomes to exit codes.
 
+// First, so the `outln!`/`out!` macros are in scope in every module below.
+#[macro_use]
+mod output;
 mod access;
 mod admin;
 mod client;
 mod init;
-mod output;
 mod products;
 mod proposals;
 mod refresh;
@@ -27,6 +29,10 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 /// Exit code: bad usage, or a file could not be read or written.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code: standard output was closed before everything was printed
+/// (`steward proposals list | head -1`). 128 + SIGPIPE: what a shell reports
+/// for a tool the signal ended, so pipelines read it the usual way.
+pub const EXIT_BROKEN_PIPE: u8 = 141;
 
 #[derive(Parser)]
 #[command(
@@ -60,6 +66,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    output::quiet_closed_stdout_panics();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Validate(args) => validate::run(args),

@@ -1,7 +1,69 @@
-//! Rendering validation results: compiler-style text and JSON for CI.
+//! Standard output that survives a closed pipe, and rendering validation
+//! results: compiler-style text and JSON for CI.
+
+use std::io::{self, Write};
 
 use serde::Serialize;
 use steward_policies::{Finding, Report};
+
+/// `println!` for command output: a closed pipe ends the process quietly
+/// (see [`write_stdout`]) where `println!` would panic.
+macro_rules! outln {
+    () => {
+        $crate::output::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` for command output; see [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// Writes command output. When the reader has gone away (`steward proposals
+/// list | head -1`) the rest is of no use to anyone: exit quietly with
+/// [`crate::EXIT_BROKEN_PIPE`]. Any other failure (a full disk) is reported
+/// and exits [`crate::EXIT_USAGE`], like a file that cannot be written.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+    let mut stdout = io::stdout().lock();
+    // Flush each piece so a closed pipe is noticed here, not at exit.
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        drop(stdout);
+        stdout_failed(&e);
+    }
+}
+
+fn stdout_failed(e: &io::Error) -> ! {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        std::process::exit(crate::EXIT_BROKEN_PIPE.into());
+    }
+    eprintln!("steward: error: cannot write to standard output: {e}");
+    std::process::exit(crate::EXIT_USAGE.into());
+}
+
+/// A backstop for code that still prints with `print!` (and for libraries):
+/// std panics with "failed printing to stdout: Broken pipe" there. Exit as
+/// [`write_stdout`] does instead of printing a panic; every other panic goes
+/// to the default hook.
+pub fn quiet_closed_stdout_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.to_ascii_lowercase().contains("broken pipe") {
+            std::process::exit(crate::EXIT_BROKEN_PIPE.into());
+        }
+        default(info);
+    }));
+}
 
 /// The result for one input file.
 pub struct FileResult {

@@ -67,14 +67,14 @@ pub fn run(args: ProductsArgs) -> u8 {
         };
         let v = client.call(Method::GET, &path, None).await?;
         if args.client.json {
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             return Ok::<u8, ClientError>(EXIT_OK);
         }
         match &args.command {
             ProductsCommand::Search { offset, .. } => {
                 let items = v["items"].as_array().cloned().unwrap_or_default();
                 for p in &items {
-                    println!(
+                    outln!(
                         "{:<32} {:<8} {:<13} {}",
                         s(&p["key"]),
                         s(&p["version"]),
@@ -83,12 +83,12 @@ pub fn run(args: ProductsArgs) -> u8 {
                     );
                 }
                 let plus = if v["total_capped"] == true { "+" } else { "" };
-                println!("{} of {}{plus} product(s), from {}", items.len(), v["total"], offset + 1);
+                outln!("{} of {}{plus} product(s), from {}", items.len(), v["total"], offset + 1);
             }
             ProductsCommand::Show { .. } => print_product(&v),
             ProductsCommand::History { .. } => {
                 for ver in v.as_array().into_iter().flatten() {
-                    println!(
+                    outln!(
                         "{:<10} {}  commit {}  proposal {}",
                         s(&ver["version"]),
                         s(&ver["published_at"]),
@@ -97,7 +97,7 @@ pub fn run(args: ProductsArgs) -> u8 {
                     );
                 }
             }
-            ProductsCommand::Diff { .. } => print!("{}", s(&v["diff"])),
+            ProductsCommand::Diff { .. } => out!("{}", s(&v["diff"])),
         }
         Ok(EXIT_OK)
     })
@@ -108,22 +108,22 @@ fn s(v: &Value) -> &str {
 }
 
 fn print_product(p: &Value) {
-    println!("{} {} ({})", s(&p["key"]), s(&p["version"]), s(&p["status"]));
-    println!("  {}", s(&p["description"]["purpose"]));
-    println!(
+    outln!("{} {} ({})", s(&p["key"]), s(&p["version"]), s(&p["status"]));
+    outln!("  {}", s(&p["description"]["purpose"]));
+    outln!(
         "  owner: {}   classification: {}   database: {}",
         s(&p["owner_team"]),
         s(&p["classification"]),
         s(&p["database"])
     );
     for slo in p["slo"].as_array().into_iter().flatten() {
-        println!("  SLO: `{}` {} (grace {} min)", s(&slo["schedule"]), s(&slo["timezone"]), slo["grace_minutes"]);
+        outln!("  SLO: `{}` {} (grace {} min)", s(&slo["schedule"]), s(&slo["timezone"]), slo["grace_minutes"]);
     }
     for t in p["tables"].as_array().into_iter().flatten() {
-        println!("\n  table {} at {}", s(&t["name"]), s(&t["location"]));
+        outln!("\n  table {} at {}", s(&t["name"]), s(&t["location"]));
         for c in t["columns"].as_array().into_iter().flatten() {
             let part = c["partition_position"].as_i64().map(|n| format!(" partition key {n}")).unwrap_or_default();
-            println!(
+            outln!(
                 "    {:<24} {:<10} {:<14} {:<13}{part}",
                 s(&c["name"]),
                 s(&c["logical_type"]),

@@ -80,30 +80,30 @@ pub fn run(args: ProposalsArgs) -> u8 {
             }
         };
         if json_out {
-            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
             return Ok::<u8, ClientError>(EXIT_OK);
         }
         match &args.command {
             ProposalsCommand::List { .. } => {
                 for p in value.as_array().into_iter().flatten() {
-                    println!("{}", summary(p));
+                    outln!("{}", summary(p));
                 }
             }
             ProposalsCommand::Show { .. } => {
-                println!("{}", summary(&value));
+                outln!("{}", summary(&value));
                 if let Some(c) = value["comment"].as_str() {
-                    println!("comment: {c}");
+                    outln!("comment: {c}");
                 }
                 for f in value["findings"].as_array().into_iter().flatten() {
-                    println!("{}", render_finding_json(Some("contract"), f));
+                    outln!("{}", render_finding_json(Some("contract"), f));
                 }
                 let diff = value["diff"].as_str().unwrap_or("");
                 if !diff.is_empty() {
-                    println!("\n{diff}");
+                    outln!("\n{diff}");
                 }
             }
             ProposalsCommand::Approve { .. } | ProposalsCommand::Reject { .. } => {
-                println!("{}", summary(&value))
+                outln!("{}", summary(&value))
             }
         }
         Ok(EXIT_OK)

@@ -21,7 +21,7 @@ pub fn run(args: RulesArgs) -> u8 {
     };
     for rule in steward_policies::RULES {
         let severity = policy.severity_of(rule.id).map_or("off", |s| s.as_str());
-        println!("{}  {:<7}  {:<22}  {}", rule.id, severity, rule.name, rule.summary);
+        outln!("{}  {:<7}  {:<22}  {}", rule.id, severity, rule.name, rule.summary);
     }
     EXIT_OK
 }

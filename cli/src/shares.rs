@@ -55,16 +55,16 @@ pub fn run(args: SharesArgs) -> u8 {
         match steward_aws::ConsumerShares::new(&cfg, &account).accept(&governance_account).await {
             Ok(accepted) => {
                 if json {
-                    println!("{}", serde_json::to_string_pretty(&accepted).unwrap_or_default());
+                    outln!("{}", serde_json::to_string_pretty(&accepted).unwrap_or_default());
                 } else if accepted.is_empty() {
-                    println!(
+                    outln!(
                         "no shares from account {governance_account} (ask a reviewer to approve your access request)"
                     );
                 } else {
                     for a in &accepted {
-                        println!("accepted {}", a.share_arn);
+                        outln!("accepted {}", a.share_arn);
                         for link in &a.resource_links {
-                            println!("  resource link {link} -> {governance_account}:{link}");
+                            outln!("  resource link {link} -> {governance_account}:{link}");
                         }
                     }
                 }

@@ -33,21 +33,21 @@ pub fn run(args: SloArgs) -> u8 {
         };
         let v = client.call(Method::GET, &path, None).await?;
         if args.client.json {
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             return Ok::<u8, ClientError>(EXIT_OK);
         }
         if product.is_none() {
             let rows = v.as_array().cloned().unwrap_or_default();
             for t in &rows {
-                println!("{:<28} {:<12} missed tick due {}", s(&t["product_key"]), s(&t["table"]), s(&t["due"]));
+                outln!("{:<28} {:<12} missed tick due {}", s(&t["product_key"]), s(&t["table"]), s(&t["due"]));
             }
-            println!("{} missed tick(s) in the last 7 days", rows.len());
+            outln!("{} missed tick(s) in the last 7 days", rows.len());
             return Ok(EXIT_OK);
         }
-        println!("{} (version {})", s(&v["product"]), s(&v["version"]));
+        outln!("{} (version {})", s(&v["product"]), s(&v["version"]));
         let pct = |x: &Value| x.as_f64().map_or_else(|| "-".to_owned(), |p| format!("{p:.1}%"));
         for spec in v["specs"].as_array().into_iter().flatten() {
-            println!(
+            outln!(
                 "  `{}` {} grace {}m{}: {}",
                 s(&spec["schedule"]),
                 s(&spec["timezone"]),
@@ -55,7 +55,7 @@ pub fn run(args: SloArgs) -> u8 {
                 spec["table"].as_str().map(|t| format!(" (table {t})")).unwrap_or_default(),
                 s(&spec["state"]).to_uppercase()
             );
-            println!(
+            outln!(
                 "    next due {}   last refresh {}   compliance 7d {}  30d {}",
                 s(&spec["next_due"]),
                 spec["last_refresh"].as_str().unwrap_or("never"),
@@ -63,14 +63,14 @@ pub fn run(args: SloArgs) -> u8 {
                 pct(&spec["compliance_30d"])
             );
             if let Some(since) = spec["breach_since"].as_str() {
-                println!("    in breach since {since} ({} missed tick(s))", spec["missed_ticks"]);
+                outln!("    in breach since {since} ({} missed tick(s))", spec["missed_ticks"]);
             }
         }
         let history = v["history"].as_array().cloned().unwrap_or_default();
         if !history.is_empty() {
-            println!("  last ticks:");
+            outln!("  last ticks:");
             for t in history.iter().rev().take(10) {
-                println!("    {}  {:<7} {}", s(&t["due"]), s(&t["status"]), t["refresh_at"].as_str().unwrap_or(""));
+                outln!("    {}  {:<7} {}", s(&t["due"]), s(&t["status"]), t["refresh_at"].as_str().unwrap_or(""));
             }
         }
         Ok(EXIT_OK)

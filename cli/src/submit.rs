@@ -72,7 +72,7 @@ async fn submit(args: SubmitArgs) -> Result<u8, ClientError> {
         };
         match &bar {
             Some(b) => b.println(line),
-            None => println!("{line}"),
+            None => outln!("{line}"),
         }
         if let Some(b) = &bar {
             b.inc(1);

@@ -70,19 +70,19 @@ pub fn run(args: SubscriptionsArgs) -> u8 {
             }
         };
         if args.client.json {
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             return Ok::<u8, ClientError>(EXIT_OK);
         }
         match &args.command {
             SubscriptionsCommand::Add { .. } => {
-                println!("subscription {} added: {} -> {}", v["id"], s(&v["channel"]), s(&v["target"]));
+                outln!("subscription {} added: {} -> {}", v["id"], s(&v["channel"]), s(&v["target"]));
                 if let Some(secret) = v["secret"].as_str() {
-                    println!("  signing secret (shown once; see docs/notifications.md to verify): {secret}");
+                    outln!("  signing secret (shown once; see docs/notifications.md to verify): {secret}");
                 }
             }
             SubscriptionsCommand::List { .. } => {
                 for x in v.as_array().into_iter().flatten() {
-                    println!(
+                    outln!(
                         "{:>5}  {:<28} {:<14} {:<8} {}",
                         x["id"],
                         s(&x["product_key"]),
@@ -92,7 +92,7 @@ pub fn run(args: SubscriptionsArgs) -> u8 {
                     );
                 }
             }
-            SubscriptionsCommand::Remove { id } => println!("subscription {id} removed"),
+            SubscriptionsCommand::Remove { id } => outln!("subscription {id} removed"),
         }
         Ok(EXIT_OK)
     })

@@ -1,7 +1,10 @@
 //! The real `steward` binary: exit codes, output formats, `init`.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 
 const STEWARD: &str = env!("CARGO_BIN_EXE_steward");
 
@@ -189,7 +192,6 @@ fn stdin_and_directories() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    use std::io::Write;
     child.stdin.take().unwrap().write_all(base().as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
@@ -235,4 +237,142 @@ fn steward_rules_count() -> usize {
 /// 1-based line of the first line of `text` that starts with `prefix`.
 fn line_of(text: &str, prefix: &str) -> usize {
     text.lines().position(|l| l.starts_with(prefix)).expect("line exists") + 1
+}
+
+/// A stand-in for the API: answers every request with `answer(path)` and
+/// records what it received, so a test can tell whether the CLI sent anything.
+struct FakeApi {
+    url: String,
+    received: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeApi {
+    fn start(answer: fn(&str) -> String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let log = received.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut request_line = String::new();
+                    reader.read_line(&mut request_line).unwrap();
+                    let mut length = 0;
+                    loop {
+                        let mut header = String::new();
+                        reader.read_line(&mut header).unwrap();
+                        if header.trim().is_empty() {
+                            break;
+                        }
+                        if let Some((name, value)) = header.split_once(':')
+                            && name.eq_ignore_ascii_case("content-length")
+                        {
+                            length = value.trim().parse().unwrap();
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    let path = request_line.split_whitespace().nth(1).unwrap_or("").to_owned();
+                    log.lock().unwrap().push(format!("{} {}", request_line.trim(), String::from_utf8_lossy(&body)));
+                    let answer = answer(&path);
+                    let mut stream = stream;
+                    // The client may be gone (closed pipe tests): ignore write errors.
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                });
+            }
+        });
+        FakeApi { url, received }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(STEWARD);
+        cmd.args(args).env("STEWARD_URL", &self.url).env("STEWARD_TOKEN", "test-token").env_remove("STEWARD_POLICY");
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("steward runs")
+    }
+}
+
+/// Far more than a pipe buffers (64 KiB), in every shape the listing commands print.
+fn many_rows(path: &str) -> String {
+    let row = serde_json::json!({
+        "id": 7, "key": "sales.orders", "product_key": "sales.orders", "version": "1.0.0",
+        "status": "pending", "classification": "internal", "description": "Orders, one row per order line",
+        "account": "123456789012", "requested_by": "carla", "justification": "revenue dashboards",
+        "granted_at": "2026-11-21T06:00:00Z", "published_at": "2026-11-21T06:00:00Z", "commit_id": "0123abcd",
+        "proposal_id": 3, "submitted_by": "paul", "kind": "notify.refresh", "attempts": 1, "dedup_key": "k",
+        "channel": "webhook", "target": "https://example.com/hook", "table": "orders", "due": "2026-11-21T06:00:00Z",
+    });
+    let rows = serde_json::Value::Array(vec![row; 10_000]);
+    if path.contains("/diff") {
+        serde_json::json!({"diff": "-  - name: id\n+  - name: order_id\n".repeat(20_000)}).to_string()
+    } else if path.starts_with("/api/v1/products?") {
+        serde_json::json!({"items": rows, "total": 10_000}).to_string()
+    } else {
+        rows.to_string()
+    }
+}
+
+/// `steward ... | head -1`: the reader takes one line and goes away. The rest
+/// is dropped quietly: no panic, exit 141 (128 + SIGPIPE) as for any tool a
+/// shell sees ended by the closed pipe.
+#[test]
+fn a_closed_pipe_ends_listing_commands_quietly() {
+    let api = FakeApi::start(many_rows);
+    for args in [
+        &["proposals", "list"][..],
+        &["proposals", "list", "--json"],
+        &["products", "search", "orders"],
+        &["products", "history", "sales.orders"],
+        &["products", "diff", "sales.orders", "1.0.0", "2.0.0"],
+        &["access", "list"],
+        &["access", "grants"],
+        &["subscriptions", "list"],
+        &["slo", "status"],
+        &["admin", "outbox"],
+    ] {
+        let mut child = api.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        assert!(!first.is_empty(), "{args:?} printed nothing");
+        // The reader is dropped here: the pipe is closed after the first line.
+        let out = child.wait_with_output().unwrap();
+        assert!(!stderr(&out).contains("panicked"), "{args:?}: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{args:?} is not quiet");
+    }
+}
+
+/// Offline commands, into a pipe nobody reads any more.
+#[test]
+fn a_closed_pipe_ends_offline_commands_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.yaml"), base().replace("status: active", "status: live")).unwrap();
+    for args in [
+        &["rules"][..],
+        &["validate", "bad.yaml"],
+        &["validate", "--format", "json", examples().to_str().unwrap()],
+        &["init", "--domain", "sales", "--product", "orders", "-o", "-"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(STEWARD)
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("STEWARD_POLICY")
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(!stderr(&out).contains("panicked"), "{args:?}: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {}", stderr(&out));
+    }
 }
