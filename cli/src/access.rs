@@ -1,11 +1,11 @@
 //! `steward access request|list|grants|approve|reject|revoke`.
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::EXIT_OK;
-use crate::client::{Body, Client, ClientArgs, ClientError, block_on, enc};
+use crate::client::{Body, Client, ClientArgs, ClientError, block_on, enc, value_name};
 
 /// Request, decide and revoke access to products.
 #[derive(Args)]
@@ -29,49 +29,82 @@ enum AccessCommand {
         #[arg(long)]
         justification: String,
         /// Days the grant should last (default: until revoked).
-        #[arg(long, value_name = "DAYS")]
+        #[arg(long, value_name = "DAYS", value_parser = crate::positive_i64, allow_negative_numbers = true)]
         duration: Option<i64>,
     },
     /// List access requests (reviewers: all; consumers: your accounts').
     List {
-        /// pending, approved or rejected.
-        #[arg(long)]
-        status: Option<String>,
+        /// Only requests in this state.
+        #[arg(long, value_enum)]
+        status: Option<RequestStatus>,
+        /// Only requests for this product (domain.product).
         #[arg(long)]
         product: Option<String>,
     },
     /// List grants (active, revoked or expired).
     Grants {
-        #[arg(long)]
-        status: Option<String>,
+        /// Only grants in this state.
+        #[arg(long, value_enum)]
+        status: Option<GrantStatus>,
+        /// Only grants on this product (domain.product).
         #[arg(long)]
         product: Option<String>,
     },
     /// Approve a request (reviewers; never your own).
     Approve {
+        /// Access request id.
+        #[arg(value_parser = crate::positive_i64, allow_negative_numbers = true)]
         id: i64,
+        /// A note for the requester and the audit trail.
         #[arg(long)]
         comment: Option<String>,
     },
     /// Reject a request, saying why (reviewers).
     Reject {
+        /// Access request id.
+        #[arg(value_parser = crate::positive_i64, allow_negative_numbers = true)]
         id: i64,
+        /// Why the request is refused (the requester reads this).
         #[arg(long)]
         comment: String,
     },
     /// Revoke a grant (reviewers).
     Revoke {
         /// Grant id.
+        #[arg(value_parser = crate::positive_i64, allow_negative_numbers = true)]
         id: i64,
+        /// Why the grant ends (kept in the audit trail).
         #[arg(long)]
         reason: Option<String>,
     },
 }
 
-fn query(status: &Option<String>, product: &Option<String>) -> String {
+/// An access request's state.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RequestStatus {
+    /// Waiting for a reviewer.
+    Pending,
+    /// Approved: a grant exists.
+    Approved,
+    /// Refused by a reviewer.
+    Rejected,
+}
+
+/// A grant's state.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum GrantStatus {
+    /// In force.
+    Active,
+    /// Ended by a reviewer.
+    Revoked,
+    /// Ended by its end date.
+    Expired,
+}
+
+fn query(status: Option<String>, product: &Option<String>) -> String {
     let mut q = Vec::new();
     if let Some(s) = status {
-        q.push(format!("status={}", enc(s)));
+        q.push(format!("status={}", enc(&s)));
     }
     if let Some(p) = product {
         q.push(format!("product={}", enc(p)));
@@ -88,11 +121,13 @@ pub fn run(args: AccessArgs) -> u8 {
                 format!("/api/v1/products/{}/access-requests", enc(product)),
                 Some(json!({"account": account, "justification": justification, "duration_days": duration})),
             ),
-            AccessCommand::List { status, product } => {
-                (Method::GET, format!("/api/v1/access-requests{}", query(status, product)), None)
-            }
+            AccessCommand::List { status, product } => (
+                Method::GET,
+                format!("/api/v1/access-requests{}", query(status.as_ref().map(value_name), product)),
+                None,
+            ),
             AccessCommand::Grants { status, product } => {
-                (Method::GET, format!("/api/v1/grants{}", query(status, product)), None)
+                (Method::GET, format!("/api/v1/grants{}", query(status.as_ref().map(value_name), product)), None)
             }
             AccessCommand::Approve { id, comment } => {
                 (Method::POST, format!("/api/v1/access-requests/{id}/approve"), Some(json!({"comment": comment})))

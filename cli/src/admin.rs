@@ -1,11 +1,11 @@
 //! `steward admin token create|...`, `steward admin rebuild-catalog`.
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use reqwest::Method;
 use serde_json::json;
 
 use crate::EXIT_OK;
-use crate::client::{Body, Client, ClientArgs, ClientError, block_on};
+use crate::client::{Body, Client, ClientArgs, ClientError, block_on, value_name};
 
 /// Administration (STEWARD_TOKEN of an admin; the first one is in <data-dir>/admin.token).
 #[derive(Args)]
@@ -44,9 +44,9 @@ enum TokenCommand {
         /// A name for the token's holder (shown in audit and git history).
         #[arg(long)]
         name: String,
-        /// admin, reviewer, producer or consumer.
-        #[arg(long)]
-        role: String,
+        /// What the holder may do.
+        #[arg(long, value_enum)]
+        role: Role,
         /// E-mail address for git commits (default <name>@steward.invalid).
         #[arg(long)]
         email: Option<String>,
@@ -59,18 +59,31 @@ enum TokenCommand {
     },
 }
 
+/// A token's role, as the server names it.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Role {
+    /// Everything, including tokens and the outbox.
+    Admin,
+    /// Approves and rejects proposals and access requests.
+    Reviewer,
+    /// Submits contracts and reports refreshes for its domains.
+    Producer,
+    /// Searches, requests access and subscribes for its accounts.
+    Consumer,
+}
+
 pub fn run(args: AdminArgs) -> u8 {
     block_on(async move {
         let client = Client::new(&args.client);
         match args.command {
             AdminCommand::Token { command: TokenCommand::Create { name, role, email, domains, accounts } } => {
                 let scopes: Vec<String> = domains.into_iter().chain(accounts).collect();
-                let body = json!({"name": name, "role": role, "email": email, "scopes": scopes});
+                let body = json!({"name": name, "role": value_name(&role), "email": email, "scopes": scopes});
                 let v = client.call(Method::POST, "/api/v1/tokens", Some(Body::Json(body))).await?;
                 if args.client.json {
                     outln!("{v}");
                 } else {
-                    eoutln!(
+                    eprintln!(
                         "created {} token `{}`; the secret is shown only now:",
                         v["role"].as_str().unwrap_or("?"),
                         v["name"].as_str().unwrap_or("?")

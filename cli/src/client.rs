@@ -112,6 +112,12 @@ pub fn block_on(fut: impl std::future::Future<Output = Result<u8, ClientError>>)
     }
 }
 
+/// The name a closed-set argument (a `ValueEnum`) has on the command line,
+/// which is also the name the API uses.
+pub fn value_name(v: &impl clap::ValueEnum) -> String {
+    v.to_possible_value().map(|p| p.get_name().to_owned()).unwrap_or_default()
+}
+
 /// Percent-encodes a query value.
 pub fn enc(s: &str) -> String {
     let mut out = String::new();

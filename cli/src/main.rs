@@ -92,6 +92,27 @@ pub fn usage_error(err: impl std::fmt::Display) -> u8 {
     EXIT_USAGE
 }
 
+/// Value parser for ids, counts and durations: a whole number of 1 or more.
+/// Checked by clap, so a bad value is a usage error (exit 2) naming the
+/// argument, before anything is sent. Pair it with `allow_negative_numbers`
+/// so `-5` reaches it instead of being taken for a flag.
+pub fn positive_i64(s: &str) -> Result<i64, String> {
+    match s.trim().parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n),
+        Ok(_) => Err("must be positive (1 or more)".to_owned()),
+        Err(_) => Err("must be a positive whole number".to_owned()),
+    }
+}
+
+/// Value parser for offsets: a whole number of 0 or more.
+pub fn non_negative_i64(s: &str) -> Result<i64, String> {
+    match s.trim().parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        Ok(_) => Err("must not be negative (0 or more)".to_owned()),
+        Err(_) => Err("must be a whole number of 0 or more".to_owned()),
+    }
+}
+
 /// Loads the policy from `--policy`/`STEWARD_POLICY`, or the built-in one.
 pub fn load_policy(path: Option<&std::path::Path>) -> Result<steward_policies::Policy, String> {
     let Some(path) = path else {
@@ -99,4 +120,76 @@ pub fn load_policy(path: Option<&std::path::Path>) -> Result<steward_policies::P
     };
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read policy file {}: {e}", path.display()))?;
     steward_policies::Policy::from_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// `--help` is the CLI's manual: a new argument, subcommand or value
+    /// without a `///` doc comment fails here.
+    #[test]
+    fn every_argument_subcommand_and_value_has_help() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut missing = Vec::new();
+        walk(&cmd, "steward", &mut missing);
+        assert!(missing.is_empty(), "no help text (add a /// doc comment):\n{}", missing.join("\n"));
+    }
+
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            let name = arg.get_long().map_or_else(|| format!("<{}>", arg.get_id()), |l| format!("--{l}"));
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{path} {name}"));
+            }
+            // Closed sets list their values in --help; each says what it means.
+            if arg.get_action().takes_values() {
+                for value in arg.get_possible_values() {
+                    if value.get_help().is_none() && !value.is_hide_set() {
+                        missing.push(format!("{path} {name} {}", value.get_name()));
+                    }
+                }
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            let sub_path = format!("{path} {}", sub.get_name());
+            if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                missing.push(sub_path.clone());
+            }
+            walk(sub, &sub_path, missing);
+        }
+    }
+
+    /// The closed sets the CLI checks are the sets the server accepts.
+    #[test]
+    fn closed_sets_match_the_server() {
+        use clap::ValueEnum;
+        use std::str::FromStr;
+        for role in admin::Role::value_variants() {
+            let name = client::value_name(role);
+            assert!(steward_catalog::auth::Role::from_str(&name).is_ok(), "role {name}");
+        }
+        for status in proposals::ProposalStatus::value_variants() {
+            let name = client::value_name(status);
+            assert!(steward_catalog::store::proposals::ProposalStatus::from_str(&name).is_ok(), "status {name}");
+        }
+    }
+
+    #[test]
+    fn positive_and_non_negative_numbers() {
+        assert_eq!(positive_i64("1"), Ok(1));
+        assert_eq!(positive_i64("0"), Err("must be positive (1 or more)".to_owned()));
+        assert_eq!(positive_i64("-5"), Err("must be positive (1 or more)".to_owned()));
+        assert!(positive_i64("five").unwrap_err().contains("positive"));
+        assert_eq!(non_negative_i64("0"), Ok(0));
+        assert!(non_negative_i64("-1").is_err());
+    }
 }

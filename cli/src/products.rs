@@ -22,23 +22,41 @@ enum ProductsCommand {
     Search {
         /// Words to find (all must match; prefixes match too).
         words: Vec<String>,
+        /// Only products of this domain.
         #[arg(long)]
         domain: Option<String>,
+        /// Only products carrying this tag.
         #[arg(long)]
         tag: Option<String>,
+        /// Only products of this classification (the policy's levels, e.g. internal).
         #[arg(long)]
         classification: Option<String>,
-        #[arg(long, default_value_t = 20)]
+        /// Products per page (at most 500).
+        #[arg(long, default_value_t = 20, value_parser = crate::positive_i64, allow_negative_numbers = true)]
         limit: i64,
-        #[arg(long, default_value_t = 0)]
+        /// Products to skip, for the next page.
+        #[arg(long, default_value_t = 0, value_parser = crate::non_negative_i64, allow_negative_numbers = true)]
         offset: i64,
     },
     /// Show a product: owner, SLO, tables and columns.
-    Show { product: String },
+    Show {
+        /// `domain.product`.
+        product: String,
+    },
     /// Published versions, newest first.
-    History { product: String },
+    History {
+        /// `domain.product`.
+        product: String,
+    },
     /// Diff of the contract between two versions.
-    Diff { product: String, from: String, to: String },
+    Diff {
+        /// `domain.product`.
+        product: String,
+        /// The older version, e.g. 1.0.0.
+        from: String,
+        /// The newer version, e.g. 2.0.0.
+        to: String,
+    },
 }
 
 pub fn run(args: ProductsArgs) -> u8 {

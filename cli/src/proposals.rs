@@ -1,11 +1,11 @@
 //! `steward proposals list|show|approve|reject`.
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::EXIT_OK;
-use crate::client::{Body, Client, ClientArgs, ClientError, block_on, enc};
+use crate::client::{Body, Client, ClientArgs, ClientError, block_on, enc, value_name};
 use crate::output::render_finding_json;
 
 /// Review proposals (STEWARD_TOKEN of a reviewer to decide).
@@ -21,27 +21,55 @@ pub struct ProposalsArgs {
 enum ProposalsCommand {
     /// List proposals, newest first.
     List {
-        /// submitted, pending_review, rejected_by_validation, approved, rejected or published.
-        #[arg(long)]
-        status: Option<String>,
+        /// Only proposals in this state.
+        #[arg(long, value_enum)]
+        status: Option<ProposalStatus>,
         /// Only this product (domain.product).
         #[arg(long)]
         product: Option<String>,
     },
     /// Show a proposal: contract findings and the diff against the published version.
-    Show { id: i64 },
+    Show {
+        /// Proposal id.
+        #[arg(value_parser = crate::positive_i64, allow_negative_numbers = true)]
+        id: i64,
+    },
     /// Approve: merge into the registry and publish to the catalog.
     Approve {
+        /// Proposal id.
+        #[arg(value_parser = crate::positive_i64, allow_negative_numbers = true)]
         id: i64,
+        /// A note for the producer and the audit trail.
         #[arg(long, short)]
         comment: Option<String>,
     },
     /// Reject with a comment that tells the producer why.
     Reject {
+        /// Proposal id.
+        #[arg(value_parser = crate::positive_i64, allow_negative_numbers = true)]
         id: i64,
+        /// Why: what the producer should change.
         #[arg(long, short)]
         comment: String,
     },
+}
+
+/// A proposal's state, as the server names it.
+#[derive(Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum ProposalStatus {
+    /// Received, not yet recorded in the registry.
+    Submitted,
+    /// Waiting for a reviewer.
+    PendingReview,
+    /// The contract had errors; never reviewed.
+    RejectedByValidation,
+    /// Approved, being published.
+    Approved,
+    /// Rejected by a reviewer.
+    Rejected,
+    /// Merged and in the catalog.
+    Published,
 }
 
 pub fn run(args: ProposalsArgs) -> u8 {
@@ -52,7 +80,7 @@ pub fn run(args: ProposalsArgs) -> u8 {
             ProposalsCommand::List { status, product } => {
                 let mut q = Vec::new();
                 if let Some(s) = status {
-                    q.push(format!("status={}", enc(s)));
+                    q.push(format!("status={}", enc(&value_name(s))));
                 }
                 if let Some(p) = product {
                     q.push(format!("product={}", enc(p)));

@@ -20,7 +20,10 @@ pub struct SloArgs {
 enum SloCommand {
     /// A product's SLO state, next due time, last refresh and compliance;
     /// without a product, the breaches of the last 7 days across the mesh.
-    Status { product: Option<String> },
+    Status {
+        /// `domain.product` (default: every product's breaches).
+        product: Option<String>,
+    },
 }
 
 pub fn run(args: SloArgs) -> u8 {

@@ -17,6 +17,7 @@ use crate::{EXIT_FINDINGS, EXIT_OK};
 /// ones are answered with their findings. Exit 1 if any was rejected.
 #[derive(Args)]
 pub struct SubmitArgs {
+    /// Contract files (ODCS v3.1 YAML), each sent as one proposal.
     #[arg(required = true, value_name = "FILES")]
     files: Vec<PathBuf>,
     #[command(flatten)]

@@ -22,23 +22,31 @@ enum SubscriptionsCommand {
     Add {
         /// `domain.product`.
         product: String,
+        /// The account with a grant on the product, whose refreshes you hear about.
         #[arg(long)]
         account: String,
+        /// Notify this e-mail address.
         #[arg(long, group = "target")]
         email: Option<String>,
-        /// Deliveries are signed (HMAC-SHA256); the secret is printed once.
+        /// POST to this URL. Deliveries are signed (HMAC-SHA256); the secret is printed once.
         #[arg(long, group = "target")]
         webhook: Option<String>,
-        #[arg(long, group = "target")]
+        /// Publish to this SNS topic ARN.
+        #[arg(long, group = "target", value_name = "TOPIC-ARN")]
         sns: Option<String>,
     },
     /// Your live subscriptions.
     List {
+        /// Only subscriptions to this product (domain.product).
         #[arg(long)]
         product: Option<String>,
     },
     /// Remove a subscription.
-    Remove { id: i64 },
+    Remove {
+        /// Subscription id.
+        #[arg(value_parser = crate::positive_i64, allow_negative_numbers = true)]
+        id: i64,
+    },
 }
 
 pub fn run(args: SubscriptionsArgs) -> u8 {

@@ -299,6 +299,10 @@ impl FakeApi {
     fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().expect("steward runs")
     }
+
+    fn received(&self) -> Vec<String> {
+        self.received.lock().unwrap().clone()
+    }
 }
 
 /// Far more than a pipe buffers (64 KiB), in every shape the listing commands print.
@@ -375,4 +379,79 @@ fn a_closed_pipe_ends_offline_commands_quietly() {
         assert!(!stderr(&out).contains("panicked"), "{args:?}: {}", stderr(&out));
         assert_eq!(out.status.code(), Some(141), "{args:?}: {}", stderr(&out));
     }
+}
+
+/// Ids, counts and durations below 1 are usage errors naming the argument,
+/// refused before anything is sent.
+#[test]
+fn numbers_must_be_positive_before_anything_is_sent() {
+    let api = FakeApi::start(|_| "[]".to_owned());
+    let request = ["access", "request", "sales.orders", "--account", "123456789012", "--justification", "why"];
+    for (args, name) in [
+        ([&request[..], &["--duration", "-5"]].concat(), "--duration"),
+        ([&request[..], &["--duration", "0"]].concat(), "--duration"),
+        (vec!["products", "search", "--limit", "0"], "--limit"),
+        (vec!["products", "search", "--limit", "-1"], "--limit"),
+        (vec!["proposals", "show", "0"], "<ID>"),
+        (vec!["proposals", "approve", "-1"], "<ID>"),
+        (vec!["proposals", "reject", "-3", "--comment", "no"], "<ID>"),
+        (vec!["access", "approve", "-1"], "<ID>"),
+        (vec!["access", "reject", "0", "--comment", "no"], "<ID>"),
+        (vec!["access", "revoke", "-2"], "<ID>"),
+        (vec!["subscriptions", "remove", "-1"], "<ID>"),
+    ] {
+        let out = api.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}{}", stdout(&out), stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(name) && err.contains("must be positive"), "{args:?}: {err}");
+    }
+    let out = api.run(&["products", "search", "--offset", "-1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("'--offset <OFFSET>': must not be negative"), "{}", stderr(&out));
+    assert_eq!(api.received(), Vec::<String>::new());
+
+    // Good values still go through.
+    let out = api.run(&["products", "search", "--limit", "5", "--offset", "0"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = api.run(&["proposals", "approve", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let received = api.received();
+    assert!(received[0].starts_with("GET /api/v1/products?limit=5&offset=0 "), "{received:?}");
+    assert!(received[1].starts_with("POST /api/v1/proposals/3/approve "), "{received:?}");
+}
+
+/// Roles and statuses are closed sets: a typo is a usage error listing them,
+/// before anything is sent.
+#[test]
+fn roles_and_statuses_are_checked_before_anything_is_sent() {
+    let api = FakeApi::start(|_| r#"{"role": "reviewer", "name": "rita", "token": "secret"}"#.to_owned());
+    for (args, values) in [
+        (
+            &["admin", "token", "create", "--name", "rita", "--role", "reviwer"][..],
+            "admin, reviewer, producer, consumer",
+        ),
+        (
+            &["proposals", "list", "--status", "pending"],
+            "submitted, pending_review, rejected_by_validation, approved, rejected, published",
+        ),
+        (&["access", "list", "--status", "open"], "pending, approved, rejected"),
+        (&["access", "grants", "--status", "gone"], "active, revoked, expired"),
+    ] {
+        let out = api.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}{}", stdout(&out), stderr(&out));
+        assert!(stderr(&out).contains(values), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(api.received(), Vec::<String>::new());
+
+    let out = api.run(&["admin", "token", "create", "--name", "rita", "--role", "reviewer"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "secret\n");
+    let out = api.run(&["proposals", "list", "--status", "pending_review"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let received = api.received();
+    assert!(
+        received[0].starts_with("POST /api/v1/tokens ") && received[0].contains(r#""role":"reviewer""#),
+        "{received:?}"
+    );
+    assert!(received[1].starts_with("GET /api/v1/proposals?status=pending_review "), "{received:?}");
 }
