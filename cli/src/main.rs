@@ -34,6 +34,22 @@ pub const EXIT_USAGE: u8 = 2;
 /// for a tool the signal ended, so pipelines read it the usual way.
 pub const EXIT_BROKEN_PIPE: u8 = 141;
 
+/// The exit codes and environment, under `steward --help`; docs/cli.md says the same.
+const AFTER_HELP: &str = "\
+Environment:
+  STEWARD_URL      Steward server for client commands (default http://127.0.0.1:8080)
+  STEWARD_TOKEN    API token for client commands (each role its own)
+  STEWARD_POLICY   Policy file for `validate` and `rules` (default: the built-in policy)
+
+Exit status:
+  0    success (`validate`: no contract has errors; warnings are fine)
+  1    refused: a contract has errors, or the server refused the request
+       (403, 404, 409, 422: e.g. findings, not allowed, already decided);
+       `refresh`: the _SUCCESS marker is dead
+  2    usage: bad arguments (before anything is sent), a file that cannot be
+       read or written, no token, the server unreachable or another error (400, 401, 5xx)
+  141  standard output was closed early (e.g. `| head`); nothing else went wrong";
+
 #[derive(Parser)]
 #[command(
     name = "steward",
@@ -41,7 +57,8 @@ pub const EXIT_BROKEN_PIPE: u8 = 141;
     about = "Steward: data contracts, catalog and data-mesh governance",
     long_about = "Steward: data contracts, catalog and data-mesh governance.\n\n\
                   Producers write ODCS v3.1 contracts, check them offline with `steward validate`, and submit them; \
-                  reviewers approve them; Steward publishes the tables and manages access and refresh signals."
+                  reviewers approve them; Steward publishes the tables and manages access and refresh signals.",
+    after_help = AFTER_HELP
 )]
 struct Cli {
     #[command(subcommand)]

@@ -455,3 +455,29 @@ fn roles_and_statuses_are_checked_before_anything_is_sent() {
     );
     assert!(received[1].starts_with("GET /api/v1/proposals?status=pending_review "), "{received:?}");
 }
+
+/// `--help` ends with the environment and every exit code the binary uses;
+/// docs/cli.md covers every command.
+#[test]
+fn help_lists_exit_codes_and_the_docs_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    for flag in ["-h", "--help"] {
+        let out = steward(&[flag], dir.path());
+        assert_eq!(out.status.code(), Some(0));
+        let text = stdout(&out);
+        for needle in
+            ["STEWARD_URL", "STEWARD_TOKEN", "STEWARD_POLICY", "Exit status:", "\n  0 ", "\n  1 ", "\n  2 ", "\n  141 "]
+        {
+            assert!(text.contains(needle), "{flag}: no {needle:?} in\n{text}");
+        }
+    }
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/cli.md")).unwrap();
+    let help = stdout(&steward(&["--help"], dir.path()));
+    let commands = help.split("Commands:\n").nth(1).unwrap().split("\n\n").next().unwrap();
+    for name in commands.lines().filter_map(|l| l.split_whitespace().next()).filter(|n| *n != "help") {
+        assert!(docs.contains(&format!("steward {name}")), "docs/cli.md does not cover `steward {name}`");
+    }
+    for needle in ["STEWARD_URL", "STEWARD_TOKEN", "STEWARD_POLICY", "141"] {
+        assert!(docs.contains(needle), "docs/cli.md: no {needle}");
+    }
+}
