@@ -245,3 +245,29 @@ async fn the_audit_log_never_shows_a_subscription_target() {
         }
     }
 }
+
+/// Proposals carry the raw contract (contacts included): reviewers and admins
+/// read all of them, producers those of their domains, consumers none.
+#[tokio::test]
+async fn proposals_are_read_by_reviewers_and_their_domains_producers_only() {
+    common::each_db(|app: common::TestApp| async move {
+        let (_, p) = app.submit(&app.producer, &steward_testkit::sales_orders()).await;
+        let id = p["id"].as_i64().unwrap();
+        let uri = format!("/api/v1/proposals/{id}");
+        for (who, token) in [("reviewer", &app.reviewer), ("admin", &app.admin), ("sales producer", &app.producer)] {
+            let (s, list) = app.call("GET", "/api/v1/proposals", Some(token), None).await;
+            assert_eq!((s.as_u16(), list.as_array().map(Vec::len)), (200, Some(1)), "{who}: {list}");
+            let (s, one) = app.call("GET", &uri, Some(token), None).await;
+            assert_eq!(s.as_u16(), 200, "{who}: {one}");
+        }
+        let (s, list) = app.call("GET", "/api/v1/proposals", Some(&app.hr_producer), None).await;
+        assert_eq!((s.as_u16(), list.as_array().map(Vec::len)), (200, Some(0)), "hr producer: {list}");
+        let (s, _) = app.call("GET", &uri, Some(&app.hr_producer), None).await;
+        assert_eq!(s.as_u16(), 404, "another domain's producer does not learn the proposal exists");
+        let (s, _) = app.call("GET", "/api/v1/proposals", Some(&app.consumer), None).await;
+        assert_eq!(s.as_u16(), 403);
+        let (s, _) = app.call("GET", &uri, Some(&app.consumer), None).await;
+        assert_eq!(s.as_u16(), 404);
+    })
+    .await;
+}

@@ -52,7 +52,7 @@ pub async fn queue(
     };
     let offset = q.offset.unwrap_or(0).max(0);
     let filter = ProposalFilter { status, limit: PAGE_SIZE, offset, ..Default::default() };
-    let items = service.proposals(&filter).await.map_err(|e| PageError::from(e).signed_in(&session))?;
+    let items = service.proposals(&session.who, &filter).await.map_err(|e| PageError::from(e).signed_in(&session))?;
     let body = html! {
         h1 { "Reviews" }
         nav.tabs aria-label="Status" {
@@ -116,7 +116,7 @@ async fn render(
     status: StatusCode,
     notice: Option<(&str, String)>,
 ) -> Response {
-    let view = match service.proposal_view(id).await {
+    let view = match service.proposal_view(&session.who, id).await {
         Ok(v) => v,
         Err(e) => return PageError::from(e).signed_in(session).into_response(),
     };

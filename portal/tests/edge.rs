@@ -59,3 +59,17 @@ async fn portal_routes_are_counted_in_metrics_by_route_template() {
     }
     assert!(!metrics.contains("sales.nothing"), "raw paths must not be labels");
 }
+
+/// Search words reach the service from the portal's form without the API's
+/// edge checks: a NUL (which PostgreSQL refuses in text) is a 400 page.
+#[tokio::test]
+async fn control_characters_in_a_portal_search_are_a_400_page() {
+    let app = Portal::start().await;
+    let cookie = app.sign_in(&app.reviewer).await;
+    for query in ["/?q=a%00b", "/?domain=%00", "/?tag=x%1B", "/?classification=%7F"] {
+        let page = app.get(query, Some(&cookie)).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{query}: {}", page.body);
+        assert!(page.body.contains("control character"), "{query}: {}", page.body);
+    }
+    assert_eq!(app.get("/?q=orders", Some(&cookie)).await.status, StatusCode::OK);
+}

@@ -73,10 +73,10 @@ pub struct ListParams {
 
 /// List proposals, newest first.
 #[utoipa::path(get, path = "/api/v1/proposals", tag = "proposals", params(ListParams),
-    responses((status = 200, body = Vec<Proposal>), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<Proposal>, description = "The proposals the caller may read: reviewers and admins all, producers those of their domains"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody, description = "Consumers read no proposals")), security(("bearer" = [])))]
 pub async fn list(
     State(service): State<Service>,
-    Auth(_who): Auth,
+    Auth(who): Auth,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<Vec<Proposal>>> {
     let status = p.status.as_deref().map(str::parse::<ProposalStatus>).transpose().map_err(ApiError::bad_request)?;
@@ -84,10 +84,11 @@ pub async fn list(
         status,
         product_key: p.product,
         submitted_by: p.submitted_by,
+        domains: None,
         limit: super::page_limit(p.limit)?,
         offset: p.offset.unwrap_or(0).max(0),
     };
-    Ok(Json(service.proposals(&filter).await?))
+    Ok(Json(service.proposals(&who, &filter).await?))
 }
 
 /// One proposal, with its diff against the published contract.
@@ -95,10 +96,10 @@ pub async fn list(
     responses((status = 200, body = ProposalView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn show(
     State(service): State<Service>,
-    Auth(_who): Auth,
+    Auth(who): Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<ProposalView>> {
-    Ok(Json(service.proposal_view(id).await?))
+    Ok(Json(service.proposal_view(&who, id).await?))
 }
 
 #[derive(Deserialize, ToSchema, Default)]

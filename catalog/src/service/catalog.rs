@@ -407,6 +407,13 @@ impl Service {
     }
 
     pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage, ServiceError> {
+        // The API refuses control characters at its edge; the portal's forms
+        // reach here directly, and PostgreSQL refuses NUL in text.
+        for (field, value) in
+            [("q", &q.q), ("domain", &q.domain), ("tag", &q.tag), ("classification", &q.classification)]
+        {
+            super::plain_text(field, value.as_deref())?;
+        }
         let mut conn = self.conn().await?;
         Ok(products::search(&mut conn, self.store.dialect, q).await?)
     }

@@ -98,6 +98,17 @@ pub(crate) async fn cpu<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'st
         .map_err(|e| ServiceError::Store(StoreError::Corrupt(format!("a validation task failed: {e}"))))
 }
 
+/// Refuses control characters (Unicode Cc) in a one-line text input: NUL
+/// breaks PostgreSQL text, and the others make no sense in a search or a name.
+pub(crate) fn plain_text(field: &str, value: Option<&str>) -> Result<(), ServiceError> {
+    match value {
+        Some(v) if v.chars().any(char::is_control) => {
+            Err(ServiceError::BadRequest(format!("{field}: `{}` contains a control character", v.escape_debug())))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn require(ok: bool, message: impl Into<String>) -> Result<(), ServiceError> {
     if ok { Ok(()) } else { Err(ServiceError::Forbidden(message.into())) }
 }

@@ -175,9 +175,14 @@ impl Service {
         proposals::get(&mut conn, id).await?.ok_or_else(|| ServiceError::NotFound(format!("no proposal {id}")))
     }
 
-    /// A proposal with its diff against the published version.
-    pub async fn proposal_view(&self, id: i64) -> Result<ProposalView, ServiceError> {
+    /// A proposal with its diff against the published version. Reviewers
+    /// and admins read every proposal; producers those of their domains;
+    /// nobody else (404, so that ids reveal nothing).
+    pub async fn proposal_view(&self, who: &Principal, id: i64) -> Result<ProposalView, ServiceError> {
         let proposal = self.proposal(id).await?;
+        if !may_read(who, &proposal.product_key) {
+            return Err(ServiceError::NotFound(format!("no proposal {id}")));
+        }
         let mut conn = self.conn().await?;
         let published = products::published(&mut conn, &proposal.product_key).await?;
         let old = published.map(|p| p.contract).unwrap_or_default();
@@ -189,9 +194,22 @@ impl Service {
         Ok(ProposalView { proposal, diff })
     }
 
-    pub async fn proposals(&self, filter: &ProposalFilter) -> Result<Vec<Proposal>, ServiceError> {
+    /// Proposals `who` may read (see [`Self::proposal_view`]): a producer's
+    /// listing is narrowed to their domains; consumers read none.
+    pub async fn proposals(&self, who: &Principal, filter: &ProposalFilter) -> Result<Vec<Proposal>, ServiceError> {
+        let mut filter = filter.clone();
+        match who.role {
+            Role::Admin | Role::Reviewer => {}
+            Role::Producer => filter.domains = Some(who.scopes.clone()),
+            Role::Consumer => {
+                return Err(ServiceError::Forbidden(format!(
+                    "proposals are read by reviewers and by the producers of their domain; token `{}` is a consumer",
+                    who.name
+                )));
+            }
+        }
         let mut conn = self.conn().await?;
-        Ok(proposals::list(&mut conn, filter).await?)
+        Ok(proposals::list(&mut conn, &filter).await?)
     }
 
     /// A reviewer approves: re-check against the current published version,
@@ -323,6 +341,11 @@ impl Service {
         tx.commit().await.map_err(crate::error::StoreError::from)?;
         self.proposal(id).await
     }
+}
+
+/// Reviewers and admins read every proposal, producers those of their domains.
+fn may_read(who: &Principal, product_key: &str) -> bool {
+    who.can_review() || product_key.split_once('.').is_some_and(|(domain, _)| who.produces_for(domain))
 }
 
 /// A lost compare-and-set says what happened instead of a store error.

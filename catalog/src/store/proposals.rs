@@ -173,23 +173,39 @@ pub struct ProposalFilter {
     pub status: Option<ProposalStatus>,
     pub product_key: Option<String>,
     pub submitted_by: Option<String>,
+    /// Only proposals of these domains (a producer's scope); `None`: all.
+    pub domains: Option<Vec<String>>,
     pub limit: i64,
     pub offset: i64,
 }
 
 pub async fn list(conn: &mut AnyConnection, f: &ProposalFilter) -> Result<Vec<Proposal>, StoreError> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
+    // One `LIKE '<domain>.%'` per domain in scope (a producer holds a few);
+    // `_` is a LIKE wildcard and domain names contain it, so it is escaped.
+    let domains = f.domains.as_deref().unwrap_or_default();
+    let scope = match &f.domains {
+        None => String::new(),
+        Some(d) if d.is_empty() => " AND 1 = 0".to_owned(),
+        Some(d) => {
+            let likes: Vec<String> = (0..d.len()).map(|i| format!("product_key LIKE ${} ESCAPE '\\'", 6 + i)).collect();
+            format!(" AND ({})", likes.join(" OR "))
+        }
+    };
+    let sql = format!(
         "SELECT {COLUMNS} FROM proposals
-         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR product_key = $2) AND ($3 IS NULL OR submitted_by = $3)
+         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR product_key = $2) AND ($3 IS NULL OR submitted_by = $3){scope}
          ORDER BY id DESC LIMIT $4 OFFSET $5"
-    )))
-    .bind(f.status.map(|s| s.as_str().to_owned()))
-    .bind(f.product_key.clone())
-    .bind(f.submitted_by.clone())
-    .bind(f.limit)
-    .bind(f.offset)
-    .fetch_all(conn)
-    .await?;
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql))
+        .bind(f.status.map(|s| s.as_str().to_owned()))
+        .bind(f.product_key.clone())
+        .bind(f.submitted_by.clone())
+        .bind(f.limit)
+        .bind(f.offset);
+    for domain in domains {
+        query = query.bind(format!("{}.%", domain.replace('\\', "\\\\").replace('_', "\\_").replace('%', "\\%")));
+    }
+    let rows = query.fetch_all(conn).await?;
     rows.iter().map(from_row).collect()
 }
 
