@@ -49,6 +49,9 @@ pub enum ServiceError {
     /// The contract has errors; the findings say which.
     #[error("{message}")]
     Invalid { message: String, findings: Vec<steward_policies::Finding>, proposal_id: Option<i64> },
+    /// Try again shortly (a registry lock held by another writer).
+    #[error("{0}")]
+    Busy(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -61,6 +64,7 @@ impl From<RegistryError> for ServiceError {
             RegistryError::Conflict(m) => ServiceError::Conflict(m),
             RegistryError::NotFound(m) => ServiceError::NotFound(m),
             RegistryError::InvalidInput(m) => ServiceError::BadRequest(m),
+            RegistryError::Busy(m) => ServiceError::Busy(format!("the registry is busy ({m}); retry in a moment")),
             other => ServiceError::Registry(other),
         }
     }

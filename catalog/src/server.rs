@@ -128,6 +128,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 /// [`serve`] with more routes merged beside the API (the binary adds the
 /// portal this way, so this crate does not depend on it).
 pub async fn serve_with(config: Config, extra: impl FnOnce(AppState) -> axum::Router) -> anyhow::Result<()> {
+    create_private_dir(&config.data_dir)
+        .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
+    // Held until this function returns: one server per data dir.
+    let _data_dir_lock = crate::datadir::lock(&config.data_dir)?;
     let service = open(&config).await?;
     if let Some(path) = service.bootstrap_admin(&config.data_dir).await? {
         tracing::info!(path = %path.display(), "created the first admin token");

@@ -216,3 +216,35 @@ async fn a_version_already_pending_names_the_proposal_that_holds_it() {
     })
     .await;
 }
+
+/// A registry ref held by another writer answers 503 with `Retry-After`
+/// (not 500), and the claim is released: the proposal is back in review
+/// and can be approved once the lock is gone.
+#[tokio::test]
+async fn a_locked_registry_is_a_503_and_releases_the_claim() {
+    each_db(|app: TestApp| async move {
+        let (_, p) = app.submit(&app.producer, &sales_orders()).await;
+        let id = p["id"].as_i64().unwrap();
+        let lock = app.dir.path().join("registry.git/refs/heads/main.lock");
+        std::fs::write(&lock, b"").unwrap();
+        let resp = {
+            use tower::ServiceExt;
+            let req = axum::http::Request::post(format!("/api/v1/proposals/{id}/approve"))
+                .header("authorization", format!("Bearer {}", app.reviewer))
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from("{}"))
+                .unwrap();
+            app.router.clone().oneshot(req).await.unwrap()
+        };
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+        let (_, p) = app.call("GET", &format!("/api/v1/proposals/{id}"), Some(&app.reviewer), None).await;
+        assert_eq!(p["status"], "pending_review", "the claim was released: {p}");
+        assert_eq!(p["decided_by"], Value::Null);
+        std::fs::remove_file(&lock).unwrap();
+        let (s, p) = app.approve(&app.reviewer, id).await;
+        assert_eq!(s, StatusCode::OK, "{p}");
+        assert_eq!(p["status"], "published");
+    })
+    .await;
+}

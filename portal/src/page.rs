@@ -19,6 +19,7 @@ pub enum Nav {
     Reviews,
     Access,
     Audit,
+    Tokens,
     None,
 }
 
@@ -46,6 +47,9 @@ pub fn shell(title: &str, session: Option<(&Session, Nav)>, body: Markup) -> Htm
                             }
                             @if s.who.can_review() {
                                 a href="/audit" aria-current=[(current == Nav::Audit).then_some("page")] { "Audit" }
+                            }
+                            @if s.who.is_admin() {
+                                a href="/admin/tokens" aria-current=[(current == Nav::Tokens).then_some("page")] { "Tokens" }
                             }
                         }
                         div.who {
@@ -108,6 +112,7 @@ pub fn describe(e: &ServiceError) -> (StatusCode, String) {
         ServiceError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
         ServiceError::NotFound(m) | ServiceError::Store(StoreError::NotFound(m)) => (StatusCode::NOT_FOUND, m.clone()),
         ServiceError::Conflict(m) | ServiceError::Store(StoreError::Conflict(m)) => (StatusCode::CONFLICT, m.clone()),
+        ServiceError::Busy(m) => (StatusCode::SERVICE_UNAVAILABLE, m.clone()),
         ServiceError::Invalid { message, findings, .. } => {
             let rules: Vec<String> = findings.iter().map(|f| format!("{} {}", f.rule, f.message)).collect();
             let detail = if rules.is_empty() { String::new() } else { format!(": {}", rules.join("; ")) };

@@ -14,7 +14,7 @@ use crate::store::proposals::StoredFinding;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// Machine-readable kind: bad_request, unauthorized, forbidden, not_found, conflict,
-    /// payload_too_large, unsupported_media_type, invalid_contract, internal.
+    /// payload_too_large, unsupported_media_type, invalid_contract, unavailable, internal.
     pub error: String,
     /// What is wrong, for people.
     pub message: String,
@@ -33,6 +33,8 @@ pub struct ErrorBody {
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// Seconds for a `Retry-After` header (503 only).
+    retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -46,7 +48,15 @@ impl ApiError {
                 proposal_id: None,
                 error_id: None,
             },
+            retry_after: None,
         }
+    }
+
+    /// 503 with `Retry-After`: the request may well succeed if repeated.
+    pub fn unavailable(m: impl Into<String>, retry_after_secs: u32) -> Self {
+        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m);
+        e.retry_after = Some(retry_after_secs);
+        e
     }
 
     pub fn bad_request(m: impl Into<String>) -> Self {
@@ -108,6 +118,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden(m) => Self::forbidden(m),
             ServiceError::NotFound(m) | ServiceError::Store(StoreError::NotFound(m)) => Self::not_found(m),
             ServiceError::Conflict(m) | ServiceError::Store(StoreError::Conflict(m)) => Self::conflict(m),
+            ServiceError::Busy(m) => Self::unavailable(m, 1),
             ServiceError::Invalid { message, findings, proposal_id } => {
                 let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_contract", message);
                 e.body.findings = Some(findings.iter().map(StoredFinding::from).collect());
@@ -121,7 +132,11 @@ impl From<ServiceError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
