@@ -33,14 +33,15 @@ pub struct RefreshArgs {
     /// Idempotency key: a retry with the same key does nothing twice (default: a new key per run).
     #[arg(long = "id", value_name = "KEY")]
     id: Option<String>,
-    /// Rows written.
-    #[arg(long)]
+    /// Rows written (0 or more).
+    #[arg(long, value_parser = crate::non_negative_i64, allow_negative_numbers = true)]
     rows: Option<i64>,
     /// Seconds to wait for the marker to be written (0: do not wait).
-    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = wait_secs, allow_negative_numbers = true)]
     wait: f64,
     /// Show refresh ID of the product (its marker and notifications) instead of reporting one.
-    #[arg(long, value_name = "ID", conflicts_with_all = ["table", "partition", "snapshot", "id", "rows"])]
+    #[arg(long, value_name = "ID", value_parser = crate::positive_i64, allow_negative_numbers = true,
+          conflicts_with_all = ["table", "partition", "snapshot", "id", "rows"])]
     show: Option<i64>,
     #[command(flatten)]
     client: ClientArgs,
@@ -64,10 +65,10 @@ pub fn run(args: RefreshArgs) -> u8 {
         if let Some(id) = args.show {
             let status = status(&client, &args.product, id).await?;
             if args.client.json {
-                println!("{}", serde_json::to_string_pretty(&status).unwrap_or_default());
+                outln!("{}", serde_json::to_string_pretty(&status).unwrap_or_default());
             } else {
                 let r = &status["refresh"];
-                println!(
+                outln!(
                     "refresh {id}: {} {} {} reported {} by {}",
                     s(&r["product_key"]),
                     s(&r["table"]),
@@ -101,26 +102,26 @@ pub fn run(args: RefreshArgs) -> u8 {
             if let Some(st) = &state {
                 v["status"] = st.clone();
             }
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             return Ok::<u8, ClientError>(state.as_ref().map_or(EXIT_OK, exit_for));
         }
         let r = &v["refresh"];
         if v["replayed"] == true {
-            println!(
+            outln!(
                 "refresh {} was already recorded with key {}; nothing done again",
                 r["id"],
                 s(&r["idempotency_key"])
             );
         } else {
             let part = s(&r["partition"]);
-            println!(
+            outln!(
                 "refresh {} recorded: {} {}{}",
                 r["id"],
                 s(&r["product_key"]),
                 s(&r["table"]),
                 if part.is_empty() { String::new() } else { format!(" {part}") }
             );
-            println!(
+            outln!(
                 "  marker {}{}; {} subscriber(s) to notify",
                 s(&v["marker"]),
                 if v["partition_added"] == true { "; new partition" } else { "" },
@@ -170,7 +171,7 @@ fn print_marker(st: &Value) {
     let n = &st["notifications"];
     let uri = s(&m["uri"]);
     match s(&m["state"]) {
-        "written" => println!("  marker written: {uri}"),
+        "written" => outln!("  marker written: {uri}"),
         "dead" => {
             eprintln!(
                 "steward: error: the marker {uri} was not written and will not be: {}\n  its {} notification(s) wait for it; an admin can retry it after fixing the cause: steward admin outbox --retry {}",
@@ -179,14 +180,14 @@ fn print_marker(st: &Value) {
                 m["job_id"]
             );
         }
-        "failed" => println!(
+        "failed" => outln!(
             "  marker not written yet: attempt {} failed ({}); trying again at {}",
             m["attempts"],
             s(&m["error"]),
             s(&m["next_attempt_at"])
         ),
         "missing" => eprintln!("steward: error: no marker job exists for this refresh"),
-        _ => println!(
+        _ => outln!(
             "  marker pending: not written yet (see `steward refresh {} --show {}`)",
             s(&st["refresh"]["product_key"]),
             st["refresh"]["id"]
@@ -201,4 +202,14 @@ fn exit_for(st: &Value) -> u8 {
 
 fn s(v: &Value) -> &str {
     v.as_str().unwrap_or("")
+}
+
+/// `--wait`: seconds from 0 to 600 (a refresh is recorded before the wait;
+/// waiting longer only delays the answer).
+fn wait_secs(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=600.0).contains(&v) => Ok(v),
+        Ok(_) => Err("must be between 0 and 600 seconds".to_owned()),
+        Err(_) => Err("must be a number of seconds".to_owned()),
+    }
 }

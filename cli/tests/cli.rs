@@ -89,6 +89,54 @@ fn previous_version_reports_breaking_changes() {
     assert!(stdout(&out).contains("warning[STW101]"), "{}", stdout(&out));
 }
 
+/// A column renamed `order_id` → `id`: the removed column is in old.yaml, and
+/// that is where the finding points, with old.yaml's line under it.
+#[test]
+fn removal_findings_point_into_the_previous_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("old.yaml"), base()).unwrap();
+    let new = base().replace("      - name: order_id", "      - name: id").replace("version: 1.0.0", "version: 1.1.0");
+    std::fs::write(dir.path().join("new.yaml"), &new).unwrap();
+    let line = line_of(&base(), "      - name: order_id");
+    let out = steward(&["validate", "--previous", "old.yaml", "new.yaml"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("old.yaml:{line}:9: error[STW101]: column `order_lines.order_id` was removed")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{line} |       - name: order_id\n   |         ^")), "{text}");
+    assert!(!text.contains("new.yaml:40:"), "{text}");
+
+    let out = steward(&["validate", "--format", "json", "--previous", "old.yaml", "new.yaml"], dir.path());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let findings = v["files"][0]["findings"].as_array().unwrap();
+    let f = findings.iter().find(|f| f["rule"] == "STW101").expect("STW101");
+    assert_eq!(
+        (&f["file"], &f["source"], &f["line"], &f["column"]),
+        (&"old.yaml".into(), &"previous".into(), &line.into(), &9.into())
+    );
+    assert_eq!(f["path"], "schema[0].properties[0]");
+    assert_eq!(v["files"][0]["file"], "new.yaml");
+}
+
+#[test]
+fn policy_files_override_only_what_they_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("c.yaml"), base().replace("        description: Units ordered.\n", "")).unwrap();
+    // One line: STW005 (a missing column description) becomes an error; everything else stays.
+    std::fs::write(d.join("strict.yaml"), "severity: {STW005: error}\n").unwrap();
+    let out = steward(&["validate", "--policy", "strict.yaml", "c.yaml"], d);
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("error[STW005]"), "{}", stdout(&out));
+    // NUL must never reach the catalog: the file is refused, naming the rule.
+    std::fs::write(d.join("lax.yaml"), "severity: {STW017: off}\n").unwrap();
+    let out = steward(&["validate", "--policy", "lax.yaml", "c.yaml"], d);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("lax.yaml") && stderr(&out).contains("STW017"), "{}", stderr(&out));
+}
+
 #[test]
 fn malformed_inputs_exit_one_with_a_position() {
     let dir = tempfile::tempdir().unwrap();
@@ -129,7 +177,7 @@ fn usage_and_io_errors_exit_two() {
     assert_eq!(out.status.code(), Some(2));
     let out = steward(&["validate", "--format", "xml", "x.yaml"], d);
     assert_eq!(out.status.code(), Some(2));
-    std::fs::write(d.join("policy.yaml"), "server_types: [s3]\n").unwrap();
+    std::fs::write(d.join("policy.yaml"), "server_types: s3\n").unwrap();
     std::fs::write(d.join("c.yaml"), base()).unwrap();
     let out = steward(&["validate", "--policy", "policy.yaml", "c.yaml"], d);
     assert_eq!(out.status.code(), Some(2));
@@ -399,6 +447,7 @@ fn numbers_must_be_positive_before_anything_is_sent() {
         (vec!["access", "reject", "0", "--comment", "no"], "<ID>"),
         (vec!["access", "revoke", "-2"], "<ID>"),
         (vec!["subscriptions", "remove", "-1"], "<ID>"),
+        (vec!["refresh", "sales.orders", "--show", "-1"], "--show"),
     ] {
         let out = api.run(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}{}", stdout(&out), stderr(&out));
@@ -408,6 +457,12 @@ fn numbers_must_be_positive_before_anything_is_sent() {
     let out = api.run(&["products", "search", "--offset", "-1"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("'--offset <OFFSET>': must not be negative"), "{}", stderr(&out));
+    let out = api.run(&["refresh", "sales.orders", "--partition", "dt=2026-01-01", "--rows", "-1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--rows") && stderr(&out).contains("must not be negative"), "{}", stderr(&out));
+    let out = api.run(&["refresh", "sales.orders", "--wait", "-1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--wait") && stderr(&out).contains("between 0 and 600"), "{}", stderr(&out));
     assert_eq!(api.received(), Vec::<String>::new());
 
     // Good values still go through.
