@@ -132,10 +132,13 @@ impl Executor {
             .ok_or_else(|| EffectError::permanent("the Glue catalog backend is off (catalog.backend)"))?;
         let mut conn = self.service.store.pool.acquire().await.map_err(|e| EffectError::retry(e.to_string()))?;
         // Publish what is current: a later version's job will find the same state.
-        let Some(detail) = products::get(&mut conn, &job.product_key).await? else {
+        let Some(mut detail) = products::get(&mut conn, &job.product_key).await? else {
             return Err(EffectError::permanent(format!("product {} is not in the catalog", job.product_key)));
         };
         drop(conn);
+        // Glue table parameters are readable by every account the tables are
+        // shared with: contact webhooks go there redacted.
+        crate::redact::product_detail(&mut detail);
         let spec = database_spec(&detail);
         let mut locations: Vec<&str> = spec.tables.iter().map(|t| t.location.as_str()).collect();
         locations.sort_unstable();
