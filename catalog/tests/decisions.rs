@@ -248,3 +248,16 @@ async fn a_locked_registry_is_a_503_and_releases_the_claim() {
     })
     .await;
 }
+
+/// A contract body over the API's limit is a 413 in the API's JSON error
+/// shape (axum's own rejection is plain text), and nothing is recorded.
+#[tokio::test]
+async fn an_oversized_contract_is_a_json_413() {
+    let app = TestApp::start("sqlite").await;
+    let huge = format!("{}\n# {}\n", sales_orders(), "x".repeat(3 * 1024 * 1024));
+    let (s, body) = app.submit(&app.producer, &huge).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error"], "payload_too_large", "{body}");
+    let (_, list) = app.call("GET", "/api/v1/proposals", Some(&app.reviewer), None).await;
+    assert_eq!(list, json!([]));
+}

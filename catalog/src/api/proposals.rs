@@ -36,8 +36,16 @@ pub async fn submit(
     State(service): State<Service>,
     Auth(who): Auth,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Proposal>)> {
+    // axum's own rejection (a body over the limit) is plain text; answer in the API's shape.
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(format!(
+            "the request body is larger than the API accepts; a contract may be at most {} bytes",
+            steward_schemas::MAX_DOCUMENT_BYTES
+        )),
+        _ => ApiError::bad_request(format!("cannot read the request body: {}", e.body_text())),
+    })?;
     let is_json =
         headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
     let text = if is_json {
