@@ -32,7 +32,9 @@ pub struct ErrorBody {
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    body: ErrorBody,
+    /// Boxed: handlers return `Result<_, ApiError>` everywhere, and a small
+    /// error keeps every `Ok` small.
+    body: Box<ErrorBody>,
     /// Seconds for a `Retry-After` header (503 only).
     retry_after: Option<u32>,
 }
@@ -41,13 +43,13 @@ impl ApiError {
     fn new(status: StatusCode, error: &str, message: impl Into<String>) -> Self {
         Self {
             status,
-            body: ErrorBody {
+            body: Box::new(ErrorBody {
                 error: error.to_owned(),
                 message: message.into(),
                 findings: None,
                 proposal_id: None,
                 error_id: None,
-            },
+            }),
             retry_after: None,
         }
     }
@@ -132,7 +134,7 @@ impl From<ServiceError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(self.body)).into_response();
+        let mut response = (self.status, Json(*self.body)).into_response();
         if let Some(secs) = self.retry_after {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
         }
