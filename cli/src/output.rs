@@ -2,9 +2,10 @@
 //! results: compiler-style text and JSON for CI.
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use serde::Serialize;
-use steward_policies::{Finding, Report};
+use steward_policies::{Finding, Report, Source};
 
 /// `println!` for command output: a closed pipe ends the process quietly
 /// (see [`write_stdout`]) where `println!` would panic.
@@ -70,6 +71,24 @@ pub struct FileResult {
     pub file: String,
     pub source: Option<String>,
     pub outcome: Result<Report, String>,
+    /// The `--previous` version, where findings about removed things point.
+    pub previous: Option<Arc<PreviousFile>>,
+}
+
+/// The previous version as findings show it: its name and printable source.
+pub struct PreviousFile {
+    pub file: String,
+    pub source: String,
+}
+
+impl FileResult {
+    /// The file name and source a finding's position is in.
+    fn located(&self, f: &Finding) -> (&str, Option<&str>) {
+        match (&self.previous, f.source) {
+            (Some(p), Source::Previous) => (&p.file, Some(&p.source)),
+            _ => (&self.file, self.source.as_deref()),
+        }
+    }
 }
 
 /// `file:line:col: error[STW004]: message`, then the source line and a caret.
@@ -80,16 +99,17 @@ pub fn text(results: &[FileResult], snippets: bool) -> String {
             Err(e) => out.push_str(&format!("{}: error: {e}\n", r.file)),
             Ok(report) => {
                 for f in &report.findings {
+                    let (file, source) = r.located(f);
                     out.push_str(&format!(
                         "{}:{}:{}: {}[{}]: {}\n",
-                        r.file,
+                        file,
                         f.line,
                         f.column,
                         f.severity.as_str(),
                         f.rule,
                         f.message
                     ));
-                    if snippets && let Some(src) = &r.source {
+                    if snippets && let Some(src) = source {
                         out.push_str(&snippet(src, f));
                     }
                 }
@@ -153,7 +173,16 @@ struct JsonFile<'a> {
     warnings: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     io_error: Option<&'a str>,
-    findings: &'a [Finding],
+    findings: Vec<JsonFinding<'a>>,
+}
+
+/// A finding with the file its position is in (the `--previous` file for
+/// findings about removed things).
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    file: &'a str,
 }
 
 #[derive(Serialize)]
@@ -173,7 +202,7 @@ pub fn json(results: &[FileResult]) -> String {
                 errors: rep.errors(),
                 warnings: rep.warnings(),
                 io_error: None,
-                findings: &rep.findings,
+                findings: rep.findings.iter().map(|f| JsonFinding { finding: f, file: r.located(f).0 }).collect(),
             },
             Err(e) => JsonFile {
                 file: &r.file,
@@ -182,7 +211,7 @@ pub fn json(results: &[FileResult]) -> String {
                 errors: 0,
                 warnings: 0,
                 io_error: Some(e),
-                findings: &[],
+                findings: Vec::new(),
             },
         })
         .collect();
@@ -190,9 +219,14 @@ pub fn json(results: &[FileResult]) -> String {
     serde_json::to_string_pretty(&out).expect("findings serialize") + "\n"
 }
 
-/// A finding from the server's JSON, compiler style.
+/// A finding from the server's JSON, compiler style. Findings about a
+/// removed table or column point into the published version, not `file`.
 pub fn render_finding_json(file: Option<&str>, f: &serde_json::Value) -> String {
-    let prefix = file.map(|f| format!("{f}:")).unwrap_or_default();
+    let prefix = match (f["document"].as_str(), file) {
+        (Some("published"), _) => "published version:".to_owned(),
+        (_, Some(file)) => format!("{file}:"),
+        (_, None) => String::new(),
+    };
     format!(
         "{prefix}{}:{}: {}[{}]: {}",
         f["line"],

@@ -2,15 +2,15 @@
 
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use steward_policies::{Policy, Report};
-use steward_schemas::model::Contract;
+use steward_policies::{Policy, Previous, Report};
 use steward_schemas::{MAX_DOCUMENT_BYTES, ParseError};
 
-use crate::output::{self, FileResult};
+use crate::output::{self, FileResult, PreviousFile};
 use crate::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, load_policy, usage_error};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -76,7 +76,7 @@ pub fn run(args: ValidateArgs) -> u8 {
     let results: Vec<FileResult> = files
         .par_iter()
         .map(|path| {
-            let r = check_file(path, &policy, previous.as_ref());
+            let r = check_file(path, &policy, previous.as_ref().map(|(p, f)| (p, f)));
             if let Some(bar) = &progress {
                 bar.inc(1);
             }
@@ -103,17 +103,24 @@ pub fn run(args: ValidateArgs) -> u8 {
     }
 }
 
-fn read_previous(path: &Path) -> Result<Contract, String> {
+/// The previous version, and how its findings are shown (name and source).
+fn read_previous(path: &Path) -> Result<(Previous, Arc<PreviousFile>), String> {
     let bytes = read_input(path).map_err(|e| format!("cannot read previous version {}: {e}", path.display()))?;
-    steward_policies::read_previous(&bytes.map_err(|e| e.to_string())?)
-        .map_err(|e| format!("previous version {}:{e}", path.display()))
+    let bytes = bytes.map_err(|e| e.to_string())?;
+    let previous =
+        steward_policies::read_previous(&bytes).map_err(|e| format!("previous version {}:{e}", path.display()))?;
+    let shown = PreviousFile { file: escape_controls(&path.display().to_string()), source: printable_source(&bytes) };
+    Ok((previous, Arc::new(shown)))
 }
 
-fn check_file(path: &Path, policy: &Policy, previous: Option<&Contract>) -> FileResult {
+fn check_file(path: &Path, policy: &Policy, previous: Option<(&Previous, &Arc<PreviousFile>)>) -> FileResult {
     let file = escape_controls(&path.display().to_string());
+    let (previous, previous_file) = (previous.map(|p| p.0), previous.map(|p| Arc::clone(p.1)));
     match read_input(path) {
-        Err(e) => FileResult { file, source: None, outcome: Err(format!("cannot read: {e}")) },
-        Ok(Err(too_large)) => FileResult { file, source: None, outcome: Ok(Report::unreadable(&too_large)) },
+        Err(e) => FileResult { file, source: None, outcome: Err(format!("cannot read: {e}")), previous: None },
+        Ok(Err(too_large)) => {
+            FileResult { file, source: None, outcome: Ok(Report::unreadable(&too_large)), previous: None }
+        }
         Ok(Ok(bytes)) => {
             let mut report = steward_policies::validate(&bytes, policy, previous);
             // Only findings are printed; do not hold thousands of typed contracts.
@@ -124,7 +131,7 @@ fn check_file(path: &Path, policy: &Policy, previous: Option<&Contract>) -> File
                 }
             }
             let source = (!report.findings.is_empty()).then(|| printable_source(&bytes));
-            FileResult { file, source, outcome: Ok(report) }
+            FileResult { file, source, outcome: Ok(report), previous: previous_file }
         }
     }
 }
@@ -210,6 +217,19 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The service marks findings about removed things as in the published version.
+    #[test]
+    fn server_findings_in_the_published_version_say_so() {
+        let f = serde_json::json!({"rule": "STW101", "severity": "error", "message": "column `t.c` was removed",
+            "line": 41, "column": 9, "document": "published"});
+        assert_eq!(
+            crate::output::render_finding_json(Some("new.yaml"), &f),
+            "published version:41:9: error[STW101]: column `t.c` was removed"
+        );
+        let f = serde_json::json!({"rule": "STW104", "severity": "error", "message": "m", "line": 4, "column": 1});
+        assert_eq!(crate::output::render_finding_json(Some("new.yaml"), &f), "new.yaml:4:1: error[STW104]: m");
+    }
 
     #[test]
     fn output_never_carries_raw_bytes_or_control_characters() {

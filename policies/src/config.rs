@@ -1,12 +1,14 @@
 //! The policy file: what a deployment configures about governance.
-//! Defaults live in `policies/steward-policies.yaml`, compiled in.
+//! Defaults live in `policies/steward-policies.yaml`, compiled in; a policy
+//! file is merged over them and names only what it changes.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 
 use crate::finding::Severity;
-use crate::rules::{RULES, rule_info};
+use crate::rules::{RULES, fixed_severity, rule_info};
 
 /// The compiled-in default policy file.
 pub const DEFAULT_POLICY_YAML: &str = include_str!("../steward-policies.yaml");
@@ -24,25 +26,39 @@ pub enum SeverityOverride {
     Off,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl SeverityOverride {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+            Self::Off => "off",
+        }
+    }
+
+    /// The severity it sets; `None` for `off`.
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Self::Error => Some(Severity::Error),
+            Self::Warning => Some(Severity::Warning),
+            Self::Off => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PiiPolicy {
     pub tags: Vec<String>,
     pub min_product_classification: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocationPolicy {
-    #[serde(default)]
     pub defaults: Vec<String>,
-    #[serde(default)]
     pub domains: BTreeMap<String, Vec<String>>,
 }
 
 /// A governance policy.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     pub server_types: Vec<String>,
     pub classifications: Vec<String>,
@@ -50,20 +66,102 @@ pub struct Policy {
     pub pii: PiiPolicy,
     pub min_slo_interval_minutes: u32,
     pub locations: LocationPolicy,
-    #[serde(default)]
     pub severity: BTreeMap<String, SeverityOverride>,
+}
+
+/// A policy file as written: every key optional. [`Policy::from_yaml`]
+/// merges it over the defaults, so a file names only what it changes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    server_types: Option<Vec<String>>,
+    classifications: Option<Vec<String>>,
+    default_product_classification: Option<String>,
+    pii: Option<PiiFile>,
+    min_slo_interval_minutes: Option<u32>,
+    locations: Option<LocationFile>,
+    severity: Option<BTreeMap<String, SeverityOverride>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PiiFile {
+    tags: Option<Vec<String>>,
+    min_product_classification: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LocationFile {
+    defaults: Option<Vec<String>>,
+    domains: Option<BTreeMap<String, Vec<String>>>,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Self::from_yaml(DEFAULT_POLICY_YAML).expect("the built-in policy is valid")
+        static BUILT_IN: OnceLock<Policy> = OnceLock::new();
+        BUILT_IN.get_or_init(built_in).clone()
     }
 }
 
+/// The compiled-in file, which must name every setting.
+fn built_in() -> Policy {
+    let file = parse(DEFAULT_POLICY_YAML).expect("the built-in policy parses");
+    let pii = file.pii.expect("built-in pii");
+    let locations = file.locations.expect("built-in locations");
+    let policy = Policy {
+        server_types: file.server_types.expect("built-in server_types"),
+        classifications: file.classifications.expect("built-in classifications"),
+        default_product_classification: file.default_product_classification.expect("built-in default classification"),
+        pii: PiiPolicy {
+            tags: pii.tags.expect("built-in pii.tags"),
+            min_product_classification: pii.min_product_classification.expect("built-in pii level"),
+        },
+        min_slo_interval_minutes: file.min_slo_interval_minutes.expect("built-in min_slo_interval_minutes"),
+        locations: LocationPolicy {
+            defaults: locations.defaults.expect("built-in locations.defaults"),
+            domains: locations.domains.unwrap_or_default(),
+        },
+        severity: file.severity.unwrap_or_default(),
+    };
+    policy.check().expect("the built-in policy is valid");
+    policy
+}
+
+fn parse(text: &str) -> Result<PolicyFile, PolicyError> {
+    // A file of comments only changes nothing (contracts, unlike policies, may not be empty).
+    if text.lines().map(str::trim).all(|l| l.is_empty() || l.starts_with('#') || l == "---") {
+        return Ok(PolicyFile::default());
+    }
+    steward_schemas::parse::from_yaml_str(text).map_err(PolicyError)
+}
+
 impl Policy {
-    /// Reads and checks a policy file; errors name the line and column.
+    /// Reads a policy file and merges it over the defaults: each setting the
+    /// file names replaces the default one, the others stay; `severity` and
+    /// `locations.domains` are merged by key. The result is checked; errors
+    /// name the line and column.
     pub fn from_yaml(text: &str) -> Result<Self, PolicyError> {
-        let policy: Policy = steward_schemas::parse::from_yaml_str(text).map_err(PolicyError)?;
+        fn set<T>(slot: &mut T, value: Option<T>) {
+            if let Some(v) = value {
+                *slot = v;
+            }
+        }
+        let file = parse(text)?;
+        let mut policy = Policy::default();
+        set(&mut policy.server_types, file.server_types);
+        set(&mut policy.classifications, file.classifications);
+        set(&mut policy.default_product_classification, file.default_product_classification);
+        if let Some(pii) = file.pii {
+            set(&mut policy.pii.tags, pii.tags);
+            set(&mut policy.pii.min_product_classification, pii.min_product_classification);
+        }
+        set(&mut policy.min_slo_interval_minutes, file.min_slo_interval_minutes);
+        if let Some(locations) = file.locations {
+            set(&mut policy.locations.defaults, locations.defaults);
+            policy.locations.domains.extend(locations.domains.unwrap_or_default());
+        }
+        policy.severity.extend(file.severity.unwrap_or_default());
         policy.check()?;
         Ok(policy)
     }
@@ -84,10 +182,22 @@ impl Policy {
                 ));
             }
         }
-        for id in self.severity.keys() {
-            if rule_info(id).is_none() {
+        for (id, level) in &self.severity {
+            let Some(rule) = rule_info(id) else {
                 let known: Vec<&str> = RULES.iter().map(|r| r.id).collect();
                 return err(format!("`severity` names unknown rule `{id}`; known rules: {}", known.join(", ")));
+            };
+            if let Some(why) = fixed_severity(id)
+                && Some(rule.default_severity) != level.severity()
+            {
+                return err(format!(
+                    "`severity.{id}: {}` is not allowed: {id} is always {}, because {why}; remove the line",
+                    level.as_str(),
+                    match rule.default_severity {
+                        Severity::Error => "an error",
+                        Severity::Warning => "a warning",
+                    }
+                ));
             }
         }
         for prefix in self.locations.defaults.iter().chain(self.locations.domains.values().flatten()) {
@@ -108,11 +218,14 @@ impl Policy {
 
     /// The effective severity of a rule, or `None` if it is turned off.
     pub fn severity_of(&self, rule: &str) -> Option<Severity> {
+        let default = rule_info(rule).map_or(Severity::Error, |r| r.default_severity);
+        // A policy built in code is not checked like a file: fixed stays fixed.
+        if fixed_severity(rule).is_some() {
+            return Some(default);
+        }
         match self.severity.get(rule) {
-            Some(SeverityOverride::Off) => None,
-            Some(SeverityOverride::Error) => Some(Severity::Error),
-            Some(SeverityOverride::Warning) => Some(Severity::Warning),
-            None => Some(rule_info(rule).map_or(Severity::Error, |r| r.default_severity)),
+            Some(level) => level.severity(),
+            None => Some(default),
         }
     }
 

@@ -1,7 +1,11 @@
 //! Schema evolution: which changes between two versions of a contract break
 //! consumers (STW101–STW107). A breaking change is an error unless the major
 //! version went up, in which case it is reported as a warning so reviewers
-//! still see it.
+//! still see it. A moved data location (STW108) is reported whatever the
+//! version: a major version does not move grants along.
+//!
+//! Findings about something removed point into the previous version (the new
+//! one no longer has it); all others into the new one.
 
 use std::collections::HashMap;
 
@@ -9,12 +13,17 @@ use steward_schemas::model::{Contract, Property, SchemaObject};
 use steward_schemas::{Document, FieldPath};
 
 use crate::config::Policy;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Severity, Source};
 use crate::rules::{column_path, new_finding, table_path};
+use crate::validate::Previous;
 
-/// Compares `new` against `previous` and reports every breaking change.
-pub fn check_evolution(policy: &Policy, previous: &Contract, doc: &Document, new: &Contract) -> Vec<Finding> {
+/// Compares `new` (read from `doc`) against `previous` and reports every
+/// breaking change.
+pub fn check_evolution(policy: &Policy, previous: &Previous, doc: &Document, new: &Contract) -> Vec<Finding> {
     let mut out = Vec::new();
+    let old_doc = (&previous.doc, Source::Previous);
+    let doc = (doc, Source::Current);
+    let previous = &previous.contract;
     let same_product = previous.domain == new.domain && previous.data_product == new.data_product;
     if !same_product {
         push(
@@ -57,10 +66,31 @@ pub fn check_evolution(policy: &Policy, previous: &Contract, doc: &Document, new
     };
     let bump = major_bump.as_deref();
 
+    // The catalog places every table under the first server's location.
+    if let Some(old_loc) = previous.servers.first().and_then(|s| s.data_location())
+        && let Some(server) = new.servers.first()
+        && let Some(new_loc) = server.data_location()
+        && old_loc.trim_end_matches('/') != new_loc.trim_end_matches('/')
+    {
+        push(
+            &mut out,
+            policy,
+            doc,
+            "STW108",
+            None,
+            FieldPath::root().key("servers").index(0).key(server.location_field()),
+            format!(
+                "the data location changed from `{old_loc}` to `{new_loc}`: consumers' grants and Lake Formation \
+                 registrations point at the old location; keep the old location, or move the data and have \
+                 access granted again"
+            ),
+        );
+    }
+
     let new_tables: HashMap<&str, (usize, &SchemaObject)> =
         new.schema.iter().enumerate().filter_map(|(i, t)| t.name.as_deref().map(|n| (n, (i, t)))).collect();
 
-    for old_table in &previous.schema {
+    for (old_ti, old_table) in previous.schema.iter().enumerate() {
         let Some(tname) = old_table.name.as_deref() else {
             continue;
         };
@@ -68,10 +98,10 @@ pub fn check_evolution(policy: &Policy, previous: &Contract, doc: &Document, new
             push(
                 &mut out,
                 policy,
-                doc,
+                old_doc,
                 "STW105",
                 bump,
-                FieldPath::root().key("schema"),
+                table_path(old_ti),
                 format!("table `{tname}` was removed; consumers reading it will break"),
             );
             continue;
@@ -82,7 +112,7 @@ pub fn check_evolution(policy: &Policy, previous: &Contract, doc: &Document, new
             .enumerate()
             .filter_map(|(i, c)| c.name.as_deref().map(|n| (n, (i, c))))
             .collect();
-        for old_col in &old_table.properties {
+        for (old_ci, old_col) in old_table.properties.iter().enumerate() {
             let Some(cname) = old_col.name.as_deref() else {
                 continue;
             };
@@ -90,10 +120,10 @@ pub fn check_evolution(policy: &Policy, previous: &Contract, doc: &Document, new
                 push(
                     &mut out,
                     policy,
-                    doc,
+                    old_doc,
                     "STW101",
                     bump,
-                    table_path(ti).key("properties"),
+                    column_path(old_ti, old_ci),
                     format!("column `{tname}.{cname}` was removed; queries selecting it will fail"),
                 );
                 continue;
@@ -161,7 +191,7 @@ pub fn check_evolution(policy: &Policy, previous: &Contract, doc: &Document, new
 fn push(
     out: &mut Vec<Finding>,
     policy: &Policy,
-    doc: &Document,
+    (doc, source): (&Document, Source),
     rule: &'static str,
     major_bump: Option<&str>,
     path: FieldPath,
@@ -175,12 +205,12 @@ fn push(
             severity = Severity::Warning;
             format!("{message} (allowed: major version raised from {bump})")
         }
-        None if severity == Severity::Error && rule != "STW106" && rule != "STW107" => {
+        None if severity == Severity::Error && !matches!(rule, "STW106" | "STW107" | "STW108") => {
             format!("{message}; this is a breaking change: raise the major version or keep the old shape")
         }
         None => message,
     };
-    out.push(new_finding(doc, rule, severity, path, message));
+    out.push(Finding { source, ..new_finding(doc, rule, severity, path, message) });
 }
 
 /// Ordered partition keys as (name, logical type).

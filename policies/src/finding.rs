@@ -19,6 +19,29 @@ impl Severity {
     }
 }
 
+/// The document a finding's path and position refer to. Evolution findings
+/// about something removed can only point into the previous version: the
+/// new one no longer has it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// The contract being validated.
+    #[default]
+    Current,
+    /// The previous version it is compared with (`--previous`, or the
+    /// published version in the service).
+    Previous,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Current => "current",
+            Self::Previous => "previous",
+        }
+    }
+}
+
 /// One problem in a contract: which rule, how bad, what to do, and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -28,6 +51,8 @@ pub struct Finding {
     pub path: FieldPath,
     pub line: usize,
     pub column: usize,
+    /// Which document `path`, `line` and `column` are in.
+    pub source: Source,
 }
 
 impl Finding {

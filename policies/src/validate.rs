@@ -6,7 +6,7 @@ use steward_schemas::{Document, FieldPath, ParseError, ProductKey};
 
 use crate::config::Policy;
 use crate::evolution::check_evolution;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Severity, Source};
 use crate::rules::{Ctx, control, new_finding, run_all};
 
 /// The outcome of validating one contract.
@@ -34,20 +34,29 @@ impl Report {
     }
 }
 
+/// A previous version for evolution checks: the typed contract to compare
+/// with, and its document, where findings about removed things point.
+#[derive(Debug)]
+pub struct Previous {
+    pub doc: Document,
+    pub contract: Contract,
+}
+
 /// Reads a previous version for evolution checks.
-pub fn read_previous(bytes: &[u8]) -> Result<Contract, String> {
+pub fn read_previous(bytes: &[u8]) -> Result<Previous, String> {
     let doc = Document::from_bytes(bytes).map_err(|e| {
         let p = e.pos();
         format!("{}:{}: {e}", p.line, p.column)
     })?;
-    doc.contract().map_err(|e| {
+    let contract = doc.contract().map_err(|e| {
         let p = doc.locate(&e.path);
         format!("{}:{}: {e}", p.line, p.column)
-    })
+    })?;
+    Ok(Previous { doc, contract })
 }
 
 /// Validates a contract (and, with `previous`, its evolution from that version).
-pub fn validate(bytes: &[u8], policy: &Policy, previous: Option<&Contract>) -> Report {
+pub fn validate(bytes: &[u8], policy: &Policy, previous: Option<&Previous>) -> Report {
     match Document::from_bytes(bytes) {
         Ok(doc) => validate_document(&doc, policy, previous),
         Err(e) => Report::unreadable(&e),
@@ -66,6 +75,7 @@ impl Report {
                 path: FieldPath::root(),
                 line: pos.line,
                 column: pos.column,
+                source: Source::Current,
             }],
             contract: None,
             key: None,
@@ -74,7 +84,7 @@ impl Report {
 }
 
 /// Validates an already-read document.
-pub fn validate_document(doc: &Document, policy: &Policy, previous: Option<&Contract>) -> Report {
+pub fn validate_document(doc: &Document, policy: &Policy, previous: Option<&Previous>) -> Report {
     // On the whole document, typed or not: these values must never reach the catalog.
     let control_findings = control::check(doc, policy);
     let mut schema_findings = Vec::new();
@@ -111,8 +121,9 @@ pub fn validate_document(doc: &Document, policy: &Policy, previous: Option<&Cont
     if let Some(prev) = previous {
         findings.extend(check_evolution(policy, prev, doc, &contract));
     }
-    // A rule's message says more than the schema's about the same node.
-    schema_findings.retain(|s| !findings.iter().any(|f| f.path == s.path));
+    // A rule's message says more than the schema's about the same node (of
+    // this document: a previous-version path names another node).
+    schema_findings.retain(|s| !findings.iter().any(|f| f.source == Source::Current && f.path == s.path));
     // ODCS and the profile often agree (e.g. a missing `version`): say it once.
     let mut seen = std::collections::HashSet::new();
     schema_findings.retain(|s| seen.insert(s.path.clone()));
@@ -122,7 +133,8 @@ pub fn validate_document(doc: &Document, policy: &Policy, previous: Option<&Cont
 }
 
 fn finish(mut findings: Vec<Finding>, contract: Option<Contract>) -> Report {
-    findings.sort_by(|a, b| (a.line, a.column, a.rule).cmp(&(b.line, b.column, b.rule)));
+    // This document's findings first, then those in the previous version.
+    findings.sort_by(|a, b| (a.source, a.line, a.column, a.rule).cmp(&(b.source, b.line, b.column, b.rule)));
     let key = contract.as_ref().and_then(|c| {
         let key = format!("{}.{}", c.domain.as_deref()?, c.data_product.as_deref()?);
         ProductKey::parse(&key).ok()

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use steward_policies::{Finding, Policy, Severity, read_previous, validate};
+use steward_policies::{Finding, Policy, Severity, Source, read_previous, validate};
 
 fn evolve(new: &str) -> Vec<Finding> {
     let prev = read_previous(BASE.as_bytes()).unwrap();
@@ -50,10 +50,10 @@ fn compatible_changes_pass() {
 #[test]
 fn stw101_removed_column() {
     let found = evolve(&minor(&edit(QUANTITY, "")));
-    let msg = expect_error(&found, "STW101", "schema[0].properties");
+    let msg = expect_error(&found, "STW101", "schema[0].properties[4]");
     assert!(msg.contains("order_lines.quantity") && msg.contains("raise the major version"), "{msg}");
     let found = evolve(&major(&edit(QUANTITY, "")));
-    let msg = expect(&found, "STW101", "schema[0].properties", Severity::Warning);
+    let msg = expect(&found, "STW101", "schema[0].properties[4]", Severity::Warning);
     assert!(msg.contains("major version raised from 1 to 2"), "{msg}");
 }
 
@@ -104,7 +104,7 @@ fn stw105_removed_table() {
     let end = BASE.find("slaProperties:").unwrap();
     let yaml = format!("{}{}", &BASE[..start], &BASE[end..]);
     let found = evolve(&minor(&yaml));
-    assert!(expect_error(&found, "STW105", "schema").contains("daily_revenue"));
+    assert!(expect_error(&found, "STW105", "schema[1]").contains("daily_revenue"));
 }
 
 #[test]
@@ -119,4 +119,63 @@ fn stw106_version_not_increased() {
 fn stw107_different_product() {
     let found = evolve(&minor(&edit("dataProduct: orders", "dataProduct: returns")));
     expect_error(&found, "STW107", "dataProduct");
+}
+
+/// A removed column is found in the previous version: the finding points
+/// there, not at whatever column of the new version happens to come first.
+#[test]
+fn removal_findings_point_into_the_previous_version() {
+    // `order_id` renamed `id`: the old column is gone.
+    let found = evolve(&minor(&edit("      - name: order_id", "      - name: id")));
+    let f = found.iter().find(|f| f.rule == "STW101").unwrap_or_else(|| panic!("{}", render(&found)));
+    assert!(f.message.contains("order_lines.order_id"), "{}", f.message);
+    assert_eq!((f.line, f.column), (line_of(BASE, "      - name: order_id"), 9), "{}", render(&found));
+    assert_eq!(f.path.to_string(), "schema[0].properties[0]");
+    assert_eq!(f.source, Source::Previous);
+
+    let start = BASE.find("  - name: daily_revenue").unwrap();
+    let end = BASE.find("slaProperties:").unwrap();
+    let found = evolve(&minor(&format!("{}{}", &BASE[..start], &BASE[end..])));
+    let f = found.iter().find(|f| f.rule == "STW105").unwrap_or_else(|| panic!("{}", render(&found)));
+    assert_eq!((f.line, f.column), (line_of(BASE, "  - name: daily_revenue"), 5), "{}", render(&found));
+    assert_eq!(f.path.to_string(), "schema[1]");
+    assert_eq!(f.source, Source::Previous);
+}
+
+/// Additions and changes are in the new version and point there.
+#[test]
+fn change_findings_point_into_the_new_version() {
+    let new = minor(&edit(
+        QUANTITY,
+        &format!(
+            "{QUANTITY}      - {{name: channel, logicalType: string, description: Sales channel., required: true, classification: internal}}\n"
+        ),
+    ));
+    let found = evolve(&new);
+    let f = found.iter().find(|f| f.rule == "STW104").unwrap_or_else(|| panic!("{}", render(&found)));
+    assert_eq!(f.line, line_of(&new, "      - {name: channel"), "{}", render(&found));
+    assert!(found.iter().all(|f| f.source == Source::Current), "{}", render(&found));
+}
+
+#[test]
+fn stw108_changed_location() {
+    let new = minor(&edit("    location: s3://steward-sales/orders/", "    location: s3://steward-sales/orders-v2/"));
+    let found = evolve(&new);
+    let msg = expect(&found, "STW108", "servers[0].location", Severity::Warning);
+    assert!(
+        msg.contains("`s3://steward-sales/orders/`")
+            && msg.contains("`s3://steward-sales/orders-v2/`")
+            && msg.contains("Lake Formation registrations point at the old location"),
+        "{msg}"
+    );
+    let f = found.iter().find(|f| f.rule == "STW108").unwrap();
+    assert_eq!((f.line, f.column, f.source), (line_of(&new, "    location:"), 15, Source::Current));
+    // A major version does not make a move harmless: still reported, same severity.
+    let found =
+        evolve(&major(&edit("    location: s3://steward-sales/orders/", "    location: s3://steward-sales/v2/")));
+    expect(&found, "STW108", "servers[0].location", Severity::Warning);
+    // The catalog ignores a trailing slash: not a move.
+    let found =
+        evolve(&minor(&edit("    location: s3://steward-sales/orders/", "    location: s3://steward-sales/orders")));
+    assert!(found.is_empty(), "{}", render(&found));
 }

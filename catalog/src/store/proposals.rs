@@ -72,6 +72,22 @@ pub struct StoredFinding {
     pub path: String,
     pub line: usize,
     pub column: usize,
+    /// The contract `path`, `line` and `column` are in. Findings stored
+    /// before this field existed are all in the proposal.
+    #[serde(default)]
+    pub document: FindingDocument,
+}
+
+/// Which contract a finding's position is in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingDocument {
+    /// The submitted contract.
+    #[default]
+    Proposal,
+    /// The published version it was compared with: a removed table or column
+    /// can only be shown where it was.
+    Published,
 }
 
 impl From<&steward_policies::Finding> for StoredFinding {
@@ -83,6 +99,10 @@ impl From<&steward_policies::Finding> for StoredFinding {
             path: f.path.to_string(),
             line: f.line,
             column: f.column,
+            document: match f.source {
+                steward_policies::Source::Current => FindingDocument::Proposal,
+                steward_policies::Source::Previous => FindingDocument::Published,
+            },
         }
     }
 }

@@ -13,7 +13,7 @@ use steward_schemas::model::Contract;
 use steward_schemas::{Document, FieldPath};
 
 use crate::config::Policy;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Severity, Source};
 
 /// A rule's entry in the catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +85,28 @@ pub const RULES: &[RuleInfo] = &[
     rule("STW105", "removed-table", E, "a table of the previous version is gone"),
     rule("STW106", "version-not-increased", E, "the new version is not greater than the previous one"),
     rule("STW107", "different-product", E, "the previous contract is of another product"),
+    rule("STW108", "changed-location", W, "the product's data location changed"),
 ];
+
+/// Rules whose severity no policy may change, and why: letting these through
+/// breaks Steward itself, not just a convention.
+pub const FIXED_SEVERITY: &[(&str, &str)] = &[
+    ("STW000", "a document that cannot be read cannot be checked or stored"),
+    (
+        "STW015",
+        "two tables of one name break the catalog write at publication (one catalog table per product and name)",
+    ),
+    (
+        "STW017",
+        "PostgreSQL cannot store a NUL (the catalog write fails after validation passed) and terminals act on the other control characters",
+    ),
+    ("STW022", "a contract whose fields have the wrong type cannot be checked further or cataloged"),
+];
+
+/// Why `rule`'s severity is fixed, if it is.
+pub fn fixed_severity(rule: &str) -> Option<&'static str> {
+    FIXED_SEVERITY.iter().find(|(id, _)| *id == rule).map(|(_, why)| *why)
+}
 
 pub fn rule_info(id: &str) -> Option<&'static RuleInfo> {
     RULES.iter().find(|r| r.id == id)
@@ -133,7 +154,7 @@ pub(crate) fn new_finding(
     message: String,
 ) -> Finding {
     let pos = doc.locate(&path);
-    Finding { rule, severity, message, path, line: pos.line, column: pos.column }
+    Finding { rule, severity, message, path, line: pos.line, column: pos.column, source: Source::Current }
 }
 
 pub(crate) fn table_path(t: usize) -> FieldPath {

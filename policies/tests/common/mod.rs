@@ -46,3 +46,8 @@ pub fn render(found: &[Finding]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The 1-based number of the first line of `text` starting with `prefix`.
+pub fn line_of(text: &str, prefix: &str) -> usize {
+    text.lines().position(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no line starts with `{prefix}`")) + 1
+}
