@@ -10,7 +10,7 @@
 //! see the rule and message right above the lines it is about.
 
 use maud::{Markup, html};
-use steward_catalog::store::proposals::StoredFinding;
+use steward_catalog::store::proposals::{FindingDocument, StoredFinding};
 
 /// Rules whose findings are breaking changes: the service's own list.
 pub use steward_catalog::service::proposals::BREAKING_RULES;
@@ -94,7 +94,12 @@ pub fn mark_breaking(lines: &mut [Line<'_>], findings: &[StoredFinding]) -> usiz
     let matches = |l: &Line<'_>| -> Option<usize> {
         let item = l.text.trim().trim_start_matches("- ").trim();
         breaking.iter().find_map(|&(i, f)| {
-            let by_line = l.kind == Kind::Added && f.line > 0 && l.new_no == Some(f.line);
+            // A finding's line is in the proposal, or (removals) in the published version.
+            let by_line = f.line > 0
+                && match f.document {
+                    FindingDocument::Proposal => l.kind == Kind::Added && l.new_no == Some(f.line),
+                    FindingDocument::Published => l.kind == Kind::Removed && l.old_no == Some(f.line),
+                };
             let by_name = named(&f.message).iter().any(|n| item == format!("name: {n}"));
             let by_partition = f.rule == "STW103" && item.starts_with("partition");
             (by_line || by_name || by_partition).then_some(i)
@@ -170,6 +175,7 @@ mod tests {
             path: "schema[0].properties".into(),
             line,
             column: 7,
+            document: FindingDocument::Proposal,
         }
     }
 
@@ -208,6 +214,20 @@ mod tests {
         assert_eq!(lines[4].breaking, Some(0));
         assert_eq!(lines[5].breaking, Some(0));
         assert_eq!(lines[9].breaking, None);
+    }
+
+    #[test]
+    fn a_finding_in_the_published_version_marks_the_removed_lines_at_its_old_line() {
+        let mut lines = parse(DIFF);
+        // Old line 41 is the removed `- name: quantity`; the message names no column.
+        let mut removed = finding("STW101", 41, "a column was removed");
+        removed.document = FindingDocument::Published;
+        assert_eq!(mark_breaking(&mut lines, &[removed.clone()]), 1);
+        assert_eq!(lines[9].breaking, Some(0));
+        // The same line number read as the proposal's matches no added line.
+        let mut lines = parse(DIFF);
+        removed.document = FindingDocument::Proposal;
+        assert_eq!(mark_breaking(&mut lines, &[removed]), 0);
     }
 
     #[test]
