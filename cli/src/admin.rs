@@ -1,4 +1,4 @@
-//! `steward admin token create|...`, `steward admin rebuild-catalog`.
+//! `steward admin token create|list|revoke`, `steward admin outbox`, `steward admin rebuild-catalog`.
 
 use clap::{Args, Subcommand, ValueEnum};
 use reqwest::Method;
@@ -56,7 +56,25 @@ enum TokenCommand {
         /// Accounts a consumer may request access for (repeatable).
         #[arg(long = "account")]
         accounts: Vec<String>,
+        /// The token stops working after this many days (1 to 3650); default: until revoked.
+        #[arg(long, value_name = "N", value_parser = expiry_days)]
+        expires_in_days: Option<i64>,
     },
+    /// List tokens: role, scopes, e-mail, created, last used, expiry, revocation (never secrets).
+    List,
+    /// Revoke a token: it is refused from its next request on.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
+}
+
+/// Value parser for `--expires-in-days`: the server's bounds, checked before anything is sent.
+fn expiry_days(s: &str) -> Result<i64, String> {
+    match crate::positive_i64(s)? {
+        n if n <= 3650 => Ok(n),
+        _ => Err("must be at most 3650 (ten years)".to_owned()),
+    }
 }
 
 /// A token's role, as the server names it.
@@ -76,19 +94,45 @@ pub fn run(args: AdminArgs) -> u8 {
     block_on(async move {
         let client = Client::new(&args.client);
         match args.command {
-            AdminCommand::Token { command: TokenCommand::Create { name, role, email, domains, accounts } } => {
+            AdminCommand::Token {
+                command: TokenCommand::Create { name, role, email, domains, accounts, expires_in_days },
+            } => {
                 let scopes: Vec<String> = domains.into_iter().chain(accounts).collect();
-                let body = json!({"name": name, "role": value_name(&role), "email": email, "scopes": scopes});
+                let mut body = json!({"name": name, "role": value_name(&role), "email": email, "scopes": scopes});
+                if let Some(days) = expires_in_days {
+                    body["expires_in_days"] = json!(days);
+                }
                 let v = client.call(Method::POST, "/api/v1/tokens", Some(Body::Json(body))).await?;
                 if args.client.json {
                     outln!("{v}");
                 } else {
+                    let until = match v["expires_at"].as_str() {
+                        Some(at) => format!(" (expires {})", minute(at)),
+                        None => String::new(),
+                    };
                     eprintln!(
-                        "created {} token `{}`; the secret is shown only now:",
+                        "created {} token `{}`{until}; the secret is shown only now:",
                         v["role"].as_str().unwrap_or("?"),
                         v["name"].as_str().unwrap_or("?")
                     );
                     outln!("{}", v["token"].as_str().unwrap_or(""));
+                }
+            }
+            AdminCommand::Token { command: TokenCommand::List } => {
+                let v = client.call(Method::GET, "/api/v1/tokens", None).await?;
+                if args.client.json {
+                    outln!("{v}");
+                } else {
+                    out!("{}", token_table(v.as_array().map_or(&[][..], Vec::as_slice)));
+                }
+            }
+            AdminCommand::Token { command: TokenCommand::Revoke { name } } => {
+                let path = format!("/api/v1/tokens/{}/revoke", crate::client::enc(&name));
+                let v = client.call(Method::POST, &path, None).await?;
+                if args.client.json {
+                    outln!("{v}");
+                } else {
+                    outln!("revoked token `{name}`; it is refused from its next request on");
                 }
             }
             AdminCommand::Outbox { status, retry: Some(id) } => {
@@ -131,4 +175,75 @@ pub fn run(args: AdminArgs) -> u8 {
         }
         Ok::<u8, ClientError>(EXIT_OK)
     })
+}
+
+/// `2026-11-02T09:00:00.000000Z` as `2026-11-02 09:00`.
+fn minute(ts: &str) -> String {
+    ts.get(..16).map_or_else(|| ts.to_owned(), |m| m.replacen('T', " ", 1))
+}
+
+/// The tokens as an aligned table, one per line, with a header.
+fn token_table(tokens: &[serde_json::Value]) -> String {
+    let when = |v: &serde_json::Value| v.as_str().map_or_else(|| "-".to_owned(), minute);
+    let mut rows = vec![
+        ["NAME", "ROLE", "STATUS", "SCOPES", "EMAIL", "CREATED", "LAST USED", "EXPIRES", "REVOKED"].map(str::to_owned),
+    ];
+    for t in tokens {
+        let scopes: Vec<&str> = t["scopes"].as_array().into_iter().flatten().filter_map(|s| s.as_str()).collect();
+        rows.push([
+            t["name"].as_str().unwrap_or("").to_owned(),
+            t["role"].as_str().unwrap_or("").to_owned(),
+            t["status"].as_str().unwrap_or("").to_owned(),
+            if scopes.is_empty() { "-".to_owned() } else { scopes.join(",") },
+            t["email"].as_str().unwrap_or("").to_owned(),
+            when(&t["created_at"]),
+            when(&t["last_used_at"]),
+            when(&t["expires_at"]),
+            when(&t["revoked_at"]),
+        ]);
+    }
+    let mut widths = [0usize; 9];
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for r in &rows {
+        let line: Vec<String> = r.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_table_is_aligned_and_shows_no_secret() {
+        let t = token_table(&[
+            json!({"name": "admin", "role": "admin", "scopes": [], "email": "admin@steward.invalid",
+                   "created_at": "2026-11-02T09:00:00.000000Z", "last_used_at": null, "expires_at": null,
+                   "revoked_at": null, "status": "active"}),
+            json!({"name": "ci", "role": "producer", "scopes": ["sales", "hr"], "email": "ci@example.com",
+                   "created_at": "2026-11-02T09:00:00.000000Z", "last_used_at": "2026-11-03T10:11:12.000000Z",
+                   "expires_at": "2026-12-02T09:00:00.000000Z", "revoked_at": "2026-11-04T00:00:00.000000Z",
+                   "status": "revoked"}),
+        ]);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 3, "{t}");
+        assert!(lines[0].starts_with("NAME   ROLE      STATUS   SCOPES"), "{t}");
+        assert!(lines[2].contains("sales,hr") && lines[2].contains("2026-11-04 00:00"), "{t}");
+        assert_eq!(lines[0].find("LAST USED"), lines[2].find("2026-11-03 10:11"), "{t}");
+        assert!(!t.contains("token"));
+    }
+
+    #[test]
+    fn expiry_days_are_bounded() {
+        assert_eq!(expiry_days("30"), Ok(30));
+        assert_eq!(expiry_days("3650"), Ok(3650));
+        assert!(expiry_days("0").is_err() && expiry_days("-1").is_err() && expiry_days("3651").is_err());
+    }
 }

@@ -12,7 +12,7 @@
 //! Layout: [`session`] (sign-in cookie and CSRF), [`page`] (the shell and the
 //! error page), [`diff`] (unified diffs with breaking changes marked),
 //! [`delivery`] (SLO chart, refreshes), and one module per page:
-//! [`discover`], [`product`], [`review`], [`access`], [`audit`].
+//! [`discover`], [`product`], [`review`], [`access`], [`audit`], [`tokens`].
 
 pub mod access;
 pub mod audit;
@@ -23,6 +23,7 @@ pub mod page;
 pub mod product;
 pub mod review;
 pub mod session;
+pub mod tokens;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -65,6 +66,8 @@ pub fn router(state: AppState) -> Router {
         .route("/access/{id}/reject", post(access::reject))
         .route("/grants", get(access::grants))
         .route("/grants/{id}/revoke", post(access::revoke))
+        .route("/admin/tokens", get(tokens::page))
+        .route("/admin/tokens/{name}/revoke", post(tokens::revoke))
         .route(CSS_PATH, get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route(JS_PATH, get(|| async { asset("text/javascript; charset=utf-8", JS) }))
         .layer(middleware::from_fn(security_headers))

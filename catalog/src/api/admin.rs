@@ -16,6 +16,7 @@ use crate::service::catalog::Reconciled;
 use crate::service::tokens::CreatedToken;
 use crate::store::audit::{self, AuditEvent, AuditFilter};
 use crate::store::outbox::StatusFilter;
+use crate::store::tokens::TokenInfo;
 
 #[derive(Deserialize, IntoParams)]
 pub struct AuditParams {
@@ -79,6 +80,9 @@ pub struct NewToken {
     /// Domains (producer) or accounts (consumer).
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// The token stops working this many days from now (1 to 3650); absent: until revoked.
+    #[schema(minimum = 1, maximum = 3650)]
+    pub expires_in_days: Option<i64>,
 }
 
 /// Create a token (admins). The secret is in the response only.
@@ -90,8 +94,30 @@ pub async fn create_token(
     Auth(who): Auth,
     JsonBody(t): JsonBody<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let created = service.create_token(&who, &t.name, t.email.as_deref(), t.role, t.scopes).await?;
+    let created =
+        service.create_token_expiring(&who, &t.name, t.email.as_deref(), t.role, t.scopes, t.expires_in_days).await?;
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Every token with its life cycle (admins): role, scopes, created, last
+/// used, expiry, revocation. Never a secret or its hash.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "admin",
+    responses((status = 200, body = Vec<TokenInfo>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_tokens(State(service): State<Service>, Auth(who): Auth) -> ApiResult<Json<Vec<TokenInfo>>> {
+    Ok(Json(service.list_tokens(&who).await?))
+}
+
+/// Revoke a token (admins): it is refused from the next request on, on
+/// every replica. 409 if it is already revoked or is the last active admin token.
+#[utoipa::path(post, path = "/api/v1/tokens/{name}/revoke", tag = "admin", params(("name" = String, Path, description = "The token's name")),
+    responses((status = 200, body = TokenInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn revoke_token(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    Path(name): Path<String>,
+) -> ApiResult<Json<TokenInfo>> {
+    Ok(Json(service.revoke_token(&who, &name).await?))
 }
 
 /// Replay the registry's `main` into the catalog (admins).

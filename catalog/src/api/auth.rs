@@ -28,9 +28,9 @@ where
                 "missing bearer token: send `Authorization: Bearer <token>` (the CLI reads STEWARD_TOKEN)",
             ));
         };
-        match service.authenticate(secret).await? {
-            Some(p) => Ok(Auth(p)),
-            None => Err(ApiError::unauthorized("unknown or revoked token")),
+        match service.check_token(secret).await? {
+            Ok(p) => Ok(Auth(p)),
+            Err(refusal) => Err(ApiError::unauthorized(refusal.message())),
         }
     }
 }

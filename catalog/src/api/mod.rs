@@ -69,7 +69,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/outbox", get(admin::outbox))
         .route("/admin/outbox/{id}/retry", post(admin::outbox_retry))
         .route("/audit", get(admin::audit_log_route))
-        .route("/tokens", post(admin::create_token))
+        .route("/tokens", post(admin::create_token).get(admin::list_tokens))
+        .route("/tokens/{name}/revoke", post(admin::revoke_token))
         .route("/admin/rebuild-catalog", post(admin::rebuild))
         // Path and query strings are checked here, once, for every route.
         .route_layer(middleware::from_fn(extract::reject_control_chars));
@@ -182,7 +183,7 @@ impl Modify for EdgeResponses {
                 if secured {
                     responses
                         .entry("401".into())
-                        .or_insert_with(|| error("No bearer token, or an unknown or revoked one"));
+                        .or_insert_with(|| error("No bearer token, or an unknown, revoked or expired one"));
                     responses.entry("403".into()).or_insert_with(|| {
                         error("The token's role or scope does not allow this (the message says which)")
                     });
@@ -249,7 +250,7 @@ impl Modify for EdgeResponses {
         refreshes::report, refreshes::list, refreshes::show, refreshes::partitions, refreshes::subscribe, refreshes::subscriptions,
         refreshes::unsubscribe,
         slo::status, slo::breaches,
-        admin::audit_log, admin::create_token, admin::rebuild, admin::outbox, admin::outbox_retry,
+        admin::audit_log, admin::create_token, admin::list_tokens, admin::revoke_token, admin::rebuild, admin::outbox, admin::outbox_retry,
         ops::healthz, ops::readyz, ops::metrics,
     ),
     modifiers(&BearerAuth, &EdgeResponses),

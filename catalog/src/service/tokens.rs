@@ -1,13 +1,27 @@
-//! Token administration and the first-start bootstrap.
+//! Token administration, authentication and the first-start bootstrap.
+//!
+//! Authentication reads the token's row on every request (no in-process
+//! cache), so a revoke or an expiry refuses the token at once on every
+//! replica, and ends its portal sessions (the portal authenticates here too).
 
 use std::path::{Path, PathBuf};
 
+use chrono::Duration;
 use serde_json::json;
 
 use super::{Service, require};
 use crate::auth::{Principal, Role, hash_secret, new_secret};
 use crate::error::{ServiceError, StoreError};
-use crate::store::tokens;
+use crate::store::tokens::{self, TokenInfo, TokenStatus};
+use crate::store::ts;
+
+/// The longest expiry a token can be created with (about ten years).
+pub const MAX_EXPIRES_IN_DAYS: i64 = 3650;
+
+/// How stale `last_used_at` may get. Writing it on every request would add
+/// a write to every call (the refresh path is benchmarked); once a minute
+/// per token is enough to tell a used token from a forgotten one.
+const LAST_USED_RESOLUTION: Duration = Duration::minutes(1);
 
 /// A created token: the secret is shown once and never stored.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -15,16 +29,114 @@ pub struct CreatedToken {
     pub name: String,
     pub role: Role,
     pub scopes: Vec<String>,
+    /// When the token stops working; `null`: until revoked.
+    pub expires_at: Option<String>,
     pub token: String,
 }
 
+/// Why a presented secret does not authenticate. The messages name the
+/// state only, never the token's name or dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Unknown,
+    Revoked,
+    Expired,
+}
+
+impl Refusal {
+    pub fn message(self) -> &'static str {
+        match self {
+            Refusal::Unknown => "unknown or revoked token",
+            Refusal::Revoked => "this token has been revoked; ask an admin for a new one",
+            Refusal::Expired => "this token has expired; ask an admin for a new one",
+        }
+    }
+}
+
 impl Service {
+    /// The principal holding `secret`, if the token is live.
     pub async fn authenticate(&self, secret: &str) -> Result<Option<Principal>, ServiceError> {
-        let mut conn = self.conn().await?;
-        Ok(tokens::find_by_hash(&mut conn, &hash_secret(secret)).await?)
+        Ok(self.check_token(secret).await?.ok())
     }
 
-    /// An admin creates a token. Producers need domains, consumers accounts.
+    /// Like [`Service::authenticate`], saying why a token is refused.
+    /// Records the use (at most once a minute per token).
+    pub async fn check_token(&self, secret: &str) -> Result<Result<Principal, Refusal>, ServiceError> {
+        let mut conn = self.conn().await?;
+        let Some(row) = tokens::find_by_hash(&mut conn, &hash_secret(secret)).await? else {
+            return Ok(Err(Refusal::Unknown));
+        };
+        let now = self.clock.now();
+        match row.status(now)? {
+            TokenStatus::Revoked => return Ok(Err(Refusal::Revoked)),
+            TokenStatus::Expired => return Ok(Err(Refusal::Expired)),
+            TokenStatus::Active => {}
+        }
+        // Decided on the row just read, so a fresh token costs no statement;
+        // the UPDATE repeats the compare so racing replicas write once.
+        let stale_before = now - LAST_USED_RESOLUTION;
+        let stale = match row.last_used_at.as_deref() {
+            None => true,
+            Some(t) => crate::store::parse_ts(t)? < stale_before,
+        };
+        if stale && let Err(e) = tokens::touch(&mut conn, row.principal.id, now, stale_before).await {
+            // Bookkeeping only: a busy database must not refuse a valid token.
+            tracing::warn!(token = %row.principal.name, error = %e, "could not record the token's last use");
+        }
+        Ok(Ok(row.principal))
+    }
+
+    /// Every token with its life cycle, never a secret or hash (admins).
+    pub async fn list_tokens(&self, who: &Principal) -> Result<Vec<TokenInfo>, ServiceError> {
+        require(who.is_admin(), format!("only admins list tokens; token `{}` has role {}", who.name, who.role))?;
+        let mut conn = self.conn().await?;
+        let now = self.clock.now();
+        let rows = tokens::list(&mut conn).await?;
+        Ok(rows.into_iter().map(|r| r.info(now)).collect::<Result<_, _>>()?)
+    }
+
+    /// An admin revokes a token by name. The last active admin token cannot
+    /// be revoked (nobody could administer Steward afterwards).
+    pub async fn revoke_token(&self, who: &Principal, name: &str) -> Result<TokenInfo, ServiceError> {
+        require(who.is_admin(), format!("only admins revoke tokens; token `{}` has role {}", who.name, who.role))?;
+        let mut tx = self.store.begin().await?;
+        tokens::lock_admins(&mut tx, self.store.dialect).await?;
+        let Some(row) = tokens::find_by_name(&mut tx, name).await? else {
+            return Err(ServiceError::NotFound(format!("no token named `{}`", name.escape_debug())));
+        };
+        let now = self.clock.now();
+        if let Some(at) = &row.revoked_at {
+            return Err(ServiceError::Conflict(format!("token `{name}` is already revoked (since {at})")));
+        }
+        if row.principal.role == Role::Admin
+            && row.status(now)? == TokenStatus::Active
+            && tokens::other_active_admins(&mut tx, row.principal.id, now).await? == 0
+        {
+            return Err(ServiceError::Conflict(format!(
+                "token `{name}` is the last active admin token; create another admin token before revoking it"
+            )));
+        }
+        if !tokens::revoke(&mut tx, row.principal.id, now).await? {
+            return Err(ServiceError::Conflict(format!("token `{name}` is already revoked")));
+        }
+        self.audit(
+            &mut tx,
+            &who.name,
+            "token.revoke",
+            &format!("token:{name}"),
+            Some(json!({"revoked_at": null})),
+            Some(json!({"role": row.principal.role, "revoked_at": ts(now)})),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        let mut info = row.info(now)?;
+        info.revoked_at = Some(ts(now));
+        info.status = TokenStatus::Revoked;
+        Ok(info)
+    }
+
+    /// An admin creates a token that lasts until revoked. Producers need
+    /// domains, consumers accounts.
     pub async fn create_token(
         &self,
         who: &Principal,
@@ -33,8 +145,31 @@ impl Service {
         role: Role,
         scopes: Vec<String>,
     ) -> Result<CreatedToken, ServiceError> {
+        self.create_token_expiring(who, name, email, role, scopes, None).await
+    }
+
+    /// [`Service::create_token`], optionally expiring after
+    /// `expires_in_days` (1 to [`MAX_EXPIRES_IN_DAYS`]).
+    pub async fn create_token_expiring(
+        &self,
+        who: &Principal,
+        name: &str,
+        email: Option<&str>,
+        role: Role,
+        scopes: Vec<String>,
+        expires_in_days: Option<i64>,
+    ) -> Result<CreatedToken, ServiceError> {
         require(who.is_admin(), format!("only admins create tokens; token `{}` has role {}", who.name, who.role))?;
-        self.insert_token(&who.name, name, email, role, scopes).await
+        let expires_in = match expires_in_days {
+            None => None,
+            Some(d) if (1..=MAX_EXPIRES_IN_DAYS).contains(&d) => Some(Duration::days(d)),
+            Some(d) => {
+                return Err(ServiceError::BadRequest(format!(
+                    "expires_in_days: {d} must be between 1 and {MAX_EXPIRES_IN_DAYS}"
+                )));
+            }
+        };
+        self.insert_token(&who.name, name, email, role, scopes, expires_in).await
     }
 
     async fn insert_token(
@@ -44,6 +179,7 @@ impl Service {
         email: Option<&str>,
         role: Role,
         scopes: Vec<String>,
+        expires_in: Option<Duration>,
     ) -> Result<CreatedToken, ServiceError> {
         check_name(name, actor)?;
         if let Some(e) = email {
@@ -72,24 +208,28 @@ impl Service {
         }
         let email = email.map(str::to_owned).unwrap_or_else(|| format!("{name}@steward.invalid"));
         let secret = new_secret();
+        // One reading of the clock: the expiry is exactly `expires_in` after creation.
+        let now = self.clock.now();
+        let expires_at = expires_in.map(|d| now + d);
         let mut tx = self.store.begin().await?;
-        tokens::insert(&mut tx, name, &email, role, &scopes, &hash_secret(&secret), self.clock.now()).await.map_err(
+        tokens::insert(&mut tx, name, &email, role, &scopes, &hash_secret(&secret), now, expires_at).await.map_err(
             |e| match e {
                 StoreError::Conflict(m) => ServiceError::Conflict(m),
                 other => other.into(),
             },
         )?;
+        let expires_at = expires_at.map(ts);
         self.audit(
             &mut tx,
             actor,
             "token.create",
             &format!("token:{name}"),
             None,
-            Some(json!({"role": role, "scopes": scopes})),
+            Some(json!({"role": role, "scopes": scopes, "expires_at": expires_at})),
         )
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(CreatedToken { name: name.to_owned(), role, scopes, token: secret })
+        Ok(CreatedToken { name: name.to_owned(), role, scopes, expires_at, token: secret })
     }
 
     /// On an empty store, creates the `admin` token and writes it to
@@ -100,7 +240,7 @@ impl Service {
             return Ok(None);
         }
         drop(conn);
-        let created = self.insert_token("steward", "admin", None, Role::Admin, Vec::new()).await?;
+        let created = self.insert_token("steward", "admin", None, Role::Admin, Vec::new(), None).await?;
         let path = data_dir.join("admin.token");
         write_private(&path, &format!("{}\n", created.token))
             .map_err(|e| ServiceError::Conflict(format!("cannot write {}: {e}", path.display())))?;

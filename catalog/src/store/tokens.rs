@@ -1,11 +1,17 @@
 //! API tokens. Only the SHA-256 of a secret is stored.
+//!
+//! Every authentication reads the token's row (no cache in the process), so
+//! a revocation or an expiry takes effect on every replica at the next
+//! request.
 
-use sqlx::{AnyConnection, Row};
+use chrono::{DateTime, Utc};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::{StoreError, ts};
+use super::{Dialect, StoreError, parse_ts, ts};
 use crate::auth::{Principal, Role};
 
 /// Inserts a token; `Conflict` if the name is taken.
+#[allow(clippy::too_many_arguments)]
 pub async fn insert(
     conn: &mut AnyConnection,
     name: &str,
@@ -13,10 +19,12 @@ pub async fn insert(
     role: Role,
     scopes: &[String],
     token_hash: &str,
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
 ) -> Result<i64, StoreError> {
     let row = sqlx::query(
-        "INSERT INTO tokens (name, email, role, scopes, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO tokens (name, email, role, scopes, token_hash, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(name)
     .bind(email)
@@ -24,6 +32,7 @@ pub async fn insert(
     .bind(serde_json::to_string(scopes)?)
     .bind(token_hash)
     .bind(ts(now))
+    .bind(expires_at.map(ts))
     .fetch_one(conn)
     .await
     .map_err(|e| match StoreError::from(e) {
@@ -33,26 +42,138 @@ pub async fn insert(
     Ok(row.try_get(0)?)
 }
 
-fn principal(row: &sqlx::any::AnyRow) -> Result<Principal, StoreError> {
+/// A token as admins see it: never its secret or hash.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct TokenInfo {
+    pub name: String,
+    pub role: Role,
+    /// Domains (producer) or accounts (consumer).
+    pub scopes: Vec<String>,
+    pub email: String,
+    pub created_at: String,
+    /// Last successful authentication, to the minute (written at most once a minute).
+    pub last_used_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+    /// `active`, `revoked` or `expired`, at the time of the answer.
+    pub status: TokenStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenStatus {
+    Active,
+    Revoked,
+    Expired,
+}
+
+impl TokenStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenStatus::Active => "active",
+            TokenStatus::Revoked => "revoked",
+            TokenStatus::Expired => "expired",
+        }
+    }
+}
+
+/// A token row: the principal and its life-cycle columns.
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub principal: Principal,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl TokenRow {
+    /// Revoked wins over expired: it is the admin's explicit decision.
+    pub fn status(&self, now: DateTime<Utc>) -> Result<TokenStatus, StoreError> {
+        if self.revoked_at.is_some() {
+            return Ok(TokenStatus::Revoked);
+        }
+        match &self.expires_at {
+            Some(e) if parse_ts(e)? <= now => Ok(TokenStatus::Expired),
+            _ => Ok(TokenStatus::Active),
+        }
+    }
+
+    pub fn info(self, now: DateTime<Utc>) -> Result<TokenInfo, StoreError> {
+        let status = self.status(now)?;
+        let p = self.principal;
+        Ok(TokenInfo {
+            name: p.name,
+            role: p.role,
+            scopes: p.scopes,
+            email: p.email,
+            created_at: self.created_at,
+            last_used_at: self.last_used_at,
+            expires_at: self.expires_at,
+            revoked_at: self.revoked_at,
+            status,
+        })
+    }
+}
+
+/// Constant column list: no input reaches the SQL text.
+const COLUMNS: &str = "id, name, email, role, scopes, created_at, last_used_at, expires_at, revoked_at";
+
+fn token_row(row: &sqlx::any::AnyRow) -> Result<TokenRow, StoreError> {
     let role: String = row.try_get("role")?;
     let scopes: String = row.try_get("scopes")?;
-    Ok(Principal {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        email: row.try_get("email")?,
-        role: role.parse().map_err(StoreError::Corrupt)?,
-        scopes: serde_json::from_str(&scopes)?,
+    Ok(TokenRow {
+        principal: Principal {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            email: row.try_get("email")?,
+            role: role.parse().map_err(StoreError::Corrupt)?,
+            scopes: serde_json::from_str(&scopes)?,
+        },
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        expires_at: row.try_get("expires_at")?,
+        revoked_at: row.try_get("revoked_at")?,
     })
 }
 
-/// The live (unrevoked) token with this hash.
-pub async fn find_by_hash(conn: &mut AnyConnection, token_hash: &str) -> Result<Option<Principal>, StoreError> {
-    let row =
-        sqlx::query("SELECT id, name, email, role, scopes FROM tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-            .bind(token_hash)
-            .fetch_optional(conn)
-            .await?;
-    row.as_ref().map(principal).transpose()
+/// The token with this hash, revoked and expired ones included: the caller
+/// says which it is.
+pub async fn find_by_hash(conn: &mut AnyConnection, token_hash: &str) -> Result<Option<TokenRow>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM tokens WHERE token_hash = $1")))
+        .bind(token_hash)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(token_row).transpose()
+}
+
+pub async fn find_by_name(conn: &mut AnyConnection, name: &str) -> Result<Option<TokenRow>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM tokens WHERE name = $1")))
+        .bind(name)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(token_row).transpose()
+}
+
+/// Records a use unless one was recorded after `stale_before`. The compare
+/// is in SQL so replicas racing on the same token write once between them;
+/// the caller skips the statement entirely while the row it read is fresh,
+/// so most requests do not write at all. True if the row was written.
+pub async fn touch(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: DateTime<Utc>,
+    stale_before: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+    )
+    .bind(ts(now))
+    .bind(id)
+    .bind(ts(stale_before))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn count(conn: &mut AnyConnection) -> Result<i64, StoreError> {
@@ -60,9 +181,45 @@ pub async fn count(conn: &mut AnyConnection) -> Result<i64, StoreError> {
     Ok(row.try_get(0)?)
 }
 
-pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Principal>, StoreError> {
-    let rows = sqlx::query("SELECT id, name, email, role, scopes FROM tokens WHERE revoked_at IS NULL ORDER BY id")
-        .fetch_all(conn)
+/// Every token, revoked and expired ones too, oldest first.
+pub async fn list(conn: &mut AnyConnection) -> Result<Vec<TokenRow>, StoreError> {
+    let rows = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM tokens ORDER BY id"))).fetch_all(conn).await?;
+    rows.iter().map(token_row).collect()
+}
+
+/// Inside a transaction, before deciding whether an admin token may be
+/// revoked: locks the active admin rows so two admins revoking each other
+/// at once cannot both see the other as the remaining admin. SQLite needs
+/// nothing: its transactions start with `BEGIN IMMEDIATE` and so run one at
+/// a time.
+pub async fn lock_admins(conn: &mut AnyConnection, dialect: Dialect) -> Result<(), StoreError> {
+    if dialect == Dialect::Postgres {
+        sqlx::query("SELECT id FROM tokens WHERE role = 'admin' AND revoked_at IS NULL FOR UPDATE")
+            .fetch_all(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Admin tokens that still authenticate at `now`, other than `except`.
+pub async fn other_active_admins(conn: &mut AnyConnection, except: i64, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) FROM tokens WHERE role = 'admin' AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $1) AND id <> $2",
+    )
+    .bind(ts(now))
+    .bind(except)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+/// Revokes a live token; false if it was revoked already.
+pub async fn revoke(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(ts(now))
+        .bind(id)
+        .execute(conn)
         .await?;
-    rows.iter().map(principal).collect()
+    Ok(done.rows_affected() == 1)
 }
