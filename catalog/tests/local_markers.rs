@@ -221,6 +221,10 @@ async fn a_dead_marker_shows_on_the_refresh_blocks_its_notifications_and_one_ret
         let (s, e) =
             app.call("POST", &format!("/api/v1/admin/outbox/{marker_job}/retry"), Some(&app.admin), None).await;
         assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+        // The retry is a state change: audited as the admin who asked.
+        let (_, events) = app.call("GET", "/api/v1/audit?action=outbox.retry", Some(&app.admin), None).await;
+        assert_eq!(events[0]["actor"], "admin", "{events}");
+        assert_eq!(events[0]["target"], format!("effect:{marker_job}"), "{events}");
         let round = worker.drain().await.unwrap();
         assert_eq!((round.done, round.dead), (2, 0), "{round:?}");
         assert_eq!(std::fs::metadata(lake_dir(&app).join(format!("hour={HOUR}/_SUCCESS"))).unwrap().len(), 0);

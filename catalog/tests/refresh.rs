@@ -17,19 +17,6 @@ fn report(key: &str) -> serde_json::Value {
     json!({"table": "order_lines", "partition": {"dt": "2026-11-21"}, "idempotency_key": key, "row_count": 1200})
 }
 
-async fn subscribe(app: &TestApp, channel: &str, target: &str) -> serde_json::Value {
-    let (s, sub) = app
-        .json(
-            "POST",
-            "/api/v1/products/sales.orders/subscriptions",
-            &app.consumer,
-            json!({"account": "123456789012", "channel": channel, "target": target}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{sub}");
-    sub
-}
-
 fn loopback_webhooks() -> steward_catalog::service::Backends {
     steward_catalog::service::Backends {
         webhooks: steward_notify::WebhookSettings { allow_private: true, ..Default::default() },
@@ -48,9 +35,9 @@ async fn refresh_marks_notifies_and_repeats_nothing() {
         let before_mail = smtp.messages().len();
         let before_hooks = hooks.count();
         app.published_with_grant().await;
-        subscribe(&app, "email", "analyst@example.com").await;
+        app.subscribe("email", "analyst@example.com").await;
         let url = hooks.url(&format!("/{backend}/orders"));
-        let sub = subscribe(&app, "webhook", &url).await;
+        let sub = app.subscribe("webhook", &url).await;
         let secret = sub["secret"].as_str().expect("webhook secret shown once").to_owned();
         let (_, listed) = app.call("GET", "/api/v1/subscriptions", Some(&app.consumer), None).await;
         assert!(listed.as_array().unwrap().iter().all(|s| s.get("secret").is_none()), "secrets are not listed again");
@@ -174,7 +161,7 @@ async fn subscriptions_need_a_grant_and_revoked_subscribers_hear_nothing() {
 
         let grant = app.grant_consumer().await;
         let path = format!("/{backend}/revoked");
-        subscribe(&app, "webhook", &hooks.url(&path)).await;
+        app.subscribe("webhook", &hooks.url(&path)).await;
         let (s, _) = app.call("POST", &format!("/api/v1/grants/{grant}/revoke"), Some(&app.reviewer), None).await;
         assert_eq!(s, StatusCode::OK);
         let (s, out) = app.json("POST", REFRESH, &app.producer, report("after-revoke")).await;
@@ -219,7 +206,7 @@ async fn notifications_enqueued_before_a_crash_are_delivered_once_after() {
                 .await;
         app.published_with_grant().await;
         let path = format!("/{backend}/crash");
-        subscribe(&app, "webhook", &hooks.url(&path)).await;
+        app.subscribe("webhook", &hooks.url(&path)).await;
         let (s, _) = app.json("POST", REFRESH, &app.producer, report("crash")).await;
         assert_eq!(s, StatusCode::CREATED);
         // A worker claims the batch and dies before running it: its claim is
@@ -259,7 +246,7 @@ async fn sns_subscribers_get_the_event_through_the_topic() {
 
     let app = TestApp::start("sqlite").await;
     app.published_with_grant().await;
-    subscribe(&app, "sns", &topic_arn).await;
+    app.subscribe("sns", &topic_arn).await;
     let (s, out) = app.json("POST", REFRESH, &app.producer, report("sns-1")).await;
     assert_eq!(s, StatusCode::CREATED, "{out}");
 

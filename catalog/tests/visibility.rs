@@ -36,19 +36,6 @@ fn with_slack(url: &str, version: &str, channel: &str) -> String {
         .replace("\"#sales-data\"", &format!("\"{channel}\""))
 }
 
-async fn subscribe(app: &TestApp, channel: &str, target: &str) -> Value {
-    let (s, sub) = app
-        .json(
-            "POST",
-            "/api/v1/products/sales.orders/subscriptions",
-            &app.consumer,
-            json!({"account": "123456789012", "channel": channel, "target": target}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{sub}");
-    sub
-}
-
 async fn list(app: &TestApp, token: &str) -> Vec<Value> {
     let (s, body) = app.call("GET", "/api/v1/subscriptions?product=sales.orders", Some(token), None).await;
     assert_eq!(s, StatusCode::OK, "{body}");
@@ -63,9 +50,9 @@ async fn subscriptions_are_read_by_their_owner_and_redacted_by_producers_and_adm
         let app = start(backend).await;
         app.published_with_grant().await;
         let hook = format!("http://127.0.0.1:9/hooks/{HOOK_SECRET}?token={HOOK_SECRET}");
-        let made = subscribe(&app, "webhook", &hook).await;
+        let made = app.subscribe("webhook", &hook).await;
         assert_eq!(made["target"], hook.as_str(), "the owner sees what it made");
-        subscribe(&app, "email", "jane.doe@example.com").await;
+        app.subscribe("email", "jane.doe@example.com").await;
 
         // The owner: everything, in full (the signing secret only once, above).
         let mine = list(&app, &app.consumer).await;
@@ -204,8 +191,8 @@ async fn the_audit_log_never_shows_a_subscription_target() {
         let app = start(backend).await;
         app.published_with_grant().await;
         let hook = format!("http://127.0.0.1:9/hooks/{HOOK_SECRET}");
-        subscribe(&app, "webhook", &hook).await;
-        subscribe(&app, "email", "jane.doe@example.com").await;
+        app.subscribe("webhook", &hook).await;
+        app.subscribe("email", "jane.doe@example.com").await;
         // An event written before targets were redacted at write time.
         let mut tx = app.service.store.begin().await.unwrap();
         let old = json!({"product": "sales.orders", "account": "123456789012", "channel": "webhook", "target": hook});

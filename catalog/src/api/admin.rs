@@ -184,24 +184,6 @@ pub async fn outbox_retry(
     Auth(who): Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    if !who.is_admin() {
-        return Err(ApiError::forbidden(format!(
-            "only admins retry effects; token `{}` has role {}",
-            who.name, who.role
-        )));
-    }
-    let mut conn = service.store.pool.acquire().await.map_err(|e| ApiError::internal(&e))?;
-    let now = service.clock.now();
-    if crate::store::outbox::retry_dead(&mut conn, id, now).await.map_err(crate::error::ServiceError::from)? {
-        return Ok(StatusCode::NO_CONTENT);
-    }
-    match crate::store::outbox::get(&mut conn, id).await.map_err(crate::error::ServiceError::from)? {
-        None => Err(ApiError::not_found(format!("no effect {id}"))),
-        Some(e) => match e.blocked_by {
-            Some(b) => Err(ApiError::conflict(format!(
-                "effect {id} is not dead-lettered: it waits for effect {b}, which is; retry {b}"
-            ))),
-            None => Err(ApiError::conflict(format!("effect {id} is not dead-lettered (it is {})", e.status.as_str()))),
-        },
-    }
+    service.retry_effect(&who, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -3,6 +3,7 @@
 //! and writes an audit event in that same transaction.
 
 pub mod access;
+pub mod admin;
 pub mod catalog;
 pub mod proposals;
 pub mod refreshes;
@@ -83,19 +84,41 @@ impl Service {
     }
 }
 
+/// How long a request waits for CPU-bound work (queueing included) before it
+/// is answered 503. Parsing is linear and capped at 1 MiB, so this is a
+/// safety net, not a limit that valid contracts meet.
+pub(crate) const CPU_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// Runs CPU-bound work (parsing and validating contracts) on the blocking
 /// pool, at most one job per core at a time. Parsing a 1 MiB document is
 /// linear but not free; on the async threads a few such requests would leave
-/// every other request (and `/healthz`) waiting.
+/// every other request (and `/healthz`) waiting. A job that outlives
+/// [`CPU_BUDGET`] is answered 503; it keeps its slot until it ends, so a
+/// flood of slow inputs cannot grow the number running.
 pub(crate) async fn cpu<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ServiceError> {
-    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    static SLOTS: std::sync::OnceLock<Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
     let slots = SLOTS.get_or_init(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+        Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+        ))
     });
-    let _slot = slots.acquire().await.map_err(|_| StoreError::Corrupt("the CPU pool was closed".to_owned()))?;
-    tokio::task::spawn_blocking(work)
+    let run = async {
+        let slot = slots.clone().acquire_owned().await.map_err(|_| busy())?;
+        tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            work()
+        })
         .await
         .map_err(|e| ServiceError::Store(StoreError::Corrupt(format!("a validation task failed: {e}"))))
+    };
+    tokio::time::timeout(CPU_BUDGET, run).await.map_err(|_| busy())?
+}
+
+fn busy() -> ServiceError {
+    ServiceError::Busy(format!(
+        "validation did not finish within {} s (the server is busy); retry in a moment",
+        CPU_BUDGET.as_secs()
+    ))
 }
 
 /// Refuses control characters (Unicode Cc) in a one-line text input: NUL

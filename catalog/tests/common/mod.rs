@@ -172,6 +172,14 @@ impl TestApp {
         grant["id"].as_i64().unwrap()
     }
 
+    /// The consumer subscribes its account to sales.orders; the created subscription.
+    pub async fn subscribe(&self, channel: &str, target: &str) -> Value {
+        let body = serde_json::json!({"account": "123456789012", "channel": channel, "target": target});
+        let (s, sub) = self.json("POST", "/api/v1/products/sales.orders/subscriptions", &self.consumer, body).await;
+        assert_eq!(s, StatusCode::CREATED, "{sub}");
+        sub
+    }
+
     pub async fn json(&self, method: &str, uri: &str, token: &str, body: Value) -> (StatusCode, Value) {
         self.call(method, uri, Some(token), Some(("application/json", body.to_string()))).await
     }
