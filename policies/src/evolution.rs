@@ -7,6 +7,15 @@
 //! Findings about something removed point into the previous version (the new
 //! one no longer has it); all others into the new one.
 
+/// The evolution rules whose findings mark a change that breaks consumers
+/// (a major version makes them warnings; the portal marks them in the diff).
+pub const BREAKING_RULES: [&str; 5] = ["STW101", "STW102", "STW103", "STW104", "STW105"];
+
+/// Does a finding of `rule` mark a breaking change?
+pub fn is_breaking(rule: &str) -> bool {
+    BREAKING_RULES.contains(&rule)
+}
+
 use std::collections::HashMap;
 
 use steward_schemas::model::{Contract, Property, SchemaObject};
@@ -205,7 +214,7 @@ fn push(
             severity = Severity::Warning;
             format!("{message} (allowed: major version raised from {bump})")
         }
-        None if severity == Severity::Error && !matches!(rule, "STW106" | "STW107" | "STW108") => {
+        None if severity == Severity::Error && is_breaking(rule) => {
             format!("{message}; this is a breaking change: raise the major version or keep the old shape")
         }
         None => message,

@@ -19,15 +19,21 @@ use crate::page::{self, Nav, PageError, enc, when};
 use crate::session::Session;
 
 const PAGE_SIZE: i64 = 100;
-const ACTIONS: [&str; 8] = [
+const ACTIONS: [&str; 14] = [
     "proposal.submit",
     "proposal.validated",
+    "proposal.claim",
     "proposal.approve",
     "proposal.reject",
     "proposal.recovered",
     "product.publish",
     "product.republish",
+    "registry.merge_refused",
+    "catalog.rebuild",
+    "outbox.retry",
     "token.create",
+    "token.revoke",
+    "access.approve",
 ];
 
 #[derive(Debug, Default, Deserialize)]

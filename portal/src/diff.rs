@@ -12,11 +12,9 @@
 use maud::{Markup, html};
 use steward_catalog::store::proposals::{FindingDocument, StoredFinding};
 
-/// Rules whose findings are breaking changes: the service's own list.
-pub use steward_catalog::service::proposals::BREAKING_RULES;
-
+/// Whether a finding's rule marks a breaking change (the policies' own list).
 pub fn is_breaking_rule(rule: &str) -> bool {
-    BREAKING_RULES.contains(&rule)
+    steward_policies::is_breaking(rule)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -30,7 +30,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use steward_catalog::api::AppState;
 
 /// The stylesheet, served at [`CSS_PATH`].
@@ -48,8 +48,9 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// The portal's routes, with full paths and the state applied. It sets no
-/// fallback: it is merged beside the API, whose fallback answers unknown paths.
+/// The portal's routes, with full paths and the state applied. Unknown paths
+/// outside `/api/` get a portal page (people reach them from a browser);
+/// unknown `/api/` paths keep the API's JSON answer.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(discover::page))
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/grants/{id}/revoke", post(access::revoke))
         .route("/admin/tokens", get(tokens::page))
         .route("/admin/tokens/{name}/revoke", post(tokens::revoke))
+        .route("/{*rest}", any(not_found))
         .route(CSS_PATH, get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route(JS_PATH, get(|| async { asset("text/javascript; charset=utf-8", JS) }))
         .layer(middleware::from_fn(security_headers))
@@ -75,6 +77,19 @@ pub fn router(state: AppState) -> Router {
         // Counted in `/metrics` like the API, labelled by route template.
         .layer(middleware::from_fn_with_state(state.clone(), steward_catalog::api::ops::track))
         .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return steward_catalog::api::error::ApiError::not_found("no such endpoint; see /api/openapi.json")
+            .into_response();
+    }
+    page::PageError::page(
+        axum::http::StatusCode::NOT_FOUND,
+        "Not found",
+        format!("There is no page at {}. Search the catalog from the home page.", uri.path()),
+    )
+    .into_response()
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

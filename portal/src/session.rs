@@ -266,7 +266,12 @@ pub async fn signin(
             resp.headers_mut().append(header::SET_COOKIE, set_cookie(SIGNIN_COOKIE, "", 0, secure));
             resp
         }
-        Ok(_) => signin_form(StatusCode::UNAUTHORIZED, submitted, f.next.as_deref(), Some("unknown or revoked token")),
+        Ok(_) => signin_form(
+            StatusCode::UNAUTHORIZED,
+            submitted,
+            f.next.as_deref(),
+            Some("unknown, revoked or expired token"),
+        ),
         Err(e) => PageError::from(e).into_response(),
     }
 }

@@ -73,3 +73,21 @@ async fn control_characters_in_a_portal_search_are_a_400_page() {
     }
     assert_eq!(app.get("/?q=orders", Some(&cookie)).await.status, StatusCode::OK);
 }
+
+/// An unknown path reached from a browser is a portal page; an unknown API
+/// path keeps the API's JSON error shape.
+#[tokio::test]
+async fn unknown_paths_get_a_portal_page_and_unknown_api_paths_json() {
+    let app = Portal::start().await;
+    let page = app.get("/no/such/page", None).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.headers["content-type"].to_str().unwrap().starts_with("text/html"), "{:?}", page.headers);
+    assert!(page.body.contains("There is no page at /no/such/page"), "{}", page.body);
+    let api = app.get("/api/v1/no-such-endpoint", None).await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert!(api.headers["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(api.body.contains("\"error\":\"not_found\""), "{}", api.body);
+    // Known routes are unaffected.
+    assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
+    assert_eq!(app.get("/api/openapi.json", None).await.status, StatusCode::OK);
+}

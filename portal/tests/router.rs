@@ -49,7 +49,7 @@ async fn sign_in_sets_a_strict_http_only_cookie() {
     // A wrong token: 401, no session.
     let bad = app.post("/signin", Some(&cookie), &format!("csrf={nonce}&token=stw_{}", "0".repeat(64))).await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
-    assert!(bad.body.contains("unknown or revoked token"));
+    assert!(bad.body.contains("unknown, revoked or expired token"));
     assert!(!bad.set_cookies().iter().any(|c| c.starts_with("steward_session=")));
 
     // A sign-in form posted from elsewhere (no double-submit cookie): 403.
@@ -288,9 +288,9 @@ async fn audit_is_for_reviewers_with_filters() {
 }
 
 #[tokio::test]
-async fn unknown_paths_still_reach_the_api_fallback() {
+async fn unknown_api_paths_still_reach_the_api_fallback() {
     let app = Portal::start().await;
-    let page = app.get("/no/such/page", None).await;
+    let page = app.get("/api/v1/no/such/endpoint", None).await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(page.body.contains("no such endpoint"));
     let css = app.get(steward_portal::CSS_PATH, None).await;

@@ -12,10 +12,6 @@ use crate::error::ServiceError;
 use crate::store::products;
 use crate::store::proposals::{self, NewProposal, Proposal, ProposalFilter, ProposalStatus, StoredFinding};
 
-/// Rules that mark a change as breaking (reported as warnings after a major bump;
-/// the portal marks them in the diff).
-pub const BREAKING_RULES: [&str; 5] = ["STW101", "STW102", "STW103", "STW104", "STW105"];
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProposalView {
     #[serde(flatten)]
@@ -89,7 +85,7 @@ impl Service {
             ),
         )?;
         let version = report.contract.as_ref().and_then(|c| c.version.clone()).unwrap_or_default();
-        let breaking = report.findings.iter().any(|f| BREAKING_RULES.contains(&f.rule));
+        let breaking = report.findings.iter().any(|f| steward_policies::is_breaking(f.rule));
         let ok = report.is_ok();
         let status = if ok { ProposalStatus::Submitted } else { ProposalStatus::RejectedByValidation };
 
