@@ -220,7 +220,7 @@ impl Service {
                         Ok(merge) => merge,
                         Err(e) => {
                             tracing::warn!(proposal = p.id, error = %e, "an approval interrupted before its merge cannot be finished; back to review");
-                            self.reopen_after_failed_merge(&p, &e).await?;
+                            self.release_claim(super::tokens::SYSTEM_ACTOR, p.id, &e).await?;
                             done.reopened.push(p.id);
                             continue;
                         }
@@ -240,24 +240,6 @@ impl Service {
             }
         }
         Ok(done)
-    }
-
-    /// An approval whose merge cannot be made after a restart goes back to review.
-    async fn reopen_after_failed_merge(&self, p: &Proposal, why: &ServiceError) -> Result<(), ServiceError> {
-        let mut tx = self.store.begin().await?;
-        proposals::transition(&mut tx, p.id, &[ProposalStatus::Approved], ProposalStatus::PendingReview).await?;
-        proposals::clear_decision(&mut tx, p.id).await?;
-        self.audit(
-            &mut tx,
-            "steward",
-            "proposal.approve_failed",
-            &format!("proposal:{}", p.id),
-            Some(json!({"status": ProposalStatus::Approved, "approved_by": p.decided_by})),
-            Some(json!({"status": ProposalStatus::PendingReview, "error": why.to_string()})),
-        )
-        .await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok(())
     }
 
     /// Replays `main` into the catalog: every product whose commit differs

@@ -244,7 +244,7 @@ impl Service {
         let merge = match self.merge(&proposal, &key, who.signature()).await {
             Ok(merge) => merge,
             Err(e) => {
-                self.release_claim(who, id, &e).await?;
+                self.release_claim(&who.name, id, &e).await?;
                 return Err(e);
             }
         };
@@ -295,14 +295,15 @@ impl Service {
         Ok(())
     }
 
-    /// Gives a claimed proposal back to review after its merge failed.
-    async fn release_claim(&self, who: &Principal, id: i64, why: &ServiceError) -> Result<(), ServiceError> {
+    /// Gives a claimed proposal back to review after its merge failed;
+    /// `actor` is the reviewer, or the system when recovery gives up.
+    pub(crate) async fn release_claim(&self, actor: &str, id: i64, why: &ServiceError) -> Result<(), ServiceError> {
         let mut tx = self.store.begin().await?;
         proposals::transition(&mut tx, id, &[ProposalStatus::Approved], ProposalStatus::PendingReview).await?;
         proposals::clear_decision(&mut tx, id).await?;
         self.audit(
             &mut tx,
-            &who.name,
+            actor,
             "proposal.approve_failed",
             &format!("proposal:{id}"),
             Some(json!({"status": ProposalStatus::Approved})),
