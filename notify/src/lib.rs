@@ -7,8 +7,15 @@
 //! here, behind plain functions, lets the worker stay free of SMTP/HTTP details and lets
 //! receivers' security rules (signatures, the SSRF target policy) live in one place.
 //!
+//! Tests that only need to know *what* was sent use the in-memory channels, which
+//! need no server: [`Mailer::memory`] returns a mailer and the [`MailLog`] of what it
+//! sent, [`WebhookSender::memory`] a sender and the [`WebhookLog`] of its posts
+//! (signed with the real signature; [`WebhookLog::fail_next`] makes posts fail with a
+//! status to exercise retries). They have the same methods as the real channels, so the
+//! code under test cannot tell them apart.
+//!
 //! With the `testing` feature, [`testing`] provides a real SMTP sink (aiosmtpd) and an
-//! in-process webhook sink for end-to-end tests.
+//! in-process webhook sink for end-to-end tests of the wire protocols.
 
 mod email;
 mod error;
@@ -19,8 +26,8 @@ mod webhook;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use email::{Email, Mailer, SmtpSettings, SmtpTls};
+pub use email::{Email, MailLog, Mailer, SmtpSettings, SmtpTls};
 pub use error::{NotifyError, SignatureError};
 pub use signature::{EVENT_ID_HEADER, SIGNATURE_HEADER, signature_header, verify_signature};
 pub use target::{check_target, forbidden_reason, redact_url};
-pub use webhook::{WebhookSender, WebhookSettings, WebhookTarget, deliver_all};
+pub use webhook::{SignedPost, SlackPost, WebhookLog, WebhookSender, WebhookSettings};

@@ -4,8 +4,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use steward_notify::testing::WebhookSink;
 use steward_notify::{
-    EVENT_ID_HEADER, NotifyError, SIGNATURE_HEADER, SignatureError, WebhookSender, WebhookSettings, WebhookTarget,
-    deliver_all, verify_signature,
+    EVENT_ID_HEADER, NotifyError, SIGNATURE_HEADER, SignatureError, WebhookSender, WebhookSettings, verify_signature,
 };
 
 const SECRET: &str = "whsec_0123456789";
@@ -156,20 +155,24 @@ async fn slack_gets_a_text_payload() {
     assert_eq!(requests[0].header(SIGNATURE_HEADER), None);
 }
 
+/// As the outbox worker does: one delivery per subscriber, each signed with its own
+/// secret, many in flight over one sender; a failing subscriber does not stop the others.
 #[tokio::test]
-async fn deliver_all_reports_each_target_in_order() {
+async fn one_post_per_subscriber_concurrently() {
     let (a, b) = (WebhookSink::start().await, WebhookSink::start().await);
     b.respond_with("/sub/7", 500);
-    let targets: Vec<WebhookTarget> = (0..40)
-        .map(|i| {
-            let sink = if i % 2 == 0 { &a } else { &b };
-            WebhookTarget { url: sink.url(&format!("/sub/{i}")), secret: format!("secret-{i}") }
-        })
-        .collect();
-    let results = deliver_all(&loopback(5), &targets, "evt-1", BODY, 8).await;
+    let sender = loopback(5);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let url = if i % 2 == 0 { &a } else { &b }.url(&format!("/sub/{i}"));
+        let sender = sender.clone();
+        tasks.spawn(async move { (i, sender.post_signed(&url, &format!("secret-{i}"), "evt-1", BODY).await) });
+    }
+    let mut results = tasks.join_all().await;
+    results.sort_by_key(|(i, _)| *i);
     assert_eq!(results.len(), 40);
-    for (i, result) in results.iter().enumerate() {
-        if i == 7 {
+    for (i, result) in &results {
+        if *i == 7 {
             assert!(result.as_ref().unwrap_err().is_retryable());
         } else {
             assert!(result.is_ok(), "{i}: {result:?}");
