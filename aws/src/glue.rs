@@ -39,12 +39,6 @@ impl GlueCatalog {
         }
     }
 
-    /// The same catalog with another backoff for throttled partition batches.
-    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = backoff;
-        self
-    }
-
     /// Creates or updates the database and each of its tables. Tables the spec
     /// no longer lists are left alone (dropping data-bearing tables is an
     /// operator decision, not a side effect of a contract change).

@@ -3,10 +3,13 @@
 //!
 //! Every AWS SDK dependency of the workspace lives in this crate so that the
 //! rest of the workspace does not rebuild (or even compile) the SDKs; the
-//! catalog service talks to AWS only through the types exported here, and its
-//! outbox workers store the specs ([`DatabaseSpec`], [`ShareGrant`], ...) as
-//! JSON and replay them. Hence every write is idempotent: repeating a call after
-//! a crash or a retry converges on the same state and does not fail.
+//! catalog service talks to AWS only through the types exported here. Its
+//! outbox jobs carry ids, not these specs: when a job runs, the worker re-reads
+//! the current product or grant and builds the spec ([`DatabaseSpec`],
+//! [`ShareGrant`], ...) afresh, and a job may run more than once (a worker that
+//! dies after the call but before marking the job done runs it again). Hence
+//! every write is idempotent: repeating a call after a crash or a retry
+//! converges on the same state and does not fail.
 //!
 //! Errors are one [`AwsError`] type whose [`AwsError::is_retryable`] tells the
 //! outbox whether to try again later.

@@ -38,10 +38,6 @@ impl FieldPath {
         &self.0
     }
 
-    pub fn is_root(&self) -> bool {
-        self.0.is_empty()
-    }
-
     pub fn parent(&self) -> Option<Self> {
         (!self.0.is_empty()).then(|| Self(self.0[..self.0.len() - 1].to_vec()))
     }
