@@ -1,0 +1,187 @@
+//! Access requests and grants: `/api/v1/products/{key}/access-requests`,
+//! `/api/v1/access-requests`, `/api/v1/grants`, `/api/v1/products/{key}/access/{account}`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An access request's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestStatus {
+    /// Waiting for a reviewer.
+    Pending,
+    /// Approved: a grant exists.
+    Approved,
+    /// Refused by a reviewer.
+    Rejected,
+}
+
+wire_names!(RequestStatus, "status", [Pending = "pending", Approved = "approved", Rejected = "rejected"]);
+
+/// A grant's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GrantStatus {
+    /// In force.
+    Active,
+    /// Ended by a reviewer.
+    Revoked,
+    /// Ended by its end date.
+    Expired,
+}
+
+wire_names!(GrantStatus, "status", [Active = "active", Revoked = "revoked", Expired = "expired"]);
+
+/// A consumer's request for access.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRequestInput {
+    /// A 12-digit AWS account id, or a tenant id in embedded mode.
+    pub account: String,
+    /// Why the account needs the data (shown to the reviewer).
+    pub justification: String,
+    /// How long the grant should last; none = until revoked.
+    pub duration_days: Option<i64>,
+}
+
+/// A request for access to a product for one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AccessRequest {
+    /// Access request id.
+    pub id: i64,
+    /// `domain.product`.
+    pub product_key: String,
+    /// The account to grant.
+    pub account: String,
+    /// The token name that asked.
+    pub requested_by: String,
+    /// Why the account needs the data.
+    pub justification: String,
+    /// How long the grant should last; `null`: until revoked.
+    pub duration_days: Option<i64>,
+    /// `pending`, `approved` or `rejected`.
+    pub status: RequestStatus,
+    #[serde(with = "crate::time")]
+    #[schema(value_type = String, format = DateTime)]
+    pub requested_at: DateTime<Utc>,
+    /// The reviewer who decided.
+    pub decided_by: Option<String>,
+    #[serde(default, with = "crate::time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The reviewer's comment.
+    pub comment: Option<String>,
+}
+
+/// An account's access to a product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Grant {
+    /// Grant id.
+    pub id: i64,
+    /// `domain.product`.
+    pub product_key: String,
+    /// The account that may read the product.
+    pub account: String,
+    /// The access request it came from.
+    pub request_id: Option<i64>,
+    /// `active`, `revoked` or `expired`.
+    pub status: GrantStatus,
+    /// The reviewer who approved it.
+    pub granted_by: String,
+    #[serde(with = "crate::time")]
+    #[schema(value_type = String, format = DateTime)]
+    pub granted_at: DateTime<Utc>,
+    /// When it ends by itself; `null`: until revoked.
+    #[serde(default, with = "crate::time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Who ended it (a reviewer, or `steward` at its end date).
+    pub ended_by: Option<String>,
+    #[serde(default, with = "crate::time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// A reviewer's decision on an access request or grant (approve, reject, revoke).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AccessDecision {
+    /// Why; required to reject.
+    pub comment: Option<String>,
+}
+
+/// Whether an account may read a product now (the embedded share backend).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AccessCheck {
+    /// `domain.product`.
+    pub product: String,
+    /// The account asked about.
+    pub account: String,
+    /// True when an active grant exists.
+    pub allowed: bool,
+    /// The active grant, if any.
+    pub grant: Option<Grant>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::round_trip;
+
+    const REQUEST: &str = r#"{"id":1,"product_key":"sales.orders","account":"123456789012","requested_by":"carla",
+        "justification":"revenue dashboards","duration_days":null,"status":"pending",
+        "requested_at":"2026-11-21T06:00:00.000000Z","decided_by":null,"decided_at":null,"comment":null}"#;
+
+    const GRANT: &str = r#"{"id":1,"product_key":"sales.orders","account":"123456789012","request_id":1,
+        "status":"active","granted_by":"rita","granted_at":"2026-11-21T06:05:00.000000Z",
+        "expires_at":"2026-12-21T06:05:00.000000Z","ended_by":null,"ended_at":null}"#;
+
+    #[test]
+    fn requests_and_grants_round_trip() {
+        let r: AccessRequest = round_trip(REQUEST);
+        assert_eq!(r.status, RequestStatus::Pending);
+        round_trip::<AccessRequest>(
+            &REQUEST
+                .replace(r#""duration_days":null"#, r#""duration_days":30"#)
+                .replace("pending", "rejected")
+                .replace(
+                    r#""decided_by":null,"decided_at":null,"comment":null"#,
+                    r#""decided_by":"rita","decided_at":"2026-11-21T06:05:00.000000Z","comment":"no""#,
+                ),
+        );
+        let g: Grant = round_trip(GRANT);
+        assert_eq!(g.status, GrantStatus::Active);
+        round_trip::<Grant>(
+            &GRANT.replace(r#""request_id":1"#, r#""request_id":null"#).replace("active", "revoked").replace(
+                r#""ended_by":null,"ended_at":null"#,
+                r#""ended_by":"rita","ended_at":"2026-11-22T00:00:00.000000Z""#,
+            ),
+        );
+        let check: AccessCheck = round_trip(&format!(
+            r#"{{"product":"sales.orders","account":"123456789012","allowed":true,"grant":{GRANT}}}"#
+        ));
+        assert!(check.allowed);
+        round_trip::<AccessCheck>(
+            r#"{"product":"sales.orders","account":"210987654321","allowed":false,"grant":null}"#,
+        );
+    }
+
+    #[test]
+    fn inputs() {
+        round_trip::<AccessRequestInput>(r#"{"account":"123456789012","justification":"why","duration_days":30}"#);
+        let input: AccessRequestInput =
+            serde_json::from_str(r#"{"account":"123456789012","justification":"why"}"#).unwrap();
+        assert_eq!(input.duration_days, None);
+        assert!(
+            serde_json::from_str::<AccessRequestInput>(r#"{"account":"1","justification":"why","days":3}"#).is_err(),
+            "unknown fields are refused"
+        );
+        round_trip::<AccessDecision>(r#"{"comment":null}"#);
+    }
+
+    #[test]
+    fn closed_sets() {
+        check_names!(RequestStatus, ["pending", "approved", "rejected"]);
+        check_names!(GrantStatus, ["active", "revoked", "expired"]);
+    }
+}

@@ -1,0 +1,91 @@
+//! The catalog: `/api/v1/products` (search), `/api/v1/products/{key}`
+//! (detail, in [`detail`]), `.../versions` and `.../diff`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+mod detail;
+
+pub use detail::{CatalogTable, Column, Contact, Description, ProductDetail, Slo};
+
+/// One search hit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ProductSummary {
+    /// `domain.product`.
+    pub key: String,
+    pub domain: String,
+    /// The product's display name.
+    pub name: String,
+    /// The published version.
+    pub version: String,
+    /// The contract's status (e.g. `active`).
+    pub status: String,
+    /// The contract's purpose.
+    pub description: String,
+    pub owner_team: String,
+    /// The product's classification (the policy's levels, e.g. `internal`).
+    pub classification: String,
+    pub tags: Vec<String>,
+}
+
+/// A page of search hits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SearchPage {
+    /// Matches, counted up to 1,000 (see `total_capped`).
+    pub total: i64,
+    /// More matches exist than `total` says.
+    pub total_capped: bool,
+    pub items: Vec<ProductSummary>,
+}
+
+/// A published version of a product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ProductVersion {
+    pub version: String,
+    /// The merge commit on the registry's `main`.
+    pub commit_id: String,
+    /// The proposal that published it; `null` when written from `main` without one.
+    pub proposal_id: Option<i64>,
+    #[serde(with = "crate::time")]
+    #[schema(value_type = String, format = DateTime)]
+    pub published_at: DateTime<Utc>,
+}
+
+/// The diff of a product's contract between two versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DiffBody {
+    /// The older version.
+    pub from: String,
+    /// The newer version.
+    pub to: String,
+    /// Unified diff of the contract text.
+    pub diff: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::round_trip;
+
+    #[test]
+    fn search_pages_round_trip() {
+        let page: SearchPage = round_trip(
+            r#"{"total":1,"total_capped":false,"items":[{"key":"sales.orders","domain":"sales","name":"Orders",
+                "version":"0.1.0","status":"active","description":"Orders, one row per order line",
+                "owner_team":"sales-data","classification":"internal","tags":["sales","orders"]}]}"#,
+        );
+        assert_eq!(page.items[0].key, "sales.orders");
+        round_trip::<SearchPage>(r#"{"total":1000,"total_capped":true,"items":[]}"#);
+    }
+
+    #[test]
+    fn versions_and_diffs_round_trip() {
+        let v: Vec<ProductVersion> = round_trip(
+            r#"[{"version":"2.0.0","commit_id":"0123abcd","proposal_id":3,"published_at":"2026-11-21T06:00:00.000000Z"},
+                {"version":"0.1.0","commit_id":"4567ef01","proposal_id":null,"published_at":"2026-11-20T06:00:00.000000Z"}]"#,
+        );
+        assert_eq!(v[1].proposal_id, None);
+        round_trip::<DiffBody>(r#"{"from":"0.1.0","to":"2.0.0","diff":"-  - name: id\n+  - name: order_id\n"}"#);
+    }
+}

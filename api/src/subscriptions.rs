@@ -1,0 +1,96 @@
+//! Subscriptions to a product's refreshes: `/api/v1/products/{key}/subscriptions`,
+//! `/api/v1/subscriptions`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// How a subscription is told about refreshes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// An e-mail to the target address.
+    Email,
+    /// A signed POST to the target URL.
+    Webhook,
+    /// A message on the target SNS topic.
+    Sns,
+}
+
+wire_names!(Channel, "channel", [Email = "email", Webhook = "webhook", Sns = "sns"]);
+
+/// A new subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionInput {
+    /// The consumer account the subscription belongs to.
+    pub account: String,
+    /// `email`, `webhook` or `sns`.
+    pub channel: Channel,
+    /// An email address, an https URL, or an SNS topic ARN.
+    pub target: String,
+}
+
+/// A subscription of an account to a product's refreshes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Subscription {
+    /// Subscription id.
+    pub id: i64,
+    /// `domain.product`.
+    pub product_key: String,
+    /// The consumer account it belongs to.
+    pub account: String,
+    /// `email`, `webhook` or `sns`.
+    pub channel: Channel,
+    /// The address, URL or topic ARN (redacted for readers other than its owner).
+    pub target: String,
+    /// The token name that made it.
+    pub created_by: String,
+    #[serde(with = "crate::time")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
+    /// When it was removed.
+    #[serde(default, with = "crate::time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub removed_at: Option<DateTime<Utc>>,
+    /// The webhook signing secret: shown once, when the subscription is made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::round_trip;
+
+    #[test]
+    fn subscriptions_round_trip() {
+        let s: Subscription = round_trip(
+            r#"{"id":1,"product_key":"sales.orders","account":"123456789012","channel":"webhook",
+                "target":"https://hooks.example.com/steward","created_by":"carla",
+                "created_at":"2026-11-21T06:00:00.000000Z","removed_at":null,"secret":"whsec_0123456789abcdef"}"#,
+        );
+        assert_eq!(s.channel, Channel::Webhook);
+        let listed: Vec<Subscription> = round_trip(
+            r#"[{"id":2,"product_key":"sales.orders","account":"123456789012","channel":"email",
+                 "target":"c***@example.com","created_by":"carla","created_at":"2026-11-21T06:00:00.000000Z",
+                 "removed_at":null}]"#,
+        );
+        assert_eq!(listed[0].secret, None, "the secret is left out, not null, once shown");
+    }
+
+    #[test]
+    fn inputs() {
+        round_trip::<SubscriptionInput>(
+            r#"{"account":"123456789012","channel":"sns","target":"arn:aws:sns:eu-west-1:123456789012:t"}"#,
+        );
+        assert!(
+            serde_json::from_str::<SubscriptionInput>(r#"{"account":"1","channel":"pigeon","target":"x"}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn closed_sets() {
+        check_names!(Channel, ["email", "webhook", "sns"]);
+    }
+}
