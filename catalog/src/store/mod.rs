@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod products;
 pub mod proposals;
 pub mod refreshes;
+mod search;
 pub mod slo;
 pub mod subscriptions;
 pub mod tokens;
