@@ -37,11 +37,13 @@ pub async fn report(
 
 #[derive(Deserialize, IntoParams)]
 pub struct ListParams {
+    /// Only this table's (the `table` a refresh is reported with); a name the
+    /// product has no table of gives an empty list, not an error.
     pub table: Option<String>,
     pub limit: Option<i64>,
 }
 
-/// Latest refreshes, newest first.
+/// Latest refreshes, newest first: of every table, or of `table` only.
 #[utoipa::path(get, path = "/api/v1/products/{key}/refreshes", tag = "refreshes", params(("key" = String, Path), ListParams),
     responses((status = 200, body = Vec<Refresh>)), security(("bearer" = [])))]
 pub async fn list(
@@ -50,7 +52,7 @@ pub async fn list(
     Path(key): Path<String>,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<Vec<Refresh>>> {
-    Ok(Json(service.refreshes(&key, super::page_limit(p.limit)?).await?))
+    Ok(Json(service.refreshes_filtered(&key, p.table.as_deref(), super::page_limit(p.limit)?).await?))
 }
 
 /// One refresh, with its `_SUCCESS` marker's state (`pending`, `failed` and

@@ -107,10 +107,22 @@ pub async fn get(conn: &mut AnyConnection, product_key: &str, id: i64) -> Result
 
 /// The latest refreshes of a product, newest first.
 pub async fn recent(conn: &mut AnyConnection, product_key: &str, limit: i64) -> Result<Vec<Refresh>, StoreError> {
+    recent_filtered(conn, product_key, None, limit).await
+}
+
+/// The latest refreshes of a product (all tables, or one), newest first.
+pub async fn recent_filtered(
+    conn: &mut AnyConnection,
+    product_key: &str,
+    table: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Refresh>, StoreError> {
     let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM refreshes WHERE product_key = $1 ORDER BY reported_at DESC, id DESC LIMIT $2"
+        "SELECT {COLUMNS} FROM refreshes WHERE product_key = $1 AND ($2 IS NULL OR table_name = $2)
+         ORDER BY reported_at DESC, id DESC LIMIT $3"
     )))
     .bind(product_key)
+    .bind(table.map(str::to_owned))
     .bind(limit)
     .fetch_all(conn)
     .await?;
