@@ -90,6 +90,21 @@ pub fn new_secret() -> String {
     format!("stw_{}", hex::encode(bytes))
 }
 
+/// `hex_chars` random hex digits: ids that must not collide or be guessed
+/// (error ids in 5xx bodies, worker names, idempotency keys), not secrets.
+pub fn random_id(hex_chars: usize) -> String {
+    let mut bytes = vec![0u8; hex_chars.div_ceil(2)];
+    rand::rng().fill_bytes(&mut bytes);
+    let mut id = hex::encode(bytes);
+    id.truncate(hex_chars);
+    id
+}
+
+/// A short random id naming a process's claims and leases.
+pub(crate) fn short_id() -> String {
+    random_id(8)
+}
+
 /// What the store keeps of a secret.
 pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))

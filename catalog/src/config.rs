@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use crate::worker::monitor::MonitorSettings;
+pub use crate::worker::outbox::{Faults, OutboxSettings};
+
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -34,12 +37,12 @@ pub struct Config {
     #[serde(default)]
     pub webhooks: steward_notify::WebhookSettings,
     #[serde(default)]
-    pub outbox: crate::worker::outbox::OutboxSettings,
+    pub outbox: OutboxSettings,
     #[serde(default)]
-    pub slo: crate::worker::monitor::MonitorSettings,
+    pub slo: MonitorSettings,
     /// Test-only fault points (see docs/operations.md).
     #[serde(default)]
-    pub faults: crate::worker::outbox::Faults,
+    pub faults: Faults,
     /// Connection limits of the HTTP server.
     #[serde(default)]
     pub http: HttpSettings,
@@ -66,23 +69,48 @@ impl Default for HttpSettings {
 }
 
 /// `backends.*`: where catalog writes, shares and `_SUCCESS` markers go.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct BackendsConfig {
-    /// `embedded` (store tables) or `glue` (also AWS Glue + Lake Formation).
-    pub catalog: String,
-    /// `embedded` (grants table) or `aws` (also RAM shares + Lake Formation grants).
-    pub shares: String,
-    /// `local` (files under `signals_root`) or `s3`.
-    pub signals: String,
+    pub catalog: CatalogBackend,
+    pub shares: SharesBackend,
+    pub signals: SignalsBackend,
     /// Root of local markers: `s3://bucket/key` maps to `<root>/bucket/key`; default `<data_dir>/objects`.
     pub signals_root: Option<PathBuf>,
 }
 
-impl Default for BackendsConfig {
-    fn default() -> Self {
-        Self { catalog: "embedded".into(), shares: "embedded".into(), signals: "local".into(), signals_root: None }
-    }
+/// `backends.catalog`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CatalogBackend {
+    /// The store's tables only.
+    #[default]
+    Embedded,
+    /// Also AWS Glue, with locations registered in Lake Formation.
+    Glue,
+}
+
+/// `backends.shares`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SharesBackend {
+    /// Grants are recorded in the store only.
+    #[default]
+    Embedded,
+    /// Also shared on AWS (Lake Formation grants).
+    Aws,
+}
+
+/// `backends.signals`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignalsBackend {
+    /// Files: `s3://bucket/key/` under `signals_root`, local paths in the lake.
+    #[default]
+    Local,
+    /// S3; local paths are refused (a replica's disk is no place for a
+    /// marker every replica and consumer must see).
+    S3,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
@@ -123,23 +151,14 @@ impl Config {
     /// Checks the choices that serde cannot.
     pub fn check(&self) -> Result<(), String> {
         let b = &self.backends;
-        let one_of = |key: &str, value: &str, allowed: &[&str]| {
-            if allowed.contains(&value) {
-                Ok(())
-            } else {
-                Err(format!("configuration: backends.{key} is `{value}`; use one of {}", allowed.join(", ")))
-            }
-        };
-        one_of("catalog", &b.catalog, &["embedded", "glue"])?;
-        one_of("shares", &b.shares, &["embedded", "aws"])?;
-        one_of("signals", &b.signals, &["local", "s3"])?;
         let h = &self.http;
         if h.header_read_timeout_secs == 0 || h.idle_timeout_secs == 0 || h.max_connections == 0 {
             return Err("configuration: http.header_read_timeout_secs, http.idle_timeout_secs and \
                         http.max_connections must be at least 1"
                 .into());
         }
-        let needs_aws = b.catalog == "glue" || b.shares == "aws" || b.signals == "s3";
+        let needs_aws =
+            b.catalog == CatalogBackend::Glue || b.shares == SharesBackend::Aws || b.signals == SignalsBackend::S3;
         if needs_aws && self.aws.is_none() {
             return Err(
                 "configuration: an AWS backend is on but `aws` (region, governance_account_id) is not set".into()

@@ -58,6 +58,14 @@ pub enum ServiceError {
     Registry(RegistryError),
 }
 
+/// A database error met by a service operation directly (a commit): mapped
+/// through [`StoreError`] like every other.
+impl From<sqlx::Error> for ServiceError {
+    fn from(e: sqlx::Error) -> Self {
+        ServiceError::Store(StoreError::from(e))
+    }
+}
+
 impl From<RegistryError> for ServiceError {
     fn from(e: RegistryError) -> Self {
         match e {

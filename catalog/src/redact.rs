@@ -30,6 +30,7 @@
 use serde_json::Value;
 
 use crate::auth::{Principal, Role};
+use crate::store::subscriptions::Channel;
 
 /// What a redacted value that is not a URL becomes.
 pub const REDACTED: &str = "(redacted)";
@@ -56,14 +57,16 @@ pub fn email(raw: &str) -> String {
 /// A notification target (subscription or alert) of `channel` for someone
 /// who is not its owner. SNS topic ARNs keep region and account (the account
 /// is shown beside the subscription anyway) and lose the topic name.
+/// `channel` is a stored name: a subscription's channel, or an alert's
+/// (`email`, `slack`); anything else is judged by the target's shape.
 pub fn target(channel: &str, raw: &str) -> String {
-    match channel {
-        "email" => email(raw),
-        "sns" => match raw.rsplit_once(':') {
+    match Channel::parse(channel) {
+        Some(Channel::Email) => email(raw),
+        Some(Channel::Sns) => match raw.rsplit_once(':') {
             Some((prefix, _)) if raw.starts_with("arn:") => format!("{prefix}:…"),
             _ => REDACTED.to_owned(),
         },
-        _ => guess(raw),
+        Some(Channel::Webhook) | None => guess(raw),
     }
 }
 

@@ -8,17 +8,14 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use steward_policies::Policy;
-use steward_registry::{Registry, SharedRegistry};
 use tokio::net::TcpListener;
 
 use crate::api::{self, AppState};
-use crate::clock::SystemClock;
-use crate::config::{Config, HttpSettings};
-use crate::effects;
-use crate::service::{Backends, Service, SignalsBackend};
-use crate::store::Store;
+use crate::config::{CatalogBackend, Config, HttpSettings, SharesBackend, SignalsBackend};
+pub use crate::effects::backends::EffectBackends;
+use crate::service::{BackendChoices, Service, ServiceBuilder};
 use crate::worker::monitor::Monitor;
-use crate::worker::outbox::OutboxWorker;
+pub use crate::worker::outbox::{OutboxWorker, Round};
 
 /// Opens everything the service needs (creating the data dir on first use).
 pub async fn open(config: &Config) -> anyhow::Result<Service> {
@@ -32,30 +29,25 @@ pub async fn open(config: &Config) -> anyhow::Result<Service> {
             Policy::from_yaml(&text).with_context(|| format!("policy file {}", p.display()))?
         }
     };
-    let store = Store::connect(&config.database_url()).await.context("opening the store")?;
     let registry_path = config.registry_path();
     if !registry_path.exists() {
         create_private_dir(&registry_path)
             .with_context(|| format!("cannot create the registry dir {}", registry_path.display()))?;
     }
-    let registry = tokio::task::spawn_blocking(move || Registry::open_or_init(&registry_path))
-        .await
-        .context("registry task")?
-        .context("opening the registry")?;
-    Ok(Service {
-        store,
-        registry: SharedRegistry::new(registry),
-        policy: Arc::new(policy),
-        clock: Arc::new(SystemClock),
-        upstream: config.registry.upstream.clone(),
-        backends: Arc::new(Backends {
-            glue: config.backends.catalog == "glue",
-            aws_shares: config.backends.shares == "aws",
+    let service = ServiceBuilder::new(config.database_url(), registry_path)
+        .policy(policy)
+        .upstream(config.registry.upstream.clone())
+        .backends(BackendChoices {
+            catalog: config.backends.catalog,
+            shares: config.backends.shares,
             webhooks: config.webhooks.clone(),
-            signals: if config.backends.signals == "s3" { SignalsBackend::S3 } else { SignalsBackend::Local },
+            signals: config.backends.signals,
             data_dir: Some(config.data_dir.clone()),
-        }),
-    })
+        })
+        .build()
+        .await
+        .context("opening the store and the registry")?;
+    Ok(service)
 }
 
 /// Creates `dir` (and missing parents) readable by this user only: it holds
@@ -71,25 +63,29 @@ pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
-/// Builds the backends the outbox executor calls.
-pub async fn effect_backends(config: &Config) -> anyhow::Result<effects::backends::Backends> {
+/// Builds the backends the outbox worker runs jobs through.
+pub async fn effect_backends(config: &Config) -> anyhow::Result<EffectBackends> {
     let sdk = match &config.aws {
         Some(aws) => Some(steward_aws::sdk_config(aws).await),
         None => None,
     };
-    let markers = match config.backends.signals.as_str() {
-        "s3" => {
+    let markers = match config.backends.signals {
+        SignalsBackend::S3 => {
             let aws = config.aws.as_ref().context("backends.signals = s3 needs `aws` settings")?;
             steward_aws::Markers::s3(aws).context("S3 markers")?
         }
-        _ => steward_aws::Markers::local(config.signals_root()),
+        SignalsBackend::Local => steward_aws::Markers::local(config.signals_root()),
     };
     let gov = config.aws.as_ref().map(|a| a.governance_account_id.clone()).unwrap_or_default();
-    Ok(effects::backends::Backends {
-        glue: (config.backends.catalog == "glue").then(|| sdk.as_ref().map(steward_aws::GlueCatalog::new)).flatten(),
-        shares: (config.backends.shares == "aws")
-            .then(|| sdk.as_ref().map(|c| steward_aws::Shares::new(c, &gov)))
-            .flatten(),
+    Ok(EffectBackends {
+        glue: match config.backends.catalog {
+            CatalogBackend::Glue => sdk.as_ref().map(steward_aws::GlueCatalog::new),
+            CatalogBackend::Embedded => None,
+        },
+        shares: match config.backends.shares {
+            SharesBackend::Aws => sdk.as_ref().map(|c| steward_aws::Shares::new(c, &gov)),
+            SharesBackend::Embedded => None,
+        },
         markers,
         mailer: config.smtp.as_ref().map(steward_notify::Mailer::new).transpose().context("SMTP settings")?,
         webhooks: steward_notify::WebhookSender::new(&config.webhooks).context("webhook settings")?,
@@ -104,15 +100,14 @@ pub async fn start_workers(
     metrics: Arc<api::ops::Metrics>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
-    let executor =
-        Arc::new(effects::execute::Executor { service: service.clone(), backends: effect_backends(config).await? });
-    let worker = OutboxWorker::new(executor, config.outbox.clone(), config.faults.clone());
+    let worker =
+        OutboxWorker::new(service, effect_backends(config).await?, config.outbox.clone(), config.faults.clone());
     let mut handles = vec![tokio::spawn(worker.run(stop.clone()))];
     if config.slo.enabled {
         let monitor = Monitor {
             service: service.clone(),
             settings: config.slo.clone(),
-            holder: format!("{}-{}", std::process::id(), &crate::auth::new_secret()[4..12]),
+            holder: format!("{}-{}", std::process::id(), crate::auth::short_id()),
             metrics,
         };
         handles.push(tokio::spawn(monitor.run(stop)));

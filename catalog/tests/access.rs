@@ -161,7 +161,7 @@ async fn deprecated_products_take_no_new_requests() {
 async fn grants_expire_at_their_end_date() {
     for backend in backends().await {
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap()));
-        let app = TestApp::start_with(backend, clock.clone(), Default::default()).await;
+        let app = TestApp::builder(backend).clock(clock.clone()).start().await;
         app.publish(&steward_testkit::sales_orders()).await;
         let (_, req) = app
             .json(

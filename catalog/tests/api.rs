@@ -15,7 +15,7 @@ async fn submit_review_publish_search() {
         assert_eq!(body["product_key"], "sales.orders");
         let id = body["id"].as_i64().unwrap();
         // The branch exists with the submitted file, authored by the producer.
-        let on_branch = app.service.registry.proposal_contents(id as u64).await.unwrap().unwrap();
+        let on_branch = app.service.registry().proposal_contents(id as u64).await.unwrap().unwrap();
         assert_eq!(on_branch, sales_orders().into_bytes());
 
         // Not searchable before approval.
@@ -217,7 +217,7 @@ async fn reject_keeps_the_branch_and_needs_a_comment() {
         assert_eq!(s, StatusCode::OK);
         assert_eq!(p["status"], "rejected");
         assert_eq!(p["comment"], "add a retention SLA");
-        assert!(app.service.registry.proposal_contents(id as u64).await.unwrap().is_some());
+        assert!(app.service.registry().proposal_contents(id as u64).await.unwrap().is_some());
         // Deciding twice is a conflict; unknown ids are 404.
         let (s, _) = app.approve(&app.reviewer2, id).await;
         assert_eq!(s, StatusCode::CONFLICT);
@@ -280,11 +280,11 @@ async fn crash_between_merge_and_catalog_write_is_recovered_once() {
             let claim = format!(
                 "UPDATE proposals SET status = 'approved', decided_by = 'rita', comment = 'fine' WHERE id = {id}"
             );
-            app.service.store.pool.execute(sqlx::AssertSqlSafe(claim)).await.unwrap();
+            app.sql().await.execute(sqlx::AssertSqlSafe(claim)).await.unwrap();
         }
         let key = steward_schemas::ProductKey::parse("sales.orders").unwrap();
         let reviewer = app.principal(&app.reviewer).await.signature();
-        app.service.registry.merge_proposal(id as u64, key, "1.0.0".into(), reviewer, None).await.unwrap();
+        app.service.registry().merge_proposal(id as u64, key, "1.0.0".into(), reviewer, None).await.unwrap();
         let (s, _) = app.call("GET", "/api/v1/products/sales.orders", Some(&app.consumer), None).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
 
@@ -414,22 +414,19 @@ async fn search_ranks_filters_and_pages() {
         all.sort();
         assert_eq!(all, ["sales.basket_stats", "sales.orders", "sales.returns"]);
         // Broad queries (forced here with a threshold of 1) rank names matches first, and page.
-        let mut conn = app.service.store.pool.acquire().await.unwrap();
-        let query = |offset: i64| steward_catalog::store::products::SearchQuery {
+        let query = |offset: i64| steward_catalog::service::catalog::SearchQuery {
             q: Some("basket".into()),
             limit: 1,
             offset,
             scored_max: Some(1),
             ..Default::default()
         };
-        let dialect = app.service.store.dialect;
-        let p0 = steward_catalog::store::products::search(&mut conn, dialect, &query(0)).await.unwrap();
-        let p1 = steward_catalog::store::products::search(&mut conn, dialect, &query(1)).await.unwrap();
-        let p2 = steward_catalog::store::products::search(&mut conn, dialect, &query(2)).await.unwrap();
+        let p0 = app.service.search(&query(0)).await.unwrap();
+        let p1 = app.service.search(&query(1)).await.unwrap();
+        let p2 = app.service.search(&query(2)).await.unwrap();
         assert_eq!((p0.total, p0.items[0].key.as_str()), (2, "sales.basket_stats"));
         assert_eq!(p1.items[0].key, "sales.orders");
         assert!(p2.items.is_empty());
-        drop(conn);
         // Query syntax is inert.
         assert_eq!(get("/api/v1/products?q=%22OR%20*%20NEAR(".into()).await["total"], 0);
     })
@@ -438,17 +435,13 @@ async fn search_ranks_filters_and_pages() {
 
 #[tokio::test]
 async fn approved_main_is_pushed_upstream() {
-    let mut app = TestApp::start("sqlite").await;
-    let upstream = app.dir.path().join("upstream.git");
+    let remote_dir = tempfile::tempdir().unwrap();
+    let upstream = remote_dir.path().join("upstream.git");
     git2::Repository::init_bare(&upstream).unwrap();
-    app.service.upstream = Some(upstream.display().to_string());
-    app.router = steward_catalog::api::router(steward_catalog::api::AppState {
-        service: app.service.clone(),
-        metrics: std::sync::Arc::new(steward_catalog::api::ops::Metrics::default()),
-    });
+    let app = TestApp::builder("sqlite").upstream(upstream.display().to_string()).start().await;
     app.publish(&sales_orders()).await;
     let remote = git2::Repository::open_bare(&upstream).unwrap();
     let tip = remote.find_reference("refs/heads/main").unwrap().peel_to_commit().unwrap();
     assert!(tip.message().unwrap().contains("Merge proposal 1: sales.orders 1.0.0"), "{:?}", tip.message());
-    assert_eq!(tip.id().to_string(), app.service.registry.main_tip().await.unwrap());
+    assert_eq!(tip.id().to_string(), app.service.registry().main_tip().await.unwrap());
 }

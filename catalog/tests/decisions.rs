@@ -25,7 +25,7 @@ fn orders() -> ProductKey {
 
 async fn sql(app: &TestApp, statement: &str) {
     use sqlx::Executor;
-    app.service.store.pool.execute(sqlx::AssertSqlSafe(statement.to_owned())).await.unwrap();
+    app.sql().await.execute(sqlx::AssertSqlSafe(statement.to_owned())).await.unwrap();
 }
 
 /// Approve (rita), reject (rob) and a second approve (rob) race for the same
@@ -75,7 +75,7 @@ async fn concurrent_decisions_never_leave_git_and_the_store_disagreeing() {
             }
 
             let (_, p) = app.call("GET", &format!("/api/v1/proposals/{id}"), Some(&app.reviewer), None).await;
-            let merged = app.service.registry.merged_in(id as u64).await.unwrap();
+            let merged = app.service.registry().merged_in(id as u64).await.unwrap();
             match p["status"].as_str().unwrap() {
                 "published" => {
                     assert_eq!(p["merge_commit"].as_str(), merged.as_deref(), "round {round}");
@@ -123,7 +123,8 @@ async fn a_rejected_merge_on_main_is_reported_not_published() {
             app.json("POST", &format!("/api/v1/proposals/{id}/reject"), &app.reviewer, json!({"comment": "no"})).await;
         assert_eq!(s, StatusCode::OK, "{body}");
         let rita = app.principal(&app.reviewer).await.signature();
-        let merge = app.service.registry.merge_proposal(id as u64, orders(), "1.0.0".into(), rita, None).await.unwrap();
+        let merge =
+            app.service.registry().merge_proposal(id as u64, orders(), "1.0.0".into(), rita, None).await.unwrap();
 
         let done = app.service.reconcile().await.unwrap();
         assert!(done.republished.is_empty(), "{done:?}");
@@ -168,7 +169,7 @@ async fn an_approval_interrupted_before_its_merge_is_finished_at_start() {
         assert_eq!(p["status"], "published");
         assert_eq!(p["decided_by"], "rita");
         assert_eq!(p["comment"], "ship it");
-        let history = app.service.registry.history(orders()).await.unwrap();
+        let history = app.service.registry().history(orders()).await.unwrap();
         assert!(history[0].message.contains("Approved-by: rita"), "{}", history[0].message);
         assert!(history[0].message.contains("ship it"), "{}", history[0].message);
     })
@@ -185,11 +186,11 @@ async fn a_bad_entry_on_main_is_skipped_and_reported() {
         let hr = ProductKey::parse("hr.people").unwrap();
         let sig = steward_registry::Signature::new("someone", "someone@example.com");
         app.service
-            .registry
+            .registry()
             .propose(900, hr.clone(), "1.0.0".into(), b"domain: [hr\n".to_vec(), sig.clone())
             .await
             .unwrap();
-        app.service.registry.merge_proposal(900, hr, "1.0.0".into(), sig, None).await.unwrap();
+        app.service.registry().merge_proposal(900, hr, "1.0.0".into(), sig, None).await.unwrap();
 
         let done = app.service.reconcile().await.expect("start-up reconciliation never fails on one bad entry");
         assert_eq!(done.failed.len(), 1, "{done:?}");

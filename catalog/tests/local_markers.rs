@@ -7,15 +7,13 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use common::TestApp;
 use serde_json::{Value, json};
-use steward_catalog::api::{self, AppState};
 use steward_catalog::auth::Role;
-use steward_catalog::service::{Backends, SignalsBackend};
+use steward_catalog::service::{BackendChoices, SignalsBackend};
 use steward_notify::testing::WebhookSink;
 
 const MARKETING: &str = "/api/v1/products/marketing.campaign_stats";
@@ -27,17 +25,12 @@ fn marketing_yaml() -> String {
 
 /// A test app whose service knows its data dir (as `steward serve` does).
 async fn start(backend: &'static str, signals: SignalsBackend) -> TestApp {
-    let backends = Backends {
+    let backends = BackendChoices {
         webhooks: steward_notify::WebhookSettings { allow_private: true, ..Default::default() },
         signals,
         ..Default::default()
     };
-    let mut app = TestApp::start_with(backend, Arc::new(steward_catalog::clock::SystemClock), backends).await;
-    let mut backends = (*app.service.backends).clone();
-    backends.data_dir = Some(app.dir.path().to_owned());
-    app.service.backends = Arc::new(backends);
-    app.router = api::router(AppState { service: app.service.clone(), metrics: Default::default() });
-    app
+    TestApp::builder(backend).backends(backends).knows_data_dir().start().await
 }
 
 /// Publishes the marketing example (with a marketing producer); returns its token.
@@ -271,9 +264,10 @@ async fn a_worker_dying_mid_batch_leaves_only_the_undelivered_to_resend() {
 
         // The marker first; then one batch of 5 deliveries, one at a time.
         assert_eq!(app.worker(None).round().await.unwrap().done, 1);
-        let mut dying = app.worker(None);
-        dying.settings.concurrency = 1;
-        dying.settings.claim_secs = 1;
+        let dying = app.worker_tuned(|s| {
+            s.concurrency = 1;
+            s.claim_secs = 1;
+        });
         tokio::select! {
             r = dying.round() => panic!("the round was to be cut short: {r:?}"),
             // The third request arrived: two deliveries are complete, one is in flight. The worker dies.

@@ -17,8 +17,8 @@ fn report(key: &str) -> serde_json::Value {
     json!({"table": "order_lines", "partition": {"dt": "2026-11-21"}, "idempotency_key": key, "row_count": 1200})
 }
 
-fn loopback_webhooks() -> steward_catalog::service::Backends {
-    steward_catalog::service::Backends {
+fn loopback_webhooks() -> steward_catalog::service::BackendChoices {
+    steward_catalog::service::BackendChoices {
         webhooks: steward_notify::WebhookSettings { allow_private: true, ..Default::default() },
         ..Default::default()
     }
@@ -29,9 +29,7 @@ async fn refresh_marks_notifies_and_repeats_nothing() {
     let Some(smtp) = SmtpSink::start() else { return };
     let hooks = WebhookSink::start().await;
     for backend in common::backends().await {
-        let app =
-            TestApp::start_with(backend, std::sync::Arc::new(steward_catalog::clock::SystemClock), loopback_webhooks())
-                .await;
+        let app = TestApp::builder(backend).backends(loopback_webhooks()).start().await;
         let before_mail = smtp.messages().len();
         let before_hooks = hooks.count();
         app.published_with_grant().await;
@@ -150,9 +148,7 @@ async fn bad_refreshes_are_refused_with_the_reason() {
 async fn subscriptions_need_a_grant_and_revoked_subscribers_hear_nothing() {
     let hooks = WebhookSink::start().await;
     for backend in common::backends().await {
-        let app =
-            TestApp::start_with(backend, std::sync::Arc::new(steward_catalog::clock::SystemClock), loopback_webhooks())
-                .await;
+        let app = TestApp::builder(backend).backends(loopback_webhooks()).start().await;
         app.publish(&steward_testkit::sales_orders()).await;
         let body = json!({"account": "123456789012", "channel": "webhook", "target": hooks.url("/x")});
         let (s, e) = app.json("POST", "/api/v1/products/sales.orders/subscriptions", &app.consumer, body).await;
@@ -201,9 +197,7 @@ async fn webhooks_to_private_addresses_are_refused_by_default() {
 async fn notifications_enqueued_before_a_crash_are_delivered_once_after() {
     let hooks = WebhookSink::start().await;
     for backend in common::backends().await {
-        let app =
-            TestApp::start_with(backend, std::sync::Arc::new(steward_catalog::clock::SystemClock), loopback_webhooks())
-                .await;
+        let app = TestApp::builder(backend).backends(loopback_webhooks()).start().await;
         app.published_with_grant().await;
         let path = format!("/{backend}/crash");
         app.subscribe("webhook", &hooks.url(&path)).await;
@@ -213,14 +207,8 @@ async fn notifications_enqueued_before_a_crash_are_delivered_once_after() {
         // never released (here it is already expired, as it would be after
         // `outbox.claim_secs`) ...
         let dead = app.worker(None);
-        let claimed = {
-            let mut conn = app.service.store.pool.acquire().await.unwrap();
-            let (now, lease) = (chrono::Utc::now(), chrono::Duration::seconds(-1));
-            steward_catalog::store::outbox::claim(&mut conn, app.service.store.dialect, &dead.id, now, lease, 10)
-                .await
-                .unwrap()
-        };
-        assert_eq!(claimed.len(), 1, "only the marker is due; the notification waits for it");
+        let claimed = dead.claim_and_abandon(chrono::Duration::seconds(-1)).await.unwrap();
+        assert_eq!(claimed, 1, "only the marker is due; the notification waits for it");
         // ... and after its claim expires a new worker delivers everything exactly once.
         let round = app.worker(None).drain().await.unwrap();
         assert_eq!(round.done, 2, "{round:?}");
@@ -250,17 +238,14 @@ async fn sns_subscribers_get_the_event_through_the_topic() {
     let (s, out) = app.json("POST", REFRESH, &app.producer, report("sns-1")).await;
     assert_eq!(s, StatusCode::CREATED, "{out}");
 
-    let mut worker = app.worker(None);
-    let backends = steward_catalog::effects::backends::Backends {
+    let worker = app.worker_for(steward_catalog::server::EffectBackends {
         glue: None,
         shares: None,
         markers: steward_aws::Markers::local(app.dir.path().join("objects")),
         mailer: None,
         webhooks: steward_notify::WebhookSender::new(&Default::default()).unwrap(),
         sns: Some(steward_aws::SnsPublisher::new(&cfg)),
-    };
-    worker.executor =
-        std::sync::Arc::new(steward_catalog::effects::execute::Executor { service: app.service.clone(), backends });
+    });
     assert_eq!(worker.drain().await.unwrap().done, 2, "marker + SNS publish");
     let got = hooks.wait_for(1, Duration::from_secs(10)).await;
     let hit = got.iter().find(|r| r.path == path).expect("moto delivered the SNS message");

@@ -7,8 +7,22 @@
 mod common;
 
 use common::databases;
-use steward_catalog::store::products::{self, COUNT_CAP, SearchQuery};
-use steward_catalog::store::{Dialect, Store};
+use sqlx::Connection;
+use steward_catalog::service::catalog::{COUNT_CAP, SearchPage, SearchQuery};
+use steward_catalog::service::{Service, ServiceBuilder};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// The test's own connection to the service's database, and its dialect.
+async fn connect(url: &str) -> (sqlx::AnyConnection, Dialect) {
+    sqlx::any::install_default_drivers();
+    let dialect = if url.starts_with("postgres") { Dialect::Postgres } else { Dialect::Sqlite };
+    (sqlx::AnyConnection::connect(url).await.unwrap(), dialect)
+}
 
 const N: i64 = 80_000;
 
@@ -19,21 +33,22 @@ fn key(i: i64) -> String {
 }
 
 /// Loads the products with one statement per table (the publish path is
-/// covered elsewhere; here only the search rows matter).
-async fn load(store: &Store) {
-    let series = match store.dialect {
+/// covered elsewhere; here only the search rows matter), written directly
+/// into the tables the service searches.
+async fn load(conn: &mut sqlx::AnyConnection, dialect: Dialect) {
+    let series = match dialect {
         Dialect::Postgres => format!("SELECT i FROM generate_series(1, {N}) AS g(i)"),
         Dialect::Sqlite => {
             format!("WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < {N}) SELECT i FROM g")
         }
     };
-    let name = match store.dialect {
+    let name = match dialect {
         Dialect::Postgres => "'p' || lpad(i::text, 6, '0')",
         Dialect::Sqlite => "'p' || substr('000000' || i, -6, 6)",
     };
     let names = format!("{name} || CASE WHEN i % 2 = 0 THEN ' alpha' ELSE '' END");
     let columns = "CASE WHEN i % 100 = 0 THEN 'delta' ELSE 'epsilon' END";
-    let (doc_columns, doc_values) = match store.dialect {
+    let (doc_columns, doc_values) = match dialect {
         Dialect::Postgres => (
             ", search_doc, search_names",
             format!(
@@ -51,8 +66,8 @@ async fn load(store: &Store) {
                 'team', 'internal', '[]', '{{}}', '', 'c0', NULL, '2026-11-01T00:00:00.000000Z'{doc_values}
          FROM ({series}) s"
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&store.pool).await.unwrap();
-    let index = match store.dialect {
+    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await.unwrap();
+    let index = match dialect {
         Dialect::Postgres => "INSERT INTO search_lexemes (lexeme)
              SELECT DISTINCT l FROM products, unnest(tsvector_to_array(search_doc)) AS l ON CONFLICT DO NOTHING"
             .to_owned(),
@@ -62,7 +77,7 @@ async fn load(store: &Store) {
              FROM products p JOIN ({series}) s ON p.product_key = 'dom' || (i % 20) || '.' || {name}"
         ),
     };
-    sqlx::query(sqlx::AssertSqlSafe(index)).execute(&store.pool).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(index)).execute(&mut *conn).await.unwrap();
 }
 
 /// What a broad query must return, by plain rules: matches by name first,
@@ -86,8 +101,7 @@ fn expected(
     first.into_iter().chain(rest).skip(offset).take(20).collect()
 }
 
-async fn search(store: &Store, q: &str, domain: Option<&str>, offset: i64) -> products::SearchPage {
-    let mut conn = store.pool.acquire().await.unwrap();
+async fn search(service: &Service, q: &str, domain: Option<&str>, offset: i64) -> SearchPage {
     let query = SearchQuery {
         q: Some(q.to_owned()),
         domain: domain.map(str::to_owned),
@@ -95,10 +109,10 @@ async fn search(store: &Store, q: &str, domain: Option<&str>, offset: i64) -> pr
         offset,
         ..Default::default()
     };
-    products::search(&mut conn, store.dialect, &query).await.unwrap()
+    service.search(&query).await.unwrap()
 }
 
-fn keys(page: &products::SearchPage) -> Vec<String> {
+fn keys(page: &SearchPage) -> Vec<String> {
     page.items.iter().map(|p| p.key.clone()).collect()
 }
 
@@ -106,48 +120,54 @@ fn keys(page: &products::SearchPage) -> Vec<String> {
 async fn broad_and_filtered_searches_page_by_plain_rules_at_scale() {
     let probe = tempfile::tempdir().unwrap();
     for (backend, url) in databases(probe.path()).await {
-        let store = Store::connect(&url).await.unwrap();
-        let d = store.dialect;
-        load(&store).await;
+        let dir = tempfile::tempdir().unwrap();
+        let service = ServiceBuilder::new(url.to_string(), dir.path().join("registry.git")).build().await.unwrap();
+        let (mut conn, d) = connect(&url).await;
+        load(&mut conn, d).await;
         let even = |i: i64| i % 2 == 0;
         let never = |_: i64| false;
         let always = |_: i64| true;
         // Before and after the planner has statistics: plans may differ, pages may not.
         for stats in [false, true] {
             if stats {
-                store.analyze().await.unwrap();
+                // What autovacuum (or `steward admin rebuild-catalog`) leaves behind.
+                let analyze = match d {
+                    Dialect::Sqlite => "PRAGMA optimize",
+                    Dialect::Postgres => "ANALYZE products, product_tags, search_lexemes",
+                };
+                sqlx::query(analyze).execute(&mut conn).await.unwrap();
             }
             let ctx = format!("{backend}, statistics: {stats}");
             // A word in half the names: capped count, names tier in key order, paged.
-            let page = search(&store, "alpha", None, 0).await;
+            let page = search(&service, "alpha", None, 0).await;
             assert_eq!((page.total, page.total_capped), (COUNT_CAP, true), "{ctx}");
             assert_eq!(keys(&page), expected(d, even, never, 0), "{ctx}");
-            assert_eq!(keys(&search(&store, "alpha", None, 40).await), expected(d, even, never, 40), "{ctx}");
+            assert_eq!(keys(&search(&service, "alpha", None, 40).await), expected(d, even, never, 40), "{ctx}");
             // A word in every description and no name: the second tier alone.
-            assert_eq!(keys(&search(&store, "beta", None, 0).await), expected(d, never, always, 0), "{ctx}");
+            assert_eq!(keys(&search(&service, "beta", None, 0).await), expected(d, never, always, 0), "{ctx}");
             // A prefix of a word in every product.
-            let page = search(&store, "gam", None, 0).await;
+            let page = search(&service, "gam", None, 0).await;
             assert_eq!((page.total_capped, keys(&page)), (true, expected(d, never, always, 0)), "{ctx}");
             // A common word within one domain (4,000 matches): counted and paged in the domain.
             let in_dom4 = |i: i64| i % 20 == 4;
-            let page = search(&store, "alpha", Some("dom4"), 0).await;
+            let page = search(&service, "alpha", Some("dom4"), 0).await;
             assert_eq!((page.total, page.total_capped), (COUNT_CAP, true), "{ctx}");
             assert_eq!(keys(&page), expected(d, in_dom4, never, 0), "{ctx}");
             assert_eq!(
-                keys(&search(&store, "alpha", Some("dom4"), 20).await),
+                keys(&search(&service, "alpha", Some("dom4"), 20).await),
                 expected(d, in_dom4, never, 20),
                 "{ctx}"
             );
             // A common word in a domain that never has it.
-            assert_eq!(search(&store, "alpha", Some("dom3"), 0).await.total, 0, "{ctx}");
+            assert_eq!(search(&service, "alpha", Some("dom3"), 0).await.total, 0, "{ctx}");
             // A selective word (N / 100 = 800 matches, all in dom0): exact count, scored.
-            let page = search(&store, "delta", None, 0).await;
+            let page = search(&service, "delta", None, 0).await;
             assert_eq!((page.total, page.total_capped, page.items.len()), (N / 100, false, 20), "{ctx}");
             assert!(page.items.iter().all(|p| p.domain == "dom0"), "{ctx}");
-            assert_eq!(search(&store, "delta", Some("dom0"), 0).await.total, N / 100, "{ctx}");
-            assert_eq!(search(&store, "delta", Some("dom1"), 0).await.total, 0, "{ctx}");
+            assert_eq!(search(&service, "delta", Some("dom0"), 0).await.total, N / 100, "{ctx}");
+            assert_eq!(search(&service, "delta", Some("dom1"), 0).await.total, 0, "{ctx}");
             // Two words, both common.
-            let page = search(&store, "alpha gamma", None, 0).await;
+            let page = search(&service, "alpha gamma", None, 0).await;
             assert_eq!((page.total_capped, keys(&page)), (true, expected(d, even, never, 0)), "{ctx}");
         }
     }

@@ -15,7 +15,6 @@ use common::{TestApp, backends};
 use serde_json::json;
 use steward_catalog::clock::{Clock, ManualClock};
 use steward_catalog::service::slo::MonitorProgress;
-use steward_catalog::store::outbox;
 use steward_notify::testing::{SmtpSink, WebhookSink};
 
 /// sales.orders due every hour (UTC, 30 minutes grace), with a Slack webhook.
@@ -39,10 +38,14 @@ async fn refresh(app: &TestApp, key: &str) {
     assert_eq!(s, StatusCode::CREATED, "{out}");
 }
 
+/// The alert jobs in the outbox, unredacted (read as an operator would with psql).
 async fn alerts(app: &TestApp) -> Vec<serde_json::Value> {
-    let mut conn = app.service.store.pool.acquire().await.unwrap();
-    let rows = outbox::list(&mut conn, None, 500).await.unwrap();
-    rows.into_iter().filter(|r| r.kind == "notify.alert").map(|r| r.payload).collect()
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT payload FROM outbox WHERE kind = 'notify.alert' ORDER BY id DESC LIMIT 500")
+            .fetch_all(&mut app.sql().await)
+            .await
+            .unwrap();
+    rows.iter().map(|p| serde_json::from_str(p).unwrap()).collect()
 }
 
 fn at(h: u32, m: u32) -> DateTime<Utc> {
@@ -55,11 +58,11 @@ async fn missed_recovered_and_one_summary_after_downtime() {
     let slack = WebhookSink::start().await;
     for backend in backends().await {
         let clock = Arc::new(ManualClock::new(at(0, 10)));
-        let backends = steward_catalog::service::Backends {
+        let backends = steward_catalog::service::BackendChoices {
             webhooks: steward_notify::WebhookSettings { allow_private: true, ..Default::default() },
             ..Default::default()
         };
-        let app = TestApp::start_with(backend, clock.clone(), backends).await;
+        let app = TestApp::builder(backend).clock(clock.clone()).backends(backends).start().await;
         let slack_path = format!("/slack/{backend}");
         app.publish(&hourly(&slack.url(&slack_path), "1.0.0", "0 * * * *")).await;
         let mut progress = MonitorProgress::default();
@@ -142,7 +145,7 @@ async fn missed_recovered_and_one_summary_after_downtime() {
 async fn a_new_version_with_a_new_schedule_starts_fresh() {
     for backend in backends().await {
         let clock = Arc::new(ManualClock::new(at(0, 10)));
-        let app = TestApp::start_with(backend, clock.clone(), Default::default()).await;
+        let app = TestApp::builder(backend).clock(clock.clone()).start().await;
         app.publish(&hourly("https://hooks.slack.com/services/T/B/X", "1.0.0", "0 * * * *")).await;
         let mut progress = MonitorProgress::default();
         app.service.monitor_pass(&mut progress).await.unwrap();
@@ -169,7 +172,7 @@ async fn a_new_version_with_a_new_schedule_starts_fresh() {
 async fn a_pass_reads_only_products_that_can_have_changed() {
     for backend in backends().await {
         let clock = Arc::new(ManualClock::new(at(0, 10)));
-        let app = TestApp::start_with(backend, clock.clone(), Default::default()).await;
+        let app = TestApp::builder(backend).clock(clock.clone()).start().await;
         let set = |h, m| clock.advance(at(h, m) - clock.now());
         let orders = hourly("https://hooks.slack.com/services/T/B/X", "1.0.0", "0 * * * *");
         app.publish(&orders).await;

@@ -148,7 +148,7 @@ async fn the_last_active_admin_token_cannot_be_revoked() {
 async fn an_expired_token_is_refused() {
     for backend in backends().await {
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()));
-        let app = TestApp::start_with(backend, clock.clone(), Default::default()).await;
+        let app = TestApp::builder(backend).clock(clock.clone()).start().await;
         eprintln!("-- on {backend}");
         for bad in [json!(0), json!(-1), json!(3651)] {
             let (s, e) = create(&app, json!({"name": "x", "role": "reviewer", "expires_in_days": bad})).await;
@@ -199,7 +199,7 @@ async fn last_used_is_recorded_at_most_once_a_minute() {
     for backend in backends().await {
         let start = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
         let clock = Arc::new(ManualClock::new(start));
-        let app = TestApp::start_with(backend, clock.clone(), Default::default()).await;
+        let app = TestApp::builder(backend).clock(clock.clone()).start().await;
         eprintln!("-- on {backend}");
         assert_eq!(token(&app, "rita").await["last_used_at"], Value::Null);
         assert_eq!(used(&app).await, StatusCode::OK);

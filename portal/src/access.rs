@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 use steward_catalog::service::Service;
-use steward_catalog::store::access::{AccessFilter, AccessRequest, Grant};
+use steward_catalog::service::access::{AccessFilter, AccessRequest, Grant};
 
 use crate::page::{self, Nav, PageError, flash, when};
 use crate::session::{CSRF_FIELD, Session};

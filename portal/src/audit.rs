@@ -1,19 +1,16 @@
 //! The audit log with filters (actor, action, target) and paging backwards.
 //!
-//! The read goes through the API's own handler
-//! ([`steward_catalog::api::admin::audit_log`]) so who may read the log is
-//! decided in exactly one place; its error (403 for producers and consumers)
-//! is shown with its status and message.
+//! The read is the service's [`Service::audit_log`], as for the API, so who
+//! may read the log is decided in one place; its error (403 for producers
+//! and consumers) is shown with its status and message.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse};
+use axum::response::Html;
 use maud::html;
 use serde::Deserialize;
-use steward_catalog::api::admin::{self, AuditParams};
-use steward_catalog::api::auth::Auth;
 use steward_catalog::service::Service;
-use steward_catalog::store::audit::AuditEvent;
+use steward_catalog::service::admin::AuditFilter;
 
 use crate::page::{self, Nav, PageError, enc, when};
 use crate::session::Session;
@@ -55,17 +52,20 @@ pub async fn page(
     Query(p): Query<Params>,
 ) -> Result<Html<String>, PageError> {
     let (actor, action, target) = (non_empty(&p.actor), non_empty(&p.action), non_empty(&p.target));
-    let params = AuditParams {
+    let filter = AuditFilter {
         actor: actor.clone(),
         action: action.clone(),
         target: target.clone(),
-        before: p.before,
-        limit: Some(PAGE_SIZE),
+        before_id: p.before,
+        limit: PAGE_SIZE,
     };
-    let events: Vec<AuditEvent> = match admin::audit_log(State(service), Auth(session.who.clone()), Query(params)).await
-    {
-        Ok(axum::Json(events)) => events,
-        Err(e) => return Err(api_error(e).await.signed_in(&session)),
+    let events = match service.audit_log(&session.who, &filter).await {
+        Ok(events) => events,
+        Err(e) => {
+            let (status, message) = page::describe(&e);
+            let title = if status == StatusCode::FORBIDDEN { "Not allowed" } else { "Audit log unavailable" };
+            return Err(PageError::page(status, title, message).signed_in(&session));
+        }
     };
     let filter_link = |before: i64| {
         let mut s = format!("/audit?before={before}");
@@ -132,17 +132,4 @@ fn target_link(target: &str) -> maud::Markup {
     html! {
         @match href { Some(h) => a href=(h) { (target) }, None => code { (target) } }
     }
-}
-
-/// An API error as a page error: its status and the message from its JSON body.
-async fn api_error(e: steward_catalog::api::error::ApiError) -> PageError {
-    let resp = e.into_response();
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024).await.unwrap_or_default();
-    let message = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()
-        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
-        .unwrap_or_else(|| status.to_string());
-    let title = if status == StatusCode::FORBIDDEN { "Not allowed" } else { "Audit log unavailable" };
-    PageError::page(status, title, message)
 }

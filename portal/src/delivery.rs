@@ -9,9 +9,9 @@
 
 use chrono::{Duration, Utc};
 use maud::{Markup, html};
+use steward_catalog::service::refreshes::Refresh;
 use steward_catalog::service::slo::SloStatus;
-use steward_catalog::store::refreshes::Refresh;
-use steward_catalog::store::slo::StoredTick;
+use steward_catalog::service::slo::StoredTick;
 
 use crate::page::when;
 

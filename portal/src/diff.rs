@@ -10,7 +10,7 @@
 //! see the rule and message right above the lines it is about.
 
 use maud::{Markup, html};
-use steward_catalog::store::proposals::{FindingDocument, StoredFinding};
+use steward_catalog::service::proposals::{FindingDocument, StoredFinding};
 
 /// Whether a finding's rule marks a breaking change (the policies' own list).
 pub fn is_breaking_rule(rule: &str) -> bool {

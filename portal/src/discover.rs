@@ -9,7 +9,7 @@ use axum::response::Html;
 use maud::{Markup, html};
 use serde::Deserialize;
 use steward_catalog::service::Service;
-use steward_catalog::store::products::{COUNT_CAP, ProductSummary, SearchPage, SearchQuery};
+use steward_catalog::service::catalog::{COUNT_CAP, ProductSummary, SearchPage, SearchQuery};
 
 use crate::page::{self, Nav, PageError, classification, enc};
 use crate::session::Session;
@@ -51,7 +51,7 @@ pub async fn render(service: &Service, session: &Session, p: &Params) -> Result<
         scored_max: None,
     };
     let results = service.search(&query).await.map_err(|e| PageError::from(e).signed_in(session))?;
-    let levels = &service.policy.classifications;
+    let levels = &service.policy().classifications;
     let body = html! {
         h1 { "Discover data products" }
         form.search method="get" action="/" role="search" {

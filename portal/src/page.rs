@@ -8,7 +8,7 @@
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, Markup, html};
-use steward_catalog::error::{ServiceError, StoreError};
+use steward_catalog::error::ServiceError;
 
 use crate::session::{CSRF_FIELD, Session};
 
@@ -104,25 +104,16 @@ impl PageError {
     }
 }
 
-/// The status and message the API gives for a service error.
+/// The status and message the API gives for a service error (the API's own
+/// mapping); a refused contract's findings are added to the message.
 pub fn describe(e: &ServiceError) -> (StatusCode, String) {
+    let d = steward_catalog::api::error::describe(e);
     match e {
-        ServiceError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
-        ServiceError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m.clone()),
-        ServiceError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
-        ServiceError::NotFound(m) | ServiceError::Store(StoreError::NotFound(m)) => (StatusCode::NOT_FOUND, m.clone()),
-        ServiceError::Conflict(m) | ServiceError::Store(StoreError::Conflict(m)) => (StatusCode::CONFLICT, m.clone()),
-        ServiceError::Busy(m) => (StatusCode::SERVICE_UNAVAILABLE, m.clone()),
-        ServiceError::Invalid { message, findings, .. } => {
+        ServiceError::Invalid { findings, .. } if !findings.is_empty() => {
             let rules: Vec<String> = findings.iter().map(|f| format!("{} {}", f.rule, f.message)).collect();
-            let detail = if rules.is_empty() { String::new() } else { format!(": {}", rules.join("; ")) };
-            (StatusCode::UNPROCESSABLE_ENTITY, format!("{message}{detail}"))
+            (d.status, format!("{}: {}", d.message, rules.join("; ")))
         }
-        other => {
-            let id = steward_catalog::auth::new_secret()[4..16].to_owned();
-            tracing::error!(error_id = %id, cause = %other, "portal: internal error");
-            (StatusCode::INTERNAL_SERVER_ERROR, format!("internal error; quote error id {id} to the operator"))
-        }
+        _ => (d.status, d.message),
     }
 }
 

@@ -13,7 +13,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use steward_catalog::model::{CatalogTable, Contact, ProductDetail};
 use steward_catalog::service::Service;
-use steward_catalog::store::products::ProductVersion;
+use steward_catalog::service::catalog::ProductVersion;
 
 use crate::page::{self, Nav, PageError, classification, when};
 use crate::session::Session;

@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 use steward_catalog::service::Service;
-use steward_catalog::store::proposals::{Proposal, ProposalFilter, ProposalStatus, StoredFinding};
+use steward_catalog::service::proposals::{Proposal, ProposalFilter, ProposalStatus, StoredFinding};
 use steward_policies::rules::rule_info;
 
 use crate::diff;

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
 use steward_catalog::service::Service;
-use steward_catalog::store::tokens::TokenStatus;
+use steward_catalog::service::tokens::TokenStatus;
 
 use crate::page::{self, Nav, PageError, enc, flash, when};
 use crate::session::{CSRF_FIELD, Session};

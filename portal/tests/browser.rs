@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use common::{Portal, contract};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
-use steward_catalog::store::proposals::ProposalStatus;
+use steward_catalog::service::proposals::ProposalStatus;
 
 fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?.to_str()?.split(':').map(|d| PathBuf::from(d).join(name)).find(|p| p.is_file())

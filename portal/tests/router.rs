@@ -6,7 +6,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{Portal, contract};
-use steward_catalog::store::proposals::ProposalStatus;
+use steward_catalog::service::proposals::ProposalStatus;
 
 #[tokio::test]
 async fn sign_in_sets_a_strict_http_only_cookie() {

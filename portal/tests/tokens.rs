@@ -75,13 +75,13 @@ async fn admins_list_and_revoke_tokens_with_csrf() {
     assert!(last.body.contains("<table"), "the list stays in view");
 
     // Audited with the admin's name.
-    let mut conn = app.service.store.pool.acquire().await.unwrap();
-    let filter = steward_catalog::store::audit::AuditFilter {
+    let root = app.service.authenticate(&admin_token(&app)).await.unwrap().unwrap();
+    let filter = steward_catalog::service::admin::AuditFilter {
         action: Some("token.revoke".into()),
         limit: 10,
         ..Default::default()
     };
-    let events = steward_catalog::store::audit::list(&mut conn, &filter).await.unwrap();
+    let events = app.service.audit_log(&root, &filter).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!((events[0].actor.as_str(), events[0].target.as_str()), ("admin", "token:rita"));
 }

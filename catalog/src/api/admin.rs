@@ -12,11 +12,10 @@ use super::extract::{Path, Query};
 use super::json::JsonBody;
 use crate::auth::Role;
 use crate::service::Service;
+use crate::service::admin::{AuditEvent, AuditFilter, EffectRow, StatusFilter};
 use crate::service::catalog::Reconciled;
 use crate::service::tokens::CreatedToken;
-use crate::store::audit::{self, AuditEvent, AuditFilter};
-use crate::store::outbox::StatusFilter;
-use crate::store::tokens::TokenInfo;
+use crate::service::tokens::TokenInfo;
 
 #[derive(Deserialize, IntoParams)]
 pub struct AuditParams {
@@ -37,14 +36,8 @@ pub struct AuditParams {
 pub async fn audit_log(
     State(service): State<Service>,
     Auth(who): Auth,
-    axum::extract::Query(p): axum::extract::Query<AuditParams>,
+    Query(p): Query<AuditParams>,
 ) -> ApiResult<Json<Vec<AuditEvent>>> {
-    if !who.can_review() {
-        return Err(ApiError::forbidden(format!(
-            "only admins and reviewers read the audit log; token `{}` has role {}",
-            who.name, who.role
-        )));
-    }
     let filter = AuditFilter {
         actor: p.actor,
         action: p.action,
@@ -52,24 +45,7 @@ pub async fn audit_log(
         before_id: p.before,
         limit: super::page_limit(p.limit)?,
     };
-    let mut conn = service.store.pool.acquire().await.map_err(|e| ApiError::internal(&e))?;
-    let mut events = audit::list(&mut conn, &filter).await.map_err(crate::error::ServiceError::from)?;
-    // Nobody reading the log owns the targets in it. New events are written
-    // without secrets; this also covers events written before that.
-    for e in &mut events {
-        e.before.iter_mut().chain(e.after.iter_mut()).for_each(crate::redact::json);
-    }
-    Ok(Json(events))
-}
-
-/// The `/audit` route: [`audit_log`] (which the portal calls too) with the
-/// API's query extractor, whose rejections are JSON.
-pub async fn audit_log_route(
-    state: State<Service>,
-    auth: Auth,
-    Query(p): Query<AuditParams>,
-) -> ApiResult<Json<Vec<AuditEvent>>> {
-    audit_log(state, auth, axum::extract::Query(p)).await
+    Ok(Json(service.audit_log(&who, &filter).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -140,19 +116,13 @@ pub struct OutboxParams {
 /// Targets, URLs and e-mail addresses in payloads, dedup keys and errors
 /// are shown redacted (`scheme://host:port/…`, `j***@example.com`).
 #[utoipa::path(get, path = "/api/v1/admin/outbox", tag = "admin", params(OutboxParams),
-    responses((status = 200, body = Vec<crate::store::outbox::EffectRow>), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = Vec<EffectRow>), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn outbox(
     State(service): State<Service>,
     Auth(who): Auth,
     Query(p): Query<OutboxParams>,
-) -> ApiResult<Json<Vec<crate::store::outbox::EffectRow>>> {
-    if !who.is_admin() {
-        return Err(ApiError::forbidden(format!(
-            "only admins read the outbox; token `{}` has role {}",
-            who.name, who.role
-        )));
-    }
+) -> ApiResult<Json<Vec<EffectRow>>> {
     let filter = match p.status.as_deref() {
         None => None,
         Some(s) => Some(
@@ -160,17 +130,7 @@ pub async fn outbox(
                 .map_err(|_| ApiError::bad_request(format!("status `{s}`: use pending, done, dead or blocked")))?,
         ),
     };
-    let limit = super::page_limit(p.limit)?;
-    let mut conn = service.store.pool.acquire().await.map_err(|e| ApiError::internal(&e))?;
-    let mut rows =
-        crate::store::outbox::list(&mut conn, filter, limit).await.map_err(crate::error::ServiceError::from)?;
-    // Jobs carry alert targets (Slack webhook URLs, e-mail addresses) that
-    // admins do not own; dedup keys and errors may repeat them.
-    for r in &mut rows {
-        crate::redact::json(&mut r.payload);
-        r.dedup_key = crate::redact::text(&r.dedup_key);
-        r.last_error = r.last_error.as_deref().map(crate::redact::text);
-    }
+    let rows = service.outbox(&who, filter, super::page_limit(p.limit)?).await?;
     Ok(Json(rows))
 }
 

@@ -100,35 +100,86 @@ impl ApiError {
 
     /// A 500 whose cause goes to the log under a fresh error id.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
-        let id = crate::auth::new_secret()[4..16].to_owned();
-        tracing::error!(error_id = %id, cause = %cause, "internal error");
-        let mut e = Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("internal error; quote error id {id} to the operator"),
-        );
+        let id = log_internal(cause);
+        Self::internal_with_id(id)
+    }
+
+    fn internal_with_id(id: String) -> Self {
+        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", internal_message(&id));
         e.body.error_id = Some(id);
         e
     }
 }
 
+/// What a service error means over HTTP: the one mapping, used by the API
+/// and the portal alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Described {
+    pub status: StatusCode,
+    /// The `error` field of the body.
+    pub kind: &'static str,
+    /// For people; a 5xx says only its error id.
+    pub message: String,
+    /// Set for a 5xx: the id under which the cause was logged.
+    pub error_id: Option<String>,
+}
+
+/// Maps a service error to its status, kind and public message. A 5xx
+/// logs its cause under a fresh error id.
+pub fn describe(e: &ServiceError) -> Described {
+    let plain = |status, kind, message: &String| Described { status, kind, message: message.clone(), error_id: None };
+    match e {
+        ServiceError::BadRequest(m) => plain(StatusCode::BAD_REQUEST, "bad_request", m),
+        ServiceError::Unauthorized(m) => plain(StatusCode::UNAUTHORIZED, "unauthorized", m),
+        ServiceError::Forbidden(m) => plain(StatusCode::FORBIDDEN, "forbidden", m),
+        ServiceError::NotFound(m) | ServiceError::Store(StoreError::NotFound(m)) => {
+            plain(StatusCode::NOT_FOUND, "not_found", m)
+        }
+        ServiceError::Conflict(m) | ServiceError::Store(StoreError::Conflict(m)) => {
+            plain(StatusCode::CONFLICT, "conflict", m)
+        }
+        ServiceError::Busy(m) => plain(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
+        ServiceError::Invalid { message, .. } => plain(StatusCode::UNPROCESSABLE_ENTITY, "invalid_contract", message),
+        other => {
+            let id = log_internal(other);
+            Described {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                kind: "internal",
+                message: internal_message(&id),
+                error_id: Some(id),
+            }
+        }
+    }
+}
+
+/// Logs the cause of an internal error under a fresh error id (the one
+/// place ids are minted) and returns the id.
+pub fn log_internal(cause: &dyn std::fmt::Display) -> String {
+    let id = crate::auth::random_id(12);
+    tracing::error!(error_id = %id, cause = %cause, "internal error");
+    id
+}
+
+fn internal_message(id: &str) -> String {
+    format!("internal error; quote error id {id} to the operator")
+}
+
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
-        match e {
-            ServiceError::BadRequest(m) => Self::bad_request(m),
-            ServiceError::Unauthorized(m) => Self::unauthorized(m),
-            ServiceError::Forbidden(m) => Self::forbidden(m),
-            ServiceError::NotFound(m) | ServiceError::Store(StoreError::NotFound(m)) => Self::not_found(m),
-            ServiceError::Conflict(m) | ServiceError::Store(StoreError::Conflict(m)) => Self::conflict(m),
-            ServiceError::Busy(m) => Self::unavailable(m, 1),
-            ServiceError::Invalid { message, findings, proposal_id } => {
-                let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_contract", message);
-                e.body.findings = Some(findings.iter().map(StoredFinding::from).collect());
-                e.body.proposal_id = proposal_id;
-                e
-            }
-            other => Self::internal(&other),
+        let d = describe(&e);
+        if let Some(id) = d.error_id {
+            return Self::internal_with_id(id);
         }
+        let mut out = Self::new(d.status, d.kind, d.message);
+        match e {
+            ServiceError::Busy(_) => out.retry_after = Some(1),
+            ServiceError::Invalid { findings, proposal_id, .. } => {
+                out.body.findings = Some(findings.iter().map(StoredFinding::from).collect());
+                out.body.proposal_id = proposal_id;
+            }
+            _ => {}
+        }
+        out
     }
 }
 

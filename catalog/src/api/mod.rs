@@ -68,7 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route("/slo/breaches", get(slo::breaches))
         .route("/admin/outbox", get(admin::outbox))
         .route("/admin/outbox/{id}/retry", post(admin::outbox_retry))
-        .route("/audit", get(admin::audit_log_route))
+        .route("/audit", get(admin::audit_log))
         .route("/tokens", post(admin::create_token).get(admin::list_tokens))
         .route("/tokens/{name}/revoke", post(admin::revoke_token))
         .route("/admin/rebuild-catalog", post(admin::rebuild))

@@ -18,7 +18,7 @@ use steward_notify::{Mailer, WebhookSender};
 use crate::model::{CatalogTable, Column, ProductDetail};
 
 /// Everything the outbox executor may call.
-pub struct Backends {
+pub struct EffectBackends {
     /// `Some` when the Glue catalog backend is on.
     pub glue: Option<GlueCatalog>,
     /// `Some` when the AWS share backend is on.

@@ -11,14 +11,15 @@
 use chrono::Duration;
 use serde::Deserialize;
 use serde_json::json;
-use steward_schemas::{AccountId, ProductKey};
+use steward_schemas::AccountId;
 use utoipa::ToSchema;
 
-use super::{Service, require, require_reviewer};
+use super::{Service, parse_key, require, require_reviewer};
 use crate::auth::{Principal, Role};
-use crate::effects::{self, ShareJob};
+use crate::effects::{self, GrantShare, RevokeShare, ShareTarget};
 use crate::error::{ServiceError, StoreError};
-use crate::store::access::{self, AccessFilter, AccessRequest, Grant, NewGrant, NewRequest};
+use crate::store::access::{self, NewGrant, NewRequest};
+pub use crate::store::access::{AccessFilter, AccessRequest, Grant};
 use crate::store::products;
 
 /// Longest grant a request may ask for.
@@ -37,11 +38,6 @@ pub struct AccessRequestInput {
     pub duration_days: Option<i64>,
 }
 
-/// Parses a product key from a path, as a 400 when malformed.
-pub(crate) fn parse_key(key: &str) -> Result<ProductKey, ServiceError> {
-    ProductKey::parse(key).map_err(|e| ServiceError::BadRequest(format!("product `{key}`: {e}")))
-}
-
 fn conflict_or(e: StoreError, message: impl FnOnce() -> String) -> ServiceError {
     match e {
         StoreError::Conflict(_) => ServiceError::Conflict(message()),
@@ -50,19 +46,6 @@ fn conflict_or(e: StoreError, message: impl FnOnce() -> String) -> ServiceError 
 }
 
 impl Service {
-    /// Checks that `who` may act for `account` (consumers hold accounts).
-    pub(crate) fn require_account(&self, who: &Principal, account: &str) -> Result<AccountId, ServiceError> {
-        let id = AccountId::parse(account).map_err(|e| ServiceError::BadRequest(format!("account: {e}")))?;
-        if self.backends.aws_shares && !id.is_aws() {
-            return Err(ServiceError::BadRequest(format!(
-                "account `{account}` is not a 12-digit AWS account id, which the AWS share backend needs"
-            )));
-        }
-        let holds = who.is_admin() || (who.role == Role::Consumer && who.scopes.iter().any(|a| a == id.as_str()));
-        require(holds, format!("token `{}` does not hold account {id}", who.name))?;
-        Ok(id)
-    }
-
     /// A consumer asks for access to a published product for one of its accounts.
     pub async fn request_access(
         &self,
@@ -129,7 +112,7 @@ impl Service {
         )
         .await?;
         let request = access::get_request(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("{id}")))?;
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
         Ok(request)
     }
 
@@ -166,9 +149,14 @@ impl Service {
             },
         )
         .await?;
-        if self.backends.aws_shares {
-            let job = ShareJob { product_key: request.product_key.clone(), account: request.account.clone(), grant_id };
-            effects::enqueue_share(&mut tx, &job, effects::SHARE_GRANT, &format!("request:{id}"), now).await?;
+        if self.backends.aws_shares() {
+            let job = GrantShare(ShareTarget {
+                product_key: request.product_key.clone(),
+                account: request.account.clone(),
+                grant_id,
+                occasion: format!("request:{id}"),
+            });
+            effects::enqueue(&mut tx, &job, None, now).await?;
         }
         self.audit(
             &mut tx,
@@ -191,7 +179,7 @@ impl Service {
         let grant = access::get_grant(&mut tx, grant_id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("grant {grant_id}")))?;
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
         Ok(grant)
     }
 
@@ -221,7 +209,7 @@ impl Service {
         )
         .await?;
         let request = access::get_request(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("{id}")))?;
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
         Ok(request)
     }
 
@@ -238,10 +226,14 @@ impl Service {
         if !access::end_grant(&mut tx, grant.id, status, actor, now).await? {
             return Err(ServiceError::Conflict(format!("grant {} is already {}", grant.id, grant.status)));
         }
-        if self.backends.aws_shares {
-            let job =
-                ShareJob { product_key: grant.product_key.clone(), account: grant.account.clone(), grant_id: grant.id };
-            effects::enqueue_share(&mut tx, &job, effects::SHARE_REVOKE, "end", now).await?;
+        if self.backends.aws_shares() {
+            let job = RevokeShare(ShareTarget {
+                product_key: grant.product_key.clone(),
+                account: grant.account.clone(),
+                grant_id: grant.id,
+                occasion: "end".to_owned(),
+            });
+            effects::enqueue(&mut tx, &job, None, now).await?;
         }
         self.audit(
             &mut tx,
@@ -252,7 +244,7 @@ impl Service {
             Some(json!({"status": status, "reason": reason})),
         )
         .await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
         Ok(())
     }
 

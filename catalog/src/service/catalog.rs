@@ -16,7 +16,8 @@ use crate::effects;
 use crate::error::{ServiceError, StoreError};
 use crate::model::{self, ProductDetail};
 use crate::store::access::{self, AccessFilter};
-use crate::store::products::{self, ProductVersion, Provenance, SearchPage, SearchQuery};
+use crate::store::products::{self, Provenance};
+pub use crate::store::products::{COUNT_CAP, ProductSummary, ProductVersion, SearchPage, SearchQuery};
 use crate::store::proposals::{self, Proposal, ProposalStatus};
 
 /// Products written by one catalog sync above which it refreshes the
@@ -102,12 +103,8 @@ impl Service {
         };
         let comment = decision.map_or(proposal.comment.as_deref(), |(_, c)| c);
         let mut tx = self.store.begin().await?;
-        proposals::transition(&mut tx, id, &[ProposalStatus::Approved], ProposalStatus::Published).await.map_err(
-            |e| match e {
-                StoreError::Conflict(m) => ServiceError::Conflict(m),
-                other => other.into(),
-            },
-        )?;
+        // A lost compare-and-set is a `StoreError::Conflict`: 409 like any other.
+        proposals::transition(&mut tx, id, &[ProposalStatus::Approved], ProposalStatus::Published).await?;
         proposals::set_merge_commit(&mut tx, id, merge_commit).await?;
         products::publish(
             &mut tx,
@@ -141,7 +138,7 @@ impl Service {
             Some(json!({"version": detail.version, "commit": merge_commit, "proposal": id})),
         )
         .await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -154,11 +151,15 @@ impl Service {
         commit: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), StoreError> {
-        if self.backends.glue {
-            let job = effects::PublishJob { product_key: detail.key.clone(), version: detail.version.clone() };
-            effects::enqueue_publish(tx, &job, commit, now).await?;
+        if self.backends.glue() {
+            let job = effects::PublishCatalog {
+                product_key: detail.key.clone(),
+                version: detail.version.clone(),
+                commit: commit.to_owned(),
+            };
+            effects::enqueue(tx, &job, None, now).await?;
         }
-        if self.backends.aws_shares {
+        if self.backends.aws_shares() {
             let filter = AccessFilter {
                 status: Some("active".into()),
                 product_key: Some(detail.key.clone()),
@@ -166,8 +167,13 @@ impl Service {
                 limit: 10_000,
             };
             for g in access::list_grants(tx, &filter).await? {
-                let job = effects::ShareJob { product_key: g.product_key, account: g.account, grant_id: g.id };
-                effects::enqueue_share(tx, &job, effects::SHARE_GRANT, &format!("publish:{commit}"), now).await?;
+                let job = effects::GrantShare(effects::ShareTarget {
+                    product_key: g.product_key,
+                    account: g.account,
+                    grant_id: g.id,
+                    occasion: format!("publish:{commit}"),
+                });
+                effects::enqueue(tx, &job, None, now).await?;
             }
         }
         Ok(())
@@ -323,7 +329,7 @@ impl Service {
             Some(json!({"commit": entry.commit, "version": detail.version})),
         )
         .await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -350,7 +356,7 @@ impl Service {
             })),
         )
         .await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
         Ok(done)
     }
 
@@ -370,7 +376,7 @@ impl Service {
             Some(json!(refused)),
         )
         .await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -19,30 +19,34 @@ use steward_registry::SharedRegistry;
 
 use crate::auth::Principal;
 use crate::clock::Clock;
+pub use crate::config::{CatalogBackend, SharesBackend, SignalsBackend};
 use crate::error::{ServiceError, StoreError};
 use crate::store::{Store, audit};
 
-/// Everything an operation needs. Cheap to clone.
+/// Everything an operation needs. Cheap to clone. Built by
+/// [`ServiceBuilder`]; its parts are private to the crate, so handlers, the
+/// portal and tests reach the store only through its methods.
 #[derive(Clone)]
 pub struct Service {
-    pub store: Store,
-    pub registry: SharedRegistry,
-    pub policy: Arc<Policy>,
-    pub clock: Arc<dyn Clock>,
+    pub(crate) store: Store,
+    pub(crate) registry: SharedRegistry,
+    pub(crate) policy: Arc<Policy>,
+    pub(crate) clock: Arc<dyn Clock>,
     /// Where `main` is pushed after each merge, if anywhere.
-    pub upstream: Option<String>,
+    pub(crate) upstream: Option<String>,
     /// Which external backends are on (what effects operations enqueue).
-    pub backends: Arc<Backends>,
+    pub(crate) backends: Arc<BackendChoices>,
 }
 
-/// The external backends a deployment uses beside the embedded ones.
+/// The external backends a deployment uses beside the embedded ones, and
+/// what operations need to know about them.
 #[derive(Debug, Clone, Default)]
-pub struct Backends {
-    /// Publish products and partitions to AWS Glue (and register locations
-    /// with Lake Formation) as well as to the embedded catalog.
-    pub glue: bool,
-    /// Share through AWS RAM and Lake Formation as well as recording grants.
-    pub aws_shares: bool,
+pub struct BackendChoices {
+    /// `backends.catalog`: Glue also publishes products and partitions to
+    /// AWS Glue (and registers locations with Lake Formation).
+    pub catalog: CatalogBackend,
+    /// `backends.shares`: AWS also shares through Lake Formation.
+    pub shares: SharesBackend,
     /// Webhook target policy, checked when a subscription is made.
     pub webhooks: steward_notify::WebhookSettings,
     /// Where `_SUCCESS` markers of `s3://` locations go (`backends.signals`);
@@ -53,21 +57,107 @@ pub struct Backends {
     pub data_dir: Option<std::path::PathBuf>,
 }
 
-/// `backends.signals`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum SignalsBackend {
-    /// Files: `s3://bucket/key/` under `signals_root`, local paths in the lake.
-    #[default]
-    Local,
-    /// S3; local paths are refused (a replica's disk is no place for a
-    /// marker every replica and consumer must see).
-    S3,
+impl BackendChoices {
+    pub(crate) fn glue(&self) -> bool {
+        self.catalog == CatalogBackend::Glue
+    }
+
+    pub(crate) fn aws_shares(&self) -> bool {
+        self.shares == SharesBackend::Aws
+    }
+}
+
+/// Builds a [`Service`]: the store at a database URL, the registry at a
+/// path, and the policy, clock and backends (defaults: the built-in
+/// policy, the system clock, embedded backends).
+pub struct ServiceBuilder {
+    database_url: String,
+    registry_path: std::path::PathBuf,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+    upstream: Option<String>,
+    backends: BackendChoices,
+}
+
+impl ServiceBuilder {
+    pub fn new(database_url: impl Into<String>, registry_path: impl Into<std::path::PathBuf>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            registry_path: registry_path.into(),
+            policy: Policy::default(),
+            clock: Arc::new(crate::clock::SystemClock),
+            upstream: None,
+            backends: BackendChoices::default(),
+        }
+    }
+
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// A git remote `main` is pushed to after each merge.
+    pub fn upstream(mut self, upstream: Option<String>) -> Self {
+        self.upstream = upstream;
+        self
+    }
+
+    pub fn backends(mut self, backends: BackendChoices) -> Self {
+        self.backends = backends;
+        self
+    }
+
+    /// Connects the store (applying migrations) and opens or creates the registry.
+    pub async fn build(self) -> Result<Service, ServiceError> {
+        let store = Store::connect(&self.database_url).await?;
+        let path = self.registry_path;
+        let registry = tokio::task::spawn_blocking(move || steward_registry::Registry::open_or_init(&path))
+            .await
+            .map_err(|e| ServiceError::Store(StoreError::Corrupt(format!("the registry task failed: {e}"))))??;
+        Ok(Service {
+            store,
+            registry: SharedRegistry::new(registry),
+            policy: Arc::new(self.policy),
+            clock: self.clock,
+            upstream: self.upstream,
+            backends: Arc::new(self.backends),
+        })
+    }
+}
+
+impl Service {
+    /// The git registry of contracts (history, proposal branches, `main`).
+    pub fn registry(&self) -> &SharedRegistry {
+        &self.registry
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn backends(&self) -> &BackendChoices {
+        &self.backends
+    }
+
+    /// Where merges are pushed, if anywhere.
+    pub fn upstream(&self) -> Option<&str> {
+        self.upstream.as_deref()
+    }
 }
 
 impl Service {
     /// A pooled connection for reads outside a transaction.
     pub(crate) async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
-        Ok(self.store.pool.acquire().await?)
+        self.store.acquire().await
     }
 
     /// Appends an audit event inside `tx`.
@@ -129,6 +219,32 @@ pub(crate) fn plain_text(field: &str, value: Option<&str>) -> Result<(), Service
             Err(ServiceError::BadRequest(format!("{field}: `{}` contains a control character", v.escape_debug())))
         }
         _ => Ok(()),
+    }
+}
+
+/// Parses a product key from a path, as a 400 when malformed.
+pub(crate) fn parse_key(key: &str) -> Result<steward_schemas::ProductKey, ServiceError> {
+    steward_schemas::ProductKey::parse(key).map_err(|e| ServiceError::BadRequest(format!("product `{key}`: {e}")))
+}
+
+impl Service {
+    /// Checks that `who` may act for `account` (consumers hold accounts).
+    pub(crate) fn require_account(
+        &self,
+        who: &Principal,
+        account: &str,
+    ) -> Result<steward_schemas::AccountId, ServiceError> {
+        let id = steward_schemas::AccountId::parse(account)
+            .map_err(|e| ServiceError::BadRequest(format!("account: {e}")))?;
+        if self.backends.aws_shares() && !id.is_aws() {
+            return Err(ServiceError::BadRequest(format!(
+                "account `{account}` is not a 12-digit AWS account id, which the AWS share backend needs"
+            )));
+        }
+        let holds =
+            who.is_admin() || (who.role == crate::auth::Role::Consumer && who.scopes.iter().any(|a| a == id.as_str()));
+        require(holds, format!("token `{}` does not hold account {id}", who.name))?;
+        Ok(id)
     }
 }
 

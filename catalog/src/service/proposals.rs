@@ -10,7 +10,8 @@ use super::{Service, require, require_reviewer};
 use crate::auth::{Principal, Role};
 use crate::error::ServiceError;
 use crate::store::products;
-use crate::store::proposals::{self, NewProposal, Proposal, ProposalFilter, ProposalStatus, StoredFinding};
+use crate::store::proposals::{self, NewProposal};
+pub use crate::store::proposals::{FindingDocument, Proposal, ProposalFilter, ProposalStatus, StoredFinding};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProposalView {

@@ -23,16 +23,17 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::SignalsBackend;
-use super::access::parse_key;
+use super::parse_key;
 use super::{Service, require};
 use crate::auth::Principal;
 use crate::effects::lake::{Lake, LakeError, LocationKind, location_kind};
-use crate::effects::{self, MarkerJob, NotifyJob, RefreshEvent};
+use crate::effects::{self, NotifyRefresh, RefreshEvent, WriteMarker};
 use crate::error::{ServiceError, StoreError};
 use crate::model::{CatalogTable, Column};
 use crate::store::outbox::{self, DependentCounts, JobStatus};
 use crate::store::products;
-use crate::store::refreshes::{self, NewRefresh, Partition, Refresh};
+use crate::store::refreshes::{self, NewRefresh};
+pub use crate::store::refreshes::{Partition, Refresh};
 use crate::store::subscriptions;
 
 const MAX_KEY: usize = 200;
@@ -241,7 +242,7 @@ impl Service {
                 return Err(bad(format!("idempotency_key: 1 to {MAX_KEY} printable characters")));
             }
             Some(k) => k.clone(),
-            None => crate::auth::new_secret()[4..36].to_owned(),
+            None => crate::auth::random_id(32),
         };
         if let Some(n) = input.row_count
             && n < 0
@@ -297,7 +298,7 @@ impl Service {
         let id = refresh.id;
         let partition_added = !partition.is_empty()
             && refreshes::add_partition(&mut tx, &key_s, &table.name, &partition, &values, &location, now).await?;
-        let marker_job = MarkerJob {
+        let marker_job = WriteMarker {
             refresh_id: id,
             product_key: key_s.clone(),
             database: detail.database.clone(),
@@ -306,11 +307,11 @@ impl Service {
             partition_values: values.clone(),
             location: location.clone(),
         };
-        let marker_id = effects::enqueue_marker(&mut tx, &marker_job, now).await?;
+        let marker_id = effects::enqueue(&mut tx, &marker_job, None, now).await?;
         let recipients = subscriptions::recipients(&mut tx, &key_s).await?;
-        let jobs: Vec<NotifyJob> = recipients
+        let jobs: Vec<NotifyRefresh> = recipients
             .iter()
-            .map(|s| NotifyJob {
+            .map(|s| NotifyRefresh {
                 subscription_id: s.id,
                 event: RefreshEvent {
                     event_id: format!("refresh-{id}-sub-{}", s.id),
@@ -327,7 +328,7 @@ impl Service {
                 },
             })
             .collect();
-        effects::enqueue_notify(&mut tx, &jobs, marker_id, now).await?;
+        effects::enqueue_all(&mut tx, &jobs, Some(marker_id), now).await?;
         self.audit(
             &mut tx,
             &who.name,
@@ -337,7 +338,7 @@ impl Service {
             Some(json!({"refresh": id, "table": table.name, "partition": partition, "snapshot_id": input.snapshot_id, "rows": input.row_count})),
         )
         .await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
         Ok(RefreshOutcome { refresh, replayed: false, partition_added, notifications: recipients.len(), marker })
     }
 
@@ -386,7 +387,7 @@ impl Service {
         let refresh = refreshes::get(&mut conn, &key, id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("{key} has no refresh {id}")))?;
-        let job = outbox::by_dedup_key(&mut conn, &effects::marker_dedup_key(id)).await?;
+        let job = outbox::by_dedup_key(&mut conn, &WriteMarker::key_of(id)).await?;
         let counts = match &job {
             Some(j) => outbox::dependents(&mut conn, j.id).await?,
             None => DependentCounts::default(),

@@ -20,11 +20,12 @@ use steward_slo::{Alert, MonitorState, Tick, TickStatus};
 use utoipa::ToSchema;
 
 use super::Service;
-use super::access::parse_key;
-use crate::effects::{self, AlertJob};
+use super::parse_key;
+use crate::effects::{self, AlertChannel, SendAlert};
 use crate::error::{ServiceError, StoreError};
 use crate::model::{ProductDetail, Slo};
-use crate::store::slo::{self as slo_store, StoredState, StoredTick};
+pub use crate::store::slo::StoredTick;
+use crate::store::slo::{self as slo_store, StoredState};
 use crate::store::{parse_ts, products, refreshes, ts};
 
 /// The SLO of one contract entry as the API shows it.
@@ -104,7 +105,7 @@ fn stored_tick(key: &str, spec: &SloSpec, t: &Tick) -> StoredTick {
     }
 }
 
-fn what(table: &Option<String>, key: &str) -> String {
+fn subject_of(table: &Option<String>, key: &str) -> String {
     match table {
         Some(t) => format!("{key} (table {t})"),
         None => key.to_owned(),
@@ -112,26 +113,20 @@ fn what(table: &Option<String>, key: &str) -> String {
 }
 
 /// One line per alert, for the message body.
-fn describe(key: &str, a: &Alert) -> (String, &'static str) {
+fn alert_line(key: &str, a: &Alert) -> String {
     match a {
-        Alert::Missed { table, due, deadline } => (
-            format!("MISSED: {} was due at {due} and no refresh arrived by the deadline {deadline}.", what(table, key)),
-            "missed",
+        Alert::Missed { table, due, deadline } => format!(
+            "MISSED: {} was due at {due} and no refresh arrived by the deadline {deadline}.",
+            subject_of(table, key)
         ),
-        Alert::MissedSummary { table, first_due, last_due, count, still_missing } => (
-            format!(
-                "MISSED {count} ticks: {} from {first_due} to {last_due}{}.",
-                what(table, key),
-                if *still_missing { "; still no refresh" } else { "" }
-            ),
-            "missed",
+        Alert::MissedSummary { table, first_due, last_due, count, still_missing } => format!(
+            "MISSED {count} ticks: {} from {first_due} to {last_due}{}.",
+            subject_of(table, key),
+            if *still_missing { "; still no refresh" } else { "" }
         ),
-        Alert::Recovered { table, refresh_at, breach_since, missed_ticks } => (
-            format!(
-                "RECOVERED: {} refreshed at {refresh_at}, ending the breach that began at {breach_since} ({missed_ticks} missed ticks).",
-                what(table, key)
-            ),
-            "recovered",
+        Alert::Recovered { table, refresh_at, breach_since, missed_ticks } => format!(
+            "RECOVERED: {} refreshed at {refresh_at}, ending the breach that began at {breach_since} ({missed_ticks} missed ticks).",
+            subject_of(table, key)
         ),
     }
 }
@@ -148,21 +143,21 @@ fn alert_key(a: &Alert) -> String {
 
 /// Where the producer hears about its SLO: the contract's support email and
 /// Slack webhook URLs.
-fn channels(detail: &ProductDetail) -> Vec<(String, String)> {
+fn channels(detail: &ProductDetail) -> Vec<(AlertChannel, String)> {
     let mut out = Vec::new();
     for c in &detail.contacts {
         let url = c.url.as_deref().unwrap_or_default();
         if let Some(addr) = url.strip_prefix("mailto:") {
-            out.push(("email".to_owned(), addr.to_owned()));
+            out.push((AlertChannel::Email, addr.to_owned()));
         } else if c.tool.as_deref() == Some("email")
             && let Some(addr) = c.channel.as_deref().filter(|a| a.contains('@'))
         {
-            out.push(("email".to_owned(), addr.to_owned()));
+            out.push((AlertChannel::Email, addr.to_owned()));
         } else if url.starts_with("https://") && c.tool.as_deref() == Some("slack")
             || url.starts_with("https://hooks.slack.com/")
             || (c.tool.as_deref() == Some("slack") && url.starts_with("http://"))
         {
-            out.push(("slack".to_owned(), url.to_owned()));
+            out.push((AlertChannel::Slack, url.to_owned()));
         }
     }
     out.sort();
@@ -281,8 +276,8 @@ impl Service {
             slo_store::put_tick(&mut tx, t).await?;
         }
         if let Some(detail) = &detail {
-            let lines: Vec<(String, &str)> = alerts.iter().map(|a| describe(key, a)).collect();
-            let all_recovered = lines.iter().all(|(_, k)| *k == "recovered");
+            let lines: Vec<String> = alerts.iter().map(|a| alert_line(key, a)).collect();
+            let all_recovered = alerts.iter().all(|a| matches!(a, Alert::Recovered { .. }));
             let subject = if all_recovered {
                 format!("[steward] SLO recovered: {key}")
             } else {
@@ -290,19 +285,20 @@ impl Service {
             };
             let text = format!(
                 "{}\n\nProduct {key} version {version}, owned by {}.\nSee `steward slo status {key}`.\n",
-                lines.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join("\n"),
+                lines.join("\n"),
                 detail.owner_team
             );
             let dedup = format!("slo:{key}:{}", alerts.iter().map(alert_key).collect::<Vec<_>>().join(","));
             for (channel, target) in channels(detail) {
-                let job = AlertJob {
+                let job = SendAlert {
                     product_key: key.to_owned(),
                     channel,
                     target,
                     subject: subject.clone(),
                     text: text.clone(),
+                    alert_key: dedup.clone(),
                 };
-                effects::enqueue_alert(&mut tx, &job, &dedup, now).await?;
+                effects::enqueue(&mut tx, &job, None, now).await?;
             }
             self.audit(
                 &mut tx,
@@ -315,7 +311,7 @@ impl Service {
             .await?;
             report.alerts += alerts.len();
         }
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
         report.settled += settled.len();
         Ok(())
     }

@@ -12,12 +12,13 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::access::parse_key;
+use super::parse_key;
 use super::{Service, require};
 use crate::auth::{Principal, Role};
 use crate::error::{ServiceError, StoreError};
 use crate::redact;
-use crate::store::subscriptions::{self, NewSubscription, Subscription};
+use crate::store::subscriptions::{self, NewSubscription};
+pub use crate::store::subscriptions::{Channel, Subscription};
 use crate::store::{access, products};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -65,23 +66,23 @@ impl Service {
         let key = parse_key(key)?;
         let account = self.require_account(who, &input.account)?;
         let target = input.target.trim();
-        let secret = match input.channel.as_str() {
-            "email" => {
+        let channel = Channel::parse(&input.channel).ok_or_else(|| {
+            ServiceError::BadRequest(format!("channel: `{}` is not one of email, webhook, sns", input.channel))
+        })?;
+        let secret = match channel {
+            Channel::Email => {
                 check_email(target)?;
                 None
             }
-            "webhook" => {
+            Channel::Webhook => {
                 steward_notify::check_target(target, &self.backends.webhooks)
                     .await
                     .map_err(|e| ServiceError::BadRequest(format!("target: {e}")))?;
                 Some(crate::auth::new_secret().replacen("stw_", "whsec_", 1))
             }
-            "sns" => {
+            Channel::Sns => {
                 check_sns(target)?;
                 None
-            }
-            other => {
-                return Err(ServiceError::BadRequest(format!("channel: `{other}` is not one of email, webhook, sns")));
             }
         };
         let key_s = key.to_string();
@@ -100,7 +101,7 @@ impl Service {
             &NewSubscription {
                 product_key: &key_s,
                 account: account.as_str(),
-                channel: &input.channel,
+                channel,
                 target,
                 secret: secret.as_deref(),
                 created_by: &who.name,
@@ -116,12 +117,12 @@ impl Service {
             None,
             // The audit log is read by reviewers and admins, who are not the
             // target's owner: the secret never goes into it.
-            Some(json!({"product": key_s, "account": account.as_str(), "channel": input.channel,
-                        "target": redact::target(&input.channel, target)})),
+            Some(json!({"product": key_s, "account": account.as_str(), "channel": channel,
+                        "target": redact::target(channel.as_str(), target)})),
         )
         .await?;
         let mut sub = subscriptions::get(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("{id}")))?;
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
         sub.secret = secret;
         Ok(sub)
     }
@@ -151,7 +152,7 @@ impl Service {
             return Err(ServiceError::Conflict(format!("subscription {id} was already removed")));
         }
         self.audit(&mut tx, &who.name, "subscription.remove", &format!("subscription:{id}"), None, None).await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
         Ok(())
     }
 }
@@ -171,7 +172,7 @@ fn shown_to(who: &Principal, mut s: Subscription) -> Option<Subscription> {
     if !(producer || who.is_admin()) {
         return None;
     }
-    s.target = redact::target(&s.channel, &s.target);
+    s.target = redact::target(s.channel.as_str(), &s.target);
     s.secret = None;
     Some(s)
 }

@@ -11,8 +11,9 @@ use serde_json::json;
 
 use super::{Service, require};
 use crate::auth::{Principal, Role, hash_secret, new_secret};
-use crate::error::{ServiceError, StoreError};
-use crate::store::tokens::{self, TokenInfo, TokenStatus};
+use crate::error::ServiceError;
+use crate::store::tokens;
+pub use crate::store::tokens::{TokenInfo, TokenStatus};
 use crate::store::ts;
 
 /// The longest expiry a token can be created with (about ten years).
@@ -128,7 +129,7 @@ impl Service {
             Some(json!({"role": row.principal.role, "revoked_at": ts(now)})),
         )
         .await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
         let mut info = row.info(now)?;
         info.revoked_at = Some(ts(now));
         info.status = TokenStatus::Revoked;
@@ -212,12 +213,7 @@ impl Service {
         let now = self.clock.now();
         let expires_at = expires_in.map(|d| now + d);
         let mut tx = self.store.begin().await?;
-        tokens::insert(&mut tx, name, &email, role, &scopes, &hash_secret(&secret), now, expires_at).await.map_err(
-            |e| match e {
-                StoreError::Conflict(m) => ServiceError::Conflict(m),
-                other => other.into(),
-            },
-        )?;
+        tokens::insert(&mut tx, name, &email, role, &scopes, &hash_secret(&secret), now, expires_at).await?;
         let expires_at = expires_at.map(ts);
         self.audit(
             &mut tx,
@@ -228,7 +224,7 @@ impl Service {
             Some(json!({"role": role, "scopes": scopes, "expires_at": expires_at})),
         )
         .await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
         Ok(CreatedToken { name: name.to_owned(), role, scopes, expires_at, token: secret })
     }
 

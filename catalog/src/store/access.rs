@@ -45,6 +45,12 @@ pub struct Grant {
     pub ended_at: Option<String>,
 }
 
+impl Grant {
+    pub fn is_active(&self) -> bool {
+        self.status == "active"
+    }
+}
+
 pub struct NewRequest<'a> {
     pub product_key: &'a str,
     pub account: &'a str,

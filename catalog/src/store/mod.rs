@@ -91,6 +91,12 @@ impl Store {
         Ok(store)
     }
 
+    /// A pooled connection for reads outside a transaction; pool errors
+    /// come back as [`StoreError`] like every other database error.
+    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
+        Ok(self.pool.acquire().await?)
+    }
+
     async fn migrate(&self) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await?;
         match self.dialect {

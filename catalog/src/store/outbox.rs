@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use utoipa::ToSchema;
 
-use super::{Dialect, StoreError, parse_ts, ts};
+use super::{Dialect, StoreError, ts};
 
 /// What a job does. Stored as its dotted name (`signal.marker`), which also
 /// starts its dedup key and names it in `faults.exit_before`.
@@ -424,17 +424,4 @@ pub async fn retry_dead(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -
     .execute(conn)
     .await?;
     Ok(r.rows_affected() == 1)
-}
-
-/// How many effects are pending (for `/metrics` and tests waiting for quiet).
-pub async fn pending_count(conn: &mut AnyConnection) -> Result<i64, StoreError> {
-    let row = sqlx::query("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").fetch_one(conn).await?;
-    Ok(row.try_get(0)?)
-}
-
-/// The earliest time a pending effect becomes due (so the worker can sleep).
-pub async fn next_due(conn: &mut AnyConnection) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let row = sqlx::query("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'").fetch_one(conn).await?;
-    let t: Option<String> = row.try_get(0)?;
-    t.as_deref().map(parse_ts).transpose()
 }

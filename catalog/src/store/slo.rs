@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
-use super::{StoreError, parse_ts, ts};
+use super::{StoreError, ts};
 
 /// A stored monitor state (the JSON is steward-slo's `MonitorState`).
 #[derive(Debug, Clone, PartialEq)]
@@ -200,13 +200,6 @@ pub async fn acquire_lease(
     .execute(conn)
     .await?;
     Ok(r.rows_affected() == 1)
-}
-
-/// Who holds `name` and until when.
-pub async fn lease_holder(conn: &mut AnyConnection, name: &str) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
-    let row =
-        sqlx::query("SELECT holder, expires_at FROM leases WHERE name = $1").bind(name).fetch_optional(conn).await?;
-    row.map(|r| Ok((r.try_get("holder")?, parse_ts(&r.try_get::<String, _>("expires_at")?)?))).transpose()
 }
 
 /// Gives a lease up (on shutdown) so another replica takes over at once.

@@ -11,13 +11,44 @@ use utoipa::ToSchema;
 
 use super::{StoreError, ts};
 
+/// How a subscription is told about refreshes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Email,
+    Webhook,
+    Sns,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Email, Channel::Webhook, Channel::Sns];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Webhook => "webhook",
+            Channel::Sns => "sns",
+        }
+    }
+
+    /// The channel stored or sent as `s`.
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Subscription {
     pub id: i64,
     pub product_key: String,
     pub account: String,
-    /// `email`, `webhook` or `sns`.
-    pub channel: String,
+    pub channel: Channel,
     pub target: String,
     pub created_by: String,
     pub created_at: String,
@@ -30,7 +61,7 @@ pub struct Subscription {
 pub struct NewSubscription<'a> {
     pub product_key: &'a str,
     pub account: &'a str,
-    pub channel: &'a str,
+    pub channel: Channel,
     pub target: &'a str,
     pub secret: Option<&'a str>,
     pub created_by: &'a str,
@@ -44,7 +75,7 @@ pub async fn insert(conn: &mut AnyConnection, s: &NewSubscription<'_>) -> Result
     )
     .bind(s.product_key)
     .bind(s.account)
-    .bind(s.channel)
+    .bind(s.channel.as_str())
     .bind(s.target)
     .bind(s.secret)
     .bind(s.created_by)
@@ -62,7 +93,10 @@ fn from_row(r: &sqlx::any::AnyRow, with_secret: bool) -> Result<Subscription, St
         id: r.try_get("id")?,
         product_key: r.try_get("product_key")?,
         account: r.try_get("account")?,
-        channel: r.try_get("channel")?,
+        channel: {
+            let stored: String = r.try_get("channel")?;
+            Channel::parse(&stored).ok_or_else(|| StoreError::Corrupt(format!("subscription channel `{stored}`")))?
+        },
         target: r.try_get("target")?,
         created_by: r.try_get("created_by")?,
         created_at: r.try_get("created_at")?,

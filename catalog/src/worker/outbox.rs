@@ -20,8 +20,11 @@ use rand::Rng;
 use serde::Deserialize;
 use tokio::sync::watch;
 
-use crate::effects::execute::{EffectError, Executor};
+use crate::clock::Clock;
+use crate::effects::backends::EffectBackends;
+use crate::effects::{EffectError, JobContext, Lane, Queued};
 use crate::error::StoreError;
+use crate::service::Service;
 use crate::store::outbox::{self, Claimed, JobKind};
 
 /// `outbox.*` settings.
@@ -72,16 +75,18 @@ impl OutboxSettings {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
-    pub exit_before: Option<String>,
-    pub exit_after: Option<String>,
+    pub exit_before: Option<JobKind>,
+    pub exit_after: Option<JobKind>,
 }
 
+/// Claims due outbox jobs and runs them (see the module docs).
 pub struct OutboxWorker {
-    pub executor: Arc<Executor>,
-    pub settings: OutboxSettings,
-    pub faults: Faults,
+    ctx: Arc<JobContext>,
+    clock: Arc<dyn Clock>,
+    settings: OutboxSettings,
+    faults: Faults,
     /// Unique per process: claims name their holder.
-    pub id: String,
+    id: String,
 }
 
 /// What one round did (for tests and metrics).
@@ -93,44 +98,55 @@ pub struct Round {
 }
 
 impl OutboxWorker {
-    pub fn new(executor: Arc<Executor>, settings: OutboxSettings, faults: Faults) -> Self {
-        let id = format!("{}-{}", std::process::id(), &crate::auth::new_secret()[4..12]);
-        Self { executor, settings, faults, id }
+    /// A worker for `service`'s store and clock that runs jobs through `backends`.
+    pub fn new(service: &Service, backends: EffectBackends, settings: OutboxSettings, faults: Faults) -> Self {
+        let ctx = JobContext { store: service.store.clone(), backends, data_dir: service.backends.data_dir.clone() };
+        let id = format!("{}-{}", std::process::id(), crate::auth::short_id());
+        Self { ctx: Arc::new(ctx), clock: service.clock.clone(), settings, faults, id }
+    }
+
+    /// Who this worker's claims name.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Claims a batch and leaves it unrun, as a worker that dies right after
+    /// its claim would: the jobs run again once the claim expires.
+    pub async fn claim_and_abandon(&self, claim: chrono::Duration) -> Result<usize, StoreError> {
+        let claimed = self.claim(claim).await?;
+        Ok(claimed.len())
+    }
+
+    async fn claim(&self, lease: chrono::Duration) -> Result<Vec<Claimed>, StoreError> {
+        let store = &self.ctx.store;
+        let mut conn = store.acquire().await?;
+        outbox::claim(&mut conn, store.dialect, &self.id, self.clock.now(), lease, self.settings.batch).await
     }
 
     /// Claims and runs one batch.
-    pub async fn round(&self) -> Result<Round, crate::error::StoreError> {
-        let service = &self.executor.service;
-        let now = service.clock.now();
-        let claimed = {
-            let mut conn = service.store.pool.acquire().await?;
-            outbox::claim(
-                &mut conn,
-                service.store.dialect,
-                &self.id,
-                now,
-                chrono::Duration::seconds(self.settings.claim_secs),
-                self.settings.batch,
-            )
-            .await?
-        };
-        // Share jobs of one (product, account) form one sequential lane.
-        let mut lanes: BTreeMap<String, Vec<Claimed>> = BTreeMap::new();
-        for job in claimed {
-            let lane = match job.kind {
-                JobKind::ShareGrant | JobKind::ShareRevoke => {
-                    format!("share:{}:{}", job.payload["product_key"], job.payload["account"])
-                }
-                _ => format!("job:{}", job.id),
+    pub async fn round(&self) -> Result<Round, StoreError> {
+        let claimed = self.claim(chrono::Duration::seconds(self.settings.claim_secs)).await?;
+        // Each job's lane orders it against the others (shares of one
+        // product and account run one after the other); a row that cannot be
+        // read runs (and fails) on its own.
+        let mut lanes: BTreeMap<(Lane, i64), Vec<(Claimed, Result<Queued, EffectError>)>> = BTreeMap::new();
+        for row in claimed {
+            let job = Queued::read(&row);
+            let lane = match job.as_ref().map(Queued::lane) {
+                Ok(Lane::Own) | Err(_) => (Lane::Own, row.id),
+                Ok(shared) => (shared, 0),
             };
-            lanes.entry(lane).or_default().push(job);
+            lanes.entry(lane).or_default().push((row, job));
         }
         let lanes: Vec<Result<Round, StoreError>> = futures::stream::iter(lanes.into_values())
             .map(|lane| async move {
                 let mut round = Round::default();
-                for job in lane {
-                    let result = self.run_one(&job).await;
-                    self.record(&job, result, &mut round).await?;
+                for (row, job) in lane {
+                    let result = match job {
+                        Ok(job) => self.run_one(&row, job).await,
+                        Err(e) => Err(e),
+                    };
+                    self.record(&row, result, &mut round).await?;
                 }
                 Ok(round)
             })
@@ -167,9 +183,8 @@ impl OutboxWorker {
         result: Result<(), EffectError>,
         round: &mut Round,
     ) -> Result<(), StoreError> {
-        let service = &self.executor.service;
-        let mut conn = service.store.pool.acquire().await?;
-        let now = service.clock.now();
+        let mut conn = self.ctx.store.acquire().await?;
+        let now = self.clock.now();
         match result {
             Ok(()) => {
                 outbox::complete(&mut conn, job.id, &self.id, now).await?;
@@ -194,14 +209,14 @@ impl OutboxWorker {
         Ok(())
     }
 
-    async fn run_one(&self, job: &Claimed) -> Result<(), EffectError> {
-        if self.faults.exit_before.as_deref() == Some(job.kind.as_str()) {
-            eprintln!("steward: fault point: exiting before {} job {}", job.kind, job.id);
+    async fn run_one(&self, row: &Claimed, job: Queued) -> Result<(), EffectError> {
+        if self.faults.exit_before == Some(row.kind) {
+            eprintln!("steward: fault point: exiting before {} job {}", row.kind, row.id);
             std::process::exit(86);
         }
-        let result = self.executor.run(job).await;
-        if result.is_ok() && self.faults.exit_after.as_deref() == Some(job.kind.as_str()) {
-            eprintln!("steward: fault point: exiting after {} job {}", job.kind, job.id);
+        let result = job.run(&self.ctx).await;
+        if result.is_ok() && self.faults.exit_after == Some(row.kind) {
+            eprintln!("steward: fault point: exiting after {} job {}", row.kind, row.id);
             std::process::exit(87);
         }
         result
@@ -231,7 +246,7 @@ impl OutboxWorker {
     }
 
     /// Runs rounds until nothing is due (tests; `steward admin outbox drain`).
-    pub async fn drain(&self) -> Result<Round, crate::error::StoreError> {
+    pub async fn drain(&self) -> Result<Round, StoreError> {
         let mut total = Round::default();
         loop {
             let r = self.round().await?;

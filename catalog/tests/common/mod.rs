@@ -12,13 +12,10 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use steward_catalog::api::{self, AppState};
 use steward_catalog::auth::{Principal, Role};
-use steward_catalog::clock::SystemClock;
-use steward_catalog::effects::execute::Executor;
-use steward_catalog::service::Service;
-use steward_catalog::store::Store;
-use steward_catalog::worker::outbox::{OutboxSettings, OutboxWorker};
-use steward_policies::Policy;
-use steward_registry::{Registry, SharedRegistry};
+use steward_catalog::clock::{Clock, SystemClock};
+use steward_catalog::config::OutboxSettings;
+use steward_catalog::server::{EffectBackends, OutboxWorker};
+use steward_catalog::service::{BackendChoices, Service, ServiceBuilder};
 use tower::ServiceExt;
 
 pub struct TestApp {
@@ -32,8 +29,61 @@ pub struct TestApp {
     pub hr_producer: String,
     pub consumer: String,
     pub backend: &'static str,
+    /// The database URL, for tests that read or write rows as an older
+    /// version (or an operator with psql) would.
+    pub db_url: String,
+    /// What the in-memory mailer and webhook sink of
+    /// [`TestApp::memory_worker`] sent.
+    pub mail: steward_notify::MailLog,
+    pub hooks: steward_notify::WebhookLog,
+    memory: (steward_notify::Mailer, steward_notify::WebhookSender),
     /// Dropped last: the test's PostgreSQL database, if any.
     _pg: Option<steward_testkit::PgDatabase>,
+}
+
+fn fast_retries() -> OutboxSettings {
+    OutboxSettings { base_backoff_ms: 1, max_backoff_secs: 1, ..Default::default() }
+}
+
+/// Builds a [`TestApp`]: a database (`sqlite` or `postgres`), a clock and
+/// backend switches; then [`TestAppBuilder::start`].
+pub struct TestAppBuilder {
+    backend: &'static str,
+    clock: Arc<dyn Clock>,
+    backends: BackendChoices,
+    knows_data_dir: bool,
+    upstream: Option<String>,
+}
+
+impl TestAppBuilder {
+    /// A manual clock for SLO scenarios, say.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Backend switches (e.g. a webhook policy that allows loopback).
+    pub fn backends(mut self, backends: BackendChoices) -> Self {
+        self.backends = backends;
+        self
+    }
+
+    /// A git remote `main` is pushed to after each merge.
+    pub fn upstream(mut self, upstream: String) -> Self {
+        self.upstream = Some(upstream);
+        self
+    }
+
+    /// The service knows its data dir (as `steward serve` does), so local
+    /// locations resolve in its `lake/`.
+    pub fn knows_data_dir(mut self) -> Self {
+        self.knows_data_dir = true;
+        self
+    }
+
+    pub async fn start(self) -> TestApp {
+        TestApp::start_with(self).await
+    }
 }
 
 /// A database URL for a test; a PostgreSQL database is dropped with it.
@@ -83,32 +133,46 @@ where
 
 impl TestApp {
     pub async fn start(backend: &'static str) -> Self {
-        Self::start_with(backend, Arc::new(SystemClock), Default::default()).await
+        Self::builder(backend).start().await
+    }
+
+    pub fn builder(backend: &'static str) -> TestAppBuilder {
+        TestAppBuilder {
+            backend,
+            clock: Arc::new(SystemClock),
+            backends: BackendChoices::default(),
+            knows_data_dir: false,
+            upstream: None,
+        }
+    }
+
+    /// A connection of the test's own to the service's database.
+    pub async fn sql(&self) -> sqlx::AnyConnection {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        sqlx::AnyConnection::connect(&self.db_url).await.unwrap()
     }
 
     /// A service with a given clock and backend switches (e.g. a manual
     /// clock for SLO scenarios, a webhook policy that allows loopback).
-    pub async fn start_with(
-        backend: &'static str,
-        clock: Arc<dyn steward_catalog::clock::Clock>,
-        backends: steward_catalog::service::Backends,
-    ) -> Self {
+    async fn start_with(b: TestAppBuilder) -> Self {
+        let TestAppBuilder { backend, clock, mut backends, knows_data_dir, upstream } = b;
         let dir = tempfile::tempdir().unwrap();
+        if knows_data_dir {
+            backends.data_dir = Some(dir.path().to_owned());
+        }
         let pg = match backend {
             "sqlite" => None,
             _ => Some(steward_testkit::postgres().await.expect("postgres available")),
         };
         let url = pg.as_ref().map_or_else(|| steward_testkit::sqlite_url(dir.path()), |pg| pg.url().to_owned());
-        let store = Store::connect(&url).await.unwrap();
-        let registry = Registry::open_or_init(&dir.path().join("registry.git")).unwrap();
-        let service = Service {
-            store,
-            registry: SharedRegistry::new(registry),
-            policy: Arc::new(Policy::default()),
-            clock,
-            upstream: None,
-            backends: Arc::new(backends),
-        };
+        let service = ServiceBuilder::new(url.clone(), dir.path().join("registry.git"))
+            .clock(clock)
+            .backends(backends)
+            .upstream(upstream)
+            .build()
+            .await
+            .unwrap();
         service.bootstrap_admin(dir.path()).await.unwrap().expect("first start creates the admin token");
         let admin = std::fs::read_to_string(dir.path().join("admin.token")).unwrap().trim().to_owned();
         let root = service.authenticate(&admin).await.unwrap().unwrap();
@@ -125,24 +189,80 @@ impl TestApp {
         let consumer = mk("carla", Role::Consumer, &["123456789012"]).await;
         let router =
             api::router(AppState { service: service.clone(), metrics: Arc::new(api::ops::Metrics::default()) });
-        Self { dir, service, router, admin, reviewer, reviewer2, producer, hr_producer, consumer, backend, _pg: pg }
+        let (mailer, mail) = steward_notify::Mailer::memory();
+        let (webhooks, hooks) = steward_notify::WebhookSender::memory(&steward_notify::WebhookSettings {
+            allow_private: true,
+            ..Default::default()
+        });
+        Self {
+            dir,
+            service,
+            router,
+            admin,
+            reviewer,
+            reviewer2,
+            producer,
+            hr_producer,
+            consumer,
+            backend,
+            db_url: url,
+            mail,
+            hooks,
+            memory: (mailer, webhooks),
+            _pg: pg,
+        }
     }
 
-    /// An outbox worker over this service: markers under `<dir>/objects`,
-    /// webhooks allowed on loopback, email to `smtp` if given.
+    /// An outbox worker over this service with markers under
+    /// `<dir>/objects`: email to `smtp` if given (none: email jobs
+    /// dead-letter, as on a server without `smtp`); webhooks over HTTP
+    /// (loopback allowed).
     pub fn worker(&self, smtp: Option<steward_notify::SmtpSettings>) -> OutboxWorker {
         let webhooks = steward_notify::WebhookSettings { allow_private: true, timeout_secs: 5, ..Default::default() };
-        let backends = steward_catalog::effects::backends::Backends {
+        let mailer = smtp.map(|s| steward_notify::Mailer::new(&s).unwrap());
+        self.worker_with(mailer, steward_notify::WebhookSender::new(&webhooks).unwrap())
+    }
+
+    /// An outbox worker whose email and webhooks go to the in-memory
+    /// [`TestApp::mail`] and [`TestApp::hooks`]: no SMTP or HTTP server needed.
+    pub fn memory_worker(&self) -> OutboxWorker {
+        self.worker_with(Some(self.memory.0.clone()), self.memory.1.clone())
+    }
+
+    fn worker_with(
+        &self,
+        mailer: Option<steward_notify::Mailer>,
+        webhooks: steward_notify::WebhookSender,
+    ) -> OutboxWorker {
+        self.worker_for(EffectBackends {
             glue: None,
             shares: None,
             markers: steward_aws::Markers::local(self.dir.path().join("objects")),
-            mailer: smtp.as_ref().map(|s| steward_notify::Mailer::new(s).unwrap()),
+            mailer,
+            webhooks,
+            sns: None,
+        })
+    }
+
+    /// An outbox worker over this service through `backends`, retrying fast.
+    pub fn worker_for(&self, backends: EffectBackends) -> OutboxWorker {
+        OutboxWorker::new(&self.service, backends, fast_retries(), Default::default())
+    }
+
+    /// [`TestApp::worker`] (no SMTP) with its settings changed by `tune`.
+    pub fn worker_tuned(&self, tune: impl FnOnce(&mut OutboxSettings)) -> OutboxWorker {
+        let mut settings = fast_retries();
+        tune(&mut settings);
+        let webhooks = steward_notify::WebhookSettings { allow_private: true, timeout_secs: 5, ..Default::default() };
+        let backends = EffectBackends {
+            glue: None,
+            shares: None,
+            markers: steward_aws::Markers::local(self.dir.path().join("objects")),
+            mailer: None,
             webhooks: steward_notify::WebhookSender::new(&webhooks).unwrap(),
             sns: None,
         };
-        let executor = Arc::new(Executor { service: self.service.clone(), backends });
-        let settings = OutboxSettings { base_backoff_ms: 1, max_backoff_secs: 1, ..Default::default() };
-        OutboxWorker::new(executor, settings, Default::default())
+        OutboxWorker::new(&self.service, backends, settings, Default::default())
     }
 
     /// Publishes sales.orders and gives the consumer's account a grant.

@@ -1,0 +1,147 @@
+//! Telling subscribers about a refresh, and producers about their SLO.
+
+use serde::{Deserialize, Serialize};
+
+use super::job::{EffectError, Job, JobContext};
+use crate::store::outbox::JobKind;
+use crate::store::subscriptions::Channel;
+use crate::store::{access, subscriptions};
+
+/// What subscribers are told about a refresh (the webhook body).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RefreshEvent {
+    /// Unique per refresh and subscription; receivers can drop repeats by it.
+    pub event_id: String,
+    pub product: String,
+    pub table: String,
+    pub partition: Option<String>,
+    pub partition_values: Vec<String>,
+    pub snapshot_id: Option<String>,
+    pub location: String,
+    pub marker: String,
+    pub refresh_id: i64,
+    pub reported_at: String,
+    pub row_count: Option<i64>,
+}
+
+/// Tell one subscription about a refresh.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct NotifyRefresh {
+    pub subscription_id: i64,
+    pub event: RefreshEvent,
+}
+
+impl Job for NotifyRefresh {
+    const KIND: JobKind = JobKind::NotifyRefresh;
+
+    fn occasion(&self) -> String {
+        format!("{}:{}", self.event.refresh_id, self.subscription_id)
+    }
+
+    async fn run(self, ctx: &JobContext) -> Result<(), EffectError> {
+        let mut conn = ctx.conn().await?;
+        let Some(sub) = subscriptions::get_with_secret(&mut conn, self.subscription_id).await? else {
+            return Ok(());
+        };
+        let granted = access::active_grant(&mut conn, &sub.product_key, &sub.account).await?.is_some();
+        drop(conn);
+        if sub.removed_at.is_some() || !granted {
+            return Ok(()); // unsubscribed or revoked since the refresh
+        }
+        let e = &self.event;
+        let what = match &e.partition {
+            Some(p) => format!("{} {p}", e.table),
+            None => e.table.clone(),
+        };
+        let subject = format!("[steward] {} refreshed: {what}", e.product);
+        match sub.channel {
+            Channel::Email => {
+                let text = format!(
+                    "{} has new data.\n\nTable:     {}\nPartition: {}\nLocation:  {}\nMarker:    {}\nRows:      {}\nReported:  {}\nRefresh:   {}\n\nYou receive this because account {} subscribed to {}.\n",
+                    e.product,
+                    e.table,
+                    e.partition.as_deref().unwrap_or("-"),
+                    e.location,
+                    e.marker,
+                    e.row_count.map_or_else(|| "-".to_owned(), |n| n.to_string()),
+                    e.reported_at,
+                    e.refresh_id,
+                    sub.account,
+                    e.product
+                );
+                mailer(ctx)?.send(&steward_notify::Email { to: vec![sub.target.clone()], subject, text }).await?;
+            }
+            Channel::Webhook => {
+                let secret = sub.secret.as_deref().unwrap_or_default();
+                let body = serde_json::to_vec(e).map_err(|x| EffectError::permanent(x.to_string()))?;
+                ctx.backends.webhooks.post_signed(&sub.target, secret, &e.event_id, &body).await?;
+            }
+            Channel::Sns => {
+                let sns = ctx
+                    .backends
+                    .sns
+                    .as_ref()
+                    .ok_or_else(|| EffectError::permanent("SNS needs the aws settings (aws.region)"))?;
+                let body = serde_json::to_string(e).map_err(|x| EffectError::permanent(x.to_string()))?;
+                // SNS subjects are at most 100 characters.
+                let subject: String = subject.chars().take(100).collect();
+                sns.publish(&sub.target, &subject, &body).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where an SLO alert goes: a producer channel taken from the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum AlertChannel {
+    Email,
+    Slack,
+}
+
+/// An SLO alert to one producer channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SendAlert {
+    pub product_key: String,
+    pub channel: AlertChannel,
+    pub target: String,
+    pub subject: String,
+    pub text: String,
+    /// Names the alert (product, entry, tick and kind), so the same alert is
+    /// never sent twice to a target.
+    #[serde(default)]
+    pub alert_key: String,
+}
+
+impl Job for SendAlert {
+    const KIND: JobKind = JobKind::NotifyAlert;
+
+    fn occasion(&self) -> String {
+        let channel = match self.channel {
+            AlertChannel::Email => "email",
+            AlertChannel::Slack => "slack",
+        };
+        format!("{}:{channel}:{}", self.alert_key, self.target)
+    }
+
+    async fn run(self, ctx: &JobContext) -> Result<(), EffectError> {
+        match self.channel {
+            AlertChannel::Email => {
+                let mail = steward_notify::Email { to: vec![self.target], subject: self.subject, text: self.text };
+                mailer(ctx)?.send(&mail).await?;
+            }
+            AlertChannel::Slack => {
+                ctx.backends.webhooks.post_slack(&self.target, &format!("*{}*\n{}", self.subject, self.text)).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn mailer(ctx: &JobContext) -> Result<&steward_notify::Mailer, EffectError> {
+    ctx.backends
+        .mailer
+        .as_ref()
+        .ok_or_else(|| EffectError::permanent("no SMTP server is configured (smtp.host); email cannot be sent"))
+}

@@ -1,0 +1,51 @@
+//! Publishing a product to the external catalog (Glue).
+
+use serde::{Deserialize, Serialize};
+
+use super::backends::database_spec;
+use super::job::{EffectError, Job, JobContext};
+use crate::store::outbox::JobKind;
+use crate::store::products;
+
+/// Publish a product version to Glue and register its locations with Lake
+/// Formation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PublishCatalog {
+    pub product_key: String,
+    pub version: String,
+    /// The registry commit that published it (one job per merge).
+    #[serde(default)]
+    pub commit: String,
+}
+
+impl Job for PublishCatalog {
+    const KIND: JobKind = JobKind::CatalogPublish;
+
+    fn occasion(&self) -> String {
+        format!("{}:{}", self.product_key, self.commit)
+    }
+
+    async fn run(self, ctx: &JobContext) -> Result<(), EffectError> {
+        let glue = ctx
+            .backends
+            .glue
+            .as_ref()
+            .ok_or_else(|| EffectError::permanent("the Glue catalog backend is off (catalog.backend)"))?;
+        // Publish what is current: a later version's job will find the same state.
+        let Some(mut detail) = products::get(&mut *ctx.conn().await?, &self.product_key).await? else {
+            return Err(EffectError::permanent(format!("product {} is not in the catalog", self.product_key)));
+        };
+        // Glue table parameters are readable by every account the tables are
+        // shared with: contact webhooks go there redacted.
+        crate::redact::product_detail(&mut detail);
+        let spec = database_spec(&detail);
+        let mut locations: Vec<&str> = spec.tables.iter().map(|t| t.location.as_str()).collect();
+        locations.sort_unstable();
+        locations.dedup();
+        for location in locations.into_iter().filter(|l| l.starts_with("s3://")) {
+            glue.register_location(location).await?;
+        }
+        glue.publish(&spec).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,100 @@
+//! Granting and revoking the AWS share of one product for one account.
+
+use serde::{Deserialize, Serialize};
+
+use super::backends::share_name;
+use super::job::{EffectError, Job, JobContext, Lane};
+use crate::store::outbox::JobKind;
+use crate::store::{access, products};
+
+/// Which share, and why it is (re)made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ShareTarget {
+    pub product_key: String,
+    pub account: String,
+    pub grant_id: i64,
+    /// What caused this job (`request:7`, `publish:<commit>`, `end`): a new
+    /// version extends a share again, a retried operation does not.
+    #[serde(default)]
+    pub occasion: String,
+}
+
+impl ShareTarget {
+    fn lane(&self) -> Lane {
+        Lane::Share { product_key: self.product_key.clone(), account: self.account.clone() }
+    }
+
+    /// The share as the AWS backend takes it: the product's current database
+    /// and tables (or its default database name once it is gone).
+    async fn spec(&self, ctx: &JobContext) -> Result<steward_aws::ShareGrant, EffectError> {
+        let detail = products::get(&mut *ctx.conn().await?, &self.product_key).await?;
+        let (database, tables) = match &detail {
+            Some(d) => (d.database.clone(), d.tables.iter().map(|t| t.name.clone()).collect()),
+            None => (self.product_key.replace('.', "_"), Vec::new()),
+        };
+        Ok(steward_aws::ShareGrant {
+            share_name: share_name(&self.product_key, &self.account),
+            consumer_account: self.account.clone(),
+            database,
+            tables,
+        })
+    }
+}
+
+fn shares(ctx: &JobContext) -> Result<&steward_aws::Shares, EffectError> {
+    ctx.backends.shares.as_ref().ok_or_else(|| {
+        EffectError::permanent("the AWS share backend is off (shares.backend); this job was enqueued when it was on")
+    })
+}
+
+/// Shares a product with an account (after an approval, or again after a
+/// new version adds tables).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct GrantShare(pub ShareTarget);
+
+impl Job for GrantShare {
+    const KIND: JobKind = JobKind::ShareGrant;
+
+    fn occasion(&self) -> String {
+        format!("{}:{}", self.0.grant_id, self.0.occasion)
+    }
+
+    fn lane(&self) -> Lane {
+        self.0.lane()
+    }
+
+    async fn run(self, ctx: &JobContext) -> Result<(), EffectError> {
+        let shares = shares(ctx)?;
+        let current = access::get_grant(&mut *ctx.conn().await?, self.0.grant_id).await?;
+        if current.is_none_or(|g| !g.is_active()) {
+            return Ok(()); // ended before the share was made; the revoke job cleans up
+        }
+        let receipt = shares.grant(&self.0.spec(ctx).await?).await?;
+        tracing::info!(product = %self.0.product_key, account = %self.0.account, share = %receipt.share_arn, "share granted");
+        Ok(())
+    }
+}
+
+/// Removes a product's share with an account (a grant revoked or expired).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct RevokeShare(pub ShareTarget);
+
+impl Job for RevokeShare {
+    const KIND: JobKind = JobKind::ShareRevoke;
+
+    fn occasion(&self) -> String {
+        format!("{}:{}", self.0.grant_id, self.0.occasion)
+    }
+
+    fn lane(&self) -> Lane {
+        self.0.lane()
+    }
+
+    async fn run(self, ctx: &JobContext) -> Result<(), EffectError> {
+        shares(ctx)?.revoke(&self.0.spec(ctx).await?).await?;
+        tracing::info!(product = %self.0.product_key, account = %self.0.account, "share revoked");
+        Ok(())
+    }
+}
