@@ -2,10 +2,10 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 use reqwest::Method;
-use serde_json::{Value, json};
+use steward_api::{self as api, AccessRequest, Grant, time};
 
 use crate::EXIT_OK;
-use crate::client::{Body, Client, ClientArgs, ClientError, block_on, enc, value_name};
+use crate::client::{Body, Client, ClientArgs, ClientError, block_on, enc};
 
 /// Request, decide and revoke access to products.
 #[derive(Args)]
@@ -101,10 +101,30 @@ pub enum GrantStatus {
     Expired,
 }
 
-fn query(status: Option<String>, product: &Option<String>) -> String {
+impl From<RequestStatus> for api::RequestStatus {
+    fn from(s: RequestStatus) -> Self {
+        match s {
+            RequestStatus::Pending => api::RequestStatus::Pending,
+            RequestStatus::Approved => api::RequestStatus::Approved,
+            RequestStatus::Rejected => api::RequestStatus::Rejected,
+        }
+    }
+}
+
+impl From<GrantStatus> for api::GrantStatus {
+    fn from(s: GrantStatus) -> Self {
+        match s {
+            GrantStatus::Active => api::GrantStatus::Active,
+            GrantStatus::Revoked => api::GrantStatus::Revoked,
+            GrantStatus::Expired => api::GrantStatus::Expired,
+        }
+    }
+}
+
+fn query(status: Option<&str>, product: &Option<String>) -> String {
     let mut q = Vec::new();
     if let Some(s) = status {
-        q.push(format!("status={}", enc(&s)));
+        q.push(format!("status={}", enc(s)));
     }
     if let Some(p) = product {
         q.push(format!("product={}", enc(p)));
@@ -115,77 +135,82 @@ fn query(status: Option<String>, product: &Option<String>) -> String {
 pub fn run(args: AccessArgs) -> u8 {
     block_on(async move {
         let client = Client::new(&args.client);
+        let decision = |comment: &Option<String>| Some(Body::json(&api::AccessDecision { comment: comment.clone() }));
         let (method, path, body) = match &args.command {
             AccessCommand::Request { product, account, justification, duration } => (
                 Method::POST,
                 format!("/api/v1/products/{}/access-requests", enc(product)),
-                Some(json!({"account": account, "justification": justification, "duration_days": duration})),
+                Some(Body::json(&api::AccessRequestInput {
+                    account: account.clone(),
+                    justification: justification.clone(),
+                    duration_days: *duration,
+                })),
             ),
-            AccessCommand::List { status, product } => (
-                Method::GET,
-                format!("/api/v1/access-requests{}", query(status.as_ref().map(value_name), product)),
-                None,
-            ),
+            AccessCommand::List { status, product } => {
+                let status = status.map(|s| api::RequestStatus::from(s).as_str());
+                (Method::GET, format!("/api/v1/access-requests{}", query(status, product)), None)
+            }
             AccessCommand::Grants { status, product } => {
-                (Method::GET, format!("/api/v1/grants{}", query(status.as_ref().map(value_name), product)), None)
+                let status = status.map(|s| api::GrantStatus::from(s).as_str());
+                (Method::GET, format!("/api/v1/grants{}", query(status, product)), None)
             }
             AccessCommand::Approve { id, comment } => {
-                (Method::POST, format!("/api/v1/access-requests/{id}/approve"), Some(json!({"comment": comment})))
+                (Method::POST, format!("/api/v1/access-requests/{id}/approve"), decision(comment))
             }
             AccessCommand::Reject { id, comment } => {
-                (Method::POST, format!("/api/v1/access-requests/{id}/reject"), Some(json!({"comment": comment})))
+                (Method::POST, format!("/api/v1/access-requests/{id}/reject"), decision(&Some(comment.clone())))
             }
             AccessCommand::Revoke { id, reason } => {
-                (Method::POST, format!("/api/v1/grants/{id}/revoke"), Some(json!({"comment": reason})))
+                (Method::POST, format!("/api/v1/grants/{id}/revoke"), decision(reason))
             }
         };
-        let v = client.call(method, &path, body.map(Body::Json)).await?;
+        let text = client.call(method, &path, body).await?;
         if args.client.json {
-            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            outln!("{}", text.pretty());
             return Ok::<u8, ClientError>(EXIT_OK);
         }
+        // Ids are not padded: the text has always been `grant 3 ...`.
         match &args.command {
-            AccessCommand::Request { .. } => outln!(
-                "access request {} for {} on {}: {} (a reviewer decides: steward access approve {})",
-                v["id"],
-                s(&v["account"]),
-                s(&v["product_key"]),
-                s(&v["status"]),
-                v["id"]
-            ),
+            AccessCommand::Request { .. } => {
+                let r: AccessRequest = text.json()?;
+                outln!(
+                    "access request {} for {} on {}: {} (a reviewer decides: steward access approve {})",
+                    r.id,
+                    r.account,
+                    r.product_key,
+                    r.status.as_str(),
+                    r.id
+                )
+            }
             AccessCommand::List { .. } => {
-                for r in v.as_array().into_iter().flatten() {
+                for r in text.json::<Vec<AccessRequest>>()? {
                     outln!(
-                        "{:>5}  {:<9} {:<28} {:<14} by {:<12} {}",
-                        r["id"],
-                        s(&r["status"]),
-                        s(&r["product_key"]),
-                        s(&r["account"]),
-                        s(&r["requested_by"]),
-                        s(&r["justification"])
+                        "{}  {:<9} {:<28} {:<14} by {:<12} {}",
+                        r.id,
+                        r.status.as_str(),
+                        r.product_key,
+                        r.account,
+                        r.requested_by,
+                        r.justification
                     );
                 }
             }
-            AccessCommand::Grants { .. } => v.as_array().into_iter().flatten().for_each(print_grant),
-            AccessCommand::Approve { .. } | AccessCommand::Revoke { .. } => print_grant(&v),
+            AccessCommand::Grants { .. } => text.json::<Vec<Grant>>()?.iter().for_each(print_grant),
+            AccessCommand::Approve { .. } | AccessCommand::Revoke { .. } => print_grant(&text.json()?),
             AccessCommand::Reject { id, .. } => outln!("access request {id} rejected"),
         }
         Ok(EXIT_OK)
     })
 }
 
-fn s(v: &Value) -> &str {
-    v.as_str().unwrap_or("")
-}
-
-fn print_grant(g: &Value) {
+fn print_grant(g: &Grant) {
     outln!(
-        "grant {:>5}  {:<8} {:<28} {:<14} since {}{}",
-        g["id"],
-        s(&g["status"]),
-        s(&g["product_key"]),
-        s(&g["account"]),
-        s(&g["granted_at"]),
-        g["expires_at"].as_str().map(|e| format!(" until {e}")).unwrap_or_default()
+        "grant {}  {:<8} {:<28} {:<14} since {}{}",
+        g.id,
+        g.status.as_str(),
+        g.product_key,
+        g.account,
+        time::format(&g.granted_at),
+        g.expires_at.map(|e| format!(" until {}", time::format(&e))).unwrap_or_default()
     );
 }

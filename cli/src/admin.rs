@@ -1,11 +1,12 @@
 //! `steward admin token create|list|revoke`, `steward admin outbox`, `steward admin rebuild-catalog`.
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use reqwest::Method;
-use serde_json::json;
+use steward_api::{self as api, time};
 
 use crate::EXIT_OK;
-use crate::client::{Body, Client, ClientArgs, ClientError, block_on, value_name};
+use crate::client::{Body, Client, ClientArgs, ClientError, block_on};
 
 /// Administration (STEWARD_TOKEN of an admin; the first one is in <data-dir>/admin.token).
 #[derive(Args)]
@@ -28,9 +29,9 @@ enum AdminCommand {
     /// Side effects (AWS calls, markers, notifications): pending, done or
     /// dead-lettered; a pending job behind a dead one shows `blocked by <id>`.
     Outbox {
-        /// pending, done, dead, or blocked (pending behind a dead job).
-        #[arg(long)]
-        status: Option<String>,
+        /// Only effects in this state.
+        #[arg(long, value_enum)]
+        status: Option<OutboxStatus>,
         /// Requeue this dead-lettered effect instead of listing (the jobs it blocks run after it).
         #[arg(long, value_name = "ID")]
         retry: Option<i64>,
@@ -90,6 +91,41 @@ pub enum Role {
     Consumer,
 }
 
+impl From<Role> for api::Role {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Admin => api::Role::Admin,
+            Role::Reviewer => api::Role::Reviewer,
+            Role::Producer => api::Role::Producer,
+            Role::Consumer => api::Role::Consumer,
+        }
+    }
+}
+
+/// Which side effects `admin outbox` lists.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OutboxStatus {
+    /// Not done yet (due, retrying later, or waiting for another effect).
+    Pending,
+    /// Done.
+    Done,
+    /// Dead-lettered: failed for good or too often; waits for `--retry`.
+    Dead,
+    /// Pending behind a dead effect: runs only after that one is retried.
+    Blocked,
+}
+
+impl From<OutboxStatus> for api::StatusFilter {
+    fn from(s: OutboxStatus) -> Self {
+        match s {
+            OutboxStatus::Pending => api::StatusFilter::Pending,
+            OutboxStatus::Done => api::StatusFilter::Done,
+            OutboxStatus::Dead => api::StatusFilter::Dead,
+            OutboxStatus::Blocked => api::StatusFilter::Blocked,
+        }
+    }
+}
+
 pub fn run(args: AdminArgs) -> u8 {
     block_on(async move {
         let client = Client::new(&args.client);
@@ -97,40 +133,43 @@ pub fn run(args: AdminArgs) -> u8 {
             AdminCommand::Token {
                 command: TokenCommand::Create { name, role, email, domains, accounts, expires_in_days },
             } => {
-                let scopes: Vec<String> = domains.into_iter().chain(accounts).collect();
-                let mut body = json!({"name": name, "role": value_name(&role), "email": email, "scopes": scopes});
-                if let Some(days) = expires_in_days {
-                    body["expires_in_days"] = json!(days);
-                }
-                let v = client.call(Method::POST, "/api/v1/tokens", Some(Body::Json(body))).await?;
+                let body = api::NewToken {
+                    name,
+                    email,
+                    role: role.into(),
+                    scopes: domains.into_iter().chain(accounts).collect(),
+                    expires_in_days,
+                };
+                let text = client.call(Method::POST, "/api/v1/tokens", Some(Body::json(&body))).await?;
                 if args.client.json {
-                    outln!("{v}");
+                    outln!("{}", text.compact());
                 } else {
-                    let until = match v["expires_at"].as_str() {
+                    let created: api::CreatedToken = text.json()?;
+                    let until = match &created.expires_at {
                         Some(at) => format!(" (expires {})", minute(at)),
                         None => String::new(),
                     };
                     eprintln!(
                         "created {} token `{}`{until}; the secret is shown only now:",
-                        v["role"].as_str().unwrap_or("?"),
-                        v["name"].as_str().unwrap_or("?")
+                        created.role.as_str(),
+                        created.name
                     );
-                    outln!("{}", v["token"].as_str().unwrap_or(""));
+                    outln!("{}", created.token);
                 }
             }
             AdminCommand::Token { command: TokenCommand::List } => {
-                let v = client.call(Method::GET, "/api/v1/tokens", None).await?;
+                let text = client.call(Method::GET, "/api/v1/tokens", None).await?;
                 if args.client.json {
-                    outln!("{v}");
+                    outln!("{}", text.compact());
                 } else {
-                    out!("{}", token_table(v.as_array().map_or(&[][..], Vec::as_slice)));
+                    out!("{}", token_table(&text.json::<Vec<api::TokenInfo>>()?));
                 }
             }
             AdminCommand::Token { command: TokenCommand::Revoke { name } } => {
                 let path = format!("/api/v1/tokens/{}/revoke", crate::client::enc(&name));
-                let v = client.call(Method::POST, &path, None).await?;
+                let text = client.call(Method::POST, &path, None).await?;
                 if args.client.json {
-                    outln!("{v}");
+                    outln!("{}", text.compact());
                 } else {
                     outln!("revoked token `{name}`; it is refused from its next request on");
                 }
@@ -141,34 +180,37 @@ pub fn run(args: AdminArgs) -> u8 {
                 println!("effect {id} requeued; the jobs it blocked run after it");
             }
             AdminCommand::Outbox { status, retry: None } => {
-                let q = status.map(|s| format!("?status={}", crate::client::enc(&s))).unwrap_or_default();
-                let v = client.call(Method::GET, &format!("/api/v1/admin/outbox{q}"), None).await?;
+                let q = status
+                    .map(|s| format!("?status={}", crate::client::enc(api::StatusFilter::from(s).as_str())))
+                    .unwrap_or_default();
+                let text = client.call(Method::GET, &format!("/api/v1/admin/outbox{q}"), None).await?;
                 if args.client.json {
-                    println!("{v}");
+                    println!("{}", text.compact());
                 } else {
-                    for e in v.as_array().into_iter().flatten() {
-                        let status = match e["blocked_by"].as_i64() {
+                    // Ids and attempts are not padded: the text has always been `12  pending ...`.
+                    for e in text.json::<Vec<api::EffectRow>>()? {
+                        let status = match e.blocked_by {
                             Some(b) => format!("blocked by {b}"),
-                            None => e["status"].as_str().unwrap_or("").to_owned(),
+                            None => e.status.as_str().to_owned(),
                         };
                         println!(
-                            "{:>6}  {:<14} {:<16} attempts {:<2} {}  {}",
-                            e["id"],
+                            "{}  {:<14} {:<16} attempts {} {}  {}",
+                            e.id,
                             status,
-                            e["kind"].as_str().unwrap_or(""),
-                            e["attempts"],
-                            e["dedup_key"].as_str().unwrap_or(""),
-                            e["last_error"].as_str().unwrap_or("")
+                            e.kind.as_str(),
+                            e.attempts,
+                            e.dedup_key,
+                            e.last_error.as_deref().unwrap_or("")
                         );
                     }
                 }
             }
             AdminCommand::RebuildCatalog => {
-                let v = client.call(Method::POST, "/api/v1/admin/rebuild-catalog", None).await?;
+                let text = client.call(Method::POST, "/api/v1/admin/rebuild-catalog", None).await?;
                 if args.client.json {
-                    println!("{v}");
+                    println!("{}", text.compact());
                 } else {
-                    let n = v["republished"].as_array().map_or(0, Vec::len);
+                    let n = text.json::<api::Reconciled>()?.republished.len();
                     println!("republished {n} product(s) from the registry's main");
                 }
             }
@@ -178,28 +220,28 @@ pub fn run(args: AdminArgs) -> u8 {
 }
 
 /// `2026-11-02T09:00:00.000000Z` as `2026-11-02 09:00`.
-fn minute(ts: &str) -> String {
-    ts.get(..16).map_or_else(|| ts.to_owned(), |m| m.replacen('T', " ", 1))
+fn minute(t: &DateTime<Utc>) -> String {
+    let ts = time::format(t);
+    ts.get(..16).map_or_else(|| ts.clone(), |m| m.replacen('T', " ", 1))
 }
 
 /// The tokens as an aligned table, one per line, with a header.
-fn token_table(tokens: &[serde_json::Value]) -> String {
-    let when = |v: &serde_json::Value| v.as_str().map_or_else(|| "-".to_owned(), minute);
+fn token_table(tokens: &[api::TokenInfo]) -> String {
+    let when = |t: &Option<DateTime<Utc>>| t.as_ref().map_or_else(|| "-".to_owned(), minute);
     let mut rows = vec![
         ["NAME", "ROLE", "STATUS", "SCOPES", "EMAIL", "CREATED", "LAST USED", "EXPIRES", "REVOKED"].map(str::to_owned),
     ];
     for t in tokens {
-        let scopes: Vec<&str> = t["scopes"].as_array().into_iter().flatten().filter_map(|s| s.as_str()).collect();
         rows.push([
-            t["name"].as_str().unwrap_or("").to_owned(),
-            t["role"].as_str().unwrap_or("").to_owned(),
-            t["status"].as_str().unwrap_or("").to_owned(),
-            if scopes.is_empty() { "-".to_owned() } else { scopes.join(",") },
-            t["email"].as_str().unwrap_or("").to_owned(),
-            when(&t["created_at"]),
-            when(&t["last_used_at"]),
-            when(&t["expires_at"]),
-            when(&t["revoked_at"]),
+            t.name.clone(),
+            t.role.as_str().to_owned(),
+            t.status.as_str().to_owned(),
+            if t.scopes.is_empty() { "-".to_owned() } else { t.scopes.join(",") },
+            t.email.clone(),
+            minute(&t.created_at),
+            when(&t.last_used_at),
+            when(&t.expires_at),
+            when(&t.revoked_at),
         ]);
     }
     let mut widths = [0usize; 9];
@@ -223,14 +265,30 @@ mod tests {
 
     #[test]
     fn the_token_table_is_aligned_and_shows_no_secret() {
+        let at = |s: &str| time::parse(s).unwrap();
         let t = token_table(&[
-            json!({"name": "admin", "role": "admin", "scopes": [], "email": "admin@steward.invalid",
-                   "created_at": "2026-11-02T09:00:00.000000Z", "last_used_at": null, "expires_at": null,
-                   "revoked_at": null, "status": "active"}),
-            json!({"name": "ci", "role": "producer", "scopes": ["sales", "hr"], "email": "ci@example.com",
-                   "created_at": "2026-11-02T09:00:00.000000Z", "last_used_at": "2026-11-03T10:11:12.000000Z",
-                   "expires_at": "2026-12-02T09:00:00.000000Z", "revoked_at": "2026-11-04T00:00:00.000000Z",
-                   "status": "revoked"}),
+            api::TokenInfo {
+                name: "admin".to_owned(),
+                role: api::Role::Admin,
+                scopes: vec![],
+                email: "admin@steward.invalid".to_owned(),
+                created_at: at("2026-11-02T09:00:00.000000Z"),
+                last_used_at: None,
+                expires_at: None,
+                revoked_at: None,
+                status: api::TokenStatus::Active,
+            },
+            api::TokenInfo {
+                name: "ci".to_owned(),
+                role: api::Role::Producer,
+                scopes: vec!["sales".to_owned(), "hr".to_owned()],
+                email: "ci@example.com".to_owned(),
+                created_at: at("2026-11-02T09:00:00.000000Z"),
+                last_used_at: Some(at("2026-11-03T10:11:12.000000Z")),
+                expires_at: Some(at("2026-12-02T09:00:00.000000Z")),
+                revoked_at: Some(at("2026-11-04T00:00:00.000000Z")),
+                status: api::TokenStatus::Revoked,
+            },
         ]);
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 3, "{t}");

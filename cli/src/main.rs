@@ -185,19 +185,22 @@ mod tests {
         }
     }
 
-    /// The closed sets the CLI checks are the sets the server accepts.
+    /// The closed sets the CLI checks are the API's: each value's name on
+    /// the command line is its wire name (help and docs show the one name).
     #[test]
     fn closed_sets_match_the_server() {
         use clap::ValueEnum;
-        use std::str::FromStr;
-        for role in admin::Role::value_variants() {
-            let name = client::value_name(role);
-            assert!(steward_catalog::auth::Role::from_str(&name).is_ok(), "role {name}");
+        fn check<C: ValueEnum, A: From<C> + std::fmt::Display>(all: &[A]) {
+            let names: Vec<String> = C::value_variants().iter().map(client::value_name).collect();
+            let api: Vec<String> = C::value_variants().iter().map(|v| A::from(v.clone()).to_string()).collect();
+            assert_eq!(names, api, "{}", std::any::type_name::<C>());
+            assert_eq!(names.len(), all.len(), "every {} is offered", std::any::type_name::<A>());
         }
-        for status in proposals::ProposalStatus::value_variants() {
-            let name = client::value_name(status);
-            assert!(steward_catalog::store::proposals::ProposalStatus::from_str(&name).is_ok(), "status {name}");
-        }
+        check::<admin::Role, steward_api::Role>(steward_api::Role::ALL);
+        check::<admin::OutboxStatus, steward_api::StatusFilter>(steward_api::StatusFilter::ALL);
+        check::<proposals::ProposalStatus, steward_api::ProposalStatus>(steward_api::ProposalStatus::ALL);
+        check::<access::RequestStatus, steward_api::RequestStatus>(steward_api::RequestStatus::ALL);
+        check::<access::GrantStatus, steward_api::GrantStatus>(steward_api::GrantStatus::ALL);
     }
 
     #[test]

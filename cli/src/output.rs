@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use serde::Serialize;
+use steward_api::FindingDocument;
 use steward_policies::{Finding, Report, Source};
 
 /// `println!` for command output: a closed pipe ends the process quietly
@@ -219,20 +220,13 @@ pub fn json(results: &[FileResult]) -> String {
     serde_json::to_string_pretty(&out).expect("findings serialize") + "\n"
 }
 
-/// A finding from the server's JSON, compiler style. Findings about a
+/// A finding the server answered with, compiler style. Findings about a
 /// removed table or column point into the published version, not `file`.
-pub fn render_finding_json(file: Option<&str>, f: &serde_json::Value) -> String {
-    let prefix = match (f["document"].as_str(), file) {
-        (Some("published"), _) => "published version:".to_owned(),
-        (_, Some(file)) => format!("{file}:"),
-        (_, None) => String::new(),
+pub fn render_finding_json(file: Option<&str>, f: &steward_api::Finding) -> String {
+    let prefix = match (f.document, file) {
+        (FindingDocument::Published, _) => "published version:".to_owned(),
+        (FindingDocument::Proposal, Some(file)) => format!("{file}:"),
+        (FindingDocument::Proposal, None) => String::new(),
     };
-    format!(
-        "{prefix}{}:{}: {}[{}]: {}",
-        f["line"],
-        f["column"],
-        f["severity"].as_str().unwrap_or("error"),
-        f["rule"].as_str().unwrap_or("?"),
-        f["message"].as_str().unwrap_or("")
-    )
+    format!("{prefix}{}:{}: {}[{}]: {}", f.line, f.column, f.severity.as_str(), f.rule, f.message)
 }

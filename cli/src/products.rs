@@ -2,10 +2,10 @@
 
 use clap::{Args, Subcommand};
 use reqwest::Method;
-use serde_json::Value;
+use steward_api::{DiffBody, ProductDetail, ProductVersion, SearchPage, time};
 
 use crate::EXIT_OK;
-use crate::client::{Client, ClientArgs, ClientError, block_on, enc};
+use crate::client::{Client, ClientArgs, ClientError, block_on, enc, or_null};
 
 /// Explore the catalog.
 #[derive(Args)]
@@ -83,70 +83,55 @@ pub fn run(args: ProductsArgs) -> u8 {
                 format!("/api/v1/products/{}/diff?from={}&to={}", enc(product), enc(from), enc(to))
             }
         };
-        let v = client.call(Method::GET, &path, None).await?;
+        let text = client.call(Method::GET, &path, None).await?;
         if args.client.json {
-            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            outln!("{}", text.pretty());
             return Ok::<u8, ClientError>(EXIT_OK);
         }
         match &args.command {
             ProductsCommand::Search { offset, .. } => {
-                let items = v["items"].as_array().cloned().unwrap_or_default();
-                for p in &items {
-                    outln!(
-                        "{:<32} {:<8} {:<13} {}",
-                        s(&p["key"]),
-                        s(&p["version"]),
-                        s(&p["classification"]),
-                        s(&p["description"])
-                    );
+                let page: SearchPage = text.json()?;
+                for p in &page.items {
+                    outln!("{:<32} {:<8} {:<13} {}", p.key, p.version, p.classification, p.description);
                 }
-                let plus = if v["total_capped"] == true { "+" } else { "" };
-                outln!("{} of {}{plus} product(s), from {}", items.len(), v["total"], offset + 1);
+                let plus = if page.total_capped { "+" } else { "" };
+                outln!("{} of {}{plus} product(s), from {}", page.items.len(), page.total, offset + 1);
             }
-            ProductsCommand::Show { .. } => print_product(&v),
+            ProductsCommand::Show { .. } => print_product(&text.json()?),
             ProductsCommand::History { .. } => {
-                for ver in v.as_array().into_iter().flatten() {
+                for ver in text.json::<Vec<ProductVersion>>()? {
                     outln!(
                         "{:<10} {}  commit {}  proposal {}",
-                        s(&ver["version"]),
-                        s(&ver["published_at"]),
-                        s(&ver["commit_id"]),
-                        ver["proposal_id"]
+                        ver.version,
+                        time::format(&ver.published_at),
+                        ver.commit_id,
+                        or_null(ver.proposal_id)
                     );
                 }
             }
-            ProductsCommand::Diff { .. } => out!("{}", s(&v["diff"])),
+            ProductsCommand::Diff { .. } => out!("{}", text.json::<DiffBody>()?.diff),
         }
         Ok(EXIT_OK)
     })
 }
 
-fn s(v: &Value) -> &str {
-    v.as_str().unwrap_or("")
-}
-
-fn print_product(p: &Value) {
-    outln!("{} {} ({})", s(&p["key"]), s(&p["version"]), s(&p["status"]));
-    outln!("  {}", s(&p["description"]["purpose"]));
-    outln!(
-        "  owner: {}   classification: {}   database: {}",
-        s(&p["owner_team"]),
-        s(&p["classification"]),
-        s(&p["database"])
-    );
-    for slo in p["slo"].as_array().into_iter().flatten() {
-        outln!("  SLO: `{}` {} (grace {} min)", s(&slo["schedule"]), s(&slo["timezone"]), slo["grace_minutes"]);
+fn print_product(p: &ProductDetail) {
+    outln!("{} {} ({})", p.key, p.version, p.status);
+    outln!("  {}", p.description.purpose);
+    outln!("  owner: {}   classification: {}   database: {}", p.owner_team, p.classification, p.database);
+    for slo in &p.slo {
+        outln!("  SLO: `{}` {} (grace {} min)", slo.schedule, slo.timezone, slo.grace_minutes);
     }
-    for t in p["tables"].as_array().into_iter().flatten() {
-        outln!("\n  table {} at {}", s(&t["name"]), s(&t["location"]));
-        for c in t["columns"].as_array().into_iter().flatten() {
-            let part = c["partition_position"].as_i64().map(|n| format!(" partition key {n}")).unwrap_or_default();
+    for t in &p.tables {
+        outln!("\n  table {} at {}", t.name, t.location);
+        for c in &t.columns {
+            let part = c.partition_position.map(|n| format!(" partition key {n}")).unwrap_or_default();
             outln!(
                 "    {:<24} {:<10} {:<14} {:<13}{part}",
-                s(&c["name"]),
-                s(&c["logical_type"]),
-                s(&c["physical_type"]),
-                s(&c["classification"])
+                c.name,
+                c.logical_type,
+                c.physical_type.as_deref().unwrap_or(""),
+                c.classification.as_deref().unwrap_or("")
             );
         }
     }

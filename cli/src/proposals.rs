@@ -2,10 +2,10 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 use reqwest::Method;
-use serde_json::{Value, json};
+use steward_api::{self as api, Proposal, ProposalView};
 
 use crate::EXIT_OK;
-use crate::client::{Body, Client, ClientArgs, ClientError, block_on, enc, value_name};
+use crate::client::{Body, Client, ClientArgs, ClientError, block_on, enc};
 use crate::output::render_finding_json;
 
 /// Review proposals (STEWARD_TOKEN of a reviewer to decide).
@@ -72,85 +72,83 @@ pub enum ProposalStatus {
     Published,
 }
 
+impl From<ProposalStatus> for api::ProposalStatus {
+    fn from(s: ProposalStatus) -> Self {
+        match s {
+            ProposalStatus::Submitted => api::ProposalStatus::Submitted,
+            ProposalStatus::PendingReview => api::ProposalStatus::PendingReview,
+            ProposalStatus::RejectedByValidation => api::ProposalStatus::RejectedByValidation,
+            ProposalStatus::Approved => api::ProposalStatus::Approved,
+            ProposalStatus::Rejected => api::ProposalStatus::Rejected,
+            ProposalStatus::Published => api::ProposalStatus::Published,
+        }
+    }
+}
+
 pub fn run(args: ProposalsArgs) -> u8 {
     block_on(async move {
         let client = Client::new(&args.client);
-        let json_out = args.client.json;
-        let value = match &args.command {
+        let decision = |comment: &Option<String>| Body::json(&api::Decision { comment: comment.clone() });
+        let (method, path, body) = match &args.command {
             ProposalsCommand::List { status, product } => {
                 let mut q = Vec::new();
                 if let Some(s) = status {
-                    q.push(format!("status={}", enc(&value_name(s))));
+                    q.push(format!("status={}", enc(api::ProposalStatus::from(*s).as_str())));
                 }
                 if let Some(p) = product {
                     q.push(format!("product={}", enc(p)));
                 }
-                client.call(Method::GET, &format!("/api/v1/proposals?{}", q.join("&")), None).await?
+                (Method::GET, format!("/api/v1/proposals?{}", q.join("&")), None)
             }
-            ProposalsCommand::Show { id } => client.call(Method::GET, &format!("/api/v1/proposals/{id}"), None).await?,
+            ProposalsCommand::Show { id } => (Method::GET, format!("/api/v1/proposals/{id}"), None),
             ProposalsCommand::Approve { id, comment } => {
-                client
-                    .call(
-                        Method::POST,
-                        &format!("/api/v1/proposals/{id}/approve"),
-                        Some(Body::Json(json!({"comment": comment}))),
-                    )
-                    .await?
+                (Method::POST, format!("/api/v1/proposals/{id}/approve"), Some(decision(comment)))
             }
             ProposalsCommand::Reject { id, comment } => {
-                client
-                    .call(
-                        Method::POST,
-                        &format!("/api/v1/proposals/{id}/reject"),
-                        Some(Body::Json(json!({"comment": comment}))),
-                    )
-                    .await?
+                (Method::POST, format!("/api/v1/proposals/{id}/reject"), Some(decision(&Some(comment.clone()))))
             }
         };
-        if json_out {
-            outln!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        let text = client.call(method, &path, body).await?;
+        if args.client.json {
+            outln!("{}", text.pretty());
             return Ok::<u8, ClientError>(EXIT_OK);
         }
         match &args.command {
             ProposalsCommand::List { .. } => {
-                for p in value.as_array().into_iter().flatten() {
-                    outln!("{}", summary(p));
+                for p in text.json::<Vec<Proposal>>()? {
+                    outln!("{}", summary(&p));
                 }
             }
             ProposalsCommand::Show { .. } => {
-                outln!("{}", summary(&value));
-                if let Some(c) = value["comment"].as_str() {
+                let view: ProposalView = text.json()?;
+                let p = &view.proposal;
+                outln!("{}", summary(p));
+                if let Some(c) = &p.comment {
                     outln!("comment: {c}");
                 }
-                for f in value["findings"].as_array().into_iter().flatten() {
+                for f in &p.findings {
                     outln!("{}", render_finding_json(Some("contract"), f));
                 }
-                let diff = value["diff"].as_str().unwrap_or("");
-                if !diff.is_empty() {
-                    outln!("\n{diff}");
+                if !view.diff.is_empty() {
+                    outln!("\n{}", view.diff);
                 }
             }
             ProposalsCommand::Approve { .. } | ProposalsCommand::Reject { .. } => {
-                outln!("{}", summary(&value))
+                outln!("{}", summary(&text.json::<Proposal>()?))
             }
         }
         Ok(EXIT_OK)
     })
 }
 
-fn summary(p: &Value) -> String {
-    let mut s = format!(
-        "#{:<5} {:<28} {:<10} {:<22} by {}",
-        p["id"],
-        p["product_key"].as_str().unwrap_or("?"),
-        p["version"].as_str().unwrap_or("?"),
-        p["status"].as_str().unwrap_or("?"),
-        p["submitted_by"].as_str().unwrap_or("?")
-    );
-    if let Some(d) = p["decided_by"].as_str() {
+fn summary(p: &Proposal) -> String {
+    // The id is not padded: the text has always been `#12 ...`.
+    let mut s =
+        format!("#{} {:<28} {:<10} {:<22} by {}", p.id, p.product_key, p.version, p.status.as_str(), p.submitted_by);
+    if let Some(d) = &p.decided_by {
         s.push_str(&format!(", decided by {d}"));
     }
-    if p["breaking"] == true {
+    if p.breaking {
         s.push_str(" [breaking]");
     }
     s

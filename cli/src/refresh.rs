@@ -1,13 +1,14 @@
 //! `steward refresh <domain.product>`: report new data, then wait (briefly)
 //! for its `_SUCCESS` marker and say where it stands.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use reqwest::Method;
-use serde_json::{Map, Value, json};
+use steward_api::{MarkerState, RefreshInput, RefreshOutcome, RefreshStatus, time};
 
-use crate::client::{Body, Client, ClientArgs, ClientError, block_on, enc};
+use crate::client::{Answer, Body, Client, ClientArgs, ClientError, block_on, enc, or_null};
 use crate::{EXIT_FINDINGS, EXIT_OK, usage_error};
 
 /// Report a refresh: records it, adds the partition to the catalog, writes the
@@ -48,12 +49,12 @@ pub struct RefreshArgs {
 }
 
 pub fn run(args: RefreshArgs) -> u8 {
-    let mut partition = Map::new();
+    let mut partition = BTreeMap::new();
     for p in &args.partition {
         let Some((k, v)) = p.split_once('=') else {
             return usage_error(format!("--partition `{p}`: use KEY=VALUE, e.g. --partition dt=2026-11-21"));
         };
-        partition.insert(k.trim().to_owned(), Value::String(v.trim().to_owned()));
+        partition.insert(k.trim().to_owned(), v.trim().to_owned());
     }
     if !args.wait.is_finite() || !(0.0..=3600.0).contains(&args.wait) {
         return usage_error(format!("--wait {}: use 0 to 3600 seconds", args.wait));
@@ -63,33 +64,34 @@ pub fn run(args: RefreshArgs) -> u8 {
     block_on(async move {
         let client = Client::new(&args.client);
         if let Some(id) = args.show {
-            let status = status(&client, &args.product, id).await?;
+            let (status, text) = status(&client, &args.product, id).await?;
             if args.client.json {
-                outln!("{}", serde_json::to_string_pretty(&status).unwrap_or_default());
+                outln!("{}", text.pretty());
             } else {
-                let r = &status["refresh"];
+                let r = &status.refresh;
                 outln!(
                     "refresh {id}: {} {} {} reported {} by {}",
-                    s(&r["product_key"]),
-                    s(&r["table"]),
-                    s(&r["partition"]),
-                    s(&r["reported_at"]),
-                    s(&r["reported_by"])
+                    r.product_key,
+                    r.table,
+                    r.partition,
+                    time::format(&r.reported_at),
+                    r.reported_by
                 );
                 print_marker(&status);
             }
             return Ok(exit_for(&status));
         }
-        let body = json!({
-            "table": args.table,
-            "partition": partition,
-            "snapshot_id": args.snapshot,
-            "idempotency_key": key,
-            "row_count": args.rows,
-        });
+        let body = RefreshInput {
+            table: args.table.clone(),
+            partition,
+            snapshot_id: args.snapshot.clone(),
+            idempotency_key: Some(key),
+            row_count: args.rows,
+        };
         let path = format!("/api/v1/products/{}/refreshes", enc(&args.product));
-        let mut v = client.call(Method::POST, &path, Some(Body::Json(body))).await?;
-        let id = v["refresh"]["id"].as_i64().unwrap_or_default();
+        let text = client.call(Method::POST, &path, Some(Body::json(&body))).await?;
+        let v: RefreshOutcome = text.json()?;
+        let id = v.refresh.id;
         // The refresh is recorded: failing to see its marker is a warning, not a failed report.
         let state = match wait_for_marker(&client, &args.product, id, Duration::from_secs_f64(args.wait)).await {
             Ok(st) => st,
@@ -99,37 +101,33 @@ pub fn run(args: RefreshArgs) -> u8 {
             }
         };
         if args.client.json {
-            if let Some(st) = &state {
-                v["status"] = st.clone();
+            match &state {
+                Some((_, st)) => outln!("{}", text.pretty_with("status", st)),
+                None => outln!("{}", text.pretty()),
             }
-            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            return Ok::<u8, ClientError>(state.as_ref().map_or(EXIT_OK, exit_for));
+            return Ok::<u8, ClientError>(state.as_ref().map_or(EXIT_OK, |(st, _)| exit_for(st)));
         }
-        let r = &v["refresh"];
-        if v["replayed"] == true {
-            outln!(
-                "refresh {} was already recorded with key {}; nothing done again",
-                r["id"],
-                s(&r["idempotency_key"])
-            );
+        let r = &v.refresh;
+        if v.replayed {
+            outln!("refresh {} was already recorded with key {}; nothing done again", r.id, r.idempotency_key);
         } else {
-            let part = s(&r["partition"]);
+            let part = &r.partition;
             outln!(
                 "refresh {} recorded: {} {}{}",
-                r["id"],
-                s(&r["product_key"]),
-                s(&r["table"]),
+                r.id,
+                r.product_key,
+                r.table,
                 if part.is_empty() { String::new() } else { format!(" {part}") }
             );
             outln!(
                 "  marker {}{}; {} subscriber(s) to notify",
-                s(&v["marker"]),
-                if v["partition_added"] == true { "; new partition" } else { "" },
-                v["notifications"]
+                v.marker,
+                if v.partition_added { "; new partition" } else { "" },
+                v.notifications
             );
         }
         match &state {
-            Some(st) => {
+            Some((st, _)) => {
                 print_marker(st);
                 Ok(exit_for(st))
             }
@@ -138,8 +136,10 @@ pub fn run(args: RefreshArgs) -> u8 {
     })
 }
 
-async fn status(client: &Client, product: &str, id: i64) -> Result<Value, ClientError> {
-    client.call(Method::GET, &format!("/api/v1/products/{}/refreshes/{id}", enc(product)), None).await
+/// The refresh's status, typed and as the server's JSON (for `--json`).
+async fn status(client: &Client, product: &str, id: i64) -> Result<(RefreshStatus, Answer), ClientError> {
+    let answer = client.call(Method::GET, &format!("/api/v1/products/{}/refreshes/{id}", enc(product)), None).await?;
+    Ok((answer.json()?, answer))
 }
 
 /// Polls the refresh until its marker is written or dead, or `wait` passes;
@@ -149,7 +149,7 @@ async fn wait_for_marker(
     product: &str,
     id: i64,
     wait: Duration,
-) -> Result<Option<Value>, ClientError> {
+) -> Result<Option<(RefreshStatus, Answer)>, ClientError> {
     if wait.is_zero() {
         return Ok(None);
     }
@@ -157,8 +157,9 @@ async fn wait_for_marker(
     let mut pause = Duration::from_millis(50);
     loop {
         let st = status(client, product, id).await?;
-        let state = st["marker"]["state"].as_str().unwrap_or("");
-        if matches!(state, "written" | "dead" | "missing") || Instant::now() >= deadline {
+        if matches!(st.0.marker.state, MarkerState::Written | MarkerState::Dead | MarkerState::Missing)
+            || Instant::now() >= deadline
+        {
             return Ok(Some(st));
         }
         tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
@@ -166,42 +167,36 @@ async fn wait_for_marker(
     }
 }
 
-fn print_marker(st: &Value) {
-    let m = &st["marker"];
-    let n = &st["notifications"];
-    let uri = s(&m["uri"]);
-    match s(&m["state"]) {
-        "written" => outln!("  marker written: {uri}"),
-        "dead" => {
+fn print_marker(st: &RefreshStatus) {
+    let m = &st.marker;
+    let uri = &m.uri;
+    let error = m.error.as_deref().unwrap_or("");
+    match m.state {
+        MarkerState::Written => outln!("  marker written: {uri}"),
+        MarkerState::Dead => {
             eprintln!(
-                "steward: error: the marker {uri} was not written and will not be: {}\n  its {} notification(s) wait for it; an admin can retry it after fixing the cause: steward admin outbox --retry {}",
-                s(&m["error"]),
-                n["pending"],
-                m["job_id"]
+                "steward: error: the marker {uri} was not written and will not be: {error}\n  its {} notification(s) wait for it; an admin can retry it after fixing the cause: steward admin outbox --retry {}",
+                st.notifications.pending,
+                or_null(m.job_id)
             );
         }
-        "failed" => outln!(
-            "  marker not written yet: attempt {} failed ({}); trying again at {}",
-            m["attempts"],
-            s(&m["error"]),
-            s(&m["next_attempt_at"])
+        MarkerState::Failed => outln!(
+            "  marker not written yet: attempt {} failed ({error}); trying again at {}",
+            m.attempts,
+            m.next_attempt_at.as_ref().map(time::format).unwrap_or_default()
         ),
-        "missing" => eprintln!("steward: error: no marker job exists for this refresh"),
-        _ => outln!(
+        MarkerState::Missing => eprintln!("steward: error: no marker job exists for this refresh"),
+        MarkerState::Pending => outln!(
             "  marker pending: not written yet (see `steward refresh {} --show {}`)",
-            s(&st["refresh"]["product_key"]),
-            st["refresh"]["id"]
+            st.refresh.product_key,
+            st.refresh.id
         ),
     }
 }
 
 /// A dead (or missing) marker fails the command: nothing will write it.
-fn exit_for(st: &Value) -> u8 {
-    if matches!(st["marker"]["state"].as_str(), Some("dead" | "missing")) { EXIT_FINDINGS } else { EXIT_OK }
-}
-
-fn s(v: &Value) -> &str {
-    v.as_str().unwrap_or("")
+fn exit_for(st: &RefreshStatus) -> u8 {
+    if matches!(st.marker.state, MarkerState::Dead | MarkerState::Missing) { EXIT_FINDINGS } else { EXIT_OK }
 }
 
 /// `--wait`: seconds from 0 to 600 (a refresh is recorded before the wait;

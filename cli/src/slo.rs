@@ -2,10 +2,10 @@
 
 use clap::{Args, Subcommand};
 use reqwest::Method;
-use serde_json::Value;
+use steward_api::{SloStatus, Tick, time};
 
 use crate::EXIT_OK;
-use crate::client::{Client, ClientArgs, ClientError, block_on, enc};
+use crate::client::{Client, ClientArgs, ClientError, block_on, enc, or_null};
 
 /// SLO status and history.
 #[derive(Args)]
@@ -34,52 +34,59 @@ pub fn run(args: SloArgs) -> u8 {
             Some(p) => format!("/api/v1/products/{}/slo", enc(p)),
             None => "/api/v1/slo/breaches".to_owned(),
         };
-        let v = client.call(Method::GET, &path, None).await?;
+        let text = client.call(Method::GET, &path, None).await?;
         if args.client.json {
-            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            outln!("{}", text.pretty());
             return Ok::<u8, ClientError>(EXIT_OK);
         }
         if product.is_none() {
-            let rows = v.as_array().cloned().unwrap_or_default();
+            let rows: Vec<Tick> = text.json()?;
             for t in &rows {
-                outln!("{:<28} {:<12} missed tick due {}", s(&t["product_key"]), s(&t["table"]), s(&t["due"]));
+                outln!(
+                    "{:<28} {:<12} missed tick due {}",
+                    t.product_key,
+                    t.table.as_deref().unwrap_or(""),
+                    time::format(&t.due)
+                );
             }
             outln!("{} missed tick(s) in the last 7 days", rows.len());
             return Ok(EXIT_OK);
         }
-        outln!("{} (version {})", s(&v["product"]), s(&v["version"]));
-        let pct = |x: &Value| x.as_f64().map_or_else(|| "-".to_owned(), |p| format!("{p:.1}%"));
-        for spec in v["specs"].as_array().into_iter().flatten() {
+        let v: SloStatus = text.json()?;
+        outln!("{} (version {})", v.product, v.version);
+        let pct = |x: Option<f64>| x.map_or_else(|| "-".to_owned(), |p| format!("{p:.1}%"));
+        let when = |t: &Option<_>| t.as_ref().map(time::format);
+        for spec in &v.specs {
             outln!(
                 "  `{}` {} grace {}m{}: {}",
-                s(&spec["schedule"]),
-                s(&spec["timezone"]),
-                spec["grace_minutes"],
-                spec["table"].as_str().map(|t| format!(" (table {t})")).unwrap_or_default(),
-                s(&spec["state"]).to_uppercase()
+                spec.schedule,
+                spec.timezone,
+                spec.grace_minutes,
+                spec.table.as_ref().map(|t| format!(" (table {t})")).unwrap_or_default(),
+                spec.state.as_str().to_uppercase()
             );
             outln!(
                 "    next due {}   last refresh {}   compliance 7d {}  30d {}",
-                s(&spec["next_due"]),
-                spec["last_refresh"].as_str().unwrap_or("never"),
-                pct(&spec["compliance_7d"]),
-                pct(&spec["compliance_30d"])
+                when(&spec.next_due).unwrap_or_default(),
+                when(&spec.last_refresh).unwrap_or_else(|| "never".to_owned()),
+                pct(spec.compliance_7d),
+                pct(spec.compliance_30d)
             );
-            if let Some(since) = spec["breach_since"].as_str() {
-                outln!("    in breach since {since} ({} missed tick(s))", spec["missed_ticks"]);
+            if let Some(since) = when(&spec.breach_since) {
+                outln!("    in breach since {since} ({} missed tick(s))", or_null(spec.missed_ticks.map(i64::from)));
             }
         }
-        let history = v["history"].as_array().cloned().unwrap_or_default();
-        if !history.is_empty() {
+        if !v.history.is_empty() {
             outln!("  last ticks:");
-            for t in history.iter().rev().take(10) {
-                outln!("    {}  {:<7} {}", s(&t["due"]), s(&t["status"]), t["refresh_at"].as_str().unwrap_or(""));
+            for t in v.history.iter().rev().take(10) {
+                outln!(
+                    "    {}  {:<7} {}",
+                    time::format(&t.due),
+                    t.status.as_str(),
+                    when(&t.refresh_at).unwrap_or_default()
+                );
             }
         }
         Ok(EXIT_OK)
     })
-}
-
-fn s(v: &Value) -> &str {
-    v.as_str().unwrap_or("")
 }

@@ -7,6 +7,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::Method;
 
+use steward_api::Proposal;
+
 use crate::client::{Body, Client, ClientArgs, ClientError, block_on};
 use crate::output::render_finding_json;
 use crate::{EXIT_FINDINGS, EXIT_OK};
@@ -47,19 +49,15 @@ async fn submit(args: SubmitArgs) -> Result<u8, ClientError> {
             .map_err(|e| ClientError { message: format!("cannot read {file}: {e}"), rejected: false })?;
         let outcome = client.call(Method::POST, "/api/v1/proposals", Some(Body::Yaml(text))).await;
         let line = match outcome {
-            Ok(p) if args.client.json => p.to_string(),
+            Ok(p) if args.client.json => p.compact(),
             Ok(p) => {
-                let mut s = format!(
-                    "{file}: proposal {} for {} {} is {}",
-                    p["id"],
-                    p["product_key"].as_str().unwrap_or("?"),
-                    p["version"].as_str().unwrap_or("?"),
-                    p["status"].as_str().unwrap_or("?")
-                );
-                if p["breaking"] == true {
+                let p: Proposal = p.json()?;
+                let mut s =
+                    format!("{file}: proposal {} for {} {} is {}", p.id, p.product_key, p.version, p.status.as_str());
+                if p.breaking {
                     s.push_str(" (breaking change: major version raised)");
                 }
-                for f in p["findings"].as_array().into_iter().flatten() {
+                for f in &p.findings {
                     s.push('\n');
                     s.push_str(&render_finding_json(Some(&file), f));
                 }

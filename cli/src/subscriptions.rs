@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 use reqwest::Method;
-use serde_json::{Value, json};
+use steward_api::{Channel, Subscription, SubscriptionInput};
 
 use crate::EXIT_OK;
 use crate::client::{Body, Client, ClientArgs, ClientError, block_on, enc};
@@ -52,12 +52,12 @@ enum SubscriptionsCommand {
 pub fn run(args: SubscriptionsArgs) -> u8 {
     block_on(async move {
         let client = Client::new(&args.client);
-        let v = match &args.command {
+        let text = match &args.command {
             SubscriptionsCommand::Add { product, account, email, webhook, sns } => {
                 let (channel, target) = match (email, webhook, sns) {
-                    (Some(e), _, _) => ("email", e),
-                    (_, Some(w), _) => ("webhook", w),
-                    (_, _, Some(t)) => ("sns", t),
+                    (Some(e), _, _) => (Channel::Email, e),
+                    (_, Some(w), _) => (Channel::Webhook, w),
+                    (_, _, Some(t)) => (Channel::Sns, t),
                     _ => {
                         return Err(ClientError {
                             message: "say where to notify: --email ADDRESS, --webhook URL or --sns TOPIC-ARN".into(),
@@ -65,9 +65,9 @@ pub fn run(args: SubscriptionsArgs) -> u8 {
                         });
                     }
                 };
-                let body = json!({"account": account, "channel": channel, "target": target});
+                let body = SubscriptionInput { account: account.clone(), channel, target: target.clone() };
                 let path = format!("/api/v1/products/{}/subscriptions", enc(product));
-                client.call(Method::POST, &path, Some(Body::Json(body))).await?
+                client.call(Method::POST, &path, Some(Body::json(&body))).await?
             }
             SubscriptionsCommand::List { product } => {
                 let q = product.as_ref().map(|p| format!("?product={}", enc(p))).unwrap_or_default();
@@ -78,34 +78,25 @@ pub fn run(args: SubscriptionsArgs) -> u8 {
             }
         };
         if args.client.json {
-            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            outln!("{}", text.pretty());
             return Ok::<u8, ClientError>(EXIT_OK);
         }
         match &args.command {
             SubscriptionsCommand::Add { .. } => {
-                outln!("subscription {} added: {} -> {}", v["id"], s(&v["channel"]), s(&v["target"]));
-                if let Some(secret) = v["secret"].as_str() {
+                let sub: Subscription = text.json()?;
+                outln!("subscription {} added: {} -> {}", sub.id, sub.channel.as_str(), sub.target);
+                if let Some(secret) = &sub.secret {
                     outln!("  signing secret (shown once; see docs/notifications.md to verify): {secret}");
                 }
             }
             SubscriptionsCommand::List { .. } => {
-                for x in v.as_array().into_iter().flatten() {
-                    outln!(
-                        "{:>5}  {:<28} {:<14} {:<8} {}",
-                        x["id"],
-                        s(&x["product_key"]),
-                        s(&x["account"]),
-                        s(&x["channel"]),
-                        s(&x["target"])
-                    );
+                // The id is not padded: the text has always been `3  sales.orders ...`.
+                for x in text.json::<Vec<Subscription>>()? {
+                    outln!("{}  {:<28} {:<14} {:<8} {}", x.id, x.product_key, x.account, x.channel.as_str(), x.target);
                 }
             }
             SubscriptionsCommand::Remove { id } => outln!("subscription {id} removed"),
         }
         Ok(EXIT_OK)
     })
-}
-
-fn s(v: &Value) -> &str {
-    v.as_str().unwrap_or("")
 }

@@ -221,13 +221,19 @@ mod tests {
     /// The service marks findings about removed things as in the published version.
     #[test]
     fn server_findings_in_the_published_version_say_so() {
-        let f = serde_json::json!({"rule": "STW101", "severity": "error", "message": "column `t.c` was removed",
-            "line": 41, "column": 9, "document": "published"});
+        let finding = |json: &str| serde_json::from_str::<steward_api::Finding>(json).unwrap();
+        let f = finding(
+            r#"{"rule": "STW101", "severity": "error", "message": "column `t.c` was removed",
+                "path": "schema[0].properties[2]", "line": 41, "column": 9, "document": "published"}"#,
+        );
         assert_eq!(
             crate::output::render_finding_json(Some("new.yaml"), &f),
             "published version:41:9: error[STW101]: column `t.c` was removed"
         );
-        let f = serde_json::json!({"rule": "STW104", "severity": "error", "message": "m", "line": 4, "column": 1});
+        // Stored before findings named their document: in the proposal.
+        let f = finding(
+            r#"{"rule": "STW104", "severity": "error", "message": "m", "path": "version", "line": 4, "column": 1}"#,
+        );
         assert_eq!(crate::output::render_finding_json(Some("new.yaml"), &f), "new.yaml:4:1: error[STW104]: m");
     }
 

@@ -353,24 +353,51 @@ impl FakeApi {
     }
 }
 
-/// Far more than a pipe buffers (64 KiB), in every shape the listing commands print.
-fn many_rows(path: &str) -> String {
+/// What the API answers on `path`, with `n` rows where it lists: one row
+/// carrying every field the listings read (the CLI reads answers as the
+/// API's types, so each must be complete), with a status valid for each.
+fn answer_with_rows(path: &str, n: usize) -> String {
+    let status = if path.starts_with("/api/v1/proposals") {
+        "pending_review"
+    } else if path.starts_with("/api/v1/grants") {
+        "active"
+    } else {
+        "pending"
+    };
     let row = serde_json::json!({
-        "id": 7, "key": "sales.orders", "product_key": "sales.orders", "version": "1.0.0",
-        "status": "pending", "classification": "internal", "description": "Orders, one row per order line",
+        "id": 7, "key": "sales.orders", "product_key": "sales.orders", "domain": "sales", "name": "Orders",
+        "version": "1.0.0", "status": status, "classification": "internal",
+        "description": "Orders, one row per order line", "owner_team": "sales-data", "tags": [],
+        "contract": "kind: DataContract\n", "findings": [], "breaking": false,
+        "submitted_by": "paul", "submitted_at": "2026-11-21T06:00:00.000000Z",
         "account": "123456789012", "requested_by": "carla", "justification": "revenue dashboards",
+        "requested_at": "2026-11-21T06:00:00.000000Z", "granted_by": "rita",
         "granted_at": "2026-11-21T06:00:00Z", "published_at": "2026-11-21T06:00:00Z", "commit_id": "0123abcd",
-        "proposal_id": 3, "submitted_by": "paul", "kind": "notify.refresh", "attempts": 1, "dedup_key": "k",
-        "channel": "webhook", "target": "https://example.com/hook", "table": "orders", "due": "2026-11-21T06:00:00Z",
+        "proposal_id": 3, "kind": "notify.refresh", "attempts": 1, "dedup_key": "k",
+        "next_attempt_at": "2026-11-21T06:00:00.000000Z", "payload": {},
+        "channel": "webhook", "target": "https://example.com/hook", "created_by": "carla",
+        "created_at": "2026-11-21T06:00:00.000000Z", "table": "orders", "spec_index": 0,
+        "due": "2026-11-21T06:00:00Z", "deadline": "2026-11-21T07:00:00Z",
     });
-    let rows = serde_json::Value::Array(vec![row; 10_000]);
+    if path.ends_with("/approve") {
+        return row.to_string();
+    }
+    let rows = serde_json::Value::Array(vec![row; n]);
     if path.contains("/diff") {
-        serde_json::json!({"diff": "-  - name: id\n+  - name: order_id\n".repeat(20_000)}).to_string()
+        serde_json::json!({"from": "1.0.0", "to": "2.0.0", "diff": "-  - name: id\n+  - name: order_id\n".repeat(n * 2)})
+            .to_string()
     } else if path.starts_with("/api/v1/products?") {
-        serde_json::json!({"items": rows, "total": 10_000}).to_string()
+        serde_json::json!({"items": rows, "total": n, "total_capped": false}).to_string()
+    } else if path == "/api/v1/tokens" {
+        r#"{"name": "rita", "role": "reviewer", "scopes": [], "expires_at": null, "token": "secret"}"#.to_owned()
     } else {
         rows.to_string()
     }
+}
+
+/// Far more than a pipe buffers (64 KiB), in every shape the listing commands print.
+fn many_rows(path: &str) -> String {
+    answer_with_rows(path, 10_000)
 }
 
 /// `steward ... | head -1`: the reader takes one line and goes away. The rest
@@ -433,7 +460,7 @@ fn a_closed_pipe_ends_offline_commands_quietly() {
 /// refused before anything is sent.
 #[test]
 fn numbers_must_be_positive_before_anything_is_sent() {
-    let api = FakeApi::start(|_| "[]".to_owned());
+    let api = FakeApi::start(|path| answer_with_rows(path, 0));
     let request = ["access", "request", "sales.orders", "--account", "123456789012", "--justification", "why"];
     for (args, name) in [
         ([&request[..], &["--duration", "-5"]].concat(), "--duration"),
@@ -479,7 +506,7 @@ fn numbers_must_be_positive_before_anything_is_sent() {
 /// before anything is sent.
 #[test]
 fn roles_and_statuses_are_checked_before_anything_is_sent() {
-    let api = FakeApi::start(|_| r#"{"role": "reviewer", "name": "rita", "token": "secret"}"#.to_owned());
+    let api = FakeApi::start(|path| answer_with_rows(path, 0));
     for (args, values) in [
         (
             &["admin", "token", "create", "--name", "rita", "--role", "reviwer"][..],
