@@ -31,8 +31,8 @@ pub use admin::{AuditEvent, EffectRow, FailedEntry, JobKind, JobStatus, Reconcil
 pub use error::{ErrorBody, ErrorKind};
 pub use names::UnknownName;
 pub use products::{
-    CatalogTable, Column, Contact, Description, DiffBody, ProductDetail, ProductSummary, ProductVersion, SearchPage,
-    Slo,
+    CatalogTable, Column, Contact, Description, DiffBody, ProductDetail, ProductStatus, ProductSummary, ProductVersion,
+    SearchPage, Slo,
 };
 pub use proposals::{Decision, Finding, FindingDocument, Proposal, ProposalStatus, ProposalView, Severity, SubmitJson};
 pub use refreshes::{

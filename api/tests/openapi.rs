@@ -78,8 +78,8 @@ fn every_documented_schema_has_its_type() {
     same_shape("Slo", schema::<Slo>());
     same_shape("SloStatus", schema::<SloStatus>());
     same_shape("SpecStatus", schema::<SpecStatus>());
-    same_shape("StoredFinding", schema::<Finding>());
-    same_shape("StoredTick", schema::<Tick>());
+    same_shape("Finding", schema::<Finding>());
+    same_shape("Tick", schema::<Tick>());
     same_shape("Subscription", schema::<Subscription>());
     same_shape("SubscriptionInput", schema::<SubscriptionInput>());
     same_shape("TokenInfo", schema::<TokenInfo>());

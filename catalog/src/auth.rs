@@ -5,52 +5,13 @@
 //! proposals and requests, reads audit), `producer` (submits and reports
 //! refreshes in its domains), `consumer` (requests access for its accounts).
 
-use std::fmt;
-use std::str::FromStr;
-
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Reviewer,
-    Producer,
-    Consumer,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Reviewer => "reviewer",
-            Role::Producer => "producer",
-            Role::Consumer => "consumer",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "admin" => Ok(Role::Admin),
-            "reviewer" => Ok(Role::Reviewer),
-            "producer" => Ok(Role::Producer),
-            "consumer" => Ok(Role::Consumer),
-            other => Err(format!("unknown role `{other}`: use admin, reviewer, producer or consumer")),
-        }
-    }
-}
+/// Token roles: the API's closed set.
+pub use steward_api::Role;
 
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -126,6 +87,6 @@ mod tests {
     #[test]
     fn roles_parse() {
         assert_eq!("reviewer".parse::<Role>(), Ok(Role::Reviewer));
-        assert!("root".parse::<Role>().unwrap_err().contains("unknown role"));
+        assert!("root".parse::<Role>().unwrap_err().to_string().contains("unknown role"));
     }
 }

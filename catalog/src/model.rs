@@ -5,78 +5,10 @@
 //! Table locations: the product's server location (S3 prefix or local path)
 //! followed by the table name, e.g. `s3://steward-sales/orders/order_lines/`.
 
-use serde::{Deserialize, Serialize};
+pub use steward_api::{CatalogTable, Column, Contact, Description, ProductDetail, Slo};
 use steward_schemas::ProductKey;
 use steward_schemas::model::Contract;
 use steward_schemas::slo::slo_specs;
-use utoipa::ToSchema;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Contact {
-    pub channel: Option<String>,
-    pub tool: Option<String>,
-    pub url: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Slo {
-    pub schedule: String,
-    pub timezone: String,
-    pub grace_minutes: i64,
-    /// The table it covers; `None` for the whole product.
-    pub table: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Column {
-    pub name: String,
-    pub logical_type: String,
-    pub physical_type: Option<String>,
-    pub description: Option<String>,
-    pub required: bool,
-    pub classification: Option<String>,
-    /// 1-based position among the partition keys.
-    pub partition_position: Option<i64>,
-    pub tags: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct CatalogTable {
-    pub database: String,
-    pub name: String,
-    pub description: String,
-    pub location: String,
-    pub format: String,
-    pub columns: Vec<Column>,
-    pub partition_keys: Vec<String>,
-    pub parameters: std::collections::BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Description {
-    pub purpose: String,
-    pub usage: Option<String>,
-    pub limitations: Option<String>,
-}
-
-/// Everything the catalog shows about a published product.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ProductDetail {
-    pub key: String,
-    pub domain: String,
-    pub product: String,
-    pub version: String,
-    pub status: String,
-    pub name: String,
-    pub description: Description,
-    pub owner_team: String,
-    pub contacts: Vec<Contact>,
-    pub classification: String,
-    pub tags: Vec<String>,
-    pub slo: Vec<Slo>,
-    pub database: String,
-    pub tables: Vec<CatalogTable>,
-}
 
 /// Builds the catalog model of a contract that passed validation.
 pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str) -> ProductDetail {
@@ -158,7 +90,7 @@ pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str
         domain: key.domain.to_string(),
         product: key.product.to_string(),
         version,
-        status: contract.status.clone().unwrap_or_else(|| "active".to_owned()),
+        status: contract.status.as_deref().map(steward_api::ProductStatus::parse).unwrap_or_default(),
         name: contract.name.clone().unwrap_or_else(|| key.to_string()),
         description: Description {
             purpose: desc.purpose.unwrap_or_default(),

@@ -60,7 +60,7 @@ pub fn email(raw: &str) -> String {
 /// `channel` is a stored name: a subscription's channel, or an alert's
 /// (`email`, `slack`); anything else is judged by the target's shape.
 pub fn target(channel: &str, raw: &str) -> String {
-    match Channel::parse(channel) {
+    match channel.parse::<Channel>().ok() {
         Some(Channel::Email) => email(raw),
         Some(Channel::Sns) => match raw.rsplit_once(':') {
             Some((prefix, _)) if raw.starts_with("arn:") => format!("{prefix}:…"),

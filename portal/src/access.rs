@@ -13,14 +13,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 use steward_catalog::service::Service;
-use steward_catalog::service::access::{AccessFilter, AccessRequest, Grant};
+use steward_catalog::service::access::{AccessFilter, AccessRequest, Grant, GrantStatus, RequestStatus};
 
 use crate::page::{self, Nav, PageError, flash, when};
 use crate::session::{CSRF_FIELD, Session};
 
 const LIMIT: i64 = 200;
-const REQUEST_STATUSES: [(&str, &str); 4] =
-    [("pending", "Pending"), ("approved", "Approved"), ("rejected", "Rejected"), ("all", "All")];
+/// The tab that lists every status.
+const ALL: &str = "all";
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Params {
@@ -29,30 +29,69 @@ pub struct Params {
     pub done: Option<String>,
 }
 
-fn filter(status: &str, product: Option<&str>) -> AccessFilter {
+/// The status a tab shows: `all` is none, an unknown name the default.
+fn tab<S: std::str::FromStr>(param: Option<&str>, default: S) -> Option<S> {
+    match param {
+        Some(ALL) => None,
+        Some(name) => Some(name.parse().unwrap_or(default)),
+        None => Some(default),
+    }
+}
+
+fn filter<S>(status: Option<S>, product: Option<&str>) -> AccessFilter<S> {
     AccessFilter {
-        status: (status != "all").then(|| status.to_owned()),
+        status,
         product_key: product.map(str::to_owned).filter(|p| !p.is_empty()),
         accounts: None,
         limit: LIMIT,
     }
 }
 
+/// Tabs for each status `names` gives and one for all; `current` is marked.
+fn tabs(base: &str, names: &[(&'static str, String)], current: &str) -> Markup {
+    html! {
+        nav.tabs aria-label="Status" {
+            @for (value, label) in names.iter().cloned().chain([(ALL, "All".to_owned())]) {
+                a href={ (base) "?status=" (value) } aria-current=[(value == current).then_some("page")] { (label) }
+            }
+        }
+    }
+}
+
+fn request_tabs(current: Option<RequestStatus>) -> Markup {
+    let names: Vec<(&'static str, String)> =
+        RequestStatus::ALL.iter().map(|s| (s.as_str(), label(s.as_str()))).collect();
+    tabs("/access", &names, current.map_or(ALL, RequestStatus::as_str))
+}
+
+fn grant_tabs(current: Option<GrantStatus>) -> Markup {
+    let names: Vec<(&'static str, String)> = GrantStatus::ALL.iter().map(|s| (s.as_str(), label(s.as_str()))).collect();
+    tabs("/grants", &names, current.map_or(ALL, GrantStatus::as_str))
+}
+
+/// A tab's label: the status name, capitalised (`pending` → `Pending`).
+fn label(name: &str) -> String {
+    let mut chars = name.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 /// `GET /access`: access requests, pending first.
 pub async fn requests(State(service): State<Service>, session: Session, Query(p): Query<Params>) -> Response {
-    let status = p.status.as_deref().unwrap_or("pending").to_owned();
-    let notice = match p.done.as_deref() {
-        Some("approved") => Some(("ok", "Approved: the grant is recorded and the share is on its way.".to_owned())),
-        Some("rejected") => Some(("ok", "Rejected; the requester sees your comment.".to_owned())),
+    let status = tab(p.status.as_deref(), RequestStatus::Pending);
+    let notice = match p.done.as_deref().and_then(|d| d.parse::<RequestStatus>().ok()) {
+        Some(RequestStatus::Approved) => {
+            Some(("ok", "Approved: the grant is recorded and the share is on its way.".to_owned()))
+        }
+        Some(RequestStatus::Rejected) => Some(("ok", "Rejected; the requester sees your comment.".to_owned())),
         _ => None,
     };
-    requests_page(&service, &session, &status, p.product.as_deref(), StatusCode::OK, notice).await
+    requests_page(&service, &session, status, p.product.as_deref(), StatusCode::OK, notice).await
 }
 
 async fn requests_page(
     service: &Service,
     session: &Session,
-    status: &str,
+    status: Option<RequestStatus>,
     product: Option<&str>,
     code: StatusCode,
     notice: Option<(&str, String)>,
@@ -63,7 +102,7 @@ async fn requests_page(
     };
     let body = html! {
         h1 { "Access requests" }
-        (tabs("/access", status))
+        (request_tabs(status))
         @if let Some((kind, message)) = &notice { (flash(kind, message)) }
         @if list.is_empty() {
             p.muted { "No requests here." }
@@ -73,16 +112,6 @@ async fn requests_page(
         p { a href="/grants" { "Active grants →" } }
     };
     (code, page::shell("Access requests", Some((session, Nav::Access)), body)).into_response()
-}
-
-fn tabs(base: &str, current: &str) -> Markup {
-    html! {
-        nav.tabs aria-label="Status" {
-            @for (value, label) in REQUEST_STATUSES {
-                a href={ (base) "?status=" (value) } aria-current=[(value == current).then_some("page")] { (label) }
-            }
-        }
-    }
 }
 
 fn request(session: &Session, r: &AccessRequest) -> Markup {
@@ -103,7 +132,7 @@ fn request(session: &Session, r: &AccessRequest) -> Markup {
                 p.muted { "decided by " (by) @if let Some(at) = &r.decided_at { " on " (when(at)) }
                     @if let Some(c) = &r.comment { ": " (c) } }
             }
-            @if r.status == "pending" && who.can_review() && r.requested_by != who.name {
+            @if r.status == RequestStatus::Pending && who.can_review() && r.requested_by != who.name {
                 div.decide {
                     form method="post" action={ "/access/" (r.id) "/approve" } {
                         input type="hidden" name=(CSRF_FIELD) value=(session.csrf);
@@ -140,7 +169,7 @@ pub async fn approve(
     };
     let comment = form.comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
     match service.approve_access(&session.who, id, comment).await {
-        Ok(_) => Redirect::to("/access?done=approved").into_response(),
+        Ok(_) => Redirect::to(&format!("/access?done={}", RequestStatus::Approved)).into_response(),
         Err(e) => refused(&service, &session, e).await,
     }
 }
@@ -158,7 +187,7 @@ pub async fn reject(
         Err(e) => return e.into_response(),
     };
     match service.reject_access(&session.who, id, form.comment.as_deref().unwrap_or("").trim()).await {
-        Ok(_) => Redirect::to("/access?done=rejected").into_response(),
+        Ok(_) => Redirect::to(&format!("/access?done={}", RequestStatus::Rejected)).into_response(),
         Err(e) => refused(&service, &session, e).await,
     }
 }
@@ -167,7 +196,7 @@ pub async fn reject(
 async fn refused(service: &Service, session: &Session, e: steward_catalog::error::ServiceError) -> Response {
     let (code, message) = page::describe(&e);
     if session.who.can_review() {
-        requests_page(service, session, "pending", None, code, Some(("error", message))).await
+        requests_page(service, session, Some(RequestStatus::Pending), None, code, Some(("error", message))).await
     } else {
         PageError::page(code, "Not allowed", message).signed_in(session).into_response()
     }
@@ -175,15 +204,15 @@ async fn refused(service: &Service, session: &Session, e: steward_catalog::error
 
 /// `GET /grants`: grants (active by default), with revoke for reviewers.
 pub async fn grants(State(service): State<Service>, session: Session, Query(p): Query<Params>) -> Response {
-    let notice =
-        (p.done.as_deref() == Some("revoked")).then(|| ("ok", "Revoked; the share is being removed.".to_owned()));
-    grants_page(&service, &session, p.status.as_deref().unwrap_or("active"), StatusCode::OK, notice).await
+    let notice = (p.done.as_deref().and_then(|d| d.parse::<GrantStatus>().ok()) == Some(GrantStatus::Revoked))
+        .then(|| ("ok", "Revoked; the share is being removed.".to_owned()));
+    grants_page(&service, &session, tab(p.status.as_deref(), GrantStatus::Active), StatusCode::OK, notice).await
 }
 
 async fn grants_page(
     service: &Service,
     session: &Session,
-    status: &str,
+    status: Option<GrantStatus>,
     code: StatusCode,
     notice: Option<(&str, String)>,
 ) -> Response {
@@ -193,11 +222,7 @@ async fn grants_page(
     };
     let body = html! {
         h1 { "Grants" }
-        nav.tabs aria-label="Status" {
-            @for (value, label) in [("active", "Active"), ("revoked", "Revoked"), ("expired", "Expired"), ("all", "All")] {
-                a href={ "/grants?status=" (value) } aria-current=[(value == status).then_some("page")] { (label) }
-            }
-        }
+        (grant_tabs(status))
         @if let Some((kind, message)) = &notice { (flash(kind, message)) }
         (grants_table(session, &list, true))
         p { a href="/access" { "← Access requests" } }
@@ -221,10 +246,10 @@ pub fn grants_table(session: &Session, list: &[Grant], revoke: bool) -> Markup {
                                 td { code { (g.account) } }
                                 td { span class={ "badge g-" (g.status) } { (g.status) } }
                                 td { (when(&g.granted_at)) br; small.muted { "by " (g.granted_by) } }
-                                td { (g.expires_at.as_deref().map(when).unwrap_or_else(|| "never".to_owned())) }
+                                td { (g.expires_at.as_ref().map(when).unwrap_or_else(|| "never".to_owned())) }
                                 @if revoke {
                                     td {
-                                        @if g.status == "active" && session.who.can_review() {
+                                        @if g.status == GrantStatus::Active && session.who.can_review() {
                                             form.inline method="post" action={ "/grants/" (g.id) "/revoke" } {
                                                 input type="hidden" name=(CSRF_FIELD) value=(session.csrf);
                                                 input type="text" name="comment" placeholder="Reason" aria-label="Reason" size="12";
@@ -256,18 +281,22 @@ pub async fn revoke(
     };
     let reason = form.comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
     match service.revoke_grant(&session.who, id, reason).await {
-        Ok(_) => Redirect::to("/grants?done=revoked").into_response(),
+        Ok(_) => Redirect::to(&format!("/grants?done={}", GrantStatus::Revoked)).into_response(),
         Err(e) => {
             let (code, message) = page::describe(&e);
-            grants_page(&service, &session, "active", code, Some(("error", message))).await
+            grants_page(&service, &session, Some(GrantStatus::Active), code, Some(("error", message))).await
         }
     }
 }
 
 /// "Who has access" on a product page: its active grants and open requests.
 pub async fn for_product(service: &Service, session: &Session, key: &str) -> Markup {
-    let active =
-        AccessFilter { status: Some("active".into()), product_key: Some(key.to_owned()), accounts: None, limit: 100 };
+    let active = AccessFilter {
+        status: Some(GrantStatus::Active),
+        product_key: Some(key.to_owned()),
+        accounts: None,
+        limit: 100,
+    };
     let grants = service.grants(&session.who, &active).await;
     html! {
         @match grants {

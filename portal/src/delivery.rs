@@ -9,6 +9,7 @@
 
 use chrono::{Duration, Utc};
 use maud::{Markup, html};
+use steward_api::TickStatus;
 use steward_catalog::service::refreshes::Refresh;
 use steward_catalog::service::slo::SloStatus;
 use steward_catalog::service::slo::StoredTick;
@@ -21,14 +22,14 @@ const HEIGHT: i64 = 48;
 
 /// The worst outcome among a day's ticks.
 fn day_class(ticks: &[&StoredTick]) -> (&'static str, String) {
-    let count = |s: &str| ticks.iter().filter(|t| t.status == s).count();
-    let (missed, late, met) = (count("missed"), count("late"), count("met"));
+    let count = |s: TickStatus| ticks.iter().filter(|t| t.status == s).count();
+    let (missed, late, met) = (count(TickStatus::Missed), count(TickStatus::Late), count(TickStatus::Met));
     let class = if missed > 0 {
-        "missed"
+        TickStatus::Missed.as_str()
     } else if late > 0 {
-        "late"
+        TickStatus::Late.as_str()
     } else if met > 0 {
-        "met"
+        TickStatus::Met.as_str()
     } else {
         "none"
     };
@@ -47,8 +48,9 @@ pub fn chart(history: &[StoredTick], compliance: Option<f64>) -> Markup {
     html! {
         svg.slo viewBox={ "0 0 " (DAYS * BAR) " " (HEIGHT + 16) } role="img" aria-label=(label) {
             @for i in 0..DAYS {
-                @let day = (today - Duration::days(DAYS - 1 - i)).format("%Y-%m-%d").to_string();
-                @let ticks: Vec<&StoredTick> = history.iter().filter(|t| t.due.starts_with(&day)).collect();
+                @let date = today - Duration::days(DAYS - 1 - i);
+                @let day = date.format("%Y-%m-%d").to_string();
+                @let ticks: Vec<&StoredTick> = history.iter().filter(|t| t.due.date_naive() == date).collect();
                 @let (class, text) = day_class(&ticks);
                 rect class=(class) x=(i * BAR + 2) y="0" width=(BAR - 4) height=(HEIGHT) rx="2" {
                     title { (day) ": " (text) }
@@ -84,8 +86,8 @@ pub fn slo(status: &SloStatus) -> Markup {
                                 }
                                 td { (pct(s.compliance_7d)) }
                                 td { (pct(s.compliance_30d)) }
-                                td { (s.next_due.as_deref().map(when).unwrap_or_default()) }
-                                td { (s.last_refresh.as_deref().map(when).unwrap_or_else(|| "never".to_owned())) }
+                                td { (s.next_due.as_ref().map(when).unwrap_or_default()) }
+                                td { (s.last_refresh.as_ref().map(when).unwrap_or_else(|| "never".to_owned())) }
                             }
                         }
                     }
@@ -99,7 +101,7 @@ pub fn slo(status: &SloStatus) -> Markup {
 /// 30-day compliance over all judged ticks of the product.
 fn overall(status: &SloStatus) -> Option<f64> {
     let judged = status.history.len();
-    let met = status.history.iter().filter(|t| t.status == "met").count();
+    let met = status.history.iter().filter(|t| t.status == TickStatus::Met).count();
     (judged > 0).then(|| met as f64 * 100.0 / judged as f64)
 }
 
@@ -137,14 +139,15 @@ pub fn refreshes(list: &[Refresh]) -> Markup {
 mod tests {
     use super::*;
 
-    fn tick(due: String, status: &str) -> StoredTick {
+    fn tick(due: &str, status: TickStatus) -> StoredTick {
+        let due = steward_api::time::parse(due).unwrap();
         StoredTick {
             product_key: "sales.orders".into(),
             spec_index: 0,
             table: None,
-            deadline: due.clone(),
+            deadline: due,
             due,
-            status: status.into(),
+            status,
             refresh_at: None,
         }
     }
@@ -154,9 +157,9 @@ mod tests {
         let today = Utc::now().format("%Y-%m-%d").to_string();
         let yesterday = (Utc::now() - Duration::days(1)).format("%Y-%m-%d").to_string();
         let history = vec![
-            tick(format!("{yesterday}T06:00:00.000000Z"), "met"),
-            tick(format!("{today}T06:00:00.000000Z"), "met"),
-            tick(format!("{today}T18:00:00.000000Z"), "missed"),
+            tick(&format!("{yesterday}T06:00:00.000000Z"), TickStatus::Met),
+            tick(&format!("{today}T06:00:00.000000Z"), TickStatus::Met),
+            tick(&format!("{today}T18:00:00.000000Z"), TickStatus::Missed),
         ];
         let svg = chart(&history, Some(66.7)).into_string();
         assert_eq!(svg.matches("<rect").count(), 30);

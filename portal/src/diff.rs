@@ -168,7 +168,7 @@ mod tests {
     fn finding(rule: &str, line: usize, message: &str) -> StoredFinding {
         StoredFinding {
             rule: rule.into(),
-            severity: "warning".into(),
+            severity: steward_api::Severity::Warning,
             message: message.into(),
             path: "schema[0].properties".into(),
             line,

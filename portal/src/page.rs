@@ -149,12 +149,8 @@ pub fn flash(kind: &str, message: &str) -> Markup {
 }
 
 /// `2026-11-22T04:55:18.123456Z` as `2026-11-22 04:55 UTC`.
-pub fn when(ts: &str) -> String {
-    if ts.len() >= 16 && ts.is_char_boundary(16) {
-        format!("{} UTC", ts[..16].replacen('T', " ", 1))
-    } else {
-        ts.to_owned()
-    }
+pub fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// A classification as a coloured badge.

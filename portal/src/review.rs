@@ -21,13 +21,16 @@ use crate::diff;
 use crate::page::{self, Nav, PageError, flash, when};
 use crate::session::{CSRF_FIELD, Session};
 
-const STATUSES: [(&str, &str); 5] = [
-    ("pending_review", "Pending"),
-    ("published", "Published"),
-    ("rejected", "Rejected"),
-    ("rejected_by_validation", "Invalid"),
-    ("all", "All"),
+/// The queue's tabs: a status and its label, or every status.
+const STATUSES: [(Option<ProposalStatus>, &str); 5] = [
+    (Some(ProposalStatus::PendingReview), "Pending"),
+    (Some(ProposalStatus::Published), "Published"),
+    (Some(ProposalStatus::Rejected), "Rejected"),
+    (Some(ProposalStatus::RejectedByValidation), "Invalid"),
+    (None, "All"),
 ];
+/// The tab that lists every status.
+const ALL: &str = "all";
 const PAGE_SIZE: i64 = 50;
 
 #[derive(Debug, Default, Deserialize)]
@@ -42,14 +45,15 @@ pub async fn queue(
     session: Session,
     Query(q): Query<QueueParams>,
 ) -> Result<Html<String>, PageError> {
-    let status_name = q.status.as_deref().unwrap_or("pending_review");
-    let status = match status_name {
-        "all" => None,
-        s => Some(
-            s.parse::<ProposalStatus>()
-                .map_err(|m| PageError::page(StatusCode::BAD_REQUEST, "Bad filter", m).signed_in(&session))?,
-        ),
-    };
+    let status =
+        match q.status.as_deref() {
+            None => Some(ProposalStatus::PendingReview),
+            Some(ALL) => None,
+            Some(s) => Some(s.parse::<ProposalStatus>().map_err(|m| {
+                PageError::page(StatusCode::BAD_REQUEST, "Bad filter", m.to_string()).signed_in(&session)
+            })?),
+        };
+    let status_name = status.map_or(ALL, ProposalStatus::as_str);
     let offset = q.offset.unwrap_or(0).max(0);
     let filter = ProposalFilter { status, limit: PAGE_SIZE, offset, ..Default::default() };
     let items = service.proposals(&session.who, &filter).await.map_err(|e| PageError::from(e).signed_in(&session))?;
@@ -57,7 +61,7 @@ pub async fn queue(
         h1 { "Reviews" }
         nav.tabs aria-label="Status" {
             @for (value, label) in STATUSES {
-                a href={ "/proposals?status=" (value) } aria-current=[(value == status_name).then_some("page")] { (label) }
+                a href={ "/proposals?status=" (value.map_or(ALL, ProposalStatus::as_str)) } aria-current=[(value == status).then_some("page")] { (label) }
             }
         }
         @if items.is_empty() {
@@ -101,9 +105,9 @@ pub async fn page(
     Path(id): Path<i64>,
     Query(d): Query<Done>,
 ) -> Response {
-    let notice = match d.done.as_deref() {
-        Some("approved") => Some(("ok", "Approved and published.".to_owned())),
-        Some("rejected") => Some(("ok", "Rejected; the producer sees your comment.".to_owned())),
+    let notice = match d.done.as_deref().and_then(|d| d.parse::<ProposalStatus>().ok()) {
+        Some(ProposalStatus::Approved) => Some(("ok", "Approved and published.".to_owned())),
+        Some(ProposalStatus::Rejected) => Some(("ok", "Rejected; the producer sees your comment.".to_owned())),
         _ => None,
     };
     render(&service, &session, id, StatusCode::OK, notice).await
@@ -245,7 +249,7 @@ pub async fn approve(
     };
     let comment = form.comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
     match service.approve(&session.who, id, comment).await {
-        Ok(_) => Redirect::to(&format!("/proposals/{id}?done=approved")).into_response(),
+        Ok(_) => Redirect::to(&format!("/proposals/{id}?done={}", ProposalStatus::Approved)).into_response(),
         Err(e) => {
             let (status, message) = page::describe(&e);
             render(&service, &session, id, status, Some(("error", message))).await
@@ -266,7 +270,7 @@ pub async fn reject(
         Err(e) => return e.into_response(),
     };
     match service.reject(&session.who, id, form.comment.as_deref().unwrap_or("").trim()).await {
-        Ok(_) => Redirect::to(&format!("/proposals/{id}?done=rejected")).into_response(),
+        Ok(_) => Redirect::to(&format!("/proposals/{id}?done={}", ProposalStatus::Rejected)).into_response(),
         Err(e) => {
             let (status, message) = page::describe(&e);
             render(&service, &session, id, status, Some(("error", message))).await

@@ -66,8 +66,8 @@ async fn tokens_page(
                             td { @for s in &t.scopes { code { (s) } " " } }
                             td { (t.email) }
                             td { (when(&t.created_at)) }
-                            td { (t.last_used_at.as_deref().map(when).unwrap_or_else(never)) }
-                            td { (t.expires_at.as_deref().map(when).unwrap_or_else(never)) }
+                            td { (t.last_used_at.as_ref().map(when).unwrap_or_else(never)) }
+                            td { (t.expires_at.as_ref().map(when).unwrap_or_else(never)) }
                             td {
                                 span class={ "badge t-" (t.status.as_str()) } { (t.status.as_str()) }
                                 @if let Some(at) = &t.revoked_at { br; small.muted { (when(at)) } }

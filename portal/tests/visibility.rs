@@ -62,7 +62,7 @@ async fn the_audit_page_shows_subscription_targets_redacted() {
     app.service.approve_access(&reviewer, req.id, None).await.unwrap();
     let sub = SubscriptionInput {
         account: "123456789012".into(),
-        channel: "email".into(),
+        channel: steward_catalog::service::subscriptions::Channel::Email,
         target: "jane.doe@example.com".into(),
     };
     app.service.subscribe(&consumer, "sales.orders", &sub).await.unwrap();

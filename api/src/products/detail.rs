@@ -83,7 +83,7 @@ pub struct ProductDetail {
     /// The published version.
     pub version: String,
     /// The contract's status (e.g. `active`).
-    pub status: String,
+    pub status: super::ProductStatus,
     /// The product's display name.
     pub name: String,
     pub description: Description,

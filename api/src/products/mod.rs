@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 mod detail;
+mod status;
 
 pub use detail::{CatalogTable, Column, Contact, Description, ProductDetail, Slo};
+pub use status::ProductStatus;
 
 /// One search hit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -20,7 +22,7 @@ pub struct ProductSummary {
     /// The published version.
     pub version: String,
     /// The contract's status (e.g. `active`).
-    pub status: String,
+    pub status: ProductStatus,
     /// The contract's purpose.
     pub description: String,
     pub owner_team: String,

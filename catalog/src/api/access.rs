@@ -4,15 +4,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use steward_api::{AccessCheck, AccessDecision};
+use utoipa::IntoParams;
 
 use super::auth::Auth;
-use super::error::{ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Path, Query};
 use super::json::JsonBody;
 use crate::service::Service;
-use crate::service::access::AccessRequestInput;
-use crate::store::access::{AccessFilter, AccessRequest, Grant};
+use crate::service::access::{AccessFilter, AccessRequest, AccessRequestInput, Grant};
 
 /// Ask for access to a product for one of the token's accounts.
 #[utoipa::path(post, path = "/api/v1/products/{key}/access-requests", tag = "access",
@@ -38,8 +38,14 @@ pub struct AccessParams {
     pub limit: Option<i64>,
 }
 
-fn filter(p: AccessParams) -> ApiResult<AccessFilter> {
-    Ok(AccessFilter { status: p.status, product_key: p.product, accounts: None, limit: super::page_limit(p.limit)? })
+/// The filter of a listing whose statuses are `S` (requests' or grants').
+fn filter<S>(p: AccessParams) -> ApiResult<AccessFilter<S>>
+where
+    S: std::str::FromStr<Err = steward_api::UnknownName>,
+{
+    let status =
+        p.status.as_deref().map(str::parse::<S>).transpose().map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok(AccessFilter { status, product_key: p.product, accounts: None, limit: super::page_limit(p.limit)? })
 }
 
 /// Access requests the token may see (reviewers: all; consumers: their accounts').
@@ -51,12 +57,6 @@ pub async fn list_requests(
     Query(p): Query<AccessParams>,
 ) -> ApiResult<Json<Vec<AccessRequest>>> {
     Ok(Json(service.access_requests(&who, &filter(p)?).await?))
-}
-
-#[derive(Deserialize, ToSchema, Default)]
-pub struct AccessDecision {
-    /// Why; required to reject.
-    pub comment: Option<String>,
 }
 
 /// Approve a request: it becomes a grant (and, with AWS shares, a RAM share).
@@ -113,14 +113,6 @@ pub async fn revoke(
 ) -> ApiResult<Json<Grant>> {
     let d = body.map(|JsonBody(d)| d).unwrap_or_default();
     Ok(Json(service.revoke_grant(&who, id, d.comment.as_deref()).await?))
-}
-
-#[derive(serde::Serialize, ToSchema)]
-pub struct AccessCheck {
-    pub product: String,
-    pub account: String,
-    pub allowed: bool,
-    pub grant: Option<Grant>,
 }
 
 /// The embedded share backend: may this account read this product now?

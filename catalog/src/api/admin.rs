@@ -4,18 +4,17 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::auth::Auth;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Path, Query};
 use super::json::JsonBody;
-use crate::auth::Role;
 use crate::service::Service;
 use crate::service::admin::{AuditEvent, AuditFilter, EffectRow, StatusFilter};
 use crate::service::catalog::Reconciled;
 use crate::service::tokens::CreatedToken;
-use crate::service::tokens::TokenInfo;
+use crate::service::tokens::{NewToken, TokenInfo};
 
 #[derive(Deserialize, IntoParams)]
 pub struct AuditParams {
@@ -46,19 +45,6 @@ pub async fn audit_log(
         limit: super::page_limit(p.limit)?,
     };
     Ok(Json(service.audit_log(&who, &filter).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct NewToken {
-    pub name: String,
-    pub email: Option<String>,
-    pub role: Role,
-    /// Domains (producer) or accounts (consumer).
-    #[serde(default)]
-    pub scopes: Vec<String>,
-    /// The token stops working this many days from now (1 to 3650); absent: until revoked.
-    #[schema(minimum = 1, maximum = 3650)]
-    pub expires_in_days: Option<i64>,
 }
 
 /// Create a token (admins). The secret is in the response only.

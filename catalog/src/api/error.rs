@@ -4,30 +4,10 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::error::{ServiceError, StoreError};
-use crate::store::proposals::StoredFinding;
 
-/// Every error response body.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// Machine-readable kind: bad_request, unauthorized, forbidden, not_found, conflict,
-    /// payload_too_large, unsupported_media_type, invalid_contract, unavailable, internal.
-    pub error: String,
-    /// What is wrong, for people.
-    pub message: String,
-    /// Validation findings, for `invalid_contract`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub findings: Option<Vec<StoredFinding>>,
-    /// The proposal the submission was recorded as, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub proposal_id: Option<i64>,
-    /// Quote this to the operator; it is in the server log with the cause.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_id: Option<String>,
-}
+pub use steward_api::{ErrorBody, ErrorKind};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -40,11 +20,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, error: &str, message: impl Into<String>) -> Self {
+    fn new(status: StatusCode, error: ErrorKind, message: impl Into<String>) -> Self {
         Self {
             status,
             body: Box::new(ErrorBody {
-                error: error.to_owned(),
+                error,
                 message: message.into(),
                 findings: None,
                 proposal_id: None,
@@ -56,37 +36,37 @@ impl ApiError {
 
     /// 503 with `Retry-After`: the request may well succeed if repeated.
     pub fn unavailable(m: impl Into<String>, retry_after_secs: u32) -> Self {
-        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m);
+        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, ErrorKind::Unavailable, m);
         e.retry_after = Some(retry_after_secs);
         e
     }
 
     pub fn bad_request(m: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", m)
+        Self::new(StatusCode::BAD_REQUEST, ErrorKind::BadRequest, m)
     }
 
     pub fn unauthorized(m: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", m)
+        Self::new(StatusCode::UNAUTHORIZED, ErrorKind::Unauthorized, m)
     }
 
     pub fn forbidden(m: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", m)
+        Self::new(StatusCode::FORBIDDEN, ErrorKind::Forbidden, m)
     }
 
     pub fn not_found(m: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", m)
+        Self::new(StatusCode::NOT_FOUND, ErrorKind::NotFound, m)
     }
 
     pub fn conflict(m: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "conflict", m)
+        Self::new(StatusCode::CONFLICT, ErrorKind::Conflict, m)
     }
 
     pub fn unsupported_media_type(m: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m)
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorKind::UnsupportedMediaType, m)
     }
 
     pub fn payload_too_large(m: impl Into<String>) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m)
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorKind::PayloadTooLarge, m)
     }
 
     pub fn status(&self) -> StatusCode {
@@ -105,7 +85,7 @@ impl ApiError {
     }
 
     fn internal_with_id(id: String) -> Self {
-        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", internal_message(&id));
+        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorKind::Internal, internal_message(&id));
         e.body.error_id = Some(id);
         e
     }
@@ -117,7 +97,7 @@ impl ApiError {
 pub struct Described {
     pub status: StatusCode,
     /// The `error` field of the body.
-    pub kind: &'static str,
+    pub kind: ErrorKind,
     /// For people; a 5xx says only its error id.
     pub message: String,
     /// Set for a 5xx: the id under which the cause was logged.
@@ -129,22 +109,24 @@ pub struct Described {
 pub fn describe(e: &ServiceError) -> Described {
     let plain = |status, kind, message: &String| Described { status, kind, message: message.clone(), error_id: None };
     match e {
-        ServiceError::BadRequest(m) => plain(StatusCode::BAD_REQUEST, "bad_request", m),
-        ServiceError::Unauthorized(m) => plain(StatusCode::UNAUTHORIZED, "unauthorized", m),
-        ServiceError::Forbidden(m) => plain(StatusCode::FORBIDDEN, "forbidden", m),
+        ServiceError::BadRequest(m) => plain(StatusCode::BAD_REQUEST, ErrorKind::BadRequest, m),
+        ServiceError::Unauthorized(m) => plain(StatusCode::UNAUTHORIZED, ErrorKind::Unauthorized, m),
+        ServiceError::Forbidden(m) => plain(StatusCode::FORBIDDEN, ErrorKind::Forbidden, m),
         ServiceError::NotFound(m) | ServiceError::Store(StoreError::NotFound(m)) => {
-            plain(StatusCode::NOT_FOUND, "not_found", m)
+            plain(StatusCode::NOT_FOUND, ErrorKind::NotFound, m)
         }
         ServiceError::Conflict(m) | ServiceError::Store(StoreError::Conflict(m)) => {
-            plain(StatusCode::CONFLICT, "conflict", m)
+            plain(StatusCode::CONFLICT, ErrorKind::Conflict, m)
         }
-        ServiceError::Busy(m) => plain(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
-        ServiceError::Invalid { message, .. } => plain(StatusCode::UNPROCESSABLE_ENTITY, "invalid_contract", message),
+        ServiceError::Busy(m) => plain(StatusCode::SERVICE_UNAVAILABLE, ErrorKind::Unavailable, m),
+        ServiceError::Invalid { message, .. } => {
+            plain(StatusCode::UNPROCESSABLE_ENTITY, ErrorKind::InvalidContract, message)
+        }
         other => {
             let id = log_internal(other);
             Described {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
-                kind: "internal",
+                kind: ErrorKind::Internal,
                 message: internal_message(&id),
                 error_id: Some(id),
             }
@@ -174,7 +156,7 @@ impl From<ServiceError> for ApiError {
         match e {
             ServiceError::Busy(_) => out.retry_after = Some(1),
             ServiceError::Invalid { findings, proposal_id, .. } => {
-                out.body.findings = Some(findings.iter().map(StoredFinding::from).collect());
+                out.body.findings = Some(findings.iter().map(crate::store::proposals::finding).collect());
                 out.body.proposal_id = proposal_id;
             }
             _ => {}

@@ -47,7 +47,8 @@ impl Metrics {
         s.alerts += alerts;
     }
 
-    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    /// Records one answered request (what [`track`] does after each response).
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let mut map = self.series.lock().expect("metrics lock");
         let s = map.entry((method.to_owned(), route.to_owned(), status)).or_default();
         s.count += 1;

@@ -2,8 +2,10 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use steward_api::DiffBody;
 
 use super::auth::Auth;
 use super::error::{ApiError, ApiResult, ErrorBody};
@@ -86,14 +88,6 @@ pub async fn versions(
 pub struct DiffParams {
     pub from: String,
     pub to: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DiffBody {
-    pub from: String,
-    pub to: String,
-    /// Unified diff of the contract text.
-    pub diff: String,
 }
 
 /// Diff of the contract between two published versions.

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::auth::Auth;
 use super::error::{ApiError, ApiResult, ErrorBody};
@@ -14,12 +14,7 @@ use super::json::JsonBody;
 use crate::service::Service;
 use crate::service::proposals::ProposalView;
 use crate::store::proposals::{Proposal, ProposalFilter, ProposalStatus};
-
-#[derive(Deserialize, ToSchema)]
-pub struct SubmitJson {
-    /// The contract, as YAML text.
-    pub contract: String,
-}
+use steward_api::{Decision, SubmitJson};
 
 /// Submit a contract (YAML body, or JSON `{"contract": "..."}`).
 #[utoipa::path(
@@ -87,7 +82,12 @@ pub async fn list(
     Auth(who): Auth,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<Vec<Proposal>>> {
-    let status = p.status.as_deref().map(str::parse::<ProposalStatus>).transpose().map_err(ApiError::bad_request)?;
+    let status = p
+        .status
+        .as_deref()
+        .map(str::parse::<ProposalStatus>)
+        .transpose()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let filter = ProposalFilter {
         status,
         product_key: p.product,
@@ -108,12 +108,6 @@ pub async fn show(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<ProposalView>> {
     Ok(Json(service.proposal_view(&who, id).await?))
-}
-
-#[derive(Deserialize, ToSchema, Default)]
-pub struct Decision {
-    /// Why; required to reject.
-    pub comment: Option<String>,
 }
 
 /// Approve: merge into the registry's `main` and publish to the catalog.

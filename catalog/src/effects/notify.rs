@@ -7,22 +7,7 @@ use crate::store::outbox::JobKind;
 use crate::store::subscriptions::Channel;
 use crate::store::{access, subscriptions};
 
-/// What subscribers are told about a refresh (the webhook body).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct RefreshEvent {
-    /// Unique per refresh and subscription; receivers can drop repeats by it.
-    pub event_id: String,
-    pub product: String,
-    pub table: String,
-    pub partition: Option<String>,
-    pub partition_values: Vec<String>,
-    pub snapshot_id: Option<String>,
-    pub location: String,
-    pub marker: String,
-    pub refresh_id: i64,
-    pub reported_at: String,
-    pub row_count: Option<i64>,
-}
+pub use steward_api::RefreshEvent;
 
 /// Tell one subscription about a refresh.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,7 +49,7 @@ impl Job for NotifyRefresh {
                     e.location,
                     e.marker,
                     e.row_count.map_or_else(|| "-".to_owned(), |n| n.to_string()),
-                    e.reported_at,
+                    steward_api::time::format(&e.reported_at),
                     e.refresh_id,
                     sub.account,
                     e.product
@@ -100,6 +85,16 @@ pub(crate) enum AlertChannel {
     Slack,
 }
 
+impl AlertChannel {
+    /// The stored name (also in the dedup key).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AlertChannel::Email => "email",
+            AlertChannel::Slack => "slack",
+        }
+    }
+}
+
 /// An SLO alert to one producer channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct SendAlert {
@@ -118,11 +113,7 @@ impl Job for SendAlert {
     const KIND: JobKind = JobKind::NotifyAlert;
 
     fn occasion(&self) -> String {
-        let channel = match self.channel {
-            AlertChannel::Email => "email",
-            AlertChannel::Slack => "slack",
-        };
-        format!("{}:{channel}:{}", self.alert_key, self.target)
+        format!("{}:{}:{}", self.alert_key, self.channel.as_str(), self.target)
     }
 
     async fn run(self, ctx: &JobContext) -> Result<(), EffectError> {

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::backends::share_name;
 use super::job::{EffectError, Job, JobContext, Lane};
+use crate::store::access::GrantStatus;
 use crate::store::outbox::JobKind;
 use crate::store::{access, products};
 
@@ -67,7 +68,7 @@ impl Job for GrantShare {
     async fn run(self, ctx: &JobContext) -> Result<(), EffectError> {
         let shares = shares(ctx)?;
         let current = access::get_grant(&mut *ctx.conn().await?, self.0.grant_id).await?;
-        if current.is_none_or(|g| !g.is_active()) {
+        if current.is_none_or(|g| g.status != GrantStatus::Active) {
             return Ok(()); // ended before the share was made; the revoke job cleans up
         }
         let receipt = shares.grant(&self.0.spec(ctx).await?).await?;

@@ -9,34 +9,24 @@
 //! second share (the AWS calls are idempotent by share name).
 
 use chrono::Duration;
-use serde::Deserialize;
 use serde_json::json;
 use steward_schemas::AccountId;
-use utoipa::ToSchema;
 
 use super::{Service, parse_key, require, require_reviewer};
 use crate::auth::{Principal, Role};
 use crate::effects::{self, GrantShare, RevokeShare, ShareTarget};
 use crate::error::{ServiceError, StoreError};
 use crate::store::access::{self, NewGrant, NewRequest};
-pub use crate::store::access::{AccessFilter, AccessRequest, Grant};
+pub use steward_api::AccessRequestInput;
+
+pub use crate::store::access::{
+    AccessFilter, AccessRequest, Grant, GrantFilter, GrantStatus, RequestFilter, RequestStatus,
+};
 use crate::store::products;
 
 /// Longest grant a request may ask for.
 pub const MAX_DURATION_DAYS: i64 = 3650;
 const MAX_JUSTIFICATION: usize = 2000;
-
-/// A consumer's request for access.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AccessRequestInput {
-    /// A 12-digit AWS account id, or a tenant id in embedded mode.
-    pub account: String,
-    /// Why the account needs the data (shown to the reviewer).
-    pub justification: String,
-    /// How long the grant should last; none = until revoked.
-    pub duration_days: Option<i64>,
-}
 
 fn conflict_or(e: StoreError, message: impl FnOnce() -> String) -> ServiceError {
     match e {
@@ -74,7 +64,7 @@ impl Service {
         let detail = products::get(&mut tx, &key.to_string())
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("product {key} is not published")))?;
-        if matches!(detail.status.as_str(), "deprecated" | "retired") {
+        if detail.status.is_withdrawn() {
             return Err(ServiceError::Conflict(format!(
                 "product {key} is {}: new access is not granted; ask its owner ({}) for the successor",
                 detail.status, detail.owner_team
@@ -84,7 +74,7 @@ impl Service {
             return Err(ServiceError::Conflict(format!(
                 "account {account} already has access to {key} (grant {}{})",
                 g.id,
-                g.expires_at.map(|e| format!(", until {e}")).unwrap_or_default()
+                g.expires_at.map(|e| format!(", until {}", steward_api::time::format(&e))).unwrap_or_default()
             )));
         }
         let id = access::insert_request(
@@ -133,7 +123,7 @@ impl Service {
         )?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        if !access::decide_request(&mut tx, id, "approved", &who.name, comment, now).await? {
+        if !access::decide_request(&mut tx, id, RequestStatus::Approved, &who.name, comment, now).await? {
             return Err(ServiceError::Conflict(format!("access request {id} was already {}", request.status)));
         }
         let expires_at = request.duration_days.map(|d| now + Duration::days(d));
@@ -163,8 +153,8 @@ impl Service {
             &who.name,
             "access.approve",
             &format!("access_request:{id}"),
-            Some(json!({"status": "pending"})),
-            Some(json!({"status": "approved", "grant": grant_id, "comment": comment})),
+            Some(json!({"status": RequestStatus::Pending})),
+            Some(json!({"status": RequestStatus::Approved, "grant": grant_id, "comment": comment})),
         )
         .await?;
         self.audit(
@@ -196,7 +186,7 @@ impl Service {
         )?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        if !access::decide_request(&mut tx, id, "rejected", &who.name, Some(comment), now).await? {
+        if !access::decide_request(&mut tx, id, RequestStatus::Rejected, &who.name, Some(comment), now).await? {
             return Err(ServiceError::Conflict(format!("access request {id} was already {}", request.status)));
         }
         self.audit(
@@ -204,8 +194,8 @@ impl Service {
             &who.name,
             "access.reject",
             &format!("access_request:{id}"),
-            Some(json!({"status": "pending"})),
-            Some(json!({"status": "rejected", "comment": comment})),
+            Some(json!({"status": RequestStatus::Pending})),
+            Some(json!({"status": RequestStatus::Rejected, "comment": comment})),
         )
         .await?;
         let request = access::get_request(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("{id}")))?;
@@ -218,7 +208,7 @@ impl Service {
         &self,
         actor: &str,
         grant: &Grant,
-        status: &str,
+        status: GrantStatus,
         reason: Option<&str>,
     ) -> Result<(), ServiceError> {
         let now = self.clock.now();
@@ -238,9 +228,9 @@ impl Service {
         self.audit(
             &mut tx,
             actor,
-            if status == "expired" { "grant.expire" } else { "grant.revoke" },
+            if status == GrantStatus::Expired { "grant.expire" } else { "grant.revoke" },
             &format!("grant:{}", grant.id),
-            Some(json!({"status": "active"})),
+            Some(json!({"status": GrantStatus::Active})),
             Some(json!({"status": status, "reason": reason})),
         )
         .await?;
@@ -254,7 +244,7 @@ impl Service {
         let grant = access::get_grant(&mut *self.conn().await?, id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no grant {id}")))?;
-        self.end_grant(&who.name, &grant, "revoked", reason).await?;
+        self.end_grant(&who.name, &grant, GrantStatus::Revoked, reason).await?;
         access::get_grant(&mut *self.conn().await?, id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no grant {id}")))
@@ -265,7 +255,7 @@ impl Service {
         let due = access::expired(&mut *self.conn().await?, self.clock.now(), 500).await?;
         let mut n = 0;
         for g in due {
-            match self.end_grant("steward", &g, "expired", Some("end date reached")).await {
+            match self.end_grant("steward", &g, GrantStatus::Expired, Some("end date reached")).await {
                 Ok(()) => n += 1,
                 Err(ServiceError::Conflict(_)) => {} // revoked meanwhile
                 Err(e) => return Err(e),
@@ -276,7 +266,7 @@ impl Service {
 
     /// Who may see which requests and grants: reviewers and admins all;
     /// consumers their accounts'; producers those of their domains' products.
-    fn access_scope(&self, who: &Principal, f: &mut AccessFilter) -> Result<(), ServiceError> {
+    fn access_scope<S>(&self, who: &Principal, f: &mut AccessFilter<S>) -> Result<(), ServiceError> {
         match who.role {
             Role::Admin | Role::Reviewer => {}
             Role::Consumer => f.accounts = Some(who.scopes.clone()),
@@ -297,7 +287,7 @@ impl Service {
     pub async fn access_requests(
         &self,
         who: &Principal,
-        filter: &AccessFilter,
+        filter: &RequestFilter,
     ) -> Result<Vec<AccessRequest>, ServiceError> {
         let mut f = filter.clone();
         self.access_scope(who, &mut f)?;
@@ -306,7 +296,7 @@ impl Service {
 
     /// Grants visible to `who`. Everyone signed in may see who has access to a
     /// product (the product page shows it).
-    pub async fn grants(&self, who: &Principal, filter: &AccessFilter) -> Result<Vec<Grant>, ServiceError> {
+    pub async fn grants(&self, who: &Principal, filter: &GrantFilter) -> Result<Vec<Grant>, ServiceError> {
         let mut f = filter.clone();
         if f.product_key.is_none() {
             self.access_scope(who, &mut f)?;
@@ -320,7 +310,7 @@ impl Service {
         let account = AccountId::parse(account).map_err(|e| ServiceError::BadRequest(format!("account: {e}")))?;
         let grant = access::active_grant(&mut *self.conn().await?, &key.to_string(), account.as_str()).await?;
         // An expired grant the worker has not reached yet does not count.
-        let now = crate::store::ts(self.clock.now());
-        Ok(grant.filter(|g| g.expires_at.as_deref().is_none_or(|e| e > now.as_str())))
+        let now = self.clock.now();
+        Ok(grant.filter(|g| g.expires_at.is_none_or(|e| e > now)))
     }
 }

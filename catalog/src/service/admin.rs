@@ -8,7 +8,7 @@ use super::{Service, require};
 use crate::auth::Principal;
 use crate::error::ServiceError;
 pub use crate::store::audit::{AuditEvent, AuditFilter};
-pub use crate::store::outbox::{EffectRow, StatusFilter};
+pub use crate::store::outbox::{EffectRow, JobStatus, StatusFilter};
 use crate::store::{audit, outbox};
 
 impl Service {
@@ -62,8 +62,8 @@ impl Service {
                 &who.name,
                 "outbox.retry",
                 &format!("effect:{id}"),
-                Some(json!({"status": "dead"})),
-                Some(json!({"status": "pending", "kind": kind})),
+                Some(json!({"status": JobStatus::Dead})),
+                Some(json!({"status": JobStatus::Pending, "kind": kind})),
             )
             .await?;
             tx.commit().await?;

@@ -15,7 +15,7 @@ use crate::auth::Principal;
 use crate::effects;
 use crate::error::{ServiceError, StoreError};
 use crate::model::{self, ProductDetail};
-use crate::store::access::{self, AccessFilter};
+use crate::store::access::{self, GrantFilter, GrantStatus};
 use crate::store::products::{self, Provenance};
 pub use crate::store::products::{COUNT_CAP, ProductSummary, ProductVersion, SearchPage, SearchQuery};
 use crate::store::proposals::{self, Proposal, ProposalStatus};
@@ -24,28 +24,12 @@ use crate::store::proposals::{self, Proposal, ProposalStatus};
 /// planner's statistics (search plans at scale depend on them).
 const BULK_WRITE: usize = 1_000;
 
-/// What [`Service::reconcile`] did.
-#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct Reconciled {
-    /// Proposals put (back) into review.
-    pub reopened: Vec<i64>,
-    /// Approvals finished after a crash.
-    pub recovered: Vec<i64>,
-    /// Products written to the catalog from `main`.
-    pub republished: Vec<String>,
-    /// Merges on `main` that were not published because their proposal is
-    /// not approved.
-    pub refused: Vec<RefusedMerge>,
-    /// Contracts on `main` that could not be written (see the error).
-    pub failed: Vec<FailedEntry>,
-}
+pub use steward_api::{FailedEntry, Reconciled, RefusedMerge};
 
-impl Reconciled {
-    fn absorb(&mut self, synced: Synced) {
-        self.republished = synced.written;
-        self.refused = synced.refused;
-        self.failed.extend(synced.failed);
-    }
+fn absorb(into: &mut Reconciled, synced: Synced) {
+    into.republished = synced.written;
+    into.refused = synced.refused;
+    into.failed.extend(synced.failed);
 }
 
 /// What [`Service::sync_catalog`] did.
@@ -54,26 +38,6 @@ pub struct Synced {
     pub written: Vec<String>,
     pub refused: Vec<RefusedMerge>,
     pub failed: Vec<FailedEntry>,
-}
-
-/// A contract on `main` that could not be written to the catalog (it no
-/// longer parses, or the database refused it). Skipped and reported, so one
-/// bad entry never stops the server from starting.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct FailedEntry {
-    pub product: String,
-    pub commit: String,
-    pub error: String,
-}
-
-/// A commit on `main` that merged a proposal the store holds as neither
-/// approved nor published (or as another product's): never published.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct RefusedMerge {
-    pub product: String,
-    pub commit: String,
-    pub proposal: i64,
-    pub status: ProposalStatus,
 }
 
 impl Service {
@@ -160,8 +124,8 @@ impl Service {
             effects::enqueue(tx, &job, None, now).await?;
         }
         if self.backends.aws_shares() {
-            let filter = AccessFilter {
-                status: Some("active".into()),
+            let filter = GrantFilter {
+                status: Some(GrantStatus::Active),
                 product_key: Some(detail.key.clone()),
                 accounts: None,
                 limit: 10_000,
@@ -197,7 +161,7 @@ impl Service {
     /// not approved (reported in `refused`, never published).
     pub async fn reconcile(&self) -> Result<Reconciled, ServiceError> {
         let mut done = self.recover_proposals().await?;
-        done.absorb(self.sync_catalog(false).await?);
+        absorb(&mut done, self.sync_catalog(false).await?);
         Ok(done)
     }
 
@@ -341,7 +305,7 @@ impl Service {
             format!("only admins rebuild the catalog; token `{}` has role {}", who.name, who.role),
         )?;
         let mut done = self.recover_proposals().await?;
-        done.absorb(self.sync_catalog(true).await?);
+        absorb(&mut done, self.sync_catalog(true).await?);
         let mut tx = self.store.begin().await?;
         self.audit(
             &mut tx,

@@ -1,25 +1,17 @@
 //! Submitting, approving and rejecting proposals.
 
-use serde::Serialize;
 use serde_json::json;
 use steward_policies::{Report, validate_document};
 use steward_schemas::ProductKey;
-use utoipa::ToSchema;
 
 use super::{Service, require, require_reviewer};
 use crate::auth::{Principal, Role};
 use crate::error::ServiceError;
 use crate::store::products;
 use crate::store::proposals::{self, NewProposal};
-pub use crate::store::proposals::{FindingDocument, Proposal, ProposalFilter, ProposalStatus, StoredFinding};
+pub use steward_api::ProposalView;
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProposalView {
-    #[serde(flatten)]
-    pub proposal: Proposal,
-    /// Unified diff from the published contract (empty for a new product).
-    pub diff: String,
-}
+pub use crate::store::proposals::{FindingDocument, Proposal, ProposalFilter, ProposalStatus, StoredFinding};
 
 impl Service {
     /// Validates a contract against the policy and, if the product is
@@ -68,7 +60,7 @@ impl Service {
             format!("only producers submit contracts; token `{}` has role {}", who.name, who.role),
         )?;
         let report = self.check(text).await?;
-        let findings: Vec<StoredFinding> = report.findings.iter().map(StoredFinding::from).collect();
+        let findings: Vec<StoredFinding> = report.findings.iter().map(proposals::finding).collect();
         let Some(key) = report.key.clone() else {
             return Err(ServiceError::Invalid {
                 message: "the contract names no valid `domain` and `dataProduct`; nothing was recorded".to_owned(),

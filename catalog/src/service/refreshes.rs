@@ -16,11 +16,7 @@
 //! still fail later (S3 down, a disk full); [`Service::refresh_status`]
 //! shows the marker's state so the producer sees it.
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
 
 use super::SignalsBackend;
 use super::parse_key;
@@ -33,6 +29,8 @@ use crate::model::{CatalogTable, Column};
 use crate::store::outbox::{self, DependentCounts, JobStatus};
 use crate::store::products;
 use crate::store::refreshes::{self, NewRefresh};
+pub use steward_api::{MarkerStatus, NotificationStatus, RefreshInput, RefreshOutcome, RefreshStatus};
+
 pub use crate::store::refreshes::{Partition, Refresh};
 use crate::store::subscriptions;
 
@@ -40,88 +38,14 @@ const MAX_KEY: usize = 200;
 const MAX_VALUE: usize = 256;
 
 /// A producer's refresh report.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshInput {
-    /// The table; may be left out when the product has exactly one.
-    pub table: Option<String>,
-    /// Partition values by partition key, e.g. `{"dt": "2026-11-21"}`.
-    #[serde(default)]
-    pub partition: BTreeMap<String, String>,
-    /// A snapshot id, for unpartitioned (snapshot) tables.
-    pub snapshot_id: Option<String>,
-    /// Retries with the same key return the first result; default: a new key.
-    pub idempotency_key: Option<String>,
-    pub row_count: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RefreshOutcome {
-    pub refresh: Refresh,
-    /// True when the key had been seen: nothing was done this time.
-    pub replayed: bool,
-    /// True when this refresh added a new partition to the catalog.
-    pub partition_added: bool,
-    /// Notifications enqueued for subscribers.
-    pub notifications: usize,
-    /// Where the `_SUCCESS` marker is (being) written.
-    pub marker: String,
-}
 
 fn bad(m: String) -> ServiceError {
     ServiceError::BadRequest(m)
 }
 
-/// Where a refresh's `_SUCCESS` marker stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum MarkerState {
-    /// Not written yet, not failed yet.
-    Pending,
-    /// An attempt failed; it is tried again at `next_attempt_at`.
-    Failed,
-    /// The marker is in place.
-    Written,
-    /// Failed for good (or too often): it will not be written, and the
-    /// subscribers are not told, until an admin retries it.
-    Dead,
-    /// No marker job exists for the refresh (should not happen).
-    Missing,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MarkerStatus {
-    /// The marker: `s3://bucket/key/_SUCCESS`, or a lake path relative to the data dir.
-    pub uri: String,
-    pub state: MarkerState,
-    /// The outbox job writing it (`steward admin outbox`).
-    pub job_id: Option<i64>,
-    pub attempts: i64,
-    /// The last error, while failed or dead.
-    pub error: Option<String>,
-    /// When it is tried again, while pending or failed.
-    pub next_attempt_at: Option<String>,
-    pub written_at: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct NotificationStatus {
-    /// Subscribers' notifications enqueued for the refresh.
-    pub total: i64,
-    pub pending: i64,
-    pub done: i64,
-    pub dead: i64,
-    /// True when they wait for a dead marker: none is sent until it is retried.
-    pub blocked: bool,
-}
+pub use steward_api::MarkerState;
 
 /// A refresh with the state of its marker and notifications.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RefreshStatus {
-    pub refresh: Refresh,
-    pub marker: MarkerStatus,
-    pub notifications: NotificationStatus,
-}
 
 /// Checks a partition value against its column type; names what is wrong.
 fn check_value(column: &Column, value: &str) -> Result<(), ServiceError> {
@@ -323,7 +247,7 @@ impl Service {
                     location: location.clone(),
                     marker: marker.clone(),
                     refresh_id: id,
-                    reported_at: crate::store::ts(now),
+                    reported_at: now,
                     row_count: input.row_count,
                 },
             })

@@ -16,46 +16,20 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use steward_schemas::cron::CronSchedule;
 use steward_schemas::slo::SloSpec;
-use steward_slo::{Alert, MonitorState, Tick, TickStatus};
-use utoipa::ToSchema;
+use steward_slo::{Alert, MonitorState, Tick};
 
 use super::Service;
 use super::parse_key;
 use crate::effects::{self, AlertChannel, SendAlert};
 use crate::error::{ServiceError, StoreError};
 use crate::model::{ProductDetail, Slo};
+pub use steward_api::{SloState, SloStatus, SpecStatus};
+
 pub use crate::store::slo::StoredTick;
 use crate::store::slo::{self as slo_store, StoredState};
-use crate::store::{parse_ts, products, refreshes, ts};
+use crate::store::{parse_ts, products, refreshes};
 
 /// The SLO of one contract entry as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SpecStatus {
-    pub index: i64,
-    pub table: Option<String>,
-    pub schedule: String,
-    pub timezone: String,
-    pub grace_minutes: i64,
-    /// `met`, `breached`, or `pending` (no tick judged yet).
-    pub state: String,
-    pub next_due: Option<String>,
-    pub last_refresh: Option<String>,
-    /// First missed tick of the open breach.
-    pub breach_since: Option<String>,
-    pub missed_ticks: Option<u32>,
-    /// Share of judged ticks met, in percent; `None` without judged ticks.
-    pub compliance_7d: Option<f64>,
-    pub compliance_30d: Option<f64>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SloStatus {
-    pub product: String,
-    pub version: String,
-    pub specs: Vec<SpecStatus>,
-    /// Judged ticks of the last 30 days, oldest first.
-    pub history: Vec<StoredTick>,
-}
 
 /// What one monitor pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -93,15 +67,25 @@ fn schedule_id(spec: &SloSpec) -> String {
     )
 }
 
+/// The judgement's tick status as the API names it.
+fn tick_status(s: steward_slo::TickStatus) -> steward_api::TickStatus {
+    match s {
+        steward_slo::TickStatus::Pending => steward_api::TickStatus::Pending,
+        steward_slo::TickStatus::Met => steward_api::TickStatus::Met,
+        steward_slo::TickStatus::Late => steward_api::TickStatus::Late,
+        steward_slo::TickStatus::Missed => steward_api::TickStatus::Missed,
+    }
+}
+
 fn stored_tick(key: &str, spec: &SloSpec, t: &Tick) -> StoredTick {
     StoredTick {
         product_key: key.to_owned(),
         spec_index: spec.index as i64,
         table: spec.table.clone(),
-        due: ts(t.due),
-        deadline: ts(t.deadline),
-        status: t.status.as_str().to_owned(),
-        refresh_at: t.refresh_at.map(ts),
+        due: t.due,
+        deadline: t.deadline,
+        status: tick_status(t.status),
+        refresh_at: t.refresh_at,
     }
 }
 
@@ -243,8 +227,7 @@ impl Service {
             let step = steward_slo::advance(&state, spec, &arrivals, now);
             report.evaluated += 1;
             // Nothing can change before the next deadline unless a refresh arrives.
-            let next_deadline = steward_slo::next_due(spec, step.state.settled_through)
-                .map_or_else(|| slo_store::NEVER.to_owned(), |d| ts(d + spec.grace));
+            let next_deadline = steward_slo::next_due(spec, step.state.settled_through).map(|d| d + spec.grace);
             let changed = stored
                 .as_ref()
                 .is_none_or(|s| s.version != version || s.next_deadline != next_deadline || s.schedule != sid);
@@ -337,17 +320,16 @@ impl Service {
                 .and_then(|s| serde_json::from_str::<MonitorState>(&s.state).ok());
             let mine: Vec<&StoredTick> = history.iter().filter(|t| t.spec_index == idx).collect();
             let pct = |days: i64| -> Option<f64> {
-                let since = ts(now - Duration::days(days));
+                let since = now - Duration::days(days);
                 let judged: Vec<_> = mine.iter().filter(|t| t.due >= since).collect();
-                let met = judged.iter().filter(|t| t.status == TickStatus::Met.as_str()).count();
+                let met = judged.iter().filter(|t| t.status == steward_api::TickStatus::Met).count();
                 (!judged.is_empty()).then(|| (met as f64) * 100.0 / judged.len() as f64)
             };
             let breach = state.and_then(|s| s.breach);
             let table_refresh = match &spec.table {
-                Some(t) => refreshes::arrivals(&mut conn, &key, Some(t), now - Duration::days(3650))
-                    .await?
-                    .last()
-                    .map(|t| ts(*t)),
+                Some(t) => {
+                    refreshes::arrivals(&mut conn, &key, Some(t), now - Duration::days(3650)).await?.last().copied()
+                }
                 None => last_refresh.clone(),
             };
             specs.push(SpecStatus {
@@ -357,16 +339,15 @@ impl Service {
                 timezone: spec.timezone.name().to_owned(),
                 grace_minutes: spec.grace.num_minutes(),
                 state: if breach.is_some() {
-                    "breached"
+                    SloState::Breached
                 } else if mine.is_empty() {
-                    "pending"
+                    SloState::Pending
                 } else {
-                    "met"
-                }
-                .to_owned(),
-                next_due: steward_slo::next_due(&spec, now).map(ts),
+                    SloState::Met
+                },
+                next_due: steward_slo::next_due(&spec, now),
                 last_refresh: table_refresh,
-                breach_since: breach.map(|b| ts(b.since)),
+                breach_since: breach.map(|b| b.since),
                 missed_ticks: breach.map(|b| b.missed_ticks),
                 compliance_7d: pct(7),
                 compliance_30d: pct(30),

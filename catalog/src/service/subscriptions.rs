@@ -8,9 +8,7 @@
 //! else at all (reviewers, consumers of other accounts, producers of other
 //! domains). The signing secret is shown once, to whoever made it.
 
-use serde::Deserialize;
 use serde_json::json;
-use utoipa::ToSchema;
 
 use super::parse_key;
 use super::{Service, require};
@@ -18,19 +16,10 @@ use crate::auth::{Principal, Role};
 use crate::error::{ServiceError, StoreError};
 use crate::redact;
 use crate::store::subscriptions::{self, NewSubscription};
+pub use steward_api::SubscriptionInput;
+
 pub use crate::store::subscriptions::{Channel, Subscription};
 use crate::store::{access, products};
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SubscriptionInput {
-    /// The consumer account the subscription belongs to.
-    pub account: String,
-    /// `email`, `webhook` or `sns`.
-    pub channel: String,
-    /// An email address, an https URL, or an SNS topic ARN.
-    pub target: String,
-}
 
 fn check_email(target: &str) -> Result<(), ServiceError> {
     let ok = target.len() <= 254
@@ -66,9 +55,7 @@ impl Service {
         let key = parse_key(key)?;
         let account = self.require_account(who, &input.account)?;
         let target = input.target.trim();
-        let channel = Channel::parse(&input.channel).ok_or_else(|| {
-            ServiceError::BadRequest(format!("channel: `{}` is not one of email, webhook, sns", input.channel))
-        })?;
+        let channel = input.channel;
         let secret = match channel {
             Channel::Email => {
                 check_email(target)?;

@@ -24,16 +24,7 @@ pub const MAX_EXPIRES_IN_DAYS: i64 = 3650;
 /// per token is enough to tell a used token from a forgotten one.
 const LAST_USED_RESOLUTION: Duration = Duration::minutes(1);
 
-/// A created token: the secret is shown once and never stored.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct CreatedToken {
-    pub name: String,
-    pub role: Role,
-    pub scopes: Vec<String>,
-    /// When the token stops working; `null`: until revoked.
-    pub expires_at: Option<String>,
-    pub token: String,
-}
+pub use steward_api::{CreatedToken, NewToken};
 
 /// Why a presented secret does not authenticate. The messages name the
 /// state only, never the token's name or dates.
@@ -68,7 +59,7 @@ impl Service {
             return Ok(Err(Refusal::Unknown));
         };
         let now = self.clock.now();
-        match row.status(now)? {
+        match row.status(now) {
             TokenStatus::Revoked => return Ok(Err(Refusal::Revoked)),
             TokenStatus::Expired => return Ok(Err(Refusal::Expired)),
             TokenStatus::Active => {}
@@ -76,10 +67,7 @@ impl Service {
         // Decided on the row just read, so a fresh token costs no statement;
         // the UPDATE repeats the compare so racing replicas write once.
         let stale_before = now - LAST_USED_RESOLUTION;
-        let stale = match row.last_used_at.as_deref() {
-            None => true,
-            Some(t) => crate::store::parse_ts(t)? < stale_before,
-        };
+        let stale = row.last_used_at.is_none_or(|t| t < stale_before);
         if stale && let Err(e) = tokens::touch(&mut conn, row.principal.id, now, stale_before).await {
             // Bookkeeping only: a busy database must not refuse a valid token.
             tracing::warn!(token = %row.principal.name, error = %e, "could not record the token's last use");
@@ -93,7 +81,7 @@ impl Service {
         let mut conn = self.conn().await?;
         let now = self.clock.now();
         let rows = tokens::list(&mut conn).await?;
-        Ok(rows.into_iter().map(|r| r.info(now)).collect::<Result<_, _>>()?)
+        Ok(rows.into_iter().map(|r| r.info(now)).collect())
     }
 
     /// An admin revokes a token by name. The last active admin token cannot
@@ -107,10 +95,11 @@ impl Service {
         };
         let now = self.clock.now();
         if let Some(at) = &row.revoked_at {
+            let at = steward_api::time::format(at);
             return Err(ServiceError::Conflict(format!("token `{name}` is already revoked (since {at})")));
         }
         if row.principal.role == Role::Admin
-            && row.status(now)? == TokenStatus::Active
+            && row.status(now) == TokenStatus::Active
             && tokens::other_active_admins(&mut tx, row.principal.id, now).await? == 0
         {
             return Err(ServiceError::Conflict(format!(
@@ -130,8 +119,8 @@ impl Service {
         )
         .await?;
         tx.commit().await?;
-        let mut info = row.info(now)?;
-        info.revoked_at = Some(ts(now));
+        let mut info = row.info(now);
+        info.revoked_at = Some(now);
         info.status = TokenStatus::Revoked;
         Ok(info)
     }
@@ -214,14 +203,13 @@ impl Service {
         let expires_at = expires_in.map(|d| now + d);
         let mut tx = self.store.begin().await?;
         tokens::insert(&mut tx, name, &email, role, &scopes, &hash_secret(&secret), now, expires_at).await?;
-        let expires_at = expires_at.map(ts);
         self.audit(
             &mut tx,
             actor,
             "token.create",
             &format!("token:{name}"),
             None,
-            Some(json!({"role": role, "scopes": scopes, "expires_at": expires_at})),
+            Some(json!({"role": role, "scopes": scopes, "expires_at": expires_at.map(ts)})),
         )
         .await?;
         tx.commit().await?;

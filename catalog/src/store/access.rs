@@ -8,48 +8,10 @@
 //! decide.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
-use utoipa::ToSchema;
+pub use steward_api::{AccessRequest, Grant, GrantStatus, RequestStatus};
 
-use super::{StoreError, ts};
-
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct AccessRequest {
-    pub id: i64,
-    pub product_key: String,
-    pub account: String,
-    pub requested_by: String,
-    pub justification: String,
-    pub duration_days: Option<i64>,
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
-    pub requested_at: String,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<String>,
-    pub comment: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Grant {
-    pub id: i64,
-    pub product_key: String,
-    pub account: String,
-    pub request_id: Option<i64>,
-    /// `active`, `revoked` or `expired`.
-    pub status: String,
-    pub granted_by: String,
-    pub granted_at: String,
-    pub expires_at: Option<String>,
-    pub ended_by: Option<String>,
-    pub ended_at: Option<String>,
-}
-
-impl Grant {
-    pub fn is_active(&self) -> bool {
-        self.status == "active"
-    }
-}
+use super::{StoreError, name_at, time_at, time_opt, ts};
 
 pub struct NewRequest<'a> {
     pub product_key: &'a str,
@@ -87,10 +49,10 @@ fn request_from_row(r: &sqlx::any::AnyRow) -> Result<AccessRequest, StoreError> 
         requested_by: r.try_get("requested_by")?,
         justification: r.try_get("justification")?,
         duration_days: r.try_get("duration_days")?,
-        status: r.try_get("status")?,
-        requested_at: r.try_get("requested_at")?,
+        status: name_at(r, "status")?,
+        requested_at: time_at(r, "requested_at")?,
         decided_by: r.try_get("decided_by")?,
-        decided_at: r.try_get("decided_at")?,
+        decided_at: time_opt(r, "decided_at")?,
         comment: r.try_get("comment")?,
     })
 }
@@ -103,27 +65,38 @@ pub async fn get_request(conn: &mut AnyConnection, id: i64) -> Result<Option<Acc
     row.as_ref().map(request_from_row).transpose()
 }
 
-/// Filters for listing requests and grants; `None` matches everything.
-#[derive(Debug, Default, Clone)]
-pub struct AccessFilter {
-    pub status: Option<String>,
+/// Filters for listing requests ([`RequestFilter`]) and grants
+/// ([`GrantFilter`]); `None` matches everything.
+#[derive(Debug, Clone)]
+pub struct AccessFilter<S> {
+    pub status: Option<S>,
     pub product_key: Option<String>,
     /// Only these accounts (a consumer sees its own); `None` = all.
     pub accounts: Option<Vec<String>>,
     pub limit: i64,
 }
 
-pub async fn list_requests(conn: &mut AnyConnection, f: &AccessFilter) -> Result<Vec<AccessRequest>, StoreError> {
-    list_where(conn, "access_requests", REQUEST_COLUMNS, f, request_from_row).await
+impl<S> Default for AccessFilter<S> {
+    fn default() -> Self {
+        Self { status: None, product_key: None, accounts: None, limit: 0 }
+    }
+}
+
+pub type RequestFilter = AccessFilter<RequestStatus>;
+pub type GrantFilter = AccessFilter<GrantStatus>;
+
+pub async fn list_requests(conn: &mut AnyConnection, f: &RequestFilter) -> Result<Vec<AccessRequest>, StoreError> {
+    list_where(conn, "access_requests", REQUEST_COLUMNS, f.status.map(RequestStatus::as_str), f, request_from_row).await
 }
 
 /// Rows of `table` matching the filter, newest first; the account filter is
 /// in SQL so a consumer's page is never cut short by other accounts' rows.
-async fn list_where<T>(
+async fn list_where<T, S>(
     conn: &mut AnyConnection,
     table: &str,
     columns: &str,
-    f: &AccessFilter,
+    status: Option<&str>,
+    f: &AccessFilter<S>,
     from_row: fn(&sqlx::any::AnyRow) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
     let accounts = match f.accounts.as_deref() {
@@ -139,7 +112,7 @@ async fn list_where<T>(
          WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR product_key = $2){accounts}
          ORDER BY id DESC LIMIT $3"
     );
-    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(f.status.clone()).bind(f.product_key.clone()).bind(f.limit);
+    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(status).bind(f.product_key.clone()).bind(f.limit);
     for account in f.accounts.iter().flatten() {
         q = q.bind(account.clone());
     }
@@ -151,7 +124,7 @@ async fn list_where<T>(
 pub async fn decide_request(
     conn: &mut AnyConnection,
     id: i64,
-    status: &str,
+    status: RequestStatus,
     by: &str,
     comment: Option<&str>,
     now: DateTime<Utc>,
@@ -160,7 +133,7 @@ pub async fn decide_request(
         "UPDATE access_requests SET status = $1, decided_by = $2, decided_at = $3, comment = $4
          WHERE id = $5 AND status = 'pending'",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(by)
     .bind(ts(now))
     .bind(comment)
@@ -183,9 +156,8 @@ pub struct NewGrant<'a> {
 /// and account (a later end date, or none). Returns the grant id.
 pub async fn upsert_grant(conn: &mut AnyConnection, g: &NewGrant<'_>) -> Result<i64, StoreError> {
     if let Some(existing) = active_grant(&mut *conn, g.product_key, g.account).await? {
-        let expires = match (existing.expires_at.as_deref(), g.expires_at) {
-            (Some(old), Some(new)) if old >= ts(new).as_str() => Some(old.to_owned()),
-            (Some(_), Some(new)) => Some(ts(new)),
+        let expires = match (existing.expires_at, g.expires_at) {
+            (Some(old), Some(new)) => Some(ts(old.max(new))),
             _ => None,
         };
         sqlx::query("UPDATE grants SET expires_at = $1, request_id = COALESCE($2, request_id) WHERE id = $3")
@@ -220,12 +192,12 @@ fn grant_from_row(r: &sqlx::any::AnyRow) -> Result<Grant, StoreError> {
         product_key: r.try_get("product_key")?,
         account: r.try_get("account")?,
         request_id: r.try_get("request_id")?,
-        status: r.try_get("status")?,
+        status: name_at(r, "status")?,
         granted_by: r.try_get("granted_by")?,
-        granted_at: r.try_get("granted_at")?,
-        expires_at: r.try_get("expires_at")?,
+        granted_at: time_at(r, "granted_at")?,
+        expires_at: time_opt(r, "expires_at")?,
         ended_by: r.try_get("ended_by")?,
-        ended_at: r.try_get("ended_at")?,
+        ended_at: time_opt(r, "ended_at")?,
     })
 }
 
@@ -252,21 +224,21 @@ pub async fn active_grant(
     row.as_ref().map(grant_from_row).transpose()
 }
 
-pub async fn list_grants(conn: &mut AnyConnection, f: &AccessFilter) -> Result<Vec<Grant>, StoreError> {
-    list_where(conn, "grants", GRANT_COLUMNS, f, grant_from_row).await
+pub async fn list_grants(conn: &mut AnyConnection, f: &GrantFilter) -> Result<Vec<Grant>, StoreError> {
+    list_where(conn, "grants", GRANT_COLUMNS, f.status.map(GrantStatus::as_str), f, grant_from_row).await
 }
 
 /// Ends an active grant (`revoked` or `expired`); false if it was not active.
 pub async fn end_grant(
     conn: &mut AnyConnection,
     id: i64,
-    status: &str,
+    status: GrantStatus,
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let r =
         sqlx::query("UPDATE grants SET status = $1, ended_by = $2, ended_at = $3 WHERE id = $4 AND status = 'active'")
-            .bind(status)
+            .bind(status.as_str())
             .bind(by)
             .bind(ts(now))
             .bind(id)

@@ -1,22 +1,11 @@
 //! The append-only audit log: who did what to what, when, before and after.
 
-use serde::Serialize;
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
-use utoipa::ToSchema;
 
-use super::{StoreError, ts};
+use super::{StoreError, time_at, ts};
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct AuditEvent {
-    pub id: i64,
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub target: String,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-}
+pub use steward_api::AuditEvent;
 
 pub async fn append(
     conn: &mut AnyConnection,
@@ -72,7 +61,7 @@ pub async fn list(conn: &mut AnyConnection, f: &AuditFilter) -> Result<Vec<Audit
             };
             Ok(AuditEvent {
                 id: r.try_get("id")?,
-                at: r.try_get("at")?,
+                at: time_at(r, "at")?,
                 actor: r.try_get("actor")?,
                 action: r.try_get("action")?,
                 target: r.try_get("target")?,

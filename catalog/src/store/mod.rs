@@ -166,6 +166,30 @@ pub fn ts(t: DateTime<Utc>) -> String {
 }
 
 /// Parses a stored timestamp.
+/// A timestamp column.
+pub fn time_at(r: &sqlx::any::AnyRow, column: &str) -> Result<DateTime<Utc>, StoreError> {
+    use sqlx::Row;
+    parse_ts(&r.try_get::<String, _>(column)?)
+}
+
+/// A nullable timestamp column.
+pub fn time_opt(r: &sqlx::any::AnyRow, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    use sqlx::Row;
+    r.try_get::<Option<String>, _>(column)?.as_deref().map(parse_ts).transpose()
+}
+
+/// A column holding a name of one of the API's closed sets (a status, a
+/// role, a channel).
+pub fn name_at<T>(r: &sqlx::any::AnyRow, column: &str) -> Result<T, StoreError>
+where
+    T: FromStr<Err = steward_api::UnknownName>,
+{
+    use sqlx::Row;
+    r.try_get::<String, _>(column)?
+        .parse()
+        .map_err(|e: steward_api::UnknownName| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
 pub fn parse_ts(s: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))

@@ -11,116 +11,11 @@
 //! single writer anyway.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
-use utoipa::ToSchema;
 
-use super::{Dialect, StoreError, ts};
+use super::{Dialect, StoreError, time_at, time_opt, ts};
 
-/// What a job does. Stored as its dotted name (`signal.marker`), which also
-/// starts its dedup key and names it in `faults.exit_before`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-pub enum JobKind {
-    #[serde(rename = "share.grant")]
-    ShareGrant,
-    #[serde(rename = "share.revoke")]
-    ShareRevoke,
-    #[serde(rename = "catalog.publish")]
-    CatalogPublish,
-    #[serde(rename = "signal.marker")]
-    SignalMarker,
-    #[serde(rename = "notify.refresh")]
-    NotifyRefresh,
-    #[serde(rename = "notify.alert")]
-    NotifyAlert,
-    /// A kind this version does not know (written by a newer replica during
-    /// a rolling upgrade): listed, and dead-lettered if claimed, instead of
-    /// breaking every claim.
-    #[serde(rename = "unknown")]
-    Unknown,
-}
-
-impl JobKind {
-    pub const ALL: [JobKind; 6] = [
-        JobKind::ShareGrant,
-        JobKind::ShareRevoke,
-        JobKind::CatalogPublish,
-        JobKind::SignalMarker,
-        JobKind::NotifyRefresh,
-        JobKind::NotifyAlert,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            JobKind::ShareGrant => "share.grant",
-            JobKind::ShareRevoke => "share.revoke",
-            JobKind::CatalogPublish => "catalog.publish",
-            JobKind::SignalMarker => "signal.marker",
-            JobKind::NotifyRefresh => "notify.refresh",
-            JobKind::NotifyAlert => "notify.alert",
-            JobKind::Unknown => "unknown",
-        }
-    }
-
-    /// The kind stored as `s`; [`JobKind::Unknown`] for anything else.
-    pub fn parse(s: &str) -> JobKind {
-        JobKind::ALL.into_iter().find(|k| k.as_str() == s).unwrap_or(JobKind::Unknown)
-    }
-}
-
-impl std::fmt::Display for JobKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl PartialEq<&str> for JobKind {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-/// The stored state of a job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum JobStatus {
-    /// Not done yet: due, retrying later, or waiting for its `after_id`.
-    Pending,
-    Done,
-    /// Dead-lettered: failed for good or too often; waits for an admin retry.
-    Dead,
-}
-
-impl JobStatus {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Pending => "pending",
-            JobStatus::Done => "done",
-            JobStatus::Dead => "dead",
-        }
-    }
-
-    fn parse(s: &str) -> Result<JobStatus, StoreError> {
-        match s {
-            "pending" => Ok(JobStatus::Pending),
-            "done" => Ok(JobStatus::Done),
-            "dead" => Ok(JobStatus::Dead),
-            other => Err(StoreError::Corrupt(format!("outbox status `{other}`"))),
-        }
-    }
-}
-
-/// Which jobs a listing shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum StatusFilter {
-    Pending,
-    Done,
-    Dead,
-    /// Pending jobs that wait for a dead one (`blocked_by`): they run only
-    /// after that one is retried and done.
-    Blocked,
-}
+pub use steward_api::{JobKind, JobStatus, StatusFilter};
 
 /// A row to add to the outbox.
 pub struct NewEffect<'a> {
@@ -264,8 +159,8 @@ pub async fn fail(
     retry_at: Option<DateTime<Utc>>,
 ) -> Result<(), StoreError> {
     let (status, next) = match retry_at {
-        Some(t) => ("pending", Some(ts(t))),
-        None => ("dead", None),
+        Some(t) => (JobStatus::Pending.as_str(), Some(ts(t))),
+        None => (JobStatus::Dead.as_str(), None),
     };
     sqlx::query(
         "UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = COALESCE($2, next_attempt_at),
@@ -283,24 +178,7 @@ pub async fn fail(
 }
 
 /// An outbox row as admins see it.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct EffectRow {
-    pub id: i64,
-    pub kind: JobKind,
-    pub dedup_key: String,
-    pub status: JobStatus,
-    pub attempts: i64,
-    pub next_attempt_at: String,
-    pub last_error: Option<String>,
-    pub created_at: String,
-    pub done_at: Option<String>,
-    /// Runs only after this job is done (a notification after its marker).
-    pub after_id: Option<i64>,
-    /// Set on a pending job whose `after_id` job is dead: it cannot run until
-    /// that one is retried (`POST /api/v1/admin/outbox/{blocked_by}/retry`).
-    pub blocked_by: Option<i64>,
-    pub payload: serde_json::Value,
-}
+pub use steward_api::EffectRow;
 
 const ROW_COLUMNS: &str = "o.id, o.kind, o.dedup_key, o.status, o.attempts, o.next_attempt_at, o.last_error,
         o.created_at, o.done_at, o.after_id, o.payload,
@@ -312,12 +190,12 @@ fn effect_row(r: &sqlx::any::AnyRow) -> Result<EffectRow, StoreError> {
         id: r.try_get("id")?,
         kind: JobKind::parse(&r.try_get::<String, _>("kind")?),
         dedup_key: r.try_get("dedup_key")?,
-        status: JobStatus::parse(&r.try_get::<String, _>("status")?)?,
+        status: parse_status(&r.try_get::<String, _>("status")?)?,
         attempts: r.try_get("attempts")?,
-        next_attempt_at: r.try_get("next_attempt_at")?,
+        next_attempt_at: time_at(r, "next_attempt_at")?,
         last_error: r.try_get("last_error")?,
-        created_at: r.try_get("created_at")?,
-        done_at: r.try_get("done_at")?,
+        created_at: time_at(r, "created_at")?,
+        done_at: time_opt(r, "done_at")?,
         after_id: r.try_get("after_id")?,
         blocked_by: r.try_get("blocked_by")?,
         payload: serde_json::from_str(&payload)?,
@@ -388,7 +266,7 @@ pub async fn by_dedup_key(conn: &mut AnyConnection, dedup_key: &str) -> Result<O
 }
 
 /// How many effects wait for `after_id`, by status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DependentCounts {
     pub pending: i64,
     pub done: i64,
@@ -403,7 +281,7 @@ pub async fn dependents(conn: &mut AnyConnection, after_id: i64) -> Result<Depen
     let mut counts = DependentCounts::default();
     for r in &rows {
         let n: i64 = r.try_get(1)?;
-        match JobStatus::parse(&r.try_get::<String, _>(0)?)? {
+        match parse_status(&r.try_get::<String, _>(0)?)? {
             JobStatus::Pending => counts.pending = n,
             JobStatus::Done => counts.done = n,
             JobStatus::Dead => counts.dead = n,
@@ -424,4 +302,8 @@ pub async fn retry_dead(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -
     .execute(conn)
     .await?;
     Ok(r.rows_affected() == 1)
+}
+
+fn parse_status(s: &str) -> Result<JobStatus, StoreError> {
+    s.parse().map_err(|e: steward_api::UnknownName| StoreError::Corrupt(format!("outbox: {e}")))
 }

@@ -3,9 +3,7 @@
 //! repeating it (recovery, rebuild) changes nothing. Searching them is the
 //! job of the `search` module (`store/search.rs`), whose items are re-exported here.
 
-use serde::Serialize;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
-use utoipa::ToSchema;
 
 pub use super::search::{COUNT_CAP, ProductSummary, SearchPage, SearchQuery, search};
 use super::{Dialect, StoreError, ts};
@@ -55,7 +53,7 @@ pub async fn publish(
     .bind(&p.domain)
     .bind(&p.product)
     .bind(&p.version)
-    .bind(&p.status)
+    .bind(p.status.as_str())
     .bind(&p.name)
     .bind(&p.description.purpose)
     .bind(&p.owner_team)
@@ -198,13 +196,7 @@ pub async fn published(conn: &mut AnyConnection, key: &str) -> Result<Option<Pub
     row.map(|r| Ok(Published { version: r.try_get(0)?, contract: r.try_get(1)? })).transpose()
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ProductVersion {
-    pub version: String,
-    pub commit_id: String,
-    pub proposal_id: Option<i64>,
-    pub published_at: String,
-}
+pub use steward_api::ProductVersion;
 
 pub async fn versions(conn: &mut AnyConnection, key: &str) -> Result<Vec<ProductVersion>, StoreError> {
     let rows = sqlx::query(
@@ -219,7 +211,7 @@ pub async fn versions(conn: &mut AnyConnection, key: &str) -> Result<Vec<Product
                 version: r.try_get(0)?,
                 commit_id: r.try_get(1)?,
                 proposal_id: r.try_get(2)?,
-                published_at: r.try_get(3)?,
+                published_at: super::parse_ts(&r.try_get::<String, _>(3)?)?,
             })
         })
         .collect()

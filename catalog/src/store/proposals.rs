@@ -5,126 +5,30 @@
 //! `rejected`. Status changes use compare-and-set on the previous status so
 //! two reviewers cannot both decide.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
-use utoipa::ToSchema;
+/// A finding as stored and served: the API's `Finding`.
+pub use steward_api::Finding as StoredFinding;
+pub use steward_api::{FindingDocument, Proposal, ProposalStatus};
 
-use super::{StoreError, ts};
+use super::{StoreError, name_at, time_at, time_opt, ts};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProposalStatus {
-    Submitted,
-    PendingReview,
-    RejectedByValidation,
-    Approved,
-    Rejected,
-    Published,
-}
-
-impl ProposalStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Submitted => "submitted",
-            Self::PendingReview => "pending_review",
-            Self::RejectedByValidation => "rejected_by_validation",
-            Self::Approved => "approved",
-            Self::Rejected => "rejected",
-            Self::Published => "published",
-        }
+/// The policies' finding as stored and served.
+pub fn finding(f: &steward_policies::Finding) -> StoredFinding {
+    StoredFinding {
+        rule: f.rule.to_owned(),
+        severity: match f.severity {
+            steward_policies::Severity::Error => steward_api::Severity::Error,
+            steward_policies::Severity::Warning => steward_api::Severity::Warning,
+        },
+        message: f.message.clone(),
+        path: f.path.to_string(),
+        line: f.line,
+        column: f.column,
+        document: match f.source {
+            steward_policies::Source::Current => FindingDocument::Proposal,
+            steward_policies::Source::Previous => FindingDocument::Published,
+        },
     }
-}
-
-impl fmt::Display for ProposalStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ProposalStatus {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "submitted" => Self::Submitted,
-            "pending_review" => Self::PendingReview,
-            "rejected_by_validation" => Self::RejectedByValidation,
-            "approved" => Self::Approved,
-            "rejected" => Self::Rejected,
-            "published" => Self::Published,
-            other => {
-                return Err(format!(
-                    "unknown status `{other}`: use submitted, pending_review, rejected_by_validation, approved, rejected or published"
-                ));
-            }
-        })
-    }
-}
-
-/// A finding as stored and served (the policies' `Finding`, owned).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct StoredFinding {
-    pub rule: String,
-    pub severity: String,
-    pub message: String,
-    pub path: String,
-    pub line: usize,
-    pub column: usize,
-    /// The contract `path`, `line` and `column` are in. Findings stored
-    /// before this field existed are all in the proposal.
-    #[serde(default)]
-    pub document: FindingDocument,
-}
-
-/// Which contract a finding's position is in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum FindingDocument {
-    /// The submitted contract.
-    #[default]
-    Proposal,
-    /// The published version it was compared with: a removed table or column
-    /// can only be shown where it was.
-    Published,
-}
-
-impl From<&steward_policies::Finding> for StoredFinding {
-    fn from(f: &steward_policies::Finding) -> Self {
-        Self {
-            rule: f.rule.to_owned(),
-            severity: f.severity.as_str().to_owned(),
-            message: f.message.clone(),
-            path: f.path.to_string(),
-            line: f.line,
-            column: f.column,
-            document: match f.source {
-                steward_policies::Source::Current => FindingDocument::Proposal,
-                steward_policies::Source::Previous => FindingDocument::Published,
-            },
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Proposal {
-    pub id: i64,
-    pub product_key: String,
-    pub version: String,
-    pub status: ProposalStatus,
-    /// The contract as submitted (YAML).
-    pub contract: String,
-    pub findings: Vec<StoredFinding>,
-    /// Whether it changes the published version incompatibly (needs a major bump).
-    pub breaking: bool,
-    pub submitted_by: String,
-    pub submitted_at: String,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<String>,
-    pub comment: Option<String>,
-    pub branch_commit: Option<String>,
-    pub merge_commit: Option<String>,
 }
 
 pub struct NewProposal<'a> {
@@ -159,21 +63,20 @@ pub async fn insert(conn: &mut AnyConnection, p: &NewProposal<'_>) -> Result<i64
 const COLUMNS: &str = "id, product_key, version, status, contract, findings, breaking, submitted_by, submitted_at, decided_by, decided_at, comment, branch_commit, merge_commit";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Proposal, StoreError> {
-    let status: String = r.try_get("status")?;
     let findings: String = r.try_get("findings")?;
     let breaking: i64 = r.try_get("breaking")?;
     Ok(Proposal {
         id: r.try_get("id")?,
         product_key: r.try_get("product_key")?,
         version: r.try_get("version")?,
-        status: status.parse().map_err(StoreError::Corrupt)?,
+        status: name_at(r, "status")?,
         contract: r.try_get("contract")?,
         findings: serde_json::from_str(&findings)?,
         breaking: breaking != 0,
         submitted_by: r.try_get("submitted_by")?,
-        submitted_at: r.try_get("submitted_at")?,
+        submitted_at: time_at(r, "submitted_at")?,
         decided_by: r.try_get("decided_by")?,
-        decided_at: r.try_get("decided_at")?,
+        decided_at: time_opt(r, "decided_at")?,
         comment: r.try_get("comment")?,
         branch_commit: r.try_get("branch_commit")?,
         merge_commit: r.try_get("merge_commit")?,

@@ -6,28 +6,10 @@
 //! refresh, before any `_SUCCESS` marker can exist.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
-use utoipa::ToSchema;
+pub use steward_api::{Partition, Refresh};
 
-use super::{StoreError, parse_ts, ts};
-
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Refresh {
-    pub id: i64,
-    pub product_key: String,
-    pub table: String,
-    pub idempotency_key: String,
-    /// `k=v/k2=v2`, or empty when the table is unpartitioned.
-    pub partition: String,
-    pub partition_values: Vec<String>,
-    pub snapshot_id: Option<String>,
-    pub row_count: Option<i64>,
-    /// Where the `_SUCCESS` marker is written.
-    pub location: String,
-    pub reported_by: String,
-    pub reported_at: String,
-}
+use super::{StoreError, parse_ts, time_at, ts};
 
 pub struct NewRefresh<'a> {
     pub product_key: &'a str,
@@ -81,7 +63,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Refresh, StoreError> {
         row_count: r.try_get("row_count")?,
         location: r.try_get("location")?,
         reported_by: r.try_get("reported_by")?,
-        reported_at: r.try_get("reported_at")?,
+        reported_at: time_at(r, "reported_at")?,
     })
 }
 
@@ -174,15 +156,6 @@ pub async fn add_partition(
     Ok(r.rows_affected() == 1)
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Partition {
-    pub table: String,
-    pub partition: String,
-    pub values: Vec<String>,
-    pub location: String,
-    pub created_at: String,
-}
-
 pub async fn partitions(
     conn: &mut AnyConnection,
     product_key: &str,
@@ -206,7 +179,7 @@ pub async fn partitions(
                 partition: r.try_get("partition_path")?,
                 values: serde_json::from_str(&values)?,
                 location: r.try_get("location")?,
-                created_at: r.try_get("created_at")?,
+                created_at: time_at(&r, "created_at")?,
             })
         })
         .collect()

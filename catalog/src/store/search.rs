@@ -4,26 +4,13 @@
 //! [`super::products::publish`]; its public items are re-exported from
 //! [`super::products`], the paths callers use.
 
-use serde::Serialize;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
-use utoipa::ToSchema;
 
 use super::{Dialect, StoreError};
 use crate::model::query_terms;
 
 /// One search hit.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ProductSummary {
-    pub key: String,
-    pub domain: String,
-    pub name: String,
-    pub version: String,
-    pub status: String,
-    pub description: String,
-    pub owner_team: String,
-    pub classification: String,
-    pub tags: Vec<String>,
-}
+pub use steward_api::{ProductSummary, SearchPage};
 
 #[derive(Debug, Default, Clone)]
 pub struct SearchQuery {
@@ -35,15 +22,6 @@ pub struct SearchQuery {
     pub offset: i64,
     /// Overrides [`SCORED_MATCHES_MAX`] (tests use it to reach the tiered path).
     pub scored_max: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SearchPage {
-    /// Matches, counted up to 1,000 (see `total_capped`).
-    pub total: i64,
-    /// More matches exist than `total` says.
-    pub total_capped: bool,
-    pub items: Vec<ProductSummary>,
 }
 
 /// Above this many matches, relevance scoring of every match costs more than
@@ -402,7 +380,7 @@ fn summary(r: &sqlx::any::AnyRow) -> Result<ProductSummary, StoreError> {
         domain: r.try_get(1)?,
         name: r.try_get(2)?,
         version: r.try_get(3)?,
-        status: r.try_get(4)?,
+        status: steward_api::ProductStatus::parse(&r.try_get::<String, _>(4)?),
         description: r.try_get(5)?,
         owner_team: r.try_get(6)?,
         classification: r.try_get(7)?,

@@ -3,11 +3,9 @@
 //! must have one owner across replicas.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::{AnyConnection, Row};
-use utoipa::ToSchema;
 
-use super::{StoreError, ts};
+use super::{StoreError, name_at, parse_ts, time_at, time_opt, ts};
 
 /// A stored monitor state (the JSON is steward-slo's `MonitorState`).
 #[derive(Debug, Clone, PartialEq)]
@@ -17,12 +15,29 @@ pub struct StoredState {
     pub version: String,
     pub schedule: String,
     pub state: String,
-    /// When the entry next needs judging without a refresh (stored form).
-    pub next_deadline: String,
+    /// When the entry next needs judging without a refresh; `None`: never
+    /// (its schedule never comes due again).
+    pub next_deadline: Option<DateTime<Utc>>,
 }
 
-/// The stored `next_deadline` of an entry whose schedule never comes due again.
-pub const NEVER: &str = "9999-12-31T00:00:00.000000Z";
+/// How `next_deadline = None` is stored: a time after every real one, so the
+/// monitor's `next_deadline <= now` index range never reaches it (a NULL
+/// would need a second index condition). Only this module sees it.
+const NEVER: &str = "9999-12-31T00:00:00.000000Z";
+
+fn encode_deadline(d: Option<DateTime<Utc>>) -> String {
+    d.map_or_else(|| NEVER.to_owned(), ts)
+}
+
+/// Rows written before the column existed hold `''`: due now, so the next
+/// pass judges them and writes a real deadline.
+fn decode_deadline(stored: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    match stored {
+        NEVER => Ok(None),
+        "" => Ok(Some(DateTime::<Utc>::MIN_UTC)),
+        t => parse_ts(t).map(Some),
+    }
+}
 
 /// Products the monitor must judge (sorted, once each): published or
 /// refreshed at or after `since`, or with an entry whose next deadline is at or
@@ -56,7 +71,7 @@ fn state_from_row(r: &sqlx::any::AnyRow) -> Result<StoredState, StoreError> {
         version: r.try_get("version")?,
         schedule: r.try_get("schedule")?,
         state: r.try_get("state")?,
-        next_deadline: r.try_get("next_deadline")?,
+        next_deadline: decode_deadline(&r.try_get::<String, _>("next_deadline")?)?,
     })
 }
 
@@ -84,7 +99,7 @@ pub async fn put_state(conn: &mut AnyConnection, s: &StoredState, now: DateTime<
     .bind(&s.schedule)
     .bind(&s.state)
     .bind(ts(now))
-    .bind(&s.next_deadline)
+    .bind(encode_deadline(s.next_deadline))
     .execute(conn)
     .await?;
     Ok(())
@@ -100,17 +115,8 @@ pub async fn drop_states_from(conn: &mut AnyConnection, product_key: &str, from_
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct StoredTick {
-    pub product_key: String,
-    pub spec_index: i64,
-    pub table: Option<String>,
-    pub due: String,
-    pub deadline: String,
-    /// `met`, `late` or `missed`.
-    pub status: String,
-    pub refresh_at: Option<String>,
-}
+/// A settled tick as stored: the API's [`Tick`].
+pub use steward_api::Tick as StoredTick;
 
 /// Records a settled tick (a missed tick that a late refresh turns `late` is
 /// updated in place).
@@ -124,10 +130,10 @@ pub async fn put_tick(conn: &mut AnyConnection, t: &StoredTick) -> Result<(), St
     .bind(&t.product_key)
     .bind(t.spec_index)
     .bind(t.table.clone())
-    .bind(&t.due)
-    .bind(&t.deadline)
-    .bind(&t.status)
-    .bind(t.refresh_at.clone())
+    .bind(ts(t.due))
+    .bind(ts(t.deadline))
+    .bind(t.status.as_str())
+    .bind(t.refresh_at.map(ts))
     .execute(conn)
     .await?;
     Ok(())
@@ -138,10 +144,10 @@ fn tick_from_row(r: &sqlx::any::AnyRow) -> Result<StoredTick, StoreError> {
         product_key: r.try_get("product_key")?,
         spec_index: r.try_get("spec_index")?,
         table: r.try_get("table_name")?,
-        due: r.try_get("due")?,
-        deadline: r.try_get("deadline")?,
-        status: r.try_get("status")?,
-        refresh_at: r.try_get("refresh_at")?,
+        due: time_at(r, "due")?,
+        deadline: time_at(r, "deadline")?,
+        status: name_at(r, "status")?,
+        refresh_at: time_opt(r, "refresh_at")?,
     })
 }
 

@@ -5,58 +5,10 @@
 //! grant silences its subscriptions without deleting them.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
-use utoipa::ToSchema;
+pub use steward_api::{Channel, Subscription};
 
-use super::{StoreError, ts};
-
-/// How a subscription is told about refreshes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Channel {
-    Email,
-    Webhook,
-    Sns,
-}
-
-impl Channel {
-    pub const ALL: [Channel; 3] = [Channel::Email, Channel::Webhook, Channel::Sns];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Webhook => "webhook",
-            Channel::Sns => "sns",
-        }
-    }
-
-    /// The channel stored or sent as `s`.
-    pub fn parse(s: &str) -> Option<Channel> {
-        Channel::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-}
-
-impl std::fmt::Display for Channel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Subscription {
-    pub id: i64,
-    pub product_key: String,
-    pub account: String,
-    pub channel: Channel,
-    pub target: String,
-    pub created_by: String,
-    pub created_at: String,
-    pub removed_at: Option<String>,
-    /// The webhook signing secret: shown once, when the subscription is made.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
-}
+use super::{StoreError, name_at, time_at, time_opt, ts};
 
 pub struct NewSubscription<'a> {
     pub product_key: &'a str,
@@ -93,14 +45,11 @@ fn from_row(r: &sqlx::any::AnyRow, with_secret: bool) -> Result<Subscription, St
         id: r.try_get("id")?,
         product_key: r.try_get("product_key")?,
         account: r.try_get("account")?,
-        channel: {
-            let stored: String = r.try_get("channel")?;
-            Channel::parse(&stored).ok_or_else(|| StoreError::Corrupt(format!("subscription channel `{stored}`")))?
-        },
+        channel: name_at(r, "channel")?,
         target: r.try_get("target")?,
         created_by: r.try_get("created_by")?,
-        created_at: r.try_get("created_at")?,
-        removed_at: r.try_get("removed_at")?,
+        created_at: time_at(r, "created_at")?,
+        removed_at: time_opt(r, "removed_at")?,
         secret: if with_secret { r.try_get("secret")? } else { None },
     })
 }

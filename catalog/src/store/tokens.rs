@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::{Dialect, StoreError, parse_ts, ts};
+use super::{Dialect, StoreError, time_at, time_opt, ts};
 use crate::auth::{Principal, Role};
 
 /// Inserts a token; `Conflict` if the name is taken.
@@ -42,67 +42,35 @@ pub async fn insert(
     Ok(row.try_get(0)?)
 }
 
-/// A token as admins see it: never its secret or hash.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct TokenInfo {
-    pub name: String,
-    pub role: Role,
-    /// Domains (producer) or accounts (consumer).
-    pub scopes: Vec<String>,
-    pub email: String,
-    pub created_at: String,
-    /// Last successful authentication, to the minute (written at most once a minute).
-    pub last_used_at: Option<String>,
-    pub expires_at: Option<String>,
-    pub revoked_at: Option<String>,
-    /// `active`, `revoked` or `expired`, at the time of the answer.
-    pub status: TokenStatus,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum TokenStatus {
-    Active,
-    Revoked,
-    Expired,
-}
-
-impl TokenStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenStatus::Active => "active",
-            TokenStatus::Revoked => "revoked",
-            TokenStatus::Expired => "expired",
-        }
-    }
-}
+pub use steward_api::{TokenInfo, TokenStatus};
 
 /// A token row: the principal and its life-cycle columns.
 #[derive(Debug, Clone)]
 pub struct TokenRow {
     pub principal: Principal,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub expires_at: Option<String>,
-    pub revoked_at: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 impl TokenRow {
     /// Revoked wins over expired: it is the admin's explicit decision.
-    pub fn status(&self, now: DateTime<Utc>) -> Result<TokenStatus, StoreError> {
+    pub fn status(&self, now: DateTime<Utc>) -> TokenStatus {
         if self.revoked_at.is_some() {
-            return Ok(TokenStatus::Revoked);
+            return TokenStatus::Revoked;
         }
-        match &self.expires_at {
-            Some(e) if parse_ts(e)? <= now => Ok(TokenStatus::Expired),
-            _ => Ok(TokenStatus::Active),
+        match self.expires_at {
+            Some(e) if e <= now => TokenStatus::Expired,
+            _ => TokenStatus::Active,
         }
     }
 
-    pub fn info(self, now: DateTime<Utc>) -> Result<TokenInfo, StoreError> {
-        let status = self.status(now)?;
+    /// What admins see of the token at `now`.
+    pub fn info(self, now: DateTime<Utc>) -> TokenInfo {
+        let status = self.status(now);
         let p = self.principal;
-        Ok(TokenInfo {
+        TokenInfo {
             name: p.name,
             role: p.role,
             scopes: p.scopes,
@@ -112,7 +80,7 @@ impl TokenRow {
             expires_at: self.expires_at,
             revoked_at: self.revoked_at,
             status,
-        })
+        }
     }
 }
 
@@ -127,13 +95,13 @@ fn token_row(row: &sqlx::any::AnyRow) -> Result<TokenRow, StoreError> {
             id: row.try_get("id")?,
             name: row.try_get("name")?,
             email: row.try_get("email")?,
-            role: role.parse().map_err(StoreError::Corrupt)?,
+            role: role.parse().map_err(|e: steward_api::UnknownName| StoreError::Corrupt(e.to_string()))?,
             scopes: serde_json::from_str(&scopes)?,
         },
-        created_at: row.try_get("created_at")?,
-        last_used_at: row.try_get("last_used_at")?,
-        expires_at: row.try_get("expires_at")?,
-        revoked_at: row.try_get("revoked_at")?,
+        created_at: time_at(row, "created_at")?,
+        last_used_at: time_opt(row, "last_used_at")?,
+        expires_at: time_opt(row, "expires_at")?,
+        revoked_at: time_opt(row, "revoked_at")?,
     })
 }
 
