@@ -81,7 +81,7 @@ pub struct BackendsConfig {
 
 /// `backends.catalog`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(try_from = "String")]
 pub enum CatalogBackend {
     /// The store's tables only.
     #[default]
@@ -92,7 +92,7 @@ pub enum CatalogBackend {
 
 /// `backends.shares`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(try_from = "String")]
 pub enum SharesBackend {
     /// Grants are recorded in the store only.
     #[default]
@@ -103,7 +103,7 @@ pub enum SharesBackend {
 
 /// `backends.signals`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(try_from = "String")]
 pub enum SignalsBackend {
     /// Files: `s3://bucket/key/` under `signals_root`, local paths in the lake.
     #[default]
@@ -112,6 +112,36 @@ pub enum SignalsBackend {
     /// marker every replica and consumer must see).
     S3,
 }
+
+/// `TryFrom<String>` (what serde reads) for a backend choice: the names in
+/// `[Variant = "name", ...]`; anything else is refused naming the choices
+/// (the `config` crate adds the key).
+macro_rules! backend_names {
+    ($ty:ident, [$($variant:ident = $name:literal),+]) => {
+        impl $ty {
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name),+
+                }
+            }
+        }
+
+        impl TryFrom<String> for $ty {
+            type Error = String;
+
+            fn try_from(s: String) -> Result<Self, String> {
+                match s.as_str() {
+                    $($name => Ok($ty::$variant),)+
+                    _ => Err(format!("`{s}` is not a choice here; use one of {}", [$($name),+].join(", "))),
+                }
+            }
+        }
+    };
+}
+
+backend_names!(CatalogBackend, [Embedded = "embedded", Glue = "glue"]);
+backend_names!(SharesBackend, [Embedded = "embedded", Aws = "aws"]);
+backend_names!(SignalsBackend, [Local = "local", S3 = "s3"]);
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
@@ -177,5 +207,44 @@ impl Config {
 
     pub fn registry_path(&self) -> PathBuf {
         self.registry.path.clone().unwrap_or_else(|| self.data_dir.join("registry.git"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_yaml(yaml: &str) -> Result<Config, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("steward.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        Config::load(Some(&path))
+    }
+
+    #[test]
+    fn backend_choices_are_enums_with_embedded_defaults() {
+        let c = load_yaml("backends:\n  catalog: glue\n  shares: aws\n  signals: s3\naws:\n  region: eu-west-1\n  governance_account_id: '111111111111'\n").unwrap();
+        assert_eq!(
+            (c.backends.catalog, c.backends.shares, c.backends.signals),
+            (CatalogBackend::Glue, SharesBackend::Aws, SignalsBackend::S3)
+        );
+        let c = load_yaml("log_format: text\n").unwrap();
+        assert_eq!(c.backends, BackendsConfig::default());
+        assert_eq!(c.backends.catalog, CatalogBackend::Embedded);
+    }
+
+    #[test]
+    fn an_unknown_backend_is_refused_naming_the_key_and_the_choices() {
+        let e = load_yaml("backends:\n  catalog: glu\n").unwrap_err();
+        assert!(e.contains("glu") && e.contains("embedded") && e.contains("glue"), "{e}");
+        assert!(e.contains("backends.catalog"), "{e}");
+        let e = load_yaml("backends:\n  shares: ram\n").unwrap_err();
+        assert!(e.contains("ram") && e.contains("aws"), "{e}");
+    }
+
+    #[test]
+    fn an_aws_backend_needs_the_aws_settings() {
+        let e = load_yaml("backends:\n  signals: s3\n").unwrap_err();
+        assert!(e.contains("`aws`"), "{e}");
     }
 }

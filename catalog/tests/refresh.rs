@@ -1,6 +1,7 @@
 //! Refreshes on the embedded backends, on SQLite and PostgreSQL: the
-//! `_SUCCESS` marker, the partition, email to a real SMTP server, a signed
-//! webhook, idempotent retries, and bad reports.
+//! `_SUCCESS` marker, the partition, email and a signed webhook (in memory,
+//! and over a real SMTP server and HTTP receiver), idempotent retries, and
+//! bad reports.
 
 mod common;
 
@@ -24,18 +25,16 @@ fn loopback_webhooks() -> steward_catalog::service::BackendChoices {
     }
 }
 
+/// The core scenario, on a bare `cargo test`: email and webhooks go to the
+/// in-memory mailer and webhook sink ([`TestApp::memory_worker`]).
 #[tokio::test]
 async fn refresh_marks_notifies_and_repeats_nothing() {
-    let Some(smtp) = SmtpSink::start() else { return };
-    let hooks = WebhookSink::start().await;
+    const HOOK: &str = "http://127.0.0.1:9/orders";
     for backend in common::backends().await {
         let app = TestApp::builder(backend).backends(loopback_webhooks()).start().await;
-        let before_mail = smtp.messages().len();
-        let before_hooks = hooks.count();
         app.published_with_grant().await;
         app.subscribe("email", "analyst@example.com").await;
-        let url = hooks.url(&format!("/{backend}/orders"));
-        let sub = app.subscribe("webhook", &url).await;
+        let sub = app.subscribe("webhook", HOOK).await;
         let secret = sub["secret"].as_str().expect("webhook secret shown once").to_owned();
         let (_, listed) = app.call("GET", "/api/v1/subscriptions", Some(&app.consumer), None).await;
         assert!(listed.as_array().unwrap().iter().all(|s| s.get("secret").is_none()), "secrets are not listed again");
@@ -53,23 +52,25 @@ async fn refresh_marks_notifies_and_repeats_nothing() {
         let marker = app.dir.path().join("objects/steward-sales/orders/order_lines/dt=2026-11-21/_SUCCESS");
         assert!(!marker.exists());
 
-        let worker = app.worker(Some(smtp.settings()));
+        let worker = app.memory_worker();
         let round = worker.drain().await.unwrap();
         assert_eq!(round.done, 3, "marker + 2 notifications: {round:?}");
         assert_eq!(std::fs::metadata(&marker).unwrap().len(), 0, "a 0-byte _SUCCESS marker");
 
-        let mails = smtp.wait_for(before_mail + 1, Duration::from_secs(10)).await;
-        let mail = &mails[before_mail];
-        assert!(mail.rcpt_to.iter().any(|r| r == "analyst@example.com"), "{mail:?}");
-        assert!(mail.subject.contains("sales.orders refreshed") && mail.subject.contains("dt=2026-11-21"), "{mail:?}");
-        assert!(mail.text.contains(marker_uri), "{}", mail.text);
+        let mails = app.mail.mails();
+        assert_eq!(mails.len(), 1, "{mails:?}");
+        assert_eq!(mails[0].to, ["analyst@example.com"]);
+        assert!(mails[0].subject.contains("sales.orders refreshed") && mails[0].subject.contains("dt=2026-11-21"));
+        assert!(mails[0].text.contains(marker_uri), "{}", mails[0].text);
 
-        let got = hooks.wait_for(before_hooks + 1, Duration::from_secs(10)).await;
-        let hook = got.iter().find(|r| r.path == format!("/{backend}/orders")).expect("webhook delivered");
+        let posts = app.hooks.signed();
+        assert_eq!(posts.len(), 1, "{posts:?}");
+        let hook = &posts[0];
+        assert_eq!(hook.url, HOOK);
         let header = hook.header(steward_notify::SIGNATURE_HEADER).expect("signed");
         steward_notify::verify_signature(&secret, header, &hook.body, chrono::Utc::now().timestamp(), 300)
             .expect("signature verifies with the subscription secret");
-        let body: serde_json::Value = serde_json::from_slice(&hook.body).unwrap();
+        let body = hook.json();
         assert_eq!(body["product"], "sales.orders");
         assert_eq!(body["partition"], "dt=2026-11-21");
         assert_eq!(body["location"], "s3://steward-sales/orders/order_lines/dt=2026-11-21/");
@@ -81,15 +82,41 @@ async fn refresh_marks_notifies_and_repeats_nothing() {
         assert_eq!(again["replayed"], true);
         assert_eq!(again["refresh"]["id"], out["refresh"]["id"]);
         assert_eq!(worker.drain().await.unwrap().done, 0);
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_eq!(smtp.messages().len(), before_mail + 1, "no second mail");
-        assert_eq!(hooks.requests().iter().filter(|r| r.path == format!("/{backend}/orders")).count(), 1);
+        assert_eq!((app.mail.len(), app.hooks.len()), (1, 1), "no second mail or post");
 
         // The key reused for a different refresh is a conflict.
         let mut other = report("run-1");
         other["partition"]["dt"] = json!("2026-11-22");
         let (s, e) = app.json("POST", REFRESH, &app.producer, other).await;
         assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    }
+}
+
+/// The same deliveries over a real SMTP server and a real HTTP receiver.
+#[tokio::test]
+async fn email_and_webhooks_go_over_real_smtp_and_http() {
+    let Some(smtp) = SmtpSink::start() else { return };
+    let hooks = WebhookSink::start().await;
+    for backend in common::backends().await {
+        let app = TestApp::builder(backend).backends(loopback_webhooks()).start().await;
+        let before_mail = smtp.messages().len();
+        app.published_with_grant().await;
+        app.subscribe("email", "analyst@example.com").await;
+        let path = format!("/{backend}/orders");
+        let secret = app.subscribe("webhook", &hooks.url(&path)).await["secret"].as_str().unwrap().to_owned();
+        let (s, out) = app.json("POST", REFRESH, &app.producer, report("run-1")).await;
+        assert_eq!(s, StatusCode::CREATED, "{out}");
+
+        assert_eq!(app.worker(Some(smtp.settings())).drain().await.unwrap().done, 3);
+        let mails = smtp.wait_for(before_mail + 1, Duration::from_secs(10)).await;
+        let mail = &mails[before_mail];
+        assert!(mail.rcpt_to.iter().any(|r| r == "analyst@example.com"), "{mail:?}");
+        assert!(mail.subject.contains("sales.orders refreshed"), "{mail:?}");
+        let got = hooks.wait_for(1, Duration::from_secs(10)).await;
+        let hook = got.iter().find(|r| r.path == path).expect("webhook delivered");
+        let header = hook.header(steward_notify::SIGNATURE_HEADER).expect("signed");
+        steward_notify::verify_signature(&secret, header, &hook.body, chrono::Utc::now().timestamp(), 300)
+            .expect("signature verifies with the subscription secret");
     }
 }
 
