@@ -23,7 +23,7 @@ pub struct Config {
     pub policy_file: Option<PathBuf>,
     pub registry: RegistryConfig,
     /// `text` or `json` log lines.
-    pub log_format: String,
+    pub log_format: LogFormat,
     /// Which backends effects go to (embedded by default).
     #[serde(default)]
     pub backends: BackendsConfig,
@@ -113,10 +113,10 @@ pub enum SignalsBackend {
     S3,
 }
 
-/// `TryFrom<String>` (what serde reads) for a backend choice: the names in
+/// `TryFrom<String>` (what serde reads) for a closed config choice: the names in
 /// `[Variant = "name", ...]`; anything else is refused naming the choices
 /// (the `config` crate adds the key).
-macro_rules! backend_names {
+macro_rules! config_names {
     ($ty:ident, [$($variant:ident = $name:literal),+]) => {
         impl $ty {
             pub const fn as_str(self) -> &'static str {
@@ -139,9 +139,21 @@ macro_rules! backend_names {
     };
 }
 
-backend_names!(CatalogBackend, [Embedded = "embedded", Glue = "glue"]);
-backend_names!(SharesBackend, [Embedded = "embedded", Aws = "aws"]);
-backend_names!(SignalsBackend, [Local = "local", S3 = "s3"]);
+/// `log_format`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+config_names!(LogFormat, [Text = "text", Json = "json"]);
+config_names!(CatalogBackend, [Embedded = "embedded", Glue = "glue"]);
+config_names!(SharesBackend, [Embedded = "embedded", Aws = "aws"]);
+config_names!(SignalsBackend, [Local = "local", S3 = "s3"]);
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]

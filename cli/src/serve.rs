@@ -45,7 +45,7 @@ pub fn run(args: ServeArgs) -> u8 {
     if let Some(u) = args.database_url {
         config.database_url = Some(u);
     }
-    init_tracing(&config.log_format);
+    init_tracing(config.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => return usage_error(format!("cannot start the async runtime: {e}")),
@@ -59,7 +59,7 @@ pub fn run(args: ServeArgs) -> u8 {
     }
 }
 
-fn init_tracing(format: &str) {
+fn init_tracing(format: steward_catalog::config::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info,sqlx=warn"));
     use std::io::IsTerminal;
@@ -67,9 +67,8 @@ fn init_tracing(format: &str) {
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
-    if format == "json" {
-        builder.json().init();
-    } else {
-        builder.init();
+    match format {
+        steward_catalog::config::LogFormat::Json => builder.json().init(),
+        steward_catalog::config::LogFormat::Text => builder.init(),
     }
 }

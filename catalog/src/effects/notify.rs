@@ -86,12 +86,19 @@ pub(crate) enum AlertChannel {
 }
 
 impl AlertChannel {
+    const ALL: [AlertChannel; 2] = [AlertChannel::Email, AlertChannel::Slack];
+
     /// The stored name (also in the dedup key).
     pub const fn as_str(self) -> &'static str {
         match self {
             AlertChannel::Email => "email",
             AlertChannel::Slack => "slack",
         }
+    }
+
+    /// The channel a contract's support `tool` names, in any case.
+    pub fn from_tool(tool: &str) -> Option<AlertChannel> {
+        Self::ALL.into_iter().find(|c| c.as_str().eq_ignore_ascii_case(tool))
     }
 }
 

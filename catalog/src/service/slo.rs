@@ -131,15 +131,17 @@ fn channels(detail: &ProductDetail) -> Vec<(AlertChannel, String)> {
     let mut out = Vec::new();
     for c in &detail.contacts {
         let url = c.url.as_deref().unwrap_or_default();
+        // The contract's `tool` names the channel kind (ODCS support channel).
+        let tool = c.tool.as_deref().and_then(AlertChannel::from_tool);
         if let Some(addr) = url.strip_prefix("mailto:") {
             out.push((AlertChannel::Email, addr.to_owned()));
-        } else if c.tool.as_deref() == Some("email")
+        } else if tool == Some(AlertChannel::Email)
             && let Some(addr) = c.channel.as_deref().filter(|a| a.contains('@'))
         {
             out.push((AlertChannel::Email, addr.to_owned()));
-        } else if url.starts_with("https://") && c.tool.as_deref() == Some("slack")
+        } else if url.starts_with("https://") && tool == Some(AlertChannel::Slack)
             || url.starts_with("https://hooks.slack.com/")
-            || (c.tool.as_deref() == Some("slack") && url.starts_with("http://"))
+            || (tool == Some(AlertChannel::Slack) && url.starts_with("http://"))
         {
             out.push((AlertChannel::Slack, url.to_owned()));
         }
