@@ -30,7 +30,7 @@
 use serde_json::Value;
 
 use crate::auth::{Principal, Role};
-use crate::store::subscriptions::Channel;
+use crate::service::subscriptions::Channel;
 
 /// What a redacted value that is not a URL becomes.
 pub const REDACTED: &str = "(redacted)";

@@ -156,7 +156,7 @@ impl From<ServiceError> for ApiError {
         match e {
             ServiceError::Busy(_) => out.retry_after = Some(1),
             ServiceError::Invalid { findings, proposal_id, .. } => {
-                out.body.findings = Some(findings.iter().map(crate::store::proposals::finding).collect());
+                out.body.findings = Some(findings.iter().map(crate::service::proposals::finding).collect());
                 out.body.proposal_id = proposal_id;
             }
             _ => {}

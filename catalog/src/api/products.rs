@@ -12,7 +12,7 @@ use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Path, Query};
 use crate::model::ProductDetail;
 use crate::service::Service;
-use crate::store::products::{ProductVersion, SearchPage, SearchQuery};
+use crate::service::catalog::{ProductVersion, SearchPage, SearchQuery};
 
 #[derive(Deserialize, IntoParams)]
 pub struct SearchParams {
@@ -35,12 +35,6 @@ pub async fn search(
     Query(p): Query<SearchParams>,
 ) -> ApiResult<Json<SearchPage>> {
     let offset = p.offset.unwrap_or(0).max(0);
-    if offset >= crate::store::products::COUNT_CAP {
-        return Err(ApiError::bad_request(format!(
-            "offset {offset} is past the first {} results; narrow the query (words, domain, tag, classification)",
-            crate::store::products::COUNT_CAP
-        )));
-    }
     let q = SearchQuery {
         q: p.q.filter(|q| !q.trim().is_empty()),
         domain: p.domain,

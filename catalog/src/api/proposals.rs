@@ -13,7 +13,7 @@ use super::extract::{Path, Query};
 use super::json::JsonBody;
 use crate::service::Service;
 use crate::service::proposals::ProposalView;
-use crate::store::proposals::{Proposal, ProposalFilter, ProposalStatus};
+use crate::service::proposals::{Proposal, ProposalFilter, ProposalStatus};
 use steward_api::{Decision, SubmitJson};
 
 /// Submit a contract (YAML body, or JSON `{"contract": "..."}`).

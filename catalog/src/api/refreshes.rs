@@ -11,10 +11,10 @@ use super::error::{ApiResult, ErrorBody};
 use super::extract::{Path, Query};
 use super::json::JsonBody;
 use crate::service::Service;
+use crate::service::refreshes::{Partition, Refresh};
 use crate::service::refreshes::{RefreshInput, RefreshOutcome, RefreshStatus};
+use crate::service::subscriptions::Subscription;
 use crate::service::subscriptions::SubscriptionInput;
-use crate::store::refreshes::{Partition, Refresh};
-use crate::store::subscriptions::Subscription;
 
 /// Report a refresh (producers of the product's domain). A retry with the
 /// same `idempotency_key` returns the first result (200) and does nothing.

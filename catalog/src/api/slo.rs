@@ -9,8 +9,8 @@ use super::auth::Auth;
 use super::error::{ApiResult, ErrorBody};
 use super::extract::{Path, Query};
 use crate::service::Service;
+use crate::service::slo::StoredTick;
 use crate::service::slo::{SloStatus, parse_since};
-use crate::store::slo::StoredTick;
 
 /// A product's SLO: state, next due time, last refresh, compliance over 7 and
 /// 30 days, and the judged ticks of the last 30 days.

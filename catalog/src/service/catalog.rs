@@ -366,6 +366,12 @@ impl Service {
         {
             super::plain_text(field, value.as_deref())?;
         }
+        if q.offset >= COUNT_CAP {
+            return Err(ServiceError::BadRequest(format!(
+                "offset {} is past the first {COUNT_CAP} results; narrow the query (words, domain, tag, classification)",
+                q.offset
+            )));
+        }
         let mut conn = self.conn().await?;
         Ok(products::search(&mut conn, self.store.dialect, q).await?)
     }

@@ -11,7 +11,7 @@ use crate::store::products;
 use crate::store::proposals::{self, NewProposal};
 pub use steward_api::ProposalView;
 
-pub use crate::store::proposals::{FindingDocument, Proposal, ProposalFilter, ProposalStatus, StoredFinding};
+pub use crate::store::proposals::{FindingDocument, Proposal, ProposalFilter, ProposalStatus, StoredFinding, finding};
 
 impl Service {
     /// Validates a contract against the policy and, if the product is
