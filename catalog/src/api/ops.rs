@@ -1,102 +1,100 @@
 //! `/healthz`, `/readyz`, `/metrics` and the request-metrics middleware.
-//!
-//! The metrics are kept and written in the Prometheus text format by
-//! `prometheus-client`, the Prometheus project's Rust client: requests by
-//! method, route template and status (a counter and a latency histogram) and
-//! the SLO monitor's passes. The cost of recording a request and of a scrape
-//! is measured by `cargo bench -p steward-catalog --bench metrics`
-//! (docs/performance.md, "Metrics").
 
-use std::sync::atomic::AtomicU64;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::encoding::prometheus_text;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
-use prometheus_client::registry::Registry;
 
 use super::AppState;
 
-/// Request latency buckets in seconds.
+/// Latency buckets in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
 
-/// SLO monitor pass buckets in seconds.
-const SLO_BUCKETS: [f64; 6] = [0.01, 0.1, 1.0, 10.0, 60.0, 300.0];
-
-/// The labels of a request series, in the order they are written.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
-struct HttpLabels {
-    method: String,
-    /// The route template (`/api/v1/products/{key}`), never the raw path.
-    route: String,
-    status: u16,
+#[derive(Default)]
+struct Series {
+    count: u64,
+    sum: f64,
+    buckets: [u64; BUCKETS.len()],
 }
 
-type HistogramFamily = Family<HttpLabels, Histogram, fn() -> Histogram>;
-
-/// Request counts and latencies by method, route and status, and the SLO
-/// monitor's figures. Every metric is registered once, at construction.
+/// Request counts and latencies by method, route and status.
+#[derive(Default)]
 pub struct Metrics {
-    registry: Registry,
-    requests: Family<HttpLabels, Counter>,
-    durations: HistogramFamily,
-    slo_passes: Histogram,
-    slo_last: Gauge<f64, AtomicU64>,
-    slo_alerts: Counter,
+    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    slo: Mutex<SloSeries>,
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
-        let requests = Family::<HttpLabels, Counter>::default();
-        let durations = HistogramFamily::new_with_constructor(|| Histogram::new(BUCKETS));
-        let slo_passes = Histogram::new(SLO_BUCKETS);
-        let slo_last = Gauge::<f64, AtomicU64>::default();
-        let slo_alerts = Counter::default();
-        // The registry appends the final period to each help text.
-        let mut registry = Registry::default();
-        registry.register("steward_http_requests", "HTTP requests by method, route and status", requests.clone());
-        registry.register("steward_http_request_duration_seconds", "HTTP request latency", durations.clone());
-        registry.register("steward_slo_evaluation_seconds", "Duration of SLO monitor passes", slo_passes.clone());
-        registry.register(
-            "steward_slo_last_evaluation_seconds",
-            "Duration of the last SLO monitor pass",
-            slo_last.clone(),
-        );
-        registry.register(
-            "steward_slo_alerts",
-            "SLO alerts raised (missed, summaries, recoveries)",
-            slo_alerts.clone(),
-        );
-        Metrics { registry, requests, durations, slo_passes, slo_last, slo_alerts }
-    }
+/// SLO monitor figures: passes, their duration, and alerts raised.
+#[derive(Default)]
+struct SloSeries {
+    passes: u64,
+    seconds_sum: f64,
+    last_seconds: f64,
+    alerts: u64,
 }
 
 impl Metrics {
     /// Records one SLO monitor pass.
     pub fn record_slo_pass(&self, took: std::time::Duration, alerts: u64) {
-        self.slo_passes.observe(took.as_secs_f64());
-        self.slo_last.set(took.as_secs_f64());
-        self.slo_alerts.inc_by(alerts);
+        let mut s = self.slo.lock().expect("metrics lock");
+        s.passes += 1;
+        s.seconds_sum += took.as_secs_f64();
+        s.last_seconds = took.as_secs_f64();
+        s.alerts += alerts;
     }
 
     /// Records one answered request (what [`track`] does after each response).
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let labels = HttpLabels { method: method.to_owned(), route: route.to_owned(), status };
-        self.requests.get_or_create(&labels).inc();
-        self.durations.get_or_create(&labels).observe(seconds);
+        let mut map = self.series.lock().expect("metrics lock");
+        let s = map.entry((method.to_owned(), route.to_owned(), status)).or_default();
+        s.count += 1;
+        s.sum += seconds;
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if seconds <= *b {
+                s.buckets[i] += 1;
+            }
+        }
     }
 
-    /// Prometheus text exposition format (version 0.0.4).
+    /// Prometheus text exposition format.
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        prometheus_text::encode(&mut out, &self.registry).expect("writing to a String does not fail");
+        let map = self.series.lock().expect("metrics lock");
+        let mut out = String::from(
+            "# HELP steward_http_requests_total HTTP requests by method, route and status.\n# TYPE steward_http_requests_total counter\n",
+        );
+        for ((m, r, s), v) in map.iter() {
+            out.push_str(&format!(
+                "steward_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\"}} {}\n",
+                v.count
+            ));
+        }
+        out.push_str("# HELP steward_http_request_duration_seconds HTTP request latency.\n# TYPE steward_http_request_duration_seconds histogram\n");
+        for ((m, r, s), v) in map.iter() {
+            let labels = format!("method=\"{m}\",route=\"{r}\",status=\"{s}\"");
+            for (i, b) in BUCKETS.iter().enumerate() {
+                out.push_str(&format!(
+                    "steward_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}\n",
+                    v.buckets[i]
+                ));
+            }
+            out.push_str(&format!(
+                "steward_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}\n",
+                v.count
+            ));
+            out.push_str(&format!("steward_http_request_duration_seconds_sum{{{labels}}} {}\n", v.sum));
+            out.push_str(&format!("steward_http_request_duration_seconds_count{{{labels}}} {}\n", v.count));
+        }
+        let slo = self.slo.lock().expect("metrics lock");
+        out.push_str(&format!(
+            "# HELP steward_slo_evaluation_seconds Duration of SLO monitor passes.\n# TYPE steward_slo_evaluation_seconds summary\nsteward_slo_evaluation_seconds_sum {}\nsteward_slo_evaluation_seconds_count {}\n\
+             # HELP steward_slo_last_evaluation_seconds Duration of the last SLO monitor pass.\n# TYPE steward_slo_last_evaluation_seconds gauge\nsteward_slo_last_evaluation_seconds {}\n\
+             # HELP steward_slo_alerts_total SLO alerts raised (missed, summaries, recoveries).\n# TYPE steward_slo_alerts_total counter\nsteward_slo_alerts_total {}\n",
+            slo.seconds_sum, slo.passes, slo.last_seconds, slo.alerts
+        ));
         out
     }
 }
@@ -133,5 +131,5 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// Prometheus metrics.
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    ([("content-type", prometheus_text::CONTENT_TYPE)], state.metrics.render()).into_response()
+    ([("content-type", "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
