@@ -24,8 +24,9 @@ const RETRYABLE_CODES: &[&str] = &[
     "InternalServiceException",
     "InternalServerException",
     "ConcurrentModificationException",
-    "ResourceNumberLimitExceededException",
 ];
+// Not retryable on purpose: `ResourceNumberLimitExceededException` (a quota
+// such as RAM shares or Glue partitions is full; asking again will not help).
 
 /// Is `code` an AWS error code worth retrying?
 pub(crate) fn retryable_code(code: &str) -> bool {
@@ -180,6 +181,8 @@ mod tests {
         assert!(service("Whatever", 429).is_retryable());
         assert!(!service("AccessDeniedException", 403).is_retryable());
         assert!(!service("EntityNotFoundException", 400).is_retryable());
+        assert!(!service("ResourceNumberLimitExceededException", 400).is_retryable());
+        assert!(service("ConcurrentModificationException", 400).is_retryable());
         let t = |kind| AwsError::Transport { service: "sns", operation: "Publish", kind, message: String::new() };
         assert!(t(TransportKind::Timeout).is_retryable());
         assert!(t(TransportKind::Dispatch).is_retryable());

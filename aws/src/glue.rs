@@ -23,6 +23,8 @@ pub struct GlueCatalog {
     glue: aws_sdk_glue::Client,
     lakeformation: aws_sdk_lakeformation::Client,
     backoff: Backoff,
+    partition: &'static str,
+    registration_role: Option<String>,
 }
 
 fn invalid(e: impl std::fmt::Display) -> AwsError {
@@ -36,7 +38,15 @@ impl GlueCatalog {
             glue: aws_sdk_glue::Client::new(cfg),
             lakeformation: aws_sdk_lakeformation::Client::new(cfg),
             backoff: Backoff::default(),
+            partition: crate::arn_partition(&crate::region_of(cfg)),
+            registration_role: None,
         }
+    }
+
+    /// A catalog as [`GlueCatalog::new`] that registers locations with
+    /// `settings.registration_role_arn` (when set) instead of the service-linked role.
+    pub fn with_settings(cfg: &aws_config::SdkConfig, settings: &crate::AwsSettings) -> Self {
+        GlueCatalog { registration_role: settings.registration_role_arn.clone(), ..Self::new(cfg) }
     }
 
     /// Creates or updates the database and each of its tables. Tables the spec
@@ -48,6 +58,11 @@ impl GlueCatalog {
             .set_description(db.description.clone())
             .set_location_uri(db.location.clone())
             .set_parameters(Some(to_hash(&db.parameters)))
+            // An empty list: no `IAMAllowedPrincipals` ALL default on the
+            // database's new tables, which would block Lake Formation
+            // cross-account grants (LF guide, "Cross-account data sharing
+            // prerequisites"; Glue model `DatabaseInput.CreateTableDefaultPermissions`).
+            .set_create_table_default_permissions(Some(Vec::new()))
             .build()
             .map_err(invalid)?;
         let created = self.glue.create_database().database_input(input.clone()).send().await;
@@ -100,14 +115,27 @@ impl GlueCatalog {
         table: &str,
         parts: &[PartitionSpec],
     ) -> Result<PartitionReport, AwsError> {
+        if parts.is_empty() {
+            return Ok(PartitionReport::default());
+        }
+        // Partitions carry the table's storage descriptor (columns, formats,
+        // SerDe) with their own location: Athena reads each partition with
+        // the partition's own SerDe (Athena guide, "Updates in tables with partitions").
+        let got = self.glue.get_table().database_name(database).name(table).send().await;
+        let table_sd = got
+            .map_err(|e| AwsError::sdk("glue", "GetTable", e))?
+            .table()
+            .and_then(|t| t.storage_descriptor())
+            .cloned()
+            .unwrap_or_else(|| StorageDescriptor::builder().build());
+        let table_sd = &table_sd;
         batched("BatchCreatePartition", parts, PARTITION_CHUNK, &self.backoff, |chunk| async move {
             let inputs = chunk
                 .iter()
                 .map(|p| {
-                    PartitionInput::builder()
-                        .set_values(Some(p.values.clone()))
-                        .storage_descriptor(StorageDescriptor::builder().location(&p.location).build())
-                        .build()
+                    let mut sd = table_sd.clone();
+                    sd.location = Some(p.location.clone());
+                    PartitionInput::builder().set_values(Some(p.values.clone())).storage_descriptor(sd).build()
                 })
                 .collect();
             let out = self
@@ -137,11 +165,33 @@ impl GlueCatalog {
         .await
     }
 
-    /// Registers `s3_uri` (`s3://bucket/prefix`) with Lake Formation, using its
-    /// service-linked role. A location that is already registered is fine.
+    /// Registers the common prefix of `s3_uris` (per bucket) once: one
+    /// registration per product prefix rather than one per table keeps the
+    /// service-linked role's inline policy small (LF guide, "Service-linked
+    /// role limitations").
+    pub async fn register_locations(&self, s3_uris: &[&str]) -> Result<(), AwsError> {
+        for prefix in common_prefixes(s3_uris)? {
+            self.register_location(&prefix).await?;
+        }
+        Ok(())
+    }
+
+    /// Registers `s3_uri` (`s3://bucket/prefix`) with Lake Formation, with the
+    /// configured registration role or else the service-linked role. A
+    /// location inside an already registered one is not registered again; a
+    /// location that is already registered is fine.
     pub async fn register_location(&self, s3_uri: &str) -> Result<(), AwsError> {
-        let arn = s3_arn(s3_uri)?;
-        let out = self.lakeformation.register_resource().resource_arn(&arn).use_service_linked_role(true).send().await;
+        let arn = s3_arn_in(self.partition, s3_uri)?;
+        if let Some(covering) = self.registered_covering(&arn).await? {
+            tracing::debug!(%arn, %covering, "location already registered");
+            return Ok(());
+        }
+        let req = self.lakeformation.register_resource().resource_arn(&arn);
+        let req = match &self.registration_role {
+            Some(role) => req.role_arn(role),
+            None => req.use_service_linked_role(true),
+        };
+        let out = req.send().await;
         match out.map_err(|e| AwsError::sdk("lakeformation", "RegisterResource", e)) {
             Ok(_) => {
                 tracing::info!(%arn, "registered location with Lake Formation");
@@ -153,8 +203,69 @@ impl GlueCatalog {
     }
 }
 
+impl GlueCatalog {
+    /// A registered location that is `arn` or a prefix of it (at a `/`).
+    async fn registered_covering(&self, arn: &str) -> Result<Option<String>, AwsError> {
+        let mut token = None;
+        loop {
+            let out = self
+                .lakeformation
+                .list_resources()
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("lakeformation", "ListResources", e))?;
+            for r in out.resource_info_list() {
+                if let Some(have) = r.resource_arn()
+                    && (arn == have || arn.strip_prefix(have).is_some_and(|rest| rest.starts_with('/')))
+                {
+                    return Ok(Some(have.to_owned()));
+                }
+            }
+            token = out.next_token().filter(|t| !t.is_empty()).map(str::to_owned);
+            if token.is_none() {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+/// Per bucket, the longest common `/`-bounded prefix of `s3_uris`, as `s3://bucket/prefix`.
+pub(crate) fn common_prefixes(s3_uris: &[&str]) -> Result<Vec<String>, AwsError> {
+    let mut by_bucket: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for uri in s3_uris {
+        let path = s3_arn_in("aws", uri)?.trim_start_matches("arn:aws:s3:::").to_owned();
+        let mut segs = path.split('/').map(str::to_owned);
+        let bucket = segs.next().unwrap_or_default();
+        let rest: Vec<String> = segs.collect();
+        match by_bucket.get_mut(&bucket) {
+            None => {
+                by_bucket.insert(bucket, rest);
+            }
+            Some(common) => {
+                let n = common.iter().zip(&rest).take_while(|(a, b)| a == b).count();
+                common.truncate(n);
+            }
+        }
+    }
+    Ok(by_bucket
+        .into_iter()
+        .map(
+            |(bucket, segs)| {
+                if segs.is_empty() { format!("s3://{bucket}") } else { format!("s3://{bucket}/{}", segs.join("/")) }
+            },
+        )
+        .collect())
+}
+
 /// `s3://bucket/prefix/` as `arn:aws:s3:::bucket/prefix` (no trailing slash).
+#[cfg(test)]
 pub(crate) fn s3_arn(s3_uri: &str) -> Result<String, AwsError> {
+    s3_arn_in("aws", s3_uri)
+}
+
+/// `s3://bucket/prefix/` as `arn:{partition}:s3:::bucket/prefix` (no trailing slash).
+pub(crate) fn s3_arn_in(partition: &str, s3_uri: &str) -> Result<String, AwsError> {
     let rest = s3_uri
         .strip_prefix("s3://")
         .or_else(|| s3_uri.strip_prefix("s3a://"))
@@ -164,7 +275,7 @@ pub(crate) fn s3_arn(s3_uri: &str) -> Result<String, AwsError> {
     if bucket.is_empty() || rest.contains("//") {
         return Err(AwsError::Invalid(format!("bad S3 location {s3_uri:?}")));
     }
-    Ok(format!("arn:aws:s3:::{rest}"))
+    Ok(format!("arn:{partition}:s3:::{rest}"))
 }
 
 fn to_hash(m: &BTreeMap<String, String>) -> std::collections::HashMap<String, String> {
@@ -195,11 +306,19 @@ pub(crate) fn table_input(t: &TableSpec) -> Result<TableInput, AwsError> {
     let columns = t.columns.iter().map(column).collect::<Result<Vec<_>, _>>()?;
     let keys = t.partition_keys.iter().map(column).collect::<Result<Vec<_>, _>>()?;
     let mut sd = StorageDescriptor::builder().set_columns(Some(columns)).location(&t.location);
-    if let Some((input, output, serde)) = formats(t.parameters.get("classification").map(String::as_str)) {
-        sd = sd
-            .input_format(input)
-            .output_format(output)
-            .serde_info(SerDeInfo::builder().serialization_library(serde).build());
+    let classification = t.parameters.get("classification").map(String::as_str);
+    let mut parameters = t.parameters.clone();
+    if let Some((input, output, serde)) = formats(classification) {
+        let mut serde_info = SerDeInfo::builder().serialization_library(serde);
+        if classification == Some("csv") {
+            // LazySimpleSerDe's default delimiter is \001, not a comma
+            // (Athena guide, "LazySimpleSerDe for CSV, TSV, and custom-delimited files").
+            let delim = t.parameters.get("delimiter").cloned().unwrap_or_else(|| ",".to_owned());
+            serde_info = serde_info.parameters("field.delim", &delim).parameters("serialization.format", &delim);
+            // CSV files are taken to start with a header line unless the spec says otherwise.
+            parameters.entry("skip.header.line.count".to_owned()).or_insert_with(|| "1".to_owned());
+        }
+        sd = sd.input_format(input).output_format(output).serde_info(serde_info.build());
     }
     TableInput::builder()
         .name(&t.name)
@@ -207,7 +326,7 @@ pub(crate) fn table_input(t: &TableSpec) -> Result<TableInput, AwsError> {
         .table_type("EXTERNAL_TABLE")
         .storage_descriptor(sd.build())
         .set_partition_keys(Some(keys))
-        .set_parameters(Some(to_hash(&t.parameters)))
+        .set_parameters(Some(to_hash(&parameters)))
         .build()
         .map_err(invalid)
 }
@@ -222,6 +341,30 @@ mod tests {
         assert_eq!(s3_arn("s3://bucket").unwrap(), "arn:aws:s3:::bucket");
         assert!(s3_arn("https://bucket/x").is_err());
         assert!(s3_arn("s3:///x").is_err());
+    }
+
+    #[test]
+    fn prefixes_and_partitions() {
+        assert_eq!(s3_arn_in("aws-cn", "s3://b/x/").unwrap(), "arn:aws-cn:s3:::b/x");
+        let p = common_prefixes(&["s3://b/sales/orders/lines/", "s3://b/sales/orders/daily/", "s3://c/x"]).unwrap();
+        assert_eq!(p, ["s3://b/sales/orders", "s3://c/x"]);
+        assert_eq!(common_prefixes(&["s3://b/x/", "s3://b/y"]).unwrap(), ["s3://b"]);
+    }
+
+    #[test]
+    fn csv_tables_get_delimiter_and_header_skip() {
+        let t = TableSpec {
+            name: "t".into(),
+            description: None,
+            columns: vec![],
+            partition_keys: vec![],
+            location: "s3://b/t/".into(),
+            parameters: [("classification".to_owned(), "csv".to_owned())].into(),
+        };
+        let input = table_input(&t).unwrap();
+        let serde = input.storage_descriptor().unwrap().serde_info().unwrap();
+        assert_eq!(serde.parameters().unwrap().get("field.delim").map(String::as_str), Some(","));
+        assert_eq!(input.parameters().unwrap().get("skip.header.line.count").map(String::as_str), Some("1"));
     }
 
     #[test]

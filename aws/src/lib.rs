@@ -31,8 +31,8 @@ pub use error::{AwsError, TransportKind};
 pub use glue::GlueCatalog;
 pub use markers::Markers;
 pub use retry::Backoff;
-pub use shares::{LfPermission, ShareGrant, ShareReceipt, ShareState, Shares};
-pub use sns::SnsPublisher;
+pub use shares::{LfPermission, ShareArn, ShareGrant, ShareReceipt, ShareState, Shares};
+pub use sns::{FIFO_GROUP, SnsPublisher};
 pub use specs::{ColumnSpec, DatabaseSpec, PartitionReport, PartitionSpec, TableSpec};
 
 /// Where and as whom Steward talks to AWS.
@@ -44,6 +44,13 @@ pub struct AwsSettings {
     pub endpoint_url: Option<String>,
     /// The account that owns the governance Glue catalog and the shares.
     pub governance_account_id: String,
+    /// The IAM role Lake Formation assumes to read registered locations
+    /// (`RegisterResource.RoleArn`); `None` (the default) uses Lake
+    /// Formation's service-linked role. A custom role is needed for buckets in
+    /// other accounts, `aws/s3`-KMS buckets and EMR (Lake Formation guide,
+    /// "Requirements for roles used to register locations").
+    #[serde(default)]
+    pub registration_role_arn: Option<String>,
 }
 
 /// An SDK configuration for `s`: the default credential chain (environment,
@@ -56,6 +63,18 @@ pub async fn sdk_config(s: &AwsSettings) -> aws_config::SdkConfig {
         loader = loader.endpoint_url(url);
     }
     loader.load().await
+}
+
+/// The ARN partition of `region`: `aws-cn` for `cn-*`, `aws-us-gov` for
+/// `us-gov-*`, else `aws` (AWS General Reference, "Amazon Resource Names").
+pub fn arn_partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
 }
 
 /// The region of `cfg`, which the ARNs Steward builds need.
@@ -73,6 +92,7 @@ mod tests {
             region: "eu-central-1".into(),
             endpoint_url: Some("http://127.0.0.1:5000".into()),
             governance_account_id: "123456789012".into(),
+            registration_role_arn: None,
         };
         let cfg = sdk_config(&s).await;
         assert_eq!(cfg.region().map(|r| r.as_ref()), Some("eu-central-1"));
@@ -80,5 +100,19 @@ mod tests {
         assert_eq!(region_of(&cfg), "eu-central-1");
         let real = sdk_config(&AwsSettings { endpoint_url: None, ..s }).await;
         assert_eq!(real.endpoint_url(), None);
+    }
+
+    #[test]
+    fn partitions_follow_the_region() {
+        assert_eq!(arn_partition("eu-west-1"), "aws");
+        assert_eq!(arn_partition("cn-north-1"), "aws-cn");
+        assert_eq!(arn_partition("us-gov-west-1"), "aws-us-gov");
+    }
+
+    #[test]
+    fn settings_without_a_registration_role_still_read() {
+        let s: AwsSettings =
+            serde_json::from_str(r#"{"region":"eu-west-1","endpoint_url":null,"governance_account_id":"1"}"#).unwrap();
+        assert_eq!(s.registration_role_arn, None);
     }
 }

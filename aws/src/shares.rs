@@ -1,26 +1,39 @@
-//! The governance side of sharing a product with a consumer account, in the
-//! "direct RAM" mode: one RAM resource share per (product database, consumer
-//! account), holding the database and table ARNs, plus Lake Formation grants
-//! (DESCRIBE on the database, SELECT and DESCRIBE on each table) to the
-//! consumer account. docs/aws.md explains this mode against the Lake
-//! Formation-managed one (cross-account sharing versions 3 and 4).
+//! The governance side of sharing a product with a consumer account: Lake
+//! Formation grants with the grant option, named resources (DESCRIBE on the
+//! database, SELECT and DESCRIBE on each table), to the consumer account or,
+//! under cross-account version 3 and later, directly to consumer IAM roles.
 //!
-//! Both [`Shares::grant`] and [`Shares::revoke`] are idempotent: the share is
-//! found by name before anything is created, only missing principals and
-//! resources are associated, and revoking what is already gone succeeds.
+//! On AWS the Lake Formation grant *is* the share: granting to an external
+//! account makes Lake Formation create or extend its own `LakeFormation-…`
+//! RAM resource share (LF guide, "Sharing Data Catalog tables and databases
+//! across AWS accounts"), whose ARN `ListPermissions` reports in
+//! `AdditionalDetails.ResourceShare` (botocore model, shape `DetailsMap`).
+//! Steward therefore never calls RAM `CreateResourceShare`,
+//! `AssociateResourceShare` or `DeleteResourceShare`: the AWS-managed grantor
+//! policy `AWSLakeFormationCrossAccountManager` only lets it manage
+//! `LakeFormation*` shares anyway.
+//!
+//! Both [`Shares::grant`] and [`Shares::revoke`] are idempotent: only missing
+//! grants are sent, and revoking what is already gone succeeds.
 
 use std::collections::BTreeSet;
 
-use aws_sdk_lakeformation::types::{DataLakePrincipal, DatabaseResource, Permission, Resource, TableResource};
-use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType};
+use aws_sdk_lakeformation::types::{
+    BatchPermissionsRequestEntry, DataLakePrincipal, DatabaseResource, Permission, Resource, TableResource,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AwsError;
+use crate::retry::{Backoff, EntryError, batched};
+
+/// Entries per `BatchGrantPermissions`/`BatchRevokePermissions` call.
+const BATCH: usize = 20;
 
 /// A share of one product database (and some of its tables) with one account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareGrant {
-    /// The RAM share name, e.g. `steward-sales-orders-111122223333`.
+    /// A name for the share in logs, e.g. `steward-sales-orders-111122223333`
+    /// (Lake Formation names the RAM share itself).
     pub share_name: String,
     /// The consumer account id.
     pub consumer_account: String,
@@ -30,291 +43,275 @@ pub struct ShareGrant {
     pub tables: Vec<String>,
 }
 
+/// The ARN of the RAM share Lake Formation made for a grant, when it reported
+/// one (`None` on moto, and for grants within one account).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ShareArn(pub Option<String>);
+
+impl ShareArn {
+    /// The ARN, if any.
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl std::fmt::Display for ShareArn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.as_deref().unwrap_or("(no RAM share reported)"))
+    }
+}
+
 /// The result of [`Shares::grant`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareReceipt {
-    /// ARN of the RAM resource share.
-    pub share_arn: String,
+    /// The Lake Formation-made RAM share (`AdditionalDetails.ResourceShare`).
+    pub share_arn: ShareArn,
 }
 
-/// A RAM share and the Lake Formation permissions of its principals on its resources.
+/// The Lake Formation grants of a share's principals on its database and tables.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareState {
-    /// ARN of the RAM resource share.
-    pub share_arn: String,
-    /// Associated (or associating) principals.
+    /// The Lake Formation-made RAM share, when reported.
+    pub share_arn: ShareArn,
+    /// Principals holding any permission.
     pub principals: Vec<String>,
-    /// Associated (or associating) resource ARNs.
+    /// Glue ARNs of the database and tables any principal holds permissions on.
     pub resource_arns: Vec<String>,
     /// `(principal, resource, permissions)`; resources read `database:<db>` or
     /// `table:<db>.<table>`; permissions are sorted LF names (`DESCRIBE`, `SELECT`).
     pub lf_permissions: Vec<LfPermission>,
+    /// The same triples for the permissions held with the grant option.
+    pub grantable: Vec<LfPermission>,
 }
 
 /// One Lake Formation grant: `(principal, resource description, permissions)`.
 pub type LfPermission = (String, String, Vec<String>);
 
-/// RAM shares and Lake Formation grants of the governance account.
-#[derive(Debug, Clone)]
-pub struct Shares {
-    ram: aws_sdk_ram::Client,
-    lakeformation: aws_sdk_lakeformation::Client,
-    region: String,
-    governance: String,
+/// What `ListPermissions` says a principal holds on a resource.
+#[derive(Debug, Default)]
+struct Held {
+    permissions: BTreeSet<String>,
+    grantable: BTreeSet<String>,
+    shares: Vec<String>,
 }
 
-/// Statuses of a share that still exists.
-fn live(status: Option<&aws_sdk_ram::types::ResourceShareStatus>) -> bool {
-    use aws_sdk_ram::types::ResourceShareStatus as S;
-    matches!(status, Some(S::Active | S::Pending))
+/// Lake Formation grants of the governance account.
+#[derive(Debug, Clone)]
+pub struct Shares {
+    lakeformation: aws_sdk_lakeformation::Client,
+    region: String,
+    partition: &'static str,
+    governance: String,
+    backoff: Backoff,
 }
 
 impl Shares {
     /// Shares owned by `governance_account_id` (the account of `cfg`'s credentials).
     pub fn new(cfg: &aws_config::SdkConfig, governance_account_id: &str) -> Self {
+        let region = crate::region_of(cfg);
         Shares {
-            ram: aws_sdk_ram::Client::new(cfg),
             lakeformation: aws_sdk_lakeformation::Client::new(cfg),
-            region: crate::region_of(cfg),
+            partition: crate::arn_partition(&region),
+            region,
             governance: governance_account_id.to_owned(),
+            backoff: Backoff::default(),
         }
     }
 
-    /// `arn:aws:glue:{region}:{gov}:database/{db}`.
+    /// The same, with another backoff for throttled or conflicting calls.
+    pub fn with_backoff(self, backoff: Backoff) -> Self {
+        Shares { backoff, ..self }
+    }
+
+    /// `arn:{partition}:glue:{region}:{gov}:database/{db}`.
     pub fn database_arn(&self, database: &str) -> String {
-        format!("arn:aws:glue:{}:{}:database/{database}", self.region, self.governance)
+        format!("arn:{}:glue:{}:{}:database/{database}", self.partition, self.region, self.governance)
     }
 
-    /// `arn:aws:glue:{region}:{gov}:table/{db}/{table}`.
+    /// `arn:{partition}:glue:{region}:{gov}:table/{db}/{table}`.
     pub fn table_arn(&self, database: &str, table: &str) -> String {
-        format!("arn:aws:glue:{}:{}:table/{database}/{table}", self.region, self.governance)
+        format!("arn:{}:glue:{}:{}:table/{database}/{table}", self.partition, self.region, self.governance)
     }
 
-    fn arns(&self, g: &ShareGrant) -> Vec<String> {
-        std::iter::once(self.database_arn(&g.database))
-            .chain(g.tables.iter().map(|t| self.table_arn(&g.database, t)))
-            .collect()
-    }
-
-    /// Creates or extends the share of `g` and grants the LF permissions.
+    /// Grants `g` to the consumer account.
     pub async fn grant(&self, g: &ShareGrant) -> Result<ShareReceipt, AwsError> {
-        validate(g)?;
-        let wanted = self.arns(g);
-        let share_arn = match self.find(&g.share_name).await? {
-            None => {
-                let out = self
-                    .ram
-                    .create_resource_share()
-                    .name(&g.share_name)
-                    .principals(&g.consumer_account)
-                    .set_resource_arns(Some(wanted))
-                    .allow_external_principals(true)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::sdk("ram", "CreateResourceShare", e))?;
-                let arn = out
-                    .resource_share()
-                    .and_then(|s| s.resource_share_arn())
-                    .ok_or_else(|| AwsError::Invalid("CreateResourceShare answered without a share ARN".into()))?;
-                tracing::info!(share = %g.share_name, %arn, "created RAM resource share");
-                arn.to_owned()
-            }
-            Some(arn) => {
-                let principals = self.associations(&arn, ResourceShareAssociationType::Principal).await?;
-                let resources = self.associations(&arn, ResourceShareAssociationType::Resource).await?;
-                let missing_principals: Vec<String> =
-                    [g.consumer_account.clone()].into_iter().filter(|p| !principals.contains(p)).collect();
-                let missing_resources: Vec<String> = wanted.into_iter().filter(|r| !resources.contains(r)).collect();
-                if !missing_principals.is_empty() || !missing_resources.is_empty() {
-                    self.ram
-                        .associate_resource_share()
-                        .resource_share_arn(&arn)
-                        .set_principals(Some(missing_principals).filter(|v| !v.is_empty()))
-                        .set_resource_arns(Some(missing_resources.clone()).filter(|v| !v.is_empty()))
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::sdk("ram", "AssociateResourceShare", e))?;
-                    tracing::info!(share = %g.share_name, added = ?missing_resources, "extended RAM resource share");
-                }
-                arn
-            }
-        };
-        for (resource, permissions) in self.lf_resources(&g.database, &g.tables)? {
-            // Grant only what is missing: a repeat then makes no LF write at
-            // all (and moto corrupts its state on some re-grants).
-            let held = self.list_permissions(&g.consumer_account, resource.clone()).await?;
-            let missing: Vec<Permission> =
-                permissions.into_iter().filter(|p| !held.iter().any(|h| h == p.as_str())).collect();
-            if missing.is_empty() {
-                continue;
-            }
-            self.lakeformation
-                .grant_permissions()
-                .catalog_id(&self.governance)
-                .principal(principal(&g.consumer_account))
-                .resource(resource)
-                .set_permissions(Some(missing))
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("lakeformation", "GrantPermissions", e))?;
-        }
-        Ok(ShareReceipt { share_arn })
+        self.grant_to(g, &[]).await
     }
 
-    /// Revokes the LF permissions of the consumer (on the grant's tables and
-    /// every table the share holds), then deletes the share.
-    pub async fn revoke(&self, g: &ShareGrant) -> Result<(), AwsError> {
-        validate(g)?;
-        let share = self.find(&g.share_name).await?;
-        let mut tables: BTreeSet<String> = g.tables.iter().cloned().collect();
-        if let Some(arn) = &share {
-            let prefix = format!("arn:aws:glue:{}:{}:table/{}/", self.region, self.governance, g.database);
-            for r in self.associations(arn, ResourceShareAssociationType::Resource).await? {
-                if let Some(t) = r.strip_prefix(&prefix) {
-                    tables.insert(t.to_owned());
+    /// Grants `g` to `roles` (IAM role ARNs of the consumer account; cross-account
+    /// version 3 or later), or to the consumer account when `roles` is empty.
+    /// Every permission carries the grant option: "When granting permissions
+    /// to an external account or organization, you must include the grant
+    /// option" (LF guide, "Granting database permissions using the named resource method").
+    pub async fn grant_to(&self, g: &ShareGrant, roles: &[String]) -> Result<ShareReceipt, AwsError> {
+        let principals = self.principals(g, roles)?;
+        let mut entries = Vec::new();
+        for p in &principals {
+            for (resource, permissions) in self.lf_resources(&g.database, &g.tables)? {
+                // Grant only what is missing: a repeat then makes no LF write.
+                let held = self.held(p, resource.clone()).await?;
+                let covered = |set: &BTreeSet<String>| permissions.iter().all(|x| set.contains(x.as_str()));
+                if covered(&held.permissions) && covered(&held.grantable) {
+                    continue;
                 }
+                entries.push(entry(entries.len(), p, resource, permissions)?);
             }
         }
-        let tables: Vec<String> = tables.into_iter().collect();
-        for (resource, permissions) in self.lf_resources(&g.database, &tables)? {
-            let out = self
-                .lakeformation
-                .revoke_permissions()
-                .catalog_id(&self.governance)
-                .principal(principal(&g.consumer_account))
-                .resource(resource)
-                .set_permissions(Some(permissions))
+        let lf = &self.lakeformation;
+        let gov = &self.governance;
+        batched("BatchGrantPermissions", &entries, BATCH, &self.backoff, |chunk| async move {
+            let out = lf
+                .batch_grant_permissions()
+                .catalog_id(gov)
+                .set_entries(Some(chunk.clone()))
                 .send()
                 .await
-                .map_err(|e| AwsError::sdk("lakeformation", "RevokePermissions", e));
-            match out {
-                Ok(_) => {}
-                // Already revoked, or the table is gone: nothing left to revoke.
-                Err(e) if e.code() == Some("EntityNotFoundException") => {}
-                Err(AwsError::Service { code, message, .. })
-                    if code == "InvalidInputException" && message.contains("no permissions") => {}
-                Err(e) => return Err(e),
+                .map_err(|e| AwsError::sdk("lakeformation", "BatchGrantPermissions", e))?;
+            entry_errors(&chunk, out.failures())
+        })
+        .await?;
+        if !entries.is_empty() {
+            tracing::info!(share = %g.share_name, grants = entries.len(), "granted Lake Formation permissions");
+        }
+        let mut share = None;
+        for p in &principals {
+            let held = self.held(p, database_resource(&self.governance, &g.database)).await?;
+            if let Some(arn) = held.shares.into_iter().next() {
+                share = Some(arn);
+                break;
             }
         }
-        if let Some(arn) = share {
-            let out = self.ram.delete_resource_share().resource_share_arn(&arn).send().await;
-            match out.map_err(|e| AwsError::sdk("ram", "DeleteResourceShare", e)) {
-                Ok(_) => tracing::info!(share = %g.share_name, %arn, "deleted RAM resource share"),
-                Err(e) if e.code() == Some("UnknownResourceException") => {}
-                Err(e) => return Err(e),
+        Ok(ShareReceipt { share_arn: ShareArn(share) })
+    }
+
+    /// Revokes `g` from the consumer account.
+    pub async fn revoke(&self, g: &ShareGrant) -> Result<(), AwsError> {
+        self.revoke_from(g, &[]).await
+    }
+
+    /// Revokes what [`Shares::grant_to`] granted. Entries that AWS answers with
+    /// "No permissions revoked…" or "Grantee has no permissions…" (compared
+    /// case-insensitively), or `EntityNotFoundException`, count as done; Lake
+    /// Formation shrinks or deletes its RAM share itself.
+    pub async fn revoke_from(&self, g: &ShareGrant, roles: &[String]) -> Result<(), AwsError> {
+        let principals = self.principals(g, roles)?;
+        let mut entries = Vec::new();
+        for p in &principals {
+            for (resource, permissions) in self.lf_resources(&g.database, &g.tables)? {
+                entries.push(entry(entries.len(), p, resource, permissions)?);
             }
         }
+        let lf = &self.lakeformation;
+        let gov = &self.governance;
+        batched("BatchRevokePermissions", &entries, BATCH, &self.backoff, |chunk| async move {
+            let out = lf
+                .batch_revoke_permissions()
+                .catalog_id(gov)
+                .set_entries(Some(chunk.clone()))
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("lakeformation", "BatchRevokePermissions", e));
+            let out = match out {
+                Ok(out) => out,
+                Err(e) if already_revoked(e.code().unwrap_or_default(), &e.to_string()) => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            };
+            let errors = entry_errors(&chunk, out.failures())?;
+            Ok(errors.into_iter().filter(|e| !already_revoked(&e.code, &e.message)).collect())
+        })
+        .await?;
+        tracing::info!(share = %g.share_name, "revoked Lake Formation permissions");
         Ok(())
     }
 
-    /// The share named `share_name`, its associations and the LF permissions its
-    /// principals hold on its resources; `None` when there is no live share.
-    pub async fn describe(&self, share_name: &str) -> Result<Option<ShareState>, AwsError> {
-        let Some(share_arn) = self.find(share_name).await? else { return Ok(None) };
-        let principals = self.associations(&share_arn, ResourceShareAssociationType::Principal).await?;
-        let resource_arns = self.associations(&share_arn, ResourceShareAssociationType::Resource).await?;
-        let db_prefix = format!("arn:aws:glue:{}:{}:database/", self.region, self.governance);
-        let table_prefix = format!("arn:aws:glue:{}:{}:table/", self.region, self.governance);
-        let mut lf_permissions = Vec::new();
-        for arn in &resource_arns {
-            let resource = if let Some(db) = arn.strip_prefix(&db_prefix) {
-                database_resource(&self.governance, db)
-            } else if let Some((db, table)) = arn.strip_prefix(&table_prefix).and_then(|r| r.split_once('/')) {
-                table_resource(&self.governance, db, table)?
-            } else {
-                continue;
-            };
-            for p in &principals {
-                let perms = self.list_permissions(p, resource.clone()).await?;
-                if !perms.is_empty() {
-                    lf_permissions.push((p.clone(), describe_resource(&resource), perms));
+    /// The permissions the consumer account (or `roles`) holds on the grant's
+    /// database and tables, and the RAM share Lake Formation reports;
+    /// `None` when they hold nothing.
+    pub async fn describe(&self, g: &ShareGrant, roles: &[String]) -> Result<Option<ShareState>, AwsError> {
+        let principals = self.principals(g, roles)?;
+        let mut state = ShareState {
+            share_arn: ShareArn(None),
+            principals: Vec::new(),
+            resource_arns: Vec::new(),
+            lf_permissions: Vec::new(),
+            grantable: Vec::new(),
+        };
+        for p in &principals {
+            for (resource, _) in self.lf_resources(&g.database, &g.tables)? {
+                let held = self.held(p, resource.clone()).await?;
+                if held.permissions.is_empty() && held.grantable.is_empty() {
+                    continue;
                 }
+                if state.share_arn.0.is_none() {
+                    state.share_arn = ShareArn(held.shares.first().cloned());
+                }
+                if !state.principals.contains(p) {
+                    state.principals.push(p.clone());
+                }
+                let arn = match (resource.database(), resource.table()) {
+                    (_, Some(t)) => self.table_arn(t.database_name(), t.name().unwrap_or("*")),
+                    (Some(d), None) => self.database_arn(d.name()),
+                    (None, None) => continue,
+                };
+                if !state.resource_arns.contains(&arn) {
+                    state.resource_arns.push(arn);
+                }
+                let name = describe_resource(&resource);
+                state.lf_permissions.push((p.clone(), name.clone(), held.permissions.into_iter().collect()));
+                state.grantable.push((p.clone(), name, held.grantable.into_iter().collect()));
             }
         }
-        Ok(Some(ShareState { share_arn, principals, resource_arns, lf_permissions }))
+        Ok(Some(state).filter(|s| !s.principals.is_empty()))
     }
 
-    async fn list_permissions(&self, account: &str, resource: Resource) -> Result<Vec<String>, AwsError> {
-        let mut perms = BTreeSet::new();
+    /// The principals of `g`: `roles`, checked to be IAM roles of the consumer
+    /// account, or else the consumer account.
+    fn principals(&self, g: &ShareGrant, roles: &[String]) -> Result<Vec<String>, AwsError> {
+        validate(g)?;
+        if roles.is_empty() {
+            return Ok(vec![g.consumer_account.clone()]);
+        }
+        let prefix = format!("arn:{}:iam::{}:role/", self.partition, g.consumer_account);
+        for r in roles {
+            if !r.starts_with(&prefix) || r.len() == prefix.len() {
+                return Err(AwsError::Invalid(format!(
+                    "{r:?} is not an IAM role ARN of account {}",
+                    g.consumer_account
+                )));
+            }
+        }
+        Ok(roles.to_vec())
+    }
+
+    async fn held(&self, principal_id: &str, resource: Resource) -> Result<Held, AwsError> {
+        let mut held = Held::default();
         let mut token = None;
         loop {
             let out = self
                 .lakeformation
                 .list_permissions()
                 .catalog_id(&self.governance)
-                .principal(principal(account))
+                .principal(principal(principal_id))
                 .resource(resource.clone())
                 .set_next_token(token)
                 .send()
                 .await
                 .map_err(|e| AwsError::sdk("lakeformation", "ListPermissions", e))?;
             for p in out.principal_resource_permissions() {
-                perms.extend(p.permissions().iter().map(|x| x.as_str().to_owned()));
-            }
-            token = out.next_token().filter(|t| !t.is_empty()).map(str::to_owned);
-            if token.is_none() {
-                return Ok(perms.into_iter().collect());
-            }
-        }
-    }
-
-    /// The ARN of the live share named `name` owned by this account.
-    async fn find(&self, name: &str) -> Result<Option<String>, AwsError> {
-        let mut token = None;
-        loop {
-            let out = self
-                .ram
-                .get_resource_shares()
-                .resource_owner(ResourceOwner::SelfValue)
-                .name(name)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("ram", "GetResourceShares", e))?;
-            // Filter again: deleted shares stay listed for a while, and some
-            // implementations ignore the name filter.
-            let found = out
-                .resource_shares()
-                .iter()
-                .find(|s| s.name() == Some(name) && live(s.status()))
-                .and_then(|s| s.resource_share_arn());
-            if let Some(arn) = found {
-                return Ok(Some(arn.to_owned()));
-            }
-            token = out.next_token().filter(|t| !t.is_empty()).map(str::to_owned);
-            if token.is_none() {
-                return Ok(None);
-            }
-        }
-    }
-
-    /// Associated or associating entities of `share_arn` of one kind.
-    async fn associations(&self, share_arn: &str, kind: ResourceShareAssociationType) -> Result<Vec<String>, AwsError> {
-        use aws_sdk_ram::types::ResourceShareAssociationStatus as S;
-        let mut entities = Vec::new();
-        let mut token = None;
-        loop {
-            let out = self
-                .ram
-                .get_resource_share_associations()
-                .association_type(kind.clone())
-                .resource_share_arns(share_arn)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("ram", "GetResourceShareAssociations", e))?;
-            for a in out.resource_share_associations() {
-                if matches!(a.status(), Some(S::Associated | S::Associating))
-                    && a.resource_share_arn() == Some(share_arn)
-                    && let Some(e) = a.associated_entity()
-                    && !entities.iter().any(|x| x == e)
-                {
-                    entities.push(e.to_owned());
+                held.permissions.extend(p.permissions().iter().map(|x| x.as_str().to_owned()));
+                held.grantable.extend(p.permissions_with_grant_option().iter().map(|x| x.as_str().to_owned()));
+                if let Some(d) = p.additional_details() {
+                    for s in d.resource_share() {
+                        if !held.shares.contains(s) {
+                            held.shares.push(s.clone());
+                        }
+                    }
                 }
             }
             token = out.next_token().filter(|t| !t.is_empty()).map(str::to_owned);
             if token.is_none() {
-                return Ok(entities);
+                return Ok(held);
             }
         }
     }
@@ -327,6 +324,52 @@ impl Shares {
         }
         Ok(out)
     }
+}
+
+/// Is an entry error AWS's way of saying there was nothing to revoke?
+fn already_revoked(code: &str, message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    code == "EntityNotFoundException"
+        || m.contains("no permissions revoked")
+        || m.contains("grantee has no permissions")
+}
+
+/// A batch entry with the permissions and the same permissions grantable.
+fn entry(
+    id: usize,
+    principal_id: &str,
+    resource: Resource,
+    permissions: Vec<Permission>,
+) -> Result<BatchPermissionsRequestEntry, AwsError> {
+    BatchPermissionsRequestEntry::builder()
+        .id(id.to_string())
+        .principal(principal(principal_id))
+        .resource(resource)
+        .set_permissions(Some(permissions.clone()))
+        .set_permissions_with_grant_option(Some(permissions))
+        .build()
+        .map_err(|e| AwsError::Invalid(e.to_string()))
+}
+
+/// The failures of a batch call as indexes into `chunk`.
+fn entry_errors(
+    chunk: &[BatchPermissionsRequestEntry],
+    failures: &[aws_sdk_lakeformation::types::BatchPermissionsFailureEntry],
+) -> Result<Vec<EntryError>, AwsError> {
+    let mut errors = Vec::new();
+    for f in failures {
+        let id = f.request_entry().map(|e| e.id());
+        let index = chunk.iter().position(|e| Some(e.id()) == id).ok_or_else(|| {
+            AwsError::Invalid(format!("a Lake Formation batch call reported an error for unknown entry {id:?}"))
+        })?;
+        let detail = f.error();
+        errors.push(EntryError {
+            index,
+            code: detail.and_then(|d| d.error_code()).unwrap_or("Unknown").to_owned(),
+            message: detail.and_then(|d| d.error_message()).unwrap_or_default().to_owned(),
+        });
+    }
+    Ok(errors)
 }
 
 fn validate(g: &ShareGrant) -> Result<(), AwsError> {

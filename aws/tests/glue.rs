@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use steward_aws::testing::{account, moto, unique};
+use steward_aws::testing::proxy::RecordingProxy;
+use steward_aws::testing::{account, config_for, moto, unique};
 use steward_aws::{ColumnSpec, DatabaseSpec, GlueCatalog, PartitionReport, PartitionSpec, TableSpec};
 
 fn col(name: &str, ty: &str, comment: Option<&str>) -> ColumnSpec {
@@ -166,4 +167,93 @@ async fn register_location_is_visible_and_idempotent() {
     assert_eq!(arns.iter().filter(|a| **a == want).count(), 1, "{arns:?}");
 
     assert!(catalog.register_location("/local/path").await.is_err());
+}
+
+/// What Steward sends to Glue and Lake Formation when publishing, as the
+/// recording proxy in front of moto saw it (moto stores little of it).
+#[tokio::test]
+async fn publishing_sends_what_lake_formation_accepts() {
+    let Some(moto) = moto().await else { return };
+    let proxy = RecordingProxy::start(moto.url()).await;
+    let gov = account();
+    let cfg = config_for(proxy.url(), &gov).await;
+    let bucket = unique("lake-");
+    let mut settings = moto.settings(&gov);
+    settings.registration_role_arn = Some(format!("arn:aws:iam::{gov}:role/steward-lf-registration"));
+    let catalog = GlueCatalog::with_settings(&cfg, &settings);
+    let mut db = product(&unique("sales_orders_"), &bucket);
+    db.tables.push(TableSpec {
+        name: "returns".into(),
+        description: None,
+        columns: vec![col("order_id", "bigint", None)],
+        partition_keys: vec![col("dt", "string", None)],
+        location: format!("s3://{bucket}/sales/orders/returns/"),
+        parameters: [("classification".to_owned(), "csv".to_owned())].into(),
+    });
+
+    // RegisterResource once per product prefix, with the registration role
+    // (LF API reference, RegisterResource: `RoleArn` "The identifier for the
+    // role that registers the resource"; LF guide "Service-linked role
+    // limitations": the SLR's inline policy grows with every registered path).
+    let locations: Vec<&str> = db.tables.iter().map(|t| t.location.as_str()).collect();
+    catalog.register_locations(&locations).await.unwrap();
+    // A table location inside a registered prefix is not registered again.
+    catalog.register_location(&db.tables[0].location).await.unwrap();
+    let registered = proxy.calls_to("lakeformation", "RegisterResource");
+    assert_eq!(registered.len(), 1, "{registered:?}");
+    let body = registered[0].json();
+    assert_eq!(body["ResourceArn"], format!("arn:aws:s3:::{bucket}/sales/orders"));
+    assert_eq!(body["RoleArn"], format!("arn:aws:iam::{gov}:role/steward-lf-registration"));
+    assert!(body.get("UseServiceLinkedRole").is_none(), "{body}");
+
+    catalog.publish(&db).await.unwrap();
+    // Glue model, DatabaseInput.CreateTableDefaultPermissions; LF guide,
+    // "Cross-account data sharing prerequisites": IAMAllowedPrincipals
+    // permissions on a resource block LF cross-account grants, so new tables
+    // must get none: an empty list, not an absent one.
+    let created = proxy.calls_to("glue", "CreateDatabase");
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].json()["DatabaseInput"]["CreateTableDefaultPermissions"], serde_json::json!([]));
+
+    // CSV: LazySimpleSerDe with `field.delim` (Athena guide, "LazySimpleSerDe
+    // for CSV, TSV, and custom-delimited files") and a header skip.
+    let tables = proxy.calls_to("glue", "CreateTable");
+    let returns = tables.iter().map(|c| c.json()).find(|b| b["TableInput"]["Name"] == "returns").unwrap();
+    assert_eq!(returns["TableInput"]["StorageDescriptor"]["SerdeInfo"]["Parameters"]["field.delim"], ",");
+    assert_eq!(returns["TableInput"]["Parameters"]["skip.header.line.count"], "1");
+
+    // Partitions carry the table's storage descriptor with their own location
+    // (Glue model, PartitionInput.StorageDescriptor; Athena guide, "Updates
+    // in tables with partitions": partitions are read with their own SerDe).
+    let parts: Vec<PartitionSpec> = (1..=3)
+        .map(|d| PartitionSpec {
+            values: vec![format!("2026-11-0{d}")],
+            location: format!("s3://{bucket}/sales/orders/orders/dt=2026-11-0{d}/"),
+        })
+        .collect();
+    catalog.add_partitions(&db.name, "orders", &parts).await.unwrap();
+    let batch = proxy.calls_to("glue", "BatchCreatePartition");
+    assert_eq!(batch.len(), 1);
+    for (i, p) in batch[0].json()["PartitionInputList"].as_array().unwrap().iter().enumerate() {
+        let sd = &p["StorageDescriptor"];
+        assert_eq!(sd["Location"], parts[i].location);
+        assert_eq!(
+            sd["SerdeInfo"]["SerializationLibrary"],
+            "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+        );
+        assert!(sd["InputFormat"].as_str().unwrap().contains("Parquet"), "{sd}");
+        assert_eq!(sd["Columns"][0]["Name"], "order_id");
+    }
+    // moto stores them so.
+    let glue = aws_sdk_glue::Client::new(&cfg);
+    let got = glue.get_partitions().database_name(&db.name).table_name("orders").send().await.unwrap();
+    for p in got.partitions() {
+        let sd = p.storage_descriptor().unwrap();
+        assert!(sd.serde_info().and_then(|s| s.serialization_library()).unwrap().contains("Parquet"));
+    }
+
+    // A Lake Formation quota is a permanent error (not worth retrying).
+    proxy.fail("lakeformation", "RegisterResource", 1, 400, "ResourceNumberLimitExceededException", "too many");
+    let err = catalog.register_location(&format!("s3://{}/x/", unique("other-"))).await.unwrap_err();
+    assert!(!err.is_retryable(), "{err}");
 }

@@ -26,6 +26,28 @@ async fn sns_publish_returns_the_message_id() {
     assert!(err.code().is_some(), "{err}");
 }
 
+/// SNS Publish API reference: "MessageGroupId ... is required for FIFO topics";
+/// moto enforces it too ("The request must contain the parameter MessageGroupId").
+#[tokio::test]
+async fn sns_fifo_topics_get_group_and_deduplication_ids() {
+    let Some(moto) = moto().await else { return };
+    let cfg = moto.config(&account()).await;
+    let sns = aws_sdk_sns::Client::new(&cfg);
+    let topic = sns
+        .create_topic()
+        .name(format!("{}.fifo", unique("steward-events-")))
+        .attributes("FifoTopic", "true")
+        .send()
+        .await
+        .unwrap();
+    let topic_arn = topic.topic_arn().unwrap();
+    let publisher = SnsPublisher::new(&cfg);
+    let id = publisher.publish_event(topic_arn, &"s".repeat(150), "refreshed", "event-1").await.unwrap();
+    assert!(!id.is_empty());
+    // Without an event id (the older entry point) FIFO publishing works too.
+    assert!(!publisher.publish(topic_arn, "subject", "message").await.unwrap().is_empty());
+}
+
 #[tokio::test]
 async fn local_markers_are_files_under_the_root() {
     let dir = tempfile::tempdir().unwrap();

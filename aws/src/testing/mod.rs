@@ -15,6 +15,7 @@
 //!
 //! Tests share one moto: use [`unique`] names and distinct [`account`] ids.
 
+pub mod proxy;
 pub mod ram_fake;
 
 use std::net::TcpListener;
@@ -152,6 +153,7 @@ impl Moto {
             region: REGION.into(),
             endpoint_url: Some(self.url.clone()),
             governance_account_id: account.into(),
+            registration_role_arn: None,
         }
     }
 
