@@ -37,15 +37,11 @@ use crate::store::subscriptions;
 const MAX_KEY: usize = 200;
 const MAX_VALUE: usize = 256;
 
-/// A producer's refresh report.
-
 fn bad(m: String) -> ServiceError {
     ServiceError::BadRequest(m)
 }
 
 pub use steward_api::MarkerState;
-
-/// A refresh with the state of its marker and notifications.
 
 /// Checks a partition value against its column type; names what is wrong.
 fn check_value(column: &Column, value: &str) -> Result<(), ServiceError> {

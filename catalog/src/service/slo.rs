@@ -29,8 +29,6 @@ pub use crate::store::slo::StoredTick;
 use crate::store::slo::{self as slo_store, StoredState};
 use crate::store::{parse_ts, products, refreshes};
 
-/// The SLO of one contract entry as the API shows it.
-
 /// What one monitor pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct PassReport {
@@ -332,7 +330,7 @@ impl Service {
                 Some(t) => {
                     refreshes::arrivals(&mut conn, &key, Some(t), now - Duration::days(3650)).await?.last().copied()
                 }
-                None => last_refresh.clone(),
+                None => last_refresh,
             };
             specs.push(SpecStatus {
                 index: idx,

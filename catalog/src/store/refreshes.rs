@@ -179,7 +179,7 @@ pub async fn partitions(
                 partition: r.try_get("partition_path")?,
                 values: serde_json::from_str(&values)?,
                 location: r.try_get("location")?,
-                created_at: time_at(&r, "created_at")?,
+                created_at: time_at(r, "created_at")?,
             })
         })
         .collect()

@@ -89,6 +89,9 @@ pub struct OutboxWorker {
     id: String,
 }
 
+/// A claimed row read as its job, or why it cannot run.
+type ReadJob = Result<Queued, EffectError>;
+
 /// What one round did (for tests and metrics).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Round {
@@ -129,7 +132,7 @@ impl OutboxWorker {
         // Each job's lane orders it against the others (shares of one
         // product and account run one after the other); a row that cannot be
         // read runs (and fails) on its own.
-        let mut lanes: BTreeMap<(Lane, i64), Vec<(Claimed, Result<Queued, EffectError>)>> = BTreeMap::new();
+        let mut lanes: BTreeMap<(Lane, i64), Vec<(Claimed, ReadJob)>> = BTreeMap::new();
         for row in claimed {
             let job = Queued::read(&row);
             let lane = match job.as_ref().map(Queued::lane) {
