@@ -55,7 +55,7 @@ async fn refreshes_are_filtered_by_table() {
         assert_eq!(listed(&app, "?table=ORDER_LINES").await, Vec::<(String, String)>::new());
 
         // Without a table (the portal's call) every table's refreshes are listed.
-        let unfiltered = app.service.refreshes("sales.orders", 10).await.unwrap();
+        let unfiltered = app.service.refreshes("sales.orders", None, 10).await.unwrap();
         assert_eq!(unfiltered.iter().map(|r| pair(&r.table, &r.partition)).collect::<Vec<_>>(), all);
     })
     .await;

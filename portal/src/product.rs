@@ -59,7 +59,7 @@ pub async fn render(
         _ => None,
     };
     let slo = service.slo_status(&key).await;
-    let refreshes = service.refreshes(&key, RECENT_REFRESHES).await;
+    let refreshes = service.refreshes(&key, None, RECENT_REFRESHES).await;
     let access = crate::access::for_product(service, session, &key).await;
     let body = html! {
         (heading(&p))

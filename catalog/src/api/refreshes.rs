@@ -52,7 +52,7 @@ pub async fn list(
     Path(key): Path<String>,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<Vec<Refresh>>> {
-    Ok(Json(service.refreshes_filtered(&key, p.table.as_deref(), super::page_limit(p.limit)?).await?))
+    Ok(Json(service.refreshes(&key, p.table.as_deref(), super::page_limit(p.limit)?).await?))
 }
 
 /// One refresh, with its `_SUCCESS` marker's state (`pending`, `failed` and

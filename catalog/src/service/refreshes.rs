@@ -351,21 +351,11 @@ impl Service {
         Ok(RefreshStatus { refresh, marker, notifications })
     }
 
-    /// A product's latest refreshes, newest first.
-    pub async fn refreshes(&self, key: &str, limit: i64) -> Result<Vec<Refresh>, ServiceError> {
-        self.refreshes_filtered(key, None, limit).await
-    }
-
     /// A product's latest refreshes of all its tables, or of `table` only (a
     /// name the product has no table of matches nothing), newest first.
-    pub async fn refreshes_filtered(
-        &self,
-        key: &str,
-        table: Option<&str>,
-        limit: i64,
-    ) -> Result<Vec<Refresh>, ServiceError> {
+    pub async fn refreshes(&self, key: &str, table: Option<&str>, limit: i64) -> Result<Vec<Refresh>, ServiceError> {
         let key = parse_key(key)?;
-        Ok(refreshes::recent_filtered(&mut *self.conn().await?, &key.to_string(), table, limit).await?)
+        Ok(refreshes::recent(&mut *self.conn().await?, &key.to_string(), table, limit).await?)
     }
 
     /// A product's partitions in the embedded catalog, newest first.

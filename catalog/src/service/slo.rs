@@ -310,7 +310,7 @@ impl Service {
         let states: HashMap<i64, StoredState> =
             slo_store::states_of(&mut conn, &key).await?.into_iter().map(|s| (s.spec_index, s)).collect();
         let history = slo_store::ticks(&mut conn, &key, now - Duration::days(30)).await?;
-        let last_refresh = refreshes::recent(&mut conn, &key, 1).await?.into_iter().next().map(|r| r.reported_at);
+        let last_refresh = refreshes::recent(&mut conn, &key, None, 1).await?.into_iter().next().map(|r| r.reported_at);
         let mut specs = Vec::new();
         for spec in specs_of(&detail.slo) {
             let idx = spec.index as i64;

@@ -87,13 +87,8 @@ pub async fn get(conn: &mut AnyConnection, product_key: &str, id: i64) -> Result
     row.as_ref().map(from_row).transpose()
 }
 
-/// The latest refreshes of a product, newest first.
-pub async fn recent(conn: &mut AnyConnection, product_key: &str, limit: i64) -> Result<Vec<Refresh>, StoreError> {
-    recent_filtered(conn, product_key, None, limit).await
-}
-
 /// The latest refreshes of a product (all tables, or one), newest first.
-pub async fn recent_filtered(
+pub async fn recent(
     conn: &mut AnyConnection,
     product_key: &str,
     table: Option<&str>,
