@@ -24,6 +24,7 @@ const RETRYABLE_CODES: &[&str] = &[
     "InternalServiceException",
     "InternalServerException",
     "ConcurrentModificationException",
+    "OperationTimeoutException",
 ];
 // Not retryable on purpose: `ResourceNumberLimitExceededException` (a quota
 // such as RAM shares or Glue partitions is full; asking again will not help).
@@ -183,6 +184,7 @@ mod tests {
         assert!(!service("EntityNotFoundException", 400).is_retryable());
         assert!(!service("ResourceNumberLimitExceededException", 400).is_retryable());
         assert!(service("ConcurrentModificationException", 400).is_retryable());
+        assert!(service("OperationTimeoutException", 400).is_retryable());
         let t = |kind| AwsError::Transport { service: "sns", operation: "Publish", kind, message: String::new() };
         assert!(t(TransportKind::Timeout).is_retryable());
         assert!(t(TransportKind::Dispatch).is_retryable());

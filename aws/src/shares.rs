@@ -198,7 +198,12 @@ impl Shares {
         let principals = self.principals(g, roles)?;
         let mut entries = Vec::new();
         for p in &principals {
-            for (resource, permissions) in self.lf_resources(&g.database, &g.tables)? {
+            // Also the tables of the database a previous version shared and
+            // the current one no longer lists.
+            let mut tables: BTreeSet<String> = g.tables.iter().cloned().collect();
+            tables.extend(self.granted_tables(p, &g.database).await?);
+            let tables: Vec<String> = tables.into_iter().collect();
+            for (resource, permissions) in self.lf_resources(&g.database, &tables)? {
                 entries.push(entry(entries.len(), p, resource, permissions)?);
             }
         }
@@ -282,6 +287,42 @@ impl Shares {
             }
         }
         Ok(roles.to_vec())
+    }
+
+    /// Tables of `database` on which `principal_id` holds explicit permissions
+    /// (`ListPermissions` with `ResourceType=TABLE`, filtered here: "Resource is
+    /// mandatory if Principal is set in the input").
+    async fn granted_tables(&self, principal_id: &str, database: &str) -> Result<Vec<String>, AwsError> {
+        let mut tables = Vec::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .lakeformation
+                .list_permissions()
+                .catalog_id(&self.governance)
+                .resource_type(aws_sdk_lakeformation::types::DataLakeResourceType::Table)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("lakeformation", "ListPermissions", e))?;
+            for p in out.principal_resource_permissions() {
+                let same_principal =
+                    p.principal().and_then(|x| x.data_lake_principal_identifier()) == Some(principal_id);
+                if let Some(t) = p.resource().and_then(|r| r.table())
+                    && same_principal
+                    && t.database_name() == database
+                    && t.catalog_id().is_none_or(|c| c == self.governance)
+                    && let Some(name) = t.name()
+                    && !tables.iter().any(|x| x == name)
+                {
+                    tables.push(name.to_owned());
+                }
+            }
+            token = out.next_token().filter(|t| !t.is_empty()).map(str::to_owned);
+            if token.is_none() {
+                return Ok(tables);
+            }
+        }
     }
 
     async fn held(&self, principal_id: &str, resource: Resource) -> Result<Held, AwsError> {

@@ -13,6 +13,10 @@
 //!   [`ram_fake`] is a small in-memory RAM that has them, and
 //!   [`Moto::config_with_ram`] routes only RAM calls to it.
 //!
+//! * [`proxy`] is a recording, error-injecting HTTP proxy to put in front of
+//!   moto: it records every call (service, operation, body) and can answer
+//!   chosen operations with AWS errors or bodies moto never gives.
+//!
 //! Tests share one moto: use [`unique`] names and distinct [`account`] ids.
 
 pub mod proxy;
