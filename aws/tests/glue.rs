@@ -252,6 +252,12 @@ async fn publishing_sends_what_lake_formation_accepts() {
         assert!(sd.serde_info().and_then(|s| s.serialization_library()).unwrap().contains("Parquet"));
     }
 
+    // Glue (JSON 1.1) errors as the proxy gives them: permanent, with the reason.
+    proxy.fail("glue", "GetTable", 1, 400, "AccessDeniedException", "User is not authorized to perform: glue:GetTable");
+    let err = catalog.add_partitions(&db.name, "orders", &parts).await.unwrap_err();
+    assert_eq!(err.code(), Some("AccessDeniedException"), "{err}");
+    assert!(!err.is_retryable() && err.to_string().contains("glue:GetTable"), "{err}");
+
     // A Lake Formation quota is a permanent error (not worth retrying).
     proxy.fail("lakeformation", "RegisterResource", 1, 400, "ResourceNumberLimitExceededException", "too many");
     let err = catalog.register_location(&format!("s3://{}/x/", unique("other-"))).await.unwrap_err();

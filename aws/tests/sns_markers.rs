@@ -1,7 +1,8 @@
 //! SNS publishing and `_SUCCESS` markers (local directory and moto's S3).
 
 use object_store::ObjectStoreExt;
-use steward_aws::testing::{ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, account, moto, unique};
+use steward_aws::testing::proxy::RecordingProxy;
+use steward_aws::testing::{ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, account, config_for, moto, unique};
 use steward_aws::{Markers, SnsPublisher};
 
 #[tokio::test]
@@ -46,6 +47,26 @@ async fn sns_fifo_topics_get_group_and_deduplication_ids() {
     assert!(!id.is_empty());
     // Without an event id (the older entry point) FIFO publishing works too.
     assert!(!publisher.publish(topic_arn, "subject", "message").await.unwrap().is_empty());
+
+    // What went on the wire (SNS is a query-protocol service: form fields).
+    let proxy = RecordingProxy::start(moto.url()).await;
+    let via = SnsPublisher::new(&config_for(proxy.url(), &account()).await);
+    via.publish_event(topic_arn, &"s".repeat(150), "refreshed", "event-2").await.unwrap_or_default();
+    let calls = proxy.calls_to("sns", "Publish");
+    assert_eq!(calls.len(), 1);
+    let body = &calls[0].body;
+    assert!(body.contains("MessageGroupId=steward"), "{body}");
+    assert!(body.contains("MessageDeduplicationId=event-2"), "{body}");
+    assert!(
+        body.contains(&format!("Subject={}&", "s".repeat(99)))
+            || body.ends_with(&format!("Subject={}", "s".repeat(99))),
+        "{body}"
+    );
+    // An injected SNS error arrives as the query protocol's XML error.
+    proxy.fail("sns", "Publish", 1, 400, "InvalidParameter", "Invalid parameter: MessageGroupId");
+    let err = via.publish_event(topic_arn, "s", "m", "event-3").await.unwrap_err();
+    assert_eq!(err.code(), Some("InvalidParameter"), "{err}");
+    assert!(!err.is_retryable());
 }
 
 #[tokio::test]
