@@ -1,5 +1,7 @@
-//! The AWS backends of Steward: Glue Data Catalog, Lake Formation, RAM resource
-//! shares, SNS and S3 `_SUCCESS` markers.
+//! The AWS backends of Steward: Glue Data Catalog, Lake Formation (location
+//! registration and the cross-account grants, which make Lake Formation
+//! create its own RAM shares), RAM on the consumer side only, SNS and S3
+//! `_SUCCESS` markers.
 //!
 //! Every AWS SDK dependency of the workspace lives in this crate so that the
 //! rest of the workspace does not rebuild (or even compile) the SDKs; the
