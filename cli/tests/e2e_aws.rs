@@ -2,10 +2,11 @@
 //! AWS share and S3 signal backends. A product is published to Glue (tables,
 //! columns, parameters, partitions visible through the Glue API, its location
 //! registered with Lake Formation), a refresh writes its partition and marker,
-//! a consumer's approved request becomes a RAM share with Lake Formation
-//! permissions, and a revoke removes them. Then the worker is killed between
-//! the commit and the AWS call (and once after the call) and exactly one share
-//! exists after the restart.
+//! a consumer's approved request becomes Lake Formation permissions (the grant
+//! is the share: Lake Formation makes the RAM share itself), and a revoke
+//! removes them. Then the worker is killed between the commit and the AWS
+//! call (and once after the call) and the permissions after the restart are
+//! those of one grant.
 //!
 //! The server talks to moto without an account header, so the governance
 //! account is moto's default, 123456789012.
@@ -20,7 +21,6 @@ use steward_aws::testing::Moto;
 
 const GOV: &str = "123456789012";
 const CONSUMER: &str = "111122223333";
-const SHARE: &str = "steward-sales-orders-111122223333";
 
 fn server(data: &Path, moto: &Moto, fault: Option<(&str, &str)>) -> Server {
     let mut env = vec![
@@ -71,28 +71,40 @@ fn wait_exit(server: &mut Server) -> Option<i32> {
     }
 }
 
-async fn shares_named(ram: &aws_sdk_ram::Client) -> usize {
-    let out = ram
-        .get_resource_shares()
-        .resource_owner(aws_sdk_ram::types::ResourceOwner::SelfValue)
-        .name(SHARE)
-        .send()
-        .await
-        .unwrap();
-    out.resource_shares()
+/// The consumer account's Lake Formation permissions, as `resource:PERMISSION`
+/// (sorted, one line each): the grant is the share, and Lake Formation makes
+/// (or extends) the RAM share itself
+/// (https://docs.aws.amazon.com/lake-formation/latest/dg/cross-account-permissions.html).
+/// moto filters `ListPermissions` by principal only with a resource, so the
+/// filtering is done here.
+async fn consumer_permissions(lf: &aws_sdk_lakeformation::Client) -> Vec<String> {
+    let all = lf.list_permissions().send().await.unwrap();
+    let mut out: Vec<String> = all
+        .principal_resource_permissions()
         .iter()
-        .filter(|s| s.status() != Some(&aws_sdk_ram::types::ResourceShareStatus::Deleted))
-        .count()
+        .filter(|p| p.principal().and_then(|x| x.data_lake_principal_identifier()) == Some(CONSUMER))
+        .flat_map(|p| {
+            let resource = match p.resource() {
+                Some(r) if r.table().is_some() => {
+                    let t = r.table().unwrap();
+                    format!("table:{}.{}", t.database_name(), t.name().unwrap_or("*"))
+                }
+                Some(r) if r.database().is_some() => format!("database:{}", r.database().unwrap().name()),
+                _ => "other".to_owned(),
+            };
+            p.permissions().iter().map(move |x| format!("{resource}:{}", x.as_str())).collect::<Vec<_>>()
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn glue_lake_formation_and_ram_end_to_end() {
+async fn glue_and_lake_formation_end_to_end() {
     let Some(moto) = steward_aws::testing::moto().await else { return };
     let cfg = moto.config(GOV).await;
     let glue = aws_sdk_glue::Client::new(&cfg);
     let lf = aws_sdk_lakeformation::Client::new(&cfg);
-    let ram = aws_sdk_ram::Client::new(&cfg);
-    let shares = steward_aws::Shares::new(&cfg, GOV);
     let markers = moto.markers();
     // The bucket the contract's location names.
     reqwest::Client::new().put(format!("{}/steward-sales", moto.url())).send().await.unwrap();
@@ -150,7 +162,7 @@ async fn glue_lake_formation_and_ram_end_to_end() {
     let values: Vec<Vec<String>> = parts.partitions().iter().map(|p| p.values().to_vec()).collect();
     assert_eq!(values, [vec!["2026-11-21".to_owned()]], "the partition was in Glue before the marker");
 
-    // Access: request, approve, the RAM share and Lake Formation permissions.
+    // Access: request, approve, the Lake Formation grant (which is the share).
     let out = ok(cli(
         &srv,
         &consumer,
@@ -158,53 +170,45 @@ async fn glue_lake_formation_and_ram_end_to_end() {
     ));
     assert!(out.contains("access request 1"), "{out}");
     ok(cli(&srv, &reviewer, &["access", "approve", "1", "--comment", "fine"]));
-    let state = eventually("the RAM share", || async { shares.describe(SHARE).await.ok().flatten() }).await;
-    assert_eq!(state.principals, [CONSUMER]);
-    let db_arn = format!("arn:aws:glue:eu-west-1:{GOV}:database/sales_orders");
-    assert!(state.resource_arns.contains(&db_arn), "{state:?}");
-    assert!(
-        state.resource_arns.contains(&format!("arn:aws:glue:eu-west-1:{GOV}:table/sales_orders/order_lines")),
-        "{state:?}"
-    );
-    let perms: Vec<String> =
-        state.lf_permissions.iter().flat_map(|(_, r, p)| p.iter().map(move |x| format!("{r}:{x}"))).collect();
+    let perms = eventually("the Lake Formation grant", || async {
+        let p = consumer_permissions(&lf).await;
+        (!p.is_empty()).then_some(p)
+    })
+    .await;
     assert!(perms.contains(&"database:sales_orders:DESCRIBE".to_owned()), "{perms:?}");
     assert!(perms.contains(&"table:sales_orders.order_lines:SELECT".to_owned()), "{perms:?}");
+    assert!(perms.contains(&"table:sales_orders.order_lines:DESCRIBE".to_owned()), "{perms:?}");
+    let granted = perms.clone();
 
-    // Revoke removes the share and the permissions.
+    // Revoke removes the permissions (and with them, on AWS, the share).
     ok(cli(&srv, &reviewer, &["access", "revoke", "1", "--reason", "project over"]));
-    eventually("the share to go", || async { (shares_named(&ram).await == 0).then_some(()) }).await;
-    let all = lf.list_permissions().send().await.unwrap();
-    let left: Vec<_> = all
-        .principal_resource_permissions()
-        .iter()
-        .filter(|p| p.principal().and_then(|x| x.data_lake_principal_identifier()) == Some(CONSUMER))
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
+    eventually("the permissions to go", || async { consumer_permissions(&lf).await.is_empty().then_some(()) }).await;
 
-    // Kill the worker between the commit and the AWS call: after a restart, one share.
+    // Kill the worker between the commit and the AWS call: after a restart,
+    // the same permissions as one grant.
     drop(srv);
     srv = server(&data, &moto, Some(("STEWARD__FAULTS__EXIT_BEFORE", "share.grant")));
     ok(cli(&srv, &consumer, &["access", "request", "sales.orders", "--account", CONSUMER, "--justification", "again"]));
     ok(cli(&srv, &reviewer, &["access", "approve", "2"]));
     assert_eq!(wait_exit(&mut srv), Some(86), "died at the fault point");
-    assert_eq!(shares_named(&ram).await, 0, "the AWS call never happened");
+    assert!(consumer_permissions(&lf).await.is_empty(), "the AWS call never happened");
     drop(srv);
     srv = server(&data, &moto, None);
-    eventually("the share after restart", || async { (shares_named(&ram).await == 1).then_some(()) }).await;
+    eventually("the grant after restart", || async { (consumer_permissions(&lf).await == granted).then_some(()) })
+        .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(shares_named(&ram).await, 1, "exactly one share");
+    assert_eq!(consumer_permissions(&lf).await, granted, "the same permissions, once each");
 
     // Kill it right after the AWS call, before the job is marked done: the
-    // job runs again after the restart and still leaves one share.
+    // job runs again after the restart and the grant stays as it was.
     ok(cli(&srv, &reviewer, &["access", "revoke", "2"]));
-    eventually("the share to go", || async { (shares_named(&ram).await == 0).then_some(()) }).await;
+    eventually("the permissions to go", || async { consumer_permissions(&lf).await.is_empty().then_some(()) }).await;
     drop(srv);
     srv = server(&data, &moto, Some(("STEWARD__FAULTS__EXIT_AFTER", "share.grant")));
     ok(cli(&srv, &consumer, &["access", "request", "sales.orders", "--account", CONSUMER, "--justification", "third"]));
     ok(cli(&srv, &reviewer, &["access", "approve", "3"]));
     assert_eq!(wait_exit(&mut srv), Some(87));
-    assert_eq!(shares_named(&ram).await, 1);
+    assert_eq!(consumer_permissions(&lf).await, granted);
     drop(srv);
     let srv = server(&data, &moto, None);
     let admin_view = eventually("the grant job done", || async {
@@ -214,7 +218,7 @@ async fn glue_lake_formation_and_ram_end_to_end() {
     })
     .await;
     assert!(admin_view.as_array().unwrap().is_empty());
-    assert_eq!(shares_named(&ram).await, 1, "the repeated grant found the share by name");
+    assert_eq!(consumer_permissions(&lf).await, granted, "the repeated grant changed nothing");
 }
 
 /// The consumer's side, through the real CLI: `steward shares accept` with the
@@ -250,7 +254,20 @@ async fn consumer_accepts_the_share_with_the_cli() {
         database: db.clone(),
         tables: vec!["order_lines".into()],
     };
-    let receipt = steward_aws::Shares::new(&gov_cfg, &gov).grant(&grant).await.unwrap();
+    steward_aws::Shares::new(&gov_cfg, &gov).grant(&grant).await.unwrap();
+    // What Lake Formation does on AWS for that grant (moto does not): its own
+    // RAM share of the database and table to the consumer
+    // (https://docs.aws.amazon.com/lake-formation/latest/dg/cross-account-permissions.html).
+    let share = aws_sdk_ram::Client::new(&gov_cfg)
+        .create_resource_share()
+        .name(format!("LakeFormation-V3-{}", steward_aws::testing::unique("")))
+        .principals(GOV)
+        .resource_arns(format!("arn:aws:glue:{}:{gov}:database/{db}", steward_aws::testing::REGION))
+        .resource_arns(format!("arn:aws:glue:{}:{gov}:table/{db}/order_lines", steward_aws::testing::REGION))
+        .send()
+        .await
+        .unwrap();
+    let share_arn = share.resource_share().unwrap().resource_share_arn().unwrap().to_owned();
 
     let run = || {
         std::process::Command::new(common::STEWARD)
@@ -274,7 +291,7 @@ async fn consumer_accepts_the_share_with_the_cli() {
             .unwrap()
     };
     let out = ok(run());
-    assert!(out.contains(&format!("accepted {}", receipt.share_arn)), "{out}");
+    assert!(out.contains(&format!("accepted {share_arn}")), "{out}");
     assert!(out.contains(&format!("resource link {db} -> {gov}:{db}")), "{out}");
     let consumer_glue = aws_sdk_glue::Client::new(&moto.config(GOV).await);
     let link = consumer_glue.get_database().name(&db).send().await.unwrap();
