@@ -23,53 +23,12 @@ use axum::body::Body;
 use axum::http::Request;
 use steward_catalog::api::{self, AppState};
 use steward_catalog::model::{self, ProductDetail};
-use steward_catalog::service::Service;
-use steward_catalog::store::Store;
-use steward_catalog::store::products::{self, Provenance};
+use steward_catalog::service::{Service, ServiceBuilder};
+use steward_testkit::generate::{self, Rng, Shape};
 use tower::ServiceExt;
 
-const WORDS: [&str; 40] = [
-    "orders",
-    "revenue",
-    "customer",
-    "shipment",
-    "invoice",
-    "payment",
-    "refund",
-    "inventory",
-    "warehouse",
-    "supplier",
-    "campaign",
-    "click",
-    "session",
-    "device",
-    "region",
-    "currency",
-    "discount",
-    "basket",
-    "subscription",
-    "churn",
-    "forecast",
-    "ledger",
-    "account",
-    "balance",
-    "transfer",
-    "merchant",
-    "product",
-    "catalog",
-    "review",
-    "rating",
-    "delivery",
-    "route",
-    "driver",
-    "vehicle",
-    "fuel",
-    "sensor",
-    "reading",
-    "alert",
-    "ticket",
-    "agent",
-];
+/// The products searched: two tables of six plain columns (docs/performance.md).
+const SHAPE: Shape = Shape { columns: 6, detailed: false };
 
 fn main() {
     let n: usize = env_or("STEWARD_BENCH_PRODUCTS", 100_000);
@@ -131,77 +90,40 @@ fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// A cheap deterministic generator (no extra dependency).
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn pick<'a>(&mut self, words: &[&'a str]) -> &'a str {
-        words[(self.next() as usize) % words.len()]
-    }
-}
-
-fn product(i: usize, rng: &mut Lcg) -> ProductDetail {
-    let domain = format!("domain_{}", i % 40);
-    let name = format!("product_{i}");
-    let words: Vec<&str> = (0..8).map(|_| rng.pick(&WORDS)).collect();
-    let yaml = format!(
-        "apiVersion: v3.1.0\nkind: DataContract\nid: b{i}\nversion: 1.0.0\nstatus: active\ndomain: {domain}\ndataProduct: {name}\n\
-         description:\n  purpose: {} data about {} and {}.\ntags: [{}, {}]\nteam:\n  name: team_{}\nsupport:\n  - {{channel: t@example.com, tool: email}}\n\
-         servers:\n  - {{server: p, type: s3, location: 's3://steward-domain-{}/{name}/', format: parquet}}\nschema:\n",
-        words[0],
-        words[1],
-        words[2],
-        words[3],
-        words[4],
-        i % 97,
-        i % 40
-    );
-    let mut yaml = yaml;
-    for t in 0..2 {
-        yaml.push_str(&format!(
-            "  - name: {}_{t}\n    description: {} {}.\n    properties:\n",
-            words[5 + t],
-            words[6],
-            words[7]
-        ));
-        for c in 0..6 {
-            let col = format!("{}_{}", rng.pick(&WORDS), rng.pick(&["id", "at", "amount", "code", "name", "count"]));
-            yaml.push_str(&format!(
-                "      - {{name: {col}_{c}, logicalType: string, description: {} value., classification: internal}}\n",
-                rng.pick(&WORDS)
-            ));
-        }
-    }
-    yaml.push_str("slaProperties:\n  - {property: frequency, value: daily, scheduler: cron, schedule: '0 6 * * *'}\n");
-    let (_, contract) = steward_schemas::parse_contract(&yaml).expect("generated contract parses");
-    let key = steward_schemas::ProductKey::parse(&format!("{domain}.{name}")).unwrap();
+fn product(i: usize, rng: &mut Rng) -> ProductDetail {
+    let generated = generate::contract(i, rng, SHAPE);
+    let (_, contract) = steward_schemas::parse_contract(&generated.yaml).expect("generated contract parses");
+    let key = steward_schemas::ProductKey::parse(&generated.key).unwrap();
     model::build(&key, &contract, "internal")
 }
 
-async fn populate(store: &Store, n: usize) -> Duration {
+/// Publishes `n` generated products straight into the catalog (no review),
+/// 1,000 per transaction.
+async fn populate(service: &Service, n: usize) -> Duration {
     let started = Instant::now();
-    let mut rng = Lcg(42);
-    let now = chrono::Utc::now();
+    let mut rng = Rng(42);
     for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
-        let mut tx = store.begin().await.unwrap();
-        for &i in chunk {
-            let p = product(i, &mut rng);
-            let from = Provenance { contract: "(generated)", commit: "0000000", proposal_id: None, now };
-            products::publish(&mut tx, store.dialect, &p, &from).await.unwrap();
-        }
-        tx.commit().await.unwrap();
+        let products: Vec<ProductDetail> = chunk.iter().map(|&i| product(i, &mut rng)).collect();
+        steward_catalog::testing::publish_generated(service, &products).await.unwrap();
     }
     started.elapsed()
 }
 
+/// The bench's own connection to the service's database, for the SQL the
+/// service does not offer (counting rows, `VACUUM ANALYZE`, clearing tokens).
+async fn connect(url: &str) -> sqlx::AnyConnection {
+    sqlx::any::install_default_drivers();
+    <sqlx::AnyConnection as sqlx::Connection>::connect(url).await.unwrap()
+}
+
 async fn search_bench(backend: &str, url: &str, n: usize, queries: usize, token_dir: &std::path::Path) {
-    let store = Store::connect(url).await.unwrap();
-    let loaded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM products").fetch_one(&store.pool).await.unwrap();
+    // The registry is not read by searches; the service needs one.
+    let dir = tempfile::tempdir().unwrap();
+    let service = ServiceBuilder::new(url, dir.path().join("r.git")).build().await.unwrap();
+    let mut conn = connect(url).await;
+    let loaded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM products").fetch_one(&mut conn).await.unwrap();
     if loaded == 0 {
-        let took = populate(&store, n).await;
+        let took = populate(&service, n).await;
         println!(
             "\n[{backend}] published {n} products in {:.1}s ({:.0}/s)",
             took.as_secs_f64(),
@@ -210,33 +132,21 @@ async fn search_bench(backend: &str, url: &str, n: usize, queries: usize, token_
     } else {
         println!("\n[{backend}] searching the {loaded} products already loaded");
     }
-    if store.dialect == steward_catalog::store::Dialect::Postgres
-        && std::env::var("STEWARD_BENCH_PG_ANALYZE").map_or(true, |v| v != "0")
-    {
+    if url.starts_with("postgres") && std::env::var("STEWARD_BENCH_PG_ANALYZE").map_or(true, |v| v != "0") {
         // What autovacuum does shortly after a bulk load on a production server
         // (the test server here runs with autovacuum off).
         let t = Instant::now();
-        sqlx::query("VACUUM ANALYZE").execute(&store.pool).await.unwrap();
+        sqlx::query("VACUUM ANALYZE").execute(&mut conn).await.unwrap();
         println!("[{backend}] VACUUM ANALYZE in {:.1}s", t.elapsed().as_secs_f64());
     }
-    let dir = tempfile::tempdir().unwrap();
-    let service = Service {
-        store,
-        registry: steward_registry::SharedRegistry::new(
-            steward_registry::Registry::open_or_init(&dir.path().join("r.git")).unwrap(),
-        ),
-        policy: Arc::new(steward_policies::Policy::default()),
-        clock: Arc::new(steward_catalog::clock::SystemClock),
-        upstream: None,
-        backends: Default::default(),
-    };
     // A reused database already has its admin; it gets a fresh one.
-    sqlx::query("DELETE FROM tokens").execute(&service.store.pool).await.unwrap();
+    sqlx::query("DELETE FROM tokens").execute(&mut conn).await.unwrap();
+    drop(conn);
     service.bootstrap_admin(token_dir).await.unwrap();
     let token = std::fs::read_to_string(token_dir.join("admin.token")).unwrap().trim().to_owned();
     let router = api::router(AppState { service, metrics: Arc::new(api::ops::Metrics::default()) });
 
-    let mut rng = Lcg(7);
+    let mut rng = Rng(7);
     let mut kinds: Vec<(&str, Vec<Duration>)> = vec![
         ("one word", vec![]),
         ("two words", vec![]),
@@ -247,11 +157,11 @@ async fn search_bench(backend: &str, url: &str, n: usize, queries: usize, token_
     for q in 0..queries {
         let kind = q % kinds.len();
         let uri = match kind {
-            0 => format!("/api/v1/products?q={}", rng.pick(&WORDS)),
-            1 => format!("/api/v1/products?q={}+{}", rng.pick(&WORDS), rng.pick(&WORDS)),
-            2 => format!("/api/v1/products?q={}&domain=domain_{}", rng.pick(&WORDS), rng.next() % 40),
-            3 => format!("/api/v1/products?q={}_{}", rng.pick(&WORDS), rng.pick(&["id", "amount", "code"])),
-            _ => format!("/api/v1/products?q=product_{}", rng.next() as usize % n),
+            0 => format!("/api/v1/products?q={}", rng.word()),
+            1 => format!("/api/v1/products?q={}+{}", rng.word(), rng.word()),
+            2 => format!("/api/v1/products?q={}&domain={}", rng.word(), generate::domain(rng.draw())),
+            3 => format!("/api/v1/products?q={}_{}", rng.word(), rng.pick(&["id", "amount", "code"])),
+            _ => format!("/api/v1/products?q={}", generate::product(rng.draw() % n)),
         };
         let req = Request::get(&uri).header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
         let t = Instant::now();
@@ -310,10 +220,10 @@ fn serve_rss(data: &std::path::Path, queries: usize, monitor: bool) -> (f64, f64
     let token = std::fs::read_to_string(data.join("admin.token")).unwrap().trim().to_owned();
     let client = reqwest::Client::new();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let mut rng = Lcg(9);
+    let mut rng = Rng(9);
     let passes = rt.block_on(async {
         for _ in 0..queries {
-            let q = rng.pick(&WORDS);
+            let q = rng.word();
             let r = client.get(format!("{url}/api/v1/products?q={q}")).bearer_auth(&token).send().await.unwrap();
             assert!(r.status().is_success());
             let _ = r.bytes().await.unwrap();
@@ -360,17 +270,11 @@ fn serve_rss(data: &std::path::Path, queries: usize, monitor: bool) -> (f64, f64
 async fn proposals_bench(dir: &std::path::Path) {
     let base = dir.join("proposals");
     std::fs::create_dir_all(&base).unwrap();
-    let store = Store::connect(&format!("sqlite://{}", base.join("steward.db").display())).await.unwrap();
-    let service = Service {
-        store,
-        registry: steward_registry::SharedRegistry::new(
-            steward_registry::Registry::open_or_init(&base.join("registry.git")).unwrap(),
-        ),
-        policy: Arc::new(steward_policies::Policy::default()),
-        clock: Arc::new(steward_catalog::clock::SystemClock),
-        upstream: None,
-        backends: Default::default(),
-    };
+    let service =
+        ServiceBuilder::new(format!("sqlite://{}", base.join("steward.db").display()), base.join("registry.git"))
+            .build()
+            .await
+            .unwrap();
     service.bootstrap_admin(&base).await.unwrap();
     let admin =
         service.authenticate(std::fs::read_to_string(base.join("admin.token")).unwrap().trim()).await.unwrap().unwrap();

@@ -8,113 +8,28 @@
 //! Environment: STEWARD_BENCH_PRODUCTS (default 100000), STEWARD_BENCH_RENDERS
 //! (default 500 per page kind).
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use steward_catalog::auth::Role;
-use steward_catalog::model::{CatalogTable, Column, Contact, Description, ProductDetail, Slo};
-use steward_catalog::store::products::{self, Provenance};
+use steward_catalog::model::{self, ProductDetail};
 use steward_portal::session::{Session, csrf_token};
 use steward_portal::{discover, product};
+use steward_testkit::generate::{self, Rng, Shape};
 
-const WORDS: [&str; 24] = [
-    "orders",
-    "revenue",
-    "customer",
-    "shipment",
-    "invoice",
-    "payment",
-    "refund",
-    "stock",
-    "warehouse",
-    "supplier",
-    "campaign",
-    "click",
-    "session",
-    "device",
-    "region",
-    "currency",
-    "basket",
-    "churn",
-    "ledger",
-    "account",
-    "merchant",
-    "rating",
-    "delivery",
-    "sensor",
-];
-const DOMAINS: usize = 40;
+/// Two tables of eight typed columns (two required, one partition key), a
+/// product classification cycling public / internal / confidential.
+const SHAPE: Shape = Shape { columns: 8, detailed: true };
 
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// A xorshift generator: deterministic figures without another dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as usize
-    }
-    fn word(&mut self) -> &'static str {
-        WORDS[self.next() % WORDS.len()]
-    }
-}
-
-/// A product with two tables of eight columns, built directly as catalog rows.
+/// Generated product `i` as the catalog holds it once published.
 fn detail(i: usize, rng: &mut Rng) -> ProductDetail {
-    let domain = format!("d{}", i % DOMAINS);
-    let product = format!("p{i}_{}", rng.word());
-    let key = format!("{domain}.{product}");
-    let classification = ["public", "internal", "confidential"][i % 3].to_owned();
-    let tables = (0..2)
-        .map(|t| {
-            let columns = (0..8)
-                .map(|c| Column {
-                    name: format!("{}_{c}", rng.word()),
-                    logical_type: ["string", "integer", "number", "date"][c % 4].to_owned(),
-                    physical_type: Some("varchar(64)".to_owned()),
-                    description: Some(format!("The {} of the {}.", rng.word(), rng.word())),
-                    required: c < 2,
-                    classification: Some("internal".to_owned()),
-                    partition_position: (c == 7).then_some(1),
-                    tags: vec![],
-                })
-                .collect();
-            CatalogTable {
-                database: format!("{domain}_{product}"),
-                name: format!("{}_{t}", rng.word()),
-                description: format!("{} by {}.", rng.word(), rng.word()),
-                location: format!("s3://steward-{domain}/{product}/t{t}/"),
-                format: "parquet".to_owned(),
-                columns,
-                partition_keys: vec![format!("dt_{t}")],
-                parameters: BTreeMap::new(),
-            }
-        })
-        .collect();
-    ProductDetail {
-        key: key.clone(),
-        domain: domain.clone(),
-        product: product.clone(),
-        version: "1.0.0".to_owned(),
-        status: "active".to_owned(),
-        name: format!("{} {}", rng.word(), rng.word()),
-        description: Description {
-            purpose: format!("{} and {} data for {} teams.", rng.word(), rng.word(), rng.word()),
-            usage: Some("Reporting.".to_owned()),
-            limitations: None,
-        },
-        owner_team: format!("team_{}", i % 97),
-        contacts: vec![Contact { channel: Some("t@example.com".into()), tool: Some("email".into()), url: None }],
-        classification,
-        tags: vec![rng.word().to_owned(), rng.word().to_owned()],
-        slo: vec![Slo { schedule: "0 6 * * *".into(), timezone: "UTC".into(), grace_minutes: 30, table: None }],
-        database: format!("{domain}_{product}"),
-        tables,
-    }
+    let generated = generate::contract(i, rng, SHAPE);
+    let (_, contract) = steward_schemas::parse_contract(&generated.yaml).expect("generated contract parses");
+    let key = steward_schemas::ProductKey::parse(&generated.key).unwrap();
+    model::build(&key, &contract, "internal")
 }
 
 fn main() {
@@ -134,16 +49,10 @@ async fn run(n: usize, renders: usize) {
     let started = Instant::now();
     let mut rng = Rng(0x5eed);
     let mut keys = Vec::with_capacity(n);
-    let now = chrono::Utc::now();
     for chunk in (0..n).collect::<Vec<_>>().chunks(2000) {
-        let mut tx = service.store.begin().await.unwrap();
-        for &i in chunk {
-            let p = detail(i, &mut rng);
-            let from = Provenance { contract: "(generated)", commit: "0000000000", proposal_id: None, now };
-            products::publish(&mut tx, service.store.dialect, &p, &from).await.unwrap();
-            keys.push(p.key);
-        }
-        tx.commit().await.unwrap();
+        let products: Vec<ProductDetail> = chunk.iter().map(|&i| detail(i, &mut rng)).collect();
+        steward_catalog::testing::publish_generated(&service, &products).await.unwrap();
+        keys.extend(products.into_iter().map(|p| p.key));
     }
     println!("[sqlite] {n} products published in {:.1}s", started.elapsed().as_secs_f64());
 
@@ -163,15 +72,15 @@ async fn run(n: usize, renders: usize) {
             0 => discover::Params { q: Some(rng.word().to_owned()), ..Default::default() },
             1 => discover::Params {
                 q: Some(format!("{} {}", rng.word(), rng.word())),
-                domain: Some(format!("d{}", rng.next() % DOMAINS)),
+                domain: Some(generate::domain(rng.draw())),
                 ..Default::default()
             },
             2 => discover::Params {
                 classification: Some("confidential".into()),
-                offset: Some((rng.next() % 40) as i64 * 20),
+                offset: Some((rng.draw() % 40) as i64 * 20),
                 ..Default::default()
             },
-            _ => discover::Params { q: Some(keys[rng.next() % keys.len()].replace('.', " ")), ..Default::default() },
+            _ => discover::Params { q: Some(keys[rng.draw() % keys.len()].replace('.', " ")), ..Default::default() },
         };
         let t = Instant::now();
         let html = discover::render(&service, &session, &p).await.unwrap();
@@ -183,7 +92,7 @@ async fn run(n: usize, renders: usize) {
     let mut pages = Vec::with_capacity(renders);
     bytes = 0;
     for _ in 0..renders {
-        let key = &keys[rng.next() % keys.len()];
+        let key = &keys[rng.draw() % keys.len()];
         let t = Instant::now();
         let html = product::render(&service, &session, key, &product::DiffParams::default()).await.unwrap();
         pages.push(t.elapsed());

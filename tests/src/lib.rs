@@ -8,6 +8,9 @@
 //! * When a service is missing, a test prints why and skips — unless
 //!   `STEWARD_TEST_REQUIRE_SERVICES=1` (set by `.ci/run`), which turns the
 //!   skip into a failure.
+//! * [`generate`] makes contracts for benches at catalog scale.
+
+pub mod generate;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
