@@ -79,7 +79,9 @@ pub async fn effect_backends(config: &Config) -> anyhow::Result<EffectBackends> 
     let gov = config.aws.as_ref().map(|a| a.governance_account_id.clone()).unwrap_or_default();
     Ok(EffectBackends {
         glue: match config.backends.catalog {
-            CatalogBackend::Glue => sdk.as_ref().map(steward_aws::GlueCatalog::new),
+            CatalogBackend::Glue => {
+                sdk.as_ref().zip(config.aws.as_ref()).map(|(c, s)| steward_aws::GlueCatalog::with_settings(c, s))
+            }
             CatalogBackend::Embedded => None,
         },
         shares: match config.backends.shares {

@@ -68,9 +68,9 @@ impl Job for NotifyRefresh {
                     .as_ref()
                     .ok_or_else(|| EffectError::permanent("SNS needs the aws settings (aws.region)"))?;
                 let body = serde_json::to_string(e).map_err(|x| EffectError::permanent(x.to_string()))?;
-                // SNS subjects are at most 100 characters.
-                let subject: String = subject.chars().take(100).collect();
-                sns.publish(&sub.target, &subject, &body).await?;
+                // The event id deduplicates on FIFO topics; the publisher
+                // keeps the subject under SNS's 100 characters.
+                sns.publish_event(&sub.target, &subject, &body, &e.event_id).await?;
             }
         }
         Ok(())

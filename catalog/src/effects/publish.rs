@@ -39,12 +39,11 @@ impl Job for PublishCatalog {
         // shared with: contact webhooks go there redacted.
         crate::redact::product_detail(&mut detail);
         let spec = database_spec(&detail);
-        let mut locations: Vec<&str> = spec.tables.iter().map(|t| t.location.as_str()).collect();
-        locations.sort_unstable();
-        locations.dedup();
-        for location in locations.into_iter().filter(|l| l.starts_with("s3://")) {
-            glue.register_location(location).await?;
-        }
+        // Lake Formation governs what is registered: the product's common
+        // prefix once per bucket, not one registration per table.
+        let locations: Vec<&str> =
+            spec.tables.iter().map(|t| t.location.as_str()).filter(|l| l.starts_with("s3://")).collect();
+        glue.register_locations(&locations).await?;
         glue.publish(&spec).await?;
         Ok(())
     }
