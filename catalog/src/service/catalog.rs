@@ -115,13 +115,17 @@ impl Service {
         commit: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), StoreError> {
+        // The shares of a new version run only after its tables are in Glue:
+        // Lake Formation cannot grant on a table that does not exist yet, and
+        // a publish that fails for good holds them (`blocked_by` in the outbox).
+        let mut published = None;
         if self.backends.glue() {
             let job = effects::PublishCatalog {
                 product_key: detail.key.clone(),
                 version: detail.version.clone(),
                 commit: commit.to_owned(),
             };
-            effects::enqueue(tx, &job, None, now).await?;
+            published = Some(effects::enqueue(tx, &job, None, now).await?);
         }
         if self.backends.aws_shares() {
             let filter = GrantFilter {
@@ -137,7 +141,7 @@ impl Service {
                     grant_id: g.id,
                     occasion: format!("publish:{commit}"),
                 });
-                effects::enqueue(tx, &job, None, now).await?;
+                effects::enqueue(tx, &job, published, now).await?;
             }
         }
         Ok(())
