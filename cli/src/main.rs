@@ -29,6 +29,9 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 /// Exit code: bad usage, or a file could not be read or written.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code: AWS refused or failed a call (`shares accept`): permissions,
+/// throttling, an unreachable endpoint; the message names the call.
+pub const EXIT_AWS: u8 = 3;
 /// Exit code: standard output was closed before everything was printed
 /// (`steward proposals list | head -1`). 128 + SIGPIPE: what a shell reports
 /// for a tool the signal ended, so pipelines read it the usual way.
@@ -48,6 +51,7 @@ Exit status:
        `refresh`: the _SUCCESS marker is dead
   2    usage: bad arguments (before anything is sent), a file that cannot be
        read or written, no token, the server unreachable or another error (400, 401, 5xx)
+  3    AWS refused or failed a call (`shares accept`): the message says which and why
   141  standard output was closed early (e.g. `| head`); nothing else went wrong";
 
 #[derive(Parser)]

@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 
-use crate::{EXIT_OK, EXIT_USAGE};
+use crate::{EXIT_AWS, EXIT_OK};
 
 /// Consumer-side share set-up on AWS (runs with the consumer account's credentials).
 #[derive(Args)]
@@ -72,7 +72,7 @@ pub fn run(args: SharesArgs) -> u8 {
             }
             Err(e) => {
                 eprintln!("steward: error: {e}");
-                EXIT_USAGE
+                EXIT_AWS
             }
         }
     })

@@ -310,4 +310,28 @@ async fn consumer_accepts_the_share_with_the_cli() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a 12-digit AWS account id"));
+    // An AWS failure (here: nothing listens at the RAM endpoint) is not a
+    // usage error: it exits 3 and says what failed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let unreachable = std::process::Command::new(common::STEWARD)
+        .args([
+            "shares",
+            "accept",
+            "--account",
+            GOV,
+            "--governance-account",
+            &gov,
+            "--region",
+            steward_aws::testing::REGION,
+        ])
+        .env("AWS_ACCESS_KEY_ID", GOV)
+        .env("AWS_SECRET_ACCESS_KEY", "consumer-secret")
+        .env("AWS_ENDPOINT_URL", format!("http://{closed}"))
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&unreachable.stderr);
+    assert_eq!(unreachable.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("steward: error:"), "{stderr}");
 }
