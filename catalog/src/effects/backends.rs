@@ -54,8 +54,33 @@ pub fn hive_type(c: &Column) -> String {
     .to_owned()
 }
 
+/// Glue's limits on free text: a column comment is at most 255 characters,
+/// a database or table description at most 2,048 (the `CommentString` and
+/// `DescriptionString` shapes of the Glue API model). Longer text is cut on a
+/// character boundary with `…` so the whole call is not refused; the full
+/// text stays in Steward's catalog and contract.
+const GLUE_COMMENT_MAX: usize = 255;
+const GLUE_DESCRIPTION_MAX: usize = 2048;
+
+/// `text` within `max` bytes (so within `max` characters too), marked `…`
+/// when shortened.
+fn glue_text(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max - '…'.len_utf8();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 fn column_spec(c: &Column) -> ColumnSpec {
-    ColumnSpec { name: c.name.clone(), data_type: hive_type(c), comment: c.description.clone() }
+    ColumnSpec {
+        name: c.name.clone(),
+        data_type: hive_type(c),
+        comment: c.description.as_deref().map(|d| glue_text(d, GLUE_COMMENT_MAX)),
+    }
 }
 
 fn table_spec(t: &CatalogTable) -> TableSpec {
@@ -67,7 +92,7 @@ fn table_spec(t: &CatalogTable) -> TableSpec {
     parameters.entry("classification".into()).or_insert_with(|| t.format.clone());
     TableSpec {
         name: t.name.clone(),
-        description: Some(t.description.clone()).filter(|d| !d.is_empty()),
+        description: Some(glue_text(&t.description, GLUE_DESCRIPTION_MAX)).filter(|d| !d.is_empty()),
         columns,
         partition_keys,
         location: t.location.clone(),
@@ -84,7 +109,7 @@ pub fn database_spec(p: &ProductDetail) -> DatabaseSpec {
     parameters.insert("steward.classification".to_owned(), p.classification.clone());
     DatabaseSpec {
         name: p.database.clone(),
-        description: Some(p.description.purpose.clone()).filter(|d| !d.is_empty()),
+        description: Some(glue_text(&p.description.purpose, GLUE_DESCRIPTION_MAX)).filter(|d| !d.is_empty()),
         location: None,
         parameters,
         tables: p.tables.iter().map(table_spec).collect(),
@@ -94,6 +119,18 @@ pub fn database_spec(p: &ProductDetail) -> DatabaseSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_over_glues_limits_is_cut_on_a_character_boundary() {
+        assert_eq!(glue_text("short", 255), "short");
+        let long = "é".repeat(300); // 600 bytes
+        let cut = glue_text(&long, GLUE_COMMENT_MAX);
+        assert!(cut.len() <= GLUE_COMMENT_MAX && cut.ends_with('…'), "{}", cut.len());
+        assert!(cut.trim_end_matches('…').chars().all(|c| c == 'é'));
+        let exact = "x".repeat(GLUE_DESCRIPTION_MAX);
+        assert_eq!(glue_text(&exact, GLUE_DESCRIPTION_MAX), exact, "at the limit: unchanged");
+        assert_eq!(glue_text(&format!("{exact}y"), GLUE_DESCRIPTION_MAX).len(), GLUE_DESCRIPTION_MAX);
+    }
 
     #[test]
     fn share_names_are_ram_safe() {
