@@ -272,27 +272,19 @@ async fn consumer_accepts_the_share_with_the_cli() {
         .unwrap();
     let share_arn = share.resource_share().unwrap().resource_share_arn().unwrap().to_owned();
 
-    let run = || {
-        std::process::Command::new(common::STEWARD)
-            .args([
-                "shares",
-                "accept",
-                "--account",
-                GOV,
-                "--governance-account",
-                &gov,
-                "--region",
-                steward_aws::testing::REGION,
-            ])
+    // `steward shares accept` as the consumer; each call says where AWS is.
+    let accept = || {
+        let mut cmd = std::process::Command::new(common::STEWARD);
+        cmd.args(["shares", "accept", "--account", GOV, "--governance-account", &gov])
+            .args(["--region", steward_aws::testing::REGION])
             .env("AWS_ACCESS_KEY_ID", GOV)
             .env("AWS_SECRET_ACCESS_KEY", "consumer-secret")
-            .env("AWS_ENDPOINT_URL_RAM", ram.url())
-            .env("AWS_ENDPOINT_URL_GLUE", moto.url())
             .env_remove("AWS_ENDPOINT_URL")
-            .env_remove("AWS_PROFILE")
-            .output()
-            .unwrap()
+            .env_remove("AWS_PROFILE");
+        cmd
     };
+    let run =
+        || accept().env("AWS_ENDPOINT_URL_RAM", ram.url()).env("AWS_ENDPOINT_URL_GLUE", moto.url()).output().unwrap();
     let out = ok(run());
     assert!(out.contains(&format!("accepted {share_arn}")), "{out}");
     assert!(out.contains(&format!("resource link {db} -> {gov}:{db}")), "{out}");
@@ -313,24 +305,8 @@ async fn consumer_accepts_the_share_with_the_cli() {
     // An AWS failure (here: nothing listens at the RAM endpoint) is not a
     // usage error: it exits 3 and says what failed.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let unreachable = std::process::Command::new(common::STEWARD)
-        .args([
-            "shares",
-            "accept",
-            "--account",
-            GOV,
-            "--governance-account",
-            &gov,
-            "--region",
-            steward_aws::testing::REGION,
-        ])
-        .env("AWS_ACCESS_KEY_ID", GOV)
-        .env("AWS_SECRET_ACCESS_KEY", "consumer-secret")
-        .env("AWS_ENDPOINT_URL", format!("http://{closed}"))
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap();
+    let unreachable =
+        accept().env("AWS_ENDPOINT_URL", format!("http://{closed}")).env("AWS_MAX_ATTEMPTS", "1").output().unwrap();
     let stderr = String::from_utf8_lossy(&unreachable.stderr);
     assert_eq!(unreachable.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("steward: error:"), "{stderr}");
