@@ -24,6 +24,7 @@ mod retry;
 mod shares;
 mod sns;
 mod specs;
+pub mod tags;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -53,6 +54,39 @@ pub struct AwsSettings {
     /// "Requirements for roles used to register locations").
     #[serde(default)]
     pub registration_role_arn: Option<String>,
+    /// How approved access becomes Lake Formation permissions: `named`
+    /// (the default) grants on the database and each table; `tags` tags what
+    /// Steward publishes with LF-Tags and grants one LF-Tag expression per
+    /// product, so tables a later version adds are shared without a new grant.
+    #[serde(default)]
+    pub sharing: SharingMode,
+    /// Register locations in hybrid access mode (`HybridAccessEnabled`) and
+    /// opt in the principals Steward grants to (`CreateLakeFormationOptIn`),
+    /// so IAM-only users of the same data keep working. Needs cross-account
+    /// version 4 or later (LF guide, "Hybrid access mode").
+    #[serde(default)]
+    pub hybrid_access: bool,
+}
+
+/// How approved access is granted in Lake Formation (`aws.sharing`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SharingMode {
+    /// Named resources: DESCRIBE on the database, SELECT and DESCRIBE on each table.
+    #[default]
+    Named,
+    /// LF-Tag-based access control: one tag expression (`product = <key>`) per grant.
+    Tags,
+}
+
+impl SharingMode {
+    /// The word used in configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SharingMode::Named => "named",
+            SharingMode::Tags => "tags",
+        }
+    }
 }
 
 /// An SDK configuration for `s`: the default credential chain (environment,
@@ -95,6 +129,8 @@ mod tests {
             endpoint_url: Some("http://127.0.0.1:5000".into()),
             governance_account_id: "123456789012".into(),
             registration_role_arn: None,
+            sharing: SharingMode::Named,
+            hybrid_access: false,
         };
         let cfg = sdk_config(&s).await;
         assert_eq!(cfg.region().map(|r| r.as_ref()), Some("eu-central-1"));
@@ -116,5 +152,21 @@ mod tests {
         let s: AwsSettings =
             serde_json::from_str(r#"{"region":"eu-west-1","endpoint_url":null,"governance_account_id":"1"}"#).unwrap();
         assert_eq!(s.registration_role_arn, None);
+        assert_eq!((s.sharing, s.hybrid_access), (SharingMode::Named, false));
+    }
+
+    #[test]
+    fn sharing_modes_read_and_refuse_unknown_words() {
+        let tags: AwsSettings = serde_json::from_str(
+            r#"{"region":"eu-west-1","endpoint_url":null,"governance_account_id":"1","sharing":"tags"}"#,
+        )
+        .unwrap();
+        assert_eq!(tags.sharing, SharingMode::Tags);
+        let e = serde_json::from_str::<AwsSettings>(
+            r#"{"region":"eu-west-1","endpoint_url":null,"governance_account_id":"1","sharing":"ram"}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("named") && e.contains("tags"), "{e}");
     }
 }

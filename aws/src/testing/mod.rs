@@ -158,6 +158,8 @@ impl Moto {
             endpoint_url: Some(self.url.clone()),
             governance_account_id: account.into(),
             registration_role_arn: None,
+            sharing: crate::SharingMode::Named,
+            hybrid_access: false,
         }
     }
 
