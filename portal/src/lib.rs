@@ -16,10 +16,12 @@
 
 pub mod access;
 pub mod audit;
+pub mod consumer;
 pub mod delivery;
 pub mod diff;
 pub mod discover;
 pub mod page;
+pub mod producer;
 pub mod product;
 pub mod review;
 pub mod session;
@@ -69,6 +71,9 @@ pub fn router(state: AppState) -> Router {
         .route("/grants/{id}/revoke", post(access::revoke))
         .route("/admin/tokens", get(tokens::page))
         .route("/admin/tokens/{name}/revoke", post(tokens::revoke))
+        .merge(consumer::routes())
+        .merge(producer::routes())
+        .merge(review::routes())
         .route("/{*rest}", any(not_found))
         .route(CSS_PATH, get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route(JS_PATH, get(|| async { asset("text/javascript; charset=utf-8", JS) }))

@@ -21,6 +21,12 @@ use crate::diff;
 use crate::page::{self, Nav, PageError, flash, when};
 use crate::session::{CSRF_FIELD, Session};
 
+/// Routes of the review pages beyond the queue and proposal page (merged
+/// into the portal router).
+pub fn routes() -> axum::Router<steward_catalog::api::AppState> {
+    axum::Router::new()
+}
+
 /// The queue's tabs: a status and its label, or every status.
 const STATUSES: [(Option<ProposalStatus>, &str); 5] = [
     (Some(ProposalStatus::PendingReview), "Pending"),

@@ -10,6 +10,7 @@ pub mod refreshes;
 pub mod slo;
 pub mod subscriptions;
 pub mod tokens;
+pub mod workspace;
 
 use std::sync::Arc;
 

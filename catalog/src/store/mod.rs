@@ -19,6 +19,7 @@ mod search;
 pub mod slo;
 pub mod subscriptions;
 pub mod tokens;
+pub mod workspace;
 
 use std::str::FromStr;
 

@@ -1,0 +1,1 @@
+//! Placeholder: a producer's workspace (their products and proposals; issue [M9]).

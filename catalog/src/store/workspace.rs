@@ -1,0 +1,1 @@
+//! Placeholder: store queries behind a producer's workspace (issue [M9]).
