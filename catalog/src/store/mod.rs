@@ -14,6 +14,7 @@ pub mod audit;
 pub mod outbox;
 pub mod products;
 pub mod proposals;
+pub mod queues;
 pub mod refreshes;
 mod search;
 pub mod slo;

@@ -1,0 +1,1 @@
+//! Placeholder: counts and pages of the reviewers' queues (issue [M9]).
