@@ -101,6 +101,12 @@ pub struct Grant {
     #[serde(default, with = "crate::time::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub ended_at: Option<DateTime<Utc>>,
+    /// On AWS: the RAM resource share Lake Formation made for this grant, as
+    /// `ListPermissions` reports it once the share is granted; `null` before
+    /// that, with the embedded share backend, and where AWS reports none
+    /// (LF-Tag grants). The consumer accepts it with `steward shares accept`.
+    #[serde(default)]
+    pub share_arn: Option<String>,
 }
 
 /// A reviewer's decision on an access request or grant (approve, reject, revoke).
@@ -134,7 +140,7 @@ mod tests {
 
     const GRANT: &str = r#"{"id":1,"product_key":"sales.orders","account":"123456789012","request_id":1,
         "status":"active","granted_by":"rita","granted_at":"2026-11-21T06:05:00.000000Z",
-        "expires_at":"2026-12-21T06:05:00.000000Z","ended_by":null,"ended_at":null}"#;
+        "expires_at":"2026-12-21T06:05:00.000000Z","ended_by":null,"ended_at":null,"share_arn":null}"#;
 
     #[test]
     fn requests_and_grants_round_trip() {
@@ -157,6 +163,11 @@ mod tests {
                 r#""ended_by":"rita","ended_at":"2026-11-22T00:00:00.000000Z""#,
             ),
         );
+        let shared: Grant = round_trip(&GRANT.replace(
+            r#""share_arn":null"#,
+            r#""share_arn":"arn:aws:ram:eu-west-1:123456789012:resource-share/LakeFormation-V3-1""#,
+        ));
+        assert!(shared.share_arn.is_some_and(|a| a.contains("LakeFormation")));
         let check: AccessCheck = round_trip(&format!(
             r#"{{"product":"sales.orders","account":"123456789012","allowed":true,"grant":{GRANT}}}"#
         ));

@@ -146,7 +146,10 @@ impl Service {
                 grant_id,
                 occasion: format!("request:{id}"),
             });
-            effects::enqueue(&mut tx, &job, None, now).await?;
+            // A version still being published to Glue goes first (its tables
+            // must exist before Lake Formation can grant on them).
+            let publish = crate::store::outbox::unfinished_publish(&mut tx, &request.product_key).await?;
+            effects::enqueue(&mut tx, &job, publish, now).await?;
         }
         self.audit(
             &mut tx,

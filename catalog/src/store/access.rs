@@ -184,7 +184,7 @@ pub async fn upsert_grant(conn: &mut AnyConnection, g: &NewGrant<'_>) -> Result<
 }
 
 const GRANT_COLUMNS: &str =
-    "id, product_key, account, request_id, status, granted_by, granted_at, expires_at, ended_by, ended_at";
+    "id, product_key, account, request_id, status, granted_by, granted_at, expires_at, ended_by, ended_at, share_arn";
 
 fn grant_from_row(r: &sqlx::any::AnyRow) -> Result<Grant, StoreError> {
     Ok(Grant {
@@ -198,7 +198,14 @@ fn grant_from_row(r: &sqlx::any::AnyRow) -> Result<Grant, StoreError> {
         expires_at: time_opt(r, "expires_at")?,
         ended_by: r.try_get("ended_by")?,
         ended_at: time_opt(r, "ended_at")?,
+        share_arn: r.try_get("share_arn")?,
     })
+}
+
+/// Records the RAM share Lake Formation reported for a grant's share.
+pub async fn set_share_arn(conn: &mut AnyConnection, id: i64, share_arn: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE grants SET share_arn = $1 WHERE id = $2").bind(share_arn).bind(id).execute(conn).await?;
+    Ok(())
 }
 
 pub async fn get_grant(conn: &mut AnyConnection, id: i64) -> Result<Option<Grant>, StoreError> {

@@ -81,6 +81,24 @@ pub async fn enqueue_many(
     Ok(())
 }
 
+/// The newest `catalog.publish` job of `product_key` that is not done
+/// (pending, or dead and waiting for a retry), if any: a share of that product
+/// must wait for it, as Lake Formation cannot grant on tables Glue does not
+/// have yet.
+pub async fn unfinished_publish(conn: &mut AnyConnection, product_key: &str) -> Result<Option<i64>, StoreError> {
+    // Publish jobs' dedup keys are `catalog.publish:<product>:<commit>`.
+    let prefix = format!("{}:{product_key}:", JobKind::CatalogPublish);
+    let row = sqlx::query(
+        "SELECT id FROM outbox WHERE kind = $1 AND substr(dedup_key, 1, length($2)) = $2 AND status <> 'done'
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(JobKind::CatalogPublish.as_str())
+    .bind(prefix)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| r.try_get(0)).transpose().map_err(Into::into)
+}
+
 /// A claimed effect, ready to execute.
 #[derive(Debug, Clone)]
 pub struct Claimed {
