@@ -213,4 +213,8 @@ fn print_grant(g: &Grant) {
         time::format(&g.granted_at),
         g.expires_at.map(|e| format!(" until {}", time::format(&e))).unwrap_or_default()
     );
+    if let Some(arn) = &g.share_arn {
+        // What the consumer's `steward shares accept` will find (out-of-org: as an invitation).
+        outln!("  Lake Formation share {arn}");
+    }
 }
