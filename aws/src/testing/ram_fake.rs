@@ -14,6 +14,20 @@
 //! them; deleted shares remain listed with status `DELETED`. List calls answer
 //! in pages of 3 unless `maxResults` says otherwise, so that clients'
 //! pagination is exercised.
+//!
+//! An AWS Organization with RAM sharing enabled can be declared
+//! ([`RamFake::set_organization`]): sharing between two of its accounts then
+//! associates the principal at once and sends no invitation, as RAM does for
+//! accounts of the sharer's organization when sharing with AWS Organizations
+//! is enabled (for Lake Formation's shares: "The data lake administrator in
+//! account B must accept the share. (This isn't necessary if accounts A and B
+//! are in the same organization …)",
+//! https://docs.aws.amazon.com/lake-formation/latest/dg/cross-account-read-data.html;
+//! https://docs.aws.amazon.com/lake-formation/latest/dg/viewing-shared-resources.html).
+//! [`RamFake::hide_shared_resources`] plays RAM's eventual consistency: the
+//! next calls of `ListResources` list nothing, as right after an acceptance.
+//! What Lake Formation itself does with RAM is modelled in
+//! [`super::lf_share_model`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -64,6 +78,36 @@ struct Inner {
     invitations: Vec<Invitation>,
     calls: Vec<(String, String)>,
     seq: u64,
+    /// Accounts of the one AWS Organization (RAM org sharing enabled).
+    organization: Vec<String>,
+    /// `ListResources` calls still to answer with nothing.
+    hidden_lists: usize,
+}
+
+/// An invitation as the fake holds it (for tests' assertions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeInvitation {
+    /// The invitation ARN.
+    pub arn: String,
+    /// The share it invites to.
+    pub share_arn: String,
+    /// The share's name.
+    pub share_name: String,
+    /// The sending (owning) account.
+    pub sender: String,
+    /// The invited account.
+    pub receiver: String,
+    /// `PENDING`, `ACCEPTED`, ...
+    pub status: String,
+}
+
+/// What [`RamFake::upsert_share`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Upserted {
+    pub share_arn: String,
+    pub share_name: String,
+    pub created: bool,
+    pub invitation: Option<String>,
 }
 
 /// A running fake; the server stops when this is dropped.
@@ -101,7 +145,88 @@ impl RamFake {
     /// `(account, operation)` of every call so far, operations by their URI
     /// name (e.g. `createresourceshare`).
     pub fn calls(&self) -> Vec<(String, String)> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).calls.clone()
+        self.lock().calls.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Declares `accounts` one AWS Organization with RAM sharing enabled
+    /// (replacing any earlier one): shares between two of them need no
+    /// invitation from now on.
+    pub fn set_organization(&self, accounts: &[&str]) {
+        self.lock().organization = accounts.iter().map(|a| (*a).to_owned()).collect();
+    }
+
+    /// The next `calls` calls of `ListResources` (any account) list nothing,
+    /// as RAM may right after an invitation was accepted.
+    pub fn hide_shared_resources(&self, calls: usize) {
+        self.lock().hidden_lists = calls;
+    }
+
+    /// Every invitation the fake holds, oldest first.
+    pub fn invitations(&self) -> Vec<FakeInvitation> {
+        self.lock()
+            .invitations
+            .iter()
+            .map(|i| FakeInvitation {
+                arn: i.arn.clone(),
+                share_arn: i.share_arn.clone(),
+                share_name: i.share_name.clone(),
+                sender: i.sender.clone(),
+                receiver: i.receiver.clone(),
+                status: i.status.to_owned(),
+            })
+            .collect()
+    }
+
+    /// As `owner`, adds `principal` and `resources` to the ACTIVE share of
+    /// `owner` whose name starts with `name_prefix` and that already has
+    /// `principal`, or else to a new share named `new_name` in `region`.
+    /// Invitations follow the organization as for API calls.
+    pub(crate) fn upsert_share(
+        &self,
+        owner: &str,
+        region: &str,
+        name_prefix: &str,
+        new_name: &str,
+        principal: &str,
+        resources: &[String],
+    ) -> Upserted {
+        let mut st = self.lock();
+        let Inner { shares, invitations, seq, organization, .. } = &mut *st;
+        let existing = shares.iter().position(|s| {
+            s.owner == owner
+                && s.status == "ACTIVE"
+                && s.name.starts_with(name_prefix)
+                && s.principals.iter().any(|a| a.entity == principal && a.status != "DISASSOCIATED")
+        });
+        let created = existing.is_none();
+        let index = existing.unwrap_or_else(|| {
+            *seq += 1;
+            shares.push(Share {
+                arn: format!("arn:aws:ram:{region}:{owner}:resource-share/share-{:06}", *seq),
+                name: new_name.to_owned(),
+                owner: owner.to_owned(),
+                allow_external: true,
+                status: "ACTIVE",
+                time: now(),
+                principals: Vec::new(),
+                resources: Vec::new(),
+            });
+            shares.len() - 1
+        });
+        let share = &mut shares[index];
+        add_resources(share, resources);
+        let before = invitations.len();
+        add_principals(share, invitations, seq, organization, &[principal.to_owned()]);
+        Upserted {
+            share_arn: share.arn.clone(),
+            share_name: share.name.clone(),
+            created,
+            invitation: invitations.get(before).map(|i| i.arn.clone()),
+        }
     }
 }
 
@@ -244,7 +369,14 @@ async fn dispatch(
             page(items, &body, "resourceShareInvitations")
         }
         (Method::POST, "acceptresourceshareinvitation") => accept(&mut st, &account, &body),
-        (Method::POST, "listresources") => list_resources(&st, &account, &body),
+        (Method::POST, "listpendinginvitationresources") => pending_resources(&st, &account, &body),
+        (Method::POST, "listresources") => {
+            if st.hidden_lists > 0 {
+                st.hidden_lists -= 1;
+                return axum::Json(json!({ "resources": [] })).into_response();
+            }
+            list_resources(&st, &account, &body)
+        }
         (Method::DELETE, "deleteresourceshare") => {
             let arn = query.get("resourceShareArn").cloned().unwrap_or_default();
             let Some(share) = st.shares.iter_mut().find(|s| s.arn == arn && s.owner == account) else {
@@ -263,13 +395,22 @@ async fn dispatch(
     }
 }
 
-/// Adds `principals` to `share`, inviting external accounts.
-fn add_principals(share: &mut Share, invitations: &mut Vec<Invitation>, seq: &mut u64, principals: &[String]) {
+/// Adds `principals` to `share`, inviting external accounts (those outside
+/// `organization` or, when they are in it, the owner's organization too: no
+/// invitation, associated at once).
+fn add_principals(
+    share: &mut Share,
+    invitations: &mut Vec<Invitation>,
+    seq: &mut u64,
+    organization: &[String],
+    principals: &[String],
+) {
     for p in principals {
         if share.principals.iter().any(|a| &a.entity == p && a.status != "DISASSOCIATED") {
             continue;
         }
-        let external = principal_account(p).is_some_and(|a| a != share.owner);
+        let in_org = |a: &str| organization.iter().any(|o| o == a);
+        let external = principal_account(p).is_some_and(|a| a != share.owner && !(in_org(&a) && in_org(&share.owner)));
         share.principals.retain(|a| &a.entity != p);
         share.principals.push(Assoc {
             entity: p.clone(),
@@ -340,8 +481,8 @@ fn create(st: &mut Inner, account: &str, region: &str, body: &Value) -> Response
         resources: Vec::new(),
     };
     add_resources(&mut share, &resources);
-    let Inner { invitations, seq, .. } = st;
-    add_principals(&mut share, invitations, seq, &principals);
+    let Inner { invitations, seq, organization, .. } = st;
+    add_principals(&mut share, invitations, seq, organization, &principals);
     let out = json!({ "resourceShare": share_json(&share) });
     st.shares.push(share);
     axum::Json(out).into_response()
@@ -375,7 +516,7 @@ fn get_shares(st: &Inner, account: &str, body: &Value) -> Response {
 fn associate(st: &mut Inner, account: &str, body: &Value, add: bool) -> Response {
     let arn = body.get("resourceShareArn").and_then(Value::as_str).unwrap_or_default().to_owned();
     let (principals, resources) = (strings(body, "principals"), strings(body, "resourceArns"));
-    let Inner { shares, invitations, seq, .. } = st;
+    let Inner { shares, invitations, seq, organization, .. } = st;
     let Some(share) = shares.iter_mut().find(|s| s.arn == arn && s.owner == account && s.status == "ACTIVE") else {
         return error("UnknownResourceException", format!("ResourceShare {arn} could not be found."));
     };
@@ -384,7 +525,7 @@ fn associate(st: &mut Inner, account: &str, body: &Value, add: bool) -> Response
             return e;
         }
         add_resources(share, &resources);
-        add_principals(share, invitations, seq, &principals);
+        add_principals(share, invitations, seq, organization, &principals);
     } else {
         for a in share.principals.iter_mut().filter(|a| principals.contains(&a.entity)) {
             a.status = "DISASSOCIATED";
@@ -442,6 +583,34 @@ fn accept(st: &mut Inner, account: &str, body: &Value) -> Response {
     axum::Json(out).into_response()
 }
 
+fn resource_json(s: &Share, arn: &str) -> Value {
+    json!({
+        "arn": arn, "type": resource_type(arn), "resourceShareArn": s.arn, "status": "AVAILABLE",
+        "creationTime": s.time, "lastUpdatedTime": s.time, "resourceRegionScope": "REGIONAL",
+    })
+}
+
+/// `ListPendingInvitationResources`: what an invitation would give, so that a
+/// consumer can look before it accepts. Only the invited account may ask.
+fn pending_resources(st: &Inner, account: &str, body: &Value) -> Response {
+    let arn = body.get("resourceShareInvitationArn").and_then(Value::as_str).unwrap_or_default();
+    let Some(inv) = st.invitations.iter().find(|i| i.arn == arn && i.receiver == account) else {
+        return error("ResourceShareInvitationArnNotFoundException", format!("invitation {arn} not found"));
+    };
+    match inv.status {
+        "PENDING" => {}
+        "ACCEPTED" => return error("ResourceShareInvitationAlreadyAcceptedException", "already accepted"),
+        other => return error("ResourceShareInvitationExpiredException", format!("invitation is {other}")),
+    }
+    let items = st
+        .shares
+        .iter()
+        .filter(|s| s.arn == inv.share_arn && s.status == "ACTIVE")
+        .flat_map(|s| s.resources.iter().filter(|r| r.status == "ASSOCIATED").map(move |r| resource_json(s, &r.entity)))
+        .collect();
+    page(items, body, "resources")
+}
+
 fn list_resources(st: &Inner, account: &str, body: &Value) -> Response {
     let owner = body.get("resourceOwner").and_then(Value::as_str).unwrap_or_default();
     let arns = strings(body, "resourceShareArns");
@@ -461,10 +630,7 @@ fn list_resources(st: &Inner, account: &str, body: &Value) -> Response {
             if wanted_type.is_some_and(|t| !t.eq_ignore_ascii_case(&kind)) {
                 continue;
             }
-            items.push(json!({
-                "arn": r.entity, "type": kind, "resourceShareArn": s.arn, "status": "AVAILABLE",
-                "creationTime": s.time, "lastUpdatedTime": s.time, "resourceRegionScope": "REGIONAL",
-            }));
+            items.push(resource_json(s, &r.entity));
         }
     }
     page(items, body, "resources")
