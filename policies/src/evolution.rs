@@ -137,16 +137,16 @@ pub fn check_evolution(policy: &Policy, previous: &Previous, doc: &Document, new
                 );
                 continue;
             };
-            if let Some(why) = type_change(old_col, new_col) {
-                push(
-                    &mut out,
-                    policy,
-                    doc,
-                    "STW102",
-                    bump,
-                    column_path(ti, ci).key("logicalType"),
-                    format!("column `{tname}.{cname}`: {why}"),
-                );
+            if let Some(change) = type_change(old_col, new_col) {
+                // The finding points at the line that changed, so the diff
+                // marks it: a narrowed `physicalType` is on its own line, not
+                // on `logicalType`; a dropped one is only in the old version.
+                let (at, path) = match change.field {
+                    TypeField::Logical => (doc, column_path(ti, ci).key("logicalType")),
+                    TypeField::Physical => (doc, column_path(ti, ci).key("physicalType")),
+                    TypeField::PhysicalDropped => (old_doc, column_path(old_ti, old_ci).key("physicalType")),
+                };
+                push(&mut out, policy, at, "STW102", bump, path, format!("column `{tname}.{cname}`: {}", change.why));
             }
             if new_col.is_required() && !old_col.is_required() {
                 push(
@@ -244,17 +244,35 @@ fn describe_keys(keys: &[(String, String)]) -> String {
     keys.iter().map(|(n, t)| format!("{n} {t}")).collect::<Vec<_>>().join(", ")
 }
 
+/// Which field of a column a breaking type change is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TypeField {
+    Logical,
+    Physical,
+    /// `physicalType` is gone from the new version.
+    PhysicalDropped,
+}
+
+struct TypeChange {
+    field: TypeField,
+    why: String,
+}
+
 /// Why the type change from `old` to `new` breaks readers, if it does.
-fn type_change(old: &Property, new: &Property) -> Option<String> {
+fn type_change(old: &Property, new: &Property) -> Option<TypeChange> {
     let (ol, nl) = (old.logical_type.as_deref(), new.logical_type.as_deref());
     if ol != nl && !(ol == Some("integer") && nl == Some("number")) {
-        return Some(format!("logicalType changed from `{}` to `{}`", ol.unwrap_or("(none)"), nl.unwrap_or("(none)")));
+        let why = format!("logicalType changed from `{}` to `{}`", ol.unwrap_or("(none)"), nl.unwrap_or("(none)"));
+        return Some(TypeChange { field: TypeField::Logical, why });
     }
     match (old.physical_type.as_deref(), new.physical_type.as_deref()) {
-        (Some(o), Some(n)) if !physical_widens(o, n) => {
-            Some(format!("physicalType narrowed or changed from `{o}` to `{n}`"))
+        (Some(o), Some(n)) if !physical_widens(o, n) => Some(TypeChange {
+            field: TypeField::Physical,
+            why: format!("physicalType narrowed or changed from `{o}` to `{n}`"),
+        }),
+        (Some(o), None) => {
+            Some(TypeChange { field: TypeField::PhysicalDropped, why: format!("physicalType `{o}` was dropped") })
         }
-        (Some(o), None) => Some(format!("physicalType `{o}` was dropped")),
         _ => None,
     }
 }

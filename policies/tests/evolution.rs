@@ -60,13 +60,13 @@ fn stw101_removed_column() {
 #[test]
 fn stw102_changed_or_narrowed_type() {
     let found = evolve(&minor(&edit(QUANTITY, &QUANTITY.replace("physicalType: int", "physicalType: smallint"))));
-    assert!(expect_error(&found, "STW102", "schema[0].properties[4].logicalType").contains("narrowed"));
+    assert!(expect_error(&found, "STW102", "schema[0].properties[4].physicalType").contains("narrowed"));
     let found = evolve(&minor(&edit(QUANTITY, &QUANTITY.replace("logicalType: integer", "logicalType: string"))));
     assert!(
         expect_error(&found, "STW102", "schema[0].properties[4].logicalType").contains("from `integer` to `string`")
     );
     let found = evolve(&minor(&edit("physicalType: varchar(320)", "physicalType: varchar(100)")));
-    expect_error(&found, "STW102", "schema[0].properties[2].logicalType");
+    expect_error(&found, "STW102", "schema[0].properties[2].physicalType");
     let found = evolve(&major(&edit(QUANTITY, &QUANTITY.replace("logicalType: integer", "logicalType: string"))));
     expect(&found, "STW102", "schema[0].properties[4].logicalType", Severity::Warning);
 }
@@ -178,4 +178,35 @@ fn stw108_changed_location() {
     let found =
         evolve(&minor(&edit("    location: s3://steward-sales/orders/", "    location: s3://steward-sales/orders")));
     assert!(found.is_empty(), "{}", render(&found));
+}
+
+/// A reviewer's diff marks the line a finding points at, so each type change
+/// must point at the line that changed: the narrowed `physicalType`, the
+/// changed `logicalType`, or (dropped) the `physicalType` line of the old version.
+#[test]
+fn stw102_points_at_the_changed_line() {
+    let at = |found: &[Finding]| {
+        let f = found.iter().find(|f| f.rule == "STW102").unwrap_or_else(|| panic!("no STW102:\n{}", render(found)));
+        (f.line, f.column, f.source)
+    };
+    let narrowed = minor(&edit(QUANTITY, &QUANTITY.replace("physicalType: int", "physicalType: smallint")));
+    let (line, _, source) = at(&evolve(&narrowed));
+    assert_eq!(source, Source::Current);
+    assert_eq!(narrowed.lines().nth(line - 1).unwrap().trim(), "physicalType: smallint");
+
+    let varchar = minor(&edit("physicalType: varchar(320)", "physicalType: varchar(100)"));
+    let (line, _, _) = at(&evolve(&varchar));
+    assert_eq!(varchar.lines().nth(line - 1).unwrap().trim(), "physicalType: varchar(100)");
+
+    let logical = minor(&edit(QUANTITY, &QUANTITY.replace("logicalType: integer", "logicalType: string")));
+    let (line, _, source) = at(&evolve(&logical));
+    assert_eq!((logical.lines().nth(line - 1).unwrap().trim(), source), ("logicalType: string", Source::Current));
+
+    let dropped = minor(&edit(QUANTITY, &QUANTITY.replace("        physicalType: int\n", "")));
+    let found = evolve(&dropped);
+    assert!(expect_error(&found, "STW102", "schema[0].properties[4].physicalType").contains("dropped"));
+    let (line, _, source) = at(&found);
+    assert_eq!(source, Source::Previous, "a dropped line is only in the previous version");
+    assert_eq!(BASE.lines().nth(line - 1).unwrap().trim(), "physicalType: int");
+    assert_eq!(BASE.lines().nth(line - 3).unwrap().trim(), "- name: quantity", "the quantity column's");
 }
