@@ -20,6 +20,9 @@ pub enum ProposalStatus {
     Rejected,
     /// Merged and in the catalog.
     Published,
+    /// Withdrawn by its submitter or a producer of its domain before a
+    /// reviewer decided; like a rejection, the branch stays for the record.
+    Withdrawn,
 }
 
 wire_names!(
@@ -32,6 +35,7 @@ wire_names!(
         Approved = "approved",
         Rejected = "rejected",
         Published = "published",
+        Withdrawn = "withdrawn",
     ]
 );
 
@@ -205,13 +209,13 @@ mod tests {
     fn closed_sets() {
         check_names!(
             ProposalStatus,
-            ["submitted", "pending_review", "rejected_by_validation", "approved", "rejected", "published"]
+            ["submitted", "pending_review", "rejected_by_validation", "approved", "rejected", "published", "withdrawn"]
         );
         check_names!(Severity, ["error", "warning"]);
         check_names!(FindingDocument, ["proposal", "published"]);
         assert_eq!(
             "pending".parse::<ProposalStatus>().unwrap_err().to_string(),
-            "unknown status `pending`: use submitted, pending_review, rejected_by_validation, approved, rejected or published"
+            "unknown status `pending`: use submitted, pending_review, rejected_by_validation, approved, rejected, published or withdrawn"
         );
     }
 }

@@ -12,6 +12,7 @@ pub mod products;
 pub mod proposals;
 pub mod refreshes;
 pub mod slo;
+pub mod workspace;
 
 use std::sync::Arc;
 
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .route("/proposals/{id}", get(proposals::show))
         .route("/proposals/{id}/approve", post(proposals::approve))
         .route("/proposals/{id}/reject", post(proposals::reject))
+        .route("/proposals/{id}/withdraw", post(workspace::withdraw))
         .route("/products", get(products::search))
         .route("/products/{key}", get(products::show))
         .route("/products/{key}/versions", get(products::versions))
@@ -244,6 +246,7 @@ impl Modify for EdgeResponses {
     info(title = "Steward API", description = "Data contracts, catalog and data-mesh governance."),
     paths(
         proposals::submit, proposals::list, proposals::show, proposals::approve, proposals::reject,
+        workspace::withdraw,
         products::search, products::show, products::versions, products::diff,
         access::request, access::list_requests, access::approve, access::reject, access::list_grants, access::revoke,
         access::check,
