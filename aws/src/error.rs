@@ -99,6 +99,10 @@ pub enum AwsError {
     /// An S3 or filesystem operation of the marker store failed.
     #[error("object store: {0}")]
     ObjectStore(#[from] object_store::Error),
+    /// One failure reported to several callers (the partitions of one
+    /// coalesced `BatchCreatePartition` call): it says and classifies as the original.
+    #[error("{0}")]
+    Shared(std::sync::Arc<AwsError>),
 }
 
 impl AwsError {
@@ -119,6 +123,7 @@ impl AwsError {
                     | object_store::Error::UnknownConfigurationKey { .. }
             ),
             AwsError::Invalid(_) | AwsError::Conflict(_) => false,
+            AwsError::Shared(e) => e.is_retryable(),
         }
     }
 
@@ -126,6 +131,7 @@ impl AwsError {
     pub fn code(&self) -> Option<&str> {
         match self {
             AwsError::Service { code, .. } | AwsError::Batch { code, .. } => Some(code),
+            AwsError::Shared(e) => e.code(),
             _ => None,
         }
     }

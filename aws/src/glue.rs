@@ -25,6 +25,10 @@ pub struct GlueCatalog {
     backoff: Backoff,
     partition: &'static str,
     registration_role: Option<String>,
+    hybrid: bool,
+    tag_resources: bool,
+    coalescer: std::sync::Arc<crate::partitions::Coalescer>,
+    partition_window: std::time::Duration,
 }
 
 fn invalid(e: impl std::fmt::Display) -> AwsError {
@@ -40,13 +44,43 @@ impl GlueCatalog {
             backoff: Backoff::default(),
             partition: crate::arn_partition(&crate::region_of(cfg)),
             registration_role: None,
+            hybrid: false,
+            tag_resources: false,
+            coalescer: Default::default(),
+            partition_window: crate::partitions::DEFAULT_WINDOW,
         }
     }
 
+    /// The same catalog, waiting `window` for other partitions of a table
+    /// before registering one ([`GlueCatalog::add_partition`]).
+    pub fn with_partition_window(self, window: std::time::Duration) -> Self {
+        GlueCatalog { partition_window: window, ..self }
+    }
+
+    /// The same catalog, with another backoff for throttled calls.
+    pub fn with_backoff(self, backoff: Backoff) -> Self {
+        GlueCatalog { backoff, ..self }
+    }
+
+    pub(crate) fn coalescer(&self) -> &crate::partitions::Coalescer {
+        &self.coalescer
+    }
+
+    pub(crate) fn partition_window(&self) -> std::time::Duration {
+        self.partition_window
+    }
+
     /// A catalog as [`GlueCatalog::new`] that registers locations with
-    /// `settings.registration_role_arn` (when set) instead of the service-linked role.
+    /// `settings.registration_role_arn` (when set) instead of the
+    /// service-linked role, in hybrid access mode when `settings.hybrid_access`,
+    /// and tags what it publishes with LF-Tags when `settings.sharing` is `tags`.
     pub fn with_settings(cfg: &aws_config::SdkConfig, settings: &crate::AwsSettings) -> Self {
-        GlueCatalog { registration_role: settings.registration_role_arn.clone(), ..Self::new(cfg) }
+        GlueCatalog {
+            registration_role: settings.registration_role_arn.clone(),
+            hybrid: settings.hybrid_access,
+            tag_resources: settings.sharing == crate::SharingMode::Tags,
+            ..Self::new(cfg)
+        }
     }
 
     /// Creates or updates the database and each of its tables. Tables the spec
@@ -82,7 +116,106 @@ impl GlueCatalog {
         for table in &db.tables {
             self.publish_table(&db.name, table).await?;
         }
+        if self.tag_resources {
+            self.tag(db).await?;
+        }
         Ok(())
+    }
+
+    /// Tags the database with `db.lf_tags` (its tables inherit them) and the
+    /// classified columns of each table with their level, creating the tag
+    /// values first ([`crate::tags::ensure_lf_tag`]). A repeat assigns the
+    /// same values again, which changes nothing.
+    async fn tag(&self, db: &DatabaseSpec) -> Result<(), AwsError> {
+        use aws_sdk_lakeformation::types::{LfTagPair, Resource, TableWithColumnsResource};
+        let catalog = self.catalog_id(db).await?;
+        let mut values: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (k, v) in &db.lf_tags {
+            values.entry(k.as_str()).or_default().push(v.clone());
+        }
+        for t in &db.tables {
+            for level in t.column_classifications.values() {
+                values.entry(crate::tags::CLASSIFICATION).or_default().push(level.clone());
+            }
+        }
+        for (key, vals) in &values {
+            crate::tags::ensure_lf_tag(&self.lakeformation, &catalog, key, vals).await?;
+        }
+        let pair = |k: &str, v: &str| {
+            LfTagPair::builder().catalog_id(&catalog).tag_key(k).tag_values(v.to_lowercase()).build().map_err(invalid)
+        };
+        if !db.lf_tags.is_empty() {
+            let tags = db.lf_tags.iter().map(|(k, v)| pair(k, v)).collect::<Result<Vec<_>, _>>()?;
+            let database = aws_sdk_lakeformation::types::DatabaseResource::builder()
+                .catalog_id(&catalog)
+                .name(&db.name)
+                .build()
+                .map_err(invalid)?;
+            self.add_lf_tags(Resource::builder().database(database).build(), tags).await?;
+        }
+        for t in &db.tables {
+            let mut by_level: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+            for (column, level) in &t.column_classifications {
+                by_level.entry(level.as_str()).or_default().push(column.clone());
+            }
+            for (level, columns) in by_level {
+                let resource = TableWithColumnsResource::builder()
+                    .catalog_id(&catalog)
+                    .database_name(&db.name)
+                    .name(&t.name)
+                    .set_column_names(Some(columns))
+                    .build()
+                    .map_err(invalid)?;
+                let tags = vec![pair(crate::tags::CLASSIFICATION, level)?];
+                self.add_lf_tags(Resource::builder().table_with_columns(resource).build(), tags).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn add_lf_tags(
+        &self,
+        resource: aws_sdk_lakeformation::types::Resource,
+        tags: Vec<aws_sdk_lakeformation::types::LfTagPair>,
+    ) -> Result<(), AwsError> {
+        let out = self
+            .backoff
+            .retry("AddLFTagsToResource", || async {
+                self.lakeformation
+                    .add_lf_tags_to_resource()
+                    .resource(resource.clone())
+                    .set_lf_tags(Some(tags.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::sdk("lakeformation", "AddLFTagsToResource", e))
+            })
+            .await?;
+        if let Some(f) = out.failures().first() {
+            let e = f.error();
+            return Err(AwsError::Batch {
+                operation: "AddLFTagsToResource",
+                failed: out.failures().len(),
+                code: e.and_then(|e| e.error_code()).unwrap_or("Unknown").to_owned(),
+                message: e.and_then(|e| e.error_message()).unwrap_or_default().to_owned(),
+                attempts: 1,
+            });
+        }
+        Ok(())
+    }
+
+    /// The catalog (account) the database lives in, from Glue.
+    async fn catalog_id(&self, db: &DatabaseSpec) -> Result<String, AwsError> {
+        let out = self
+            .glue
+            .get_database()
+            .name(&db.name)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("glue", "GetDatabase", e))?;
+        out.database()
+            .and_then(|d| d.catalog_id())
+            .map(str::to_owned)
+            .ok_or_else(|| AwsError::Invalid(format!("Glue reported no catalog id for database {}", db.name)))
     }
 
     async fn publish_table(&self, database: &str, table: &TableSpec) -> Result<(), AwsError> {
@@ -191,6 +324,9 @@ impl GlueCatalog {
             Some(role) => req.role_arn(role),
             None => req.use_service_linked_role(true),
         };
+        // Hybrid: Lake Formation permissions apply to opted-in principals
+        // only; IAM-only users keep their access (LF guide, "Hybrid access mode").
+        let req = if self.hybrid { req.hybrid_access_enabled(true) } else { req };
         let out = req.send().await;
         match out.map_err(|e| AwsError::sdk("lakeformation", "RegisterResource", e)) {
             Ok(_) => {
@@ -360,6 +496,7 @@ mod tests {
             partition_keys: vec![],
             location: "s3://b/t/".into(),
             parameters: [("classification".to_owned(), "csv".to_owned())].into(),
+            column_classifications: BTreeMap::new(),
         };
         let input = table_input(&t).unwrap();
         let serde = input.storage_descriptor().unwrap().serde_info().unwrap();
@@ -376,6 +513,7 @@ mod tests {
             partition_keys: vec![ColumnSpec { name: "dt".into(), data_type: "string".into(), comment: None }],
             location: "s3://b/orders/".into(),
             parameters: [("classification".to_owned(), "parquet".to_owned())].into(),
+            column_classifications: BTreeMap::new(),
         };
         let input = table_input(&t).unwrap();
         let sd = input.storage_descriptor().unwrap();

@@ -16,10 +16,12 @@
 //! Errors are one [`AwsError`] type whose [`AwsError::is_retryable`] tells the
 //! outbox whether to try again later.
 
+mod account;
 mod consumer;
 mod error;
 mod glue;
 mod markers;
+mod partitions;
 mod retry;
 mod shares;
 mod sns;
@@ -29,7 +31,14 @@ pub mod tags;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use consumer::{AcceptedShare, ConsumerShares};
+pub use account::{
+    AccountState, Caller, Check, DoctorReport, LakeFormationAccount, Registered, Status, Target, diagnose, docs,
+    iam_principal, policies, setup,
+};
+pub use consumer::{
+    AcceptOptions, AcceptReport, ConsumerShares, InvitationOutcome, LAKE_FORMATION_SHARE_PREFIX, ResourceLink,
+    RoleGrant, default_link_prefix,
+};
 pub use error::{AwsError, TransportKind};
 pub use glue::GlueCatalog;
 pub use markers::Markers;
@@ -66,6 +75,12 @@ pub struct AwsSettings {
     /// version 4 or later (LF guide, "Hybrid access mode").
     #[serde(default)]
     pub hybrid_access: bool,
+    /// Consumer IAM role ARNs to grant to instead of the account, by consumer
+    /// account id (cross-account version 3 and later). Those roles then need
+    /// no re-grant by the consumer's data-lake admin, but need
+    /// `CREATE_DATABASE` in their own catalog to make resource links.
+    #[serde(default)]
+    pub consumer_roles: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// How approved access is granted in Lake Formation (`aws.sharing`).
@@ -131,6 +146,7 @@ mod tests {
             registration_role_arn: None,
             sharing: SharingMode::Named,
             hybrid_access: false,
+            consumer_roles: Default::default(),
         };
         let cfg = sdk_config(&s).await;
         assert_eq!(cfg.region().map(|r| r.as_ref()), Some("eu-central-1"));

@@ -45,6 +45,28 @@ impl Backoff {
         let ceiling = self.ceiling(attempt).as_micros().min(u128::from(u64::MAX)) as u64;
         Duration::from_micros(rng.random_range(0..=ceiling))
     }
+
+    /// Runs `call` until it succeeds, fails for good, or the attempts run out,
+    /// waiting [`Backoff::delay`] after each retryable failure.
+    pub(crate) async fn retry<T, F, Fut>(&self, operation: &'static str, mut call: F) -> Result<T, AwsError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, AwsError>>,
+    {
+        let mut attempt = 0u32;
+        loop {
+            match call().await {
+                Err(e) if e.is_retryable() && attempt + 1 < self.max_attempts.max(1) => {
+                    tracing::debug!(operation, attempt, error = %e, "call failed, backing off");
+                    // Not inline: the thread-local RNG must not live across the await.
+                    let wait = self.delay(attempt, &mut rand::rng());
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                out => return out,
+            }
+        }
+    }
 }
 
 /// One entry of a batch call that did not succeed.

@@ -13,16 +13,30 @@
 //! policy `AWSLakeFormationCrossAccountManager` only lets it manage
 //! `LakeFormation*` shares anyway.
 //!
+//! With `aws.sharing = tags` the grant is an LF-Tag expression instead
+//! (`product = <key>`: DESCRIBE on matching databases, SELECT and DESCRIBE on
+//! matching tables, and DESCRIBE on the tag itself so the consumer's admin can
+//! see and re-grant it; LF guide, "Granting data lake permissions using the
+//! LF-TBAC method"). The publish job tags what it creates ([`crate::tags`]).
+//!
+//! With `aws.hybrid_access` each principal granted to is also opted in
+//! (`CreateLakeFormationOptIn`) on the resources, so Lake Formation enforces its
+//! permissions while IAM-only users of the same data keep working (LF guide,
+//! "Hybrid access mode"); the revoke deletes the opt-ins.
+//!
 //! Both [`Shares::grant`] and [`Shares::revoke`] are idempotent: only missing
-//! grants are sent, and revoking what is already gone succeeds.
+//! grants are sent (named mode; a repeated LF-Tag grant changes nothing), and
+//! revoking what is already gone succeeds.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_lakeformation::types::{
-    BatchPermissionsRequestEntry, DataLakePrincipal, DatabaseResource, Permission, Resource, TableResource,
+    BatchPermissionsRequestEntry, DataLakePrincipal, DatabaseResource, LfTag, LfTagKeyResource, LfTagPolicyResource,
+    Permission, Resource, ResourceType, TableResource,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::SharingMode;
 use crate::error::AwsError;
 use crate::retry::{Backoff, EntryError, batched};
 
@@ -41,6 +55,9 @@ pub struct ShareGrant {
     pub database: String,
     /// The shared tables of that database.
     pub tables: Vec<String>,
+    /// The product key (`domain.product`): the `product` LF-Tag value in tags mode.
+    #[serde(default)]
+    pub product: String,
 }
 
 /// The ARN of the RAM share Lake Formation made for a grant, when it reported
@@ -104,10 +121,14 @@ pub struct Shares {
     partition: &'static str,
     governance: String,
     backoff: Backoff,
+    mode: SharingMode,
+    hybrid: bool,
+    consumer_roles: BTreeMap<String, Vec<String>>,
 }
 
 impl Shares {
-    /// Shares owned by `governance_account_id` (the account of `cfg`'s credentials).
+    /// Shares owned by `governance_account_id` (the account of `cfg`'s
+    /// credentials): named resources, to consumer accounts, no hybrid opt-ins.
     pub fn new(cfg: &aws_config::SdkConfig, governance_account_id: &str) -> Self {
         let region = crate::region_of(cfg);
         Shares {
@@ -116,7 +137,26 @@ impl Shares {
             region,
             governance: governance_account_id.to_owned(),
             backoff: Backoff::default(),
+            mode: SharingMode::Named,
+            hybrid: false,
+            consumer_roles: BTreeMap::new(),
         }
+    }
+
+    /// Shares as `settings` say: the governance account, the sharing mode,
+    /// hybrid access, and the consumer roles to grant to instead of accounts.
+    pub fn with_settings(cfg: &aws_config::SdkConfig, settings: &crate::AwsSettings) -> Self {
+        Shares {
+            mode: settings.sharing,
+            hybrid: settings.hybrid_access,
+            consumer_roles: settings.consumer_roles.clone(),
+            ..Self::new(cfg, &settings.governance_account_id)
+        }
+    }
+
+    /// The sharing mode.
+    pub fn mode(&self) -> SharingMode {
+        self.mode
     }
 
     /// The same, with another backoff for throttled or conflicting calls.
@@ -134,9 +174,14 @@ impl Shares {
         format!("arn:{}:glue:{}:{}:table/{database}/{table}", self.partition, self.region, self.governance)
     }
 
-    /// Grants `g` to the consumer account.
+    /// Grants `g` to the consumer roles configured for its account
+    /// (`aws.consumer_roles`), else to the consumer account.
     pub async fn grant(&self, g: &ShareGrant) -> Result<ShareReceipt, AwsError> {
-        self.grant_to(g, &[]).await
+        self.grant_to(g, self.roles_of(g)).await
+    }
+
+    fn roles_of(&self, g: &ShareGrant) -> &[String] {
+        self.consumer_roles.get(&g.consumer_account).map_or(&[], Vec::as_slice)
     }
 
     /// Grants `g` to `roles` (IAM role ARNs of the consumer account; cross-account
@@ -148,7 +193,12 @@ impl Shares {
         let principals = self.principals(g, roles)?;
         let mut entries = Vec::new();
         for p in &principals {
-            for (resource, permissions) in self.lf_resources(&g.database, &g.tables)? {
+            for (resource, permissions) in self.lf_resources(g)? {
+                if self.mode == SharingMode::Tags {
+                    // Granting what is held changes nothing; no need to look first.
+                    entries.push(entry(entries.len(), p, resource, permissions)?);
+                    continue;
+                }
                 // Grant only what is missing: a repeat then makes no LF write.
                 let held = self.held(p, resource.clone()).await?;
                 let covered = |set: &BTreeSet<String>| permissions.iter().all(|x| set.contains(x.as_str()));
@@ -174,6 +224,13 @@ impl Shares {
         if !entries.is_empty() {
             tracing::info!(share = %g.share_name, grants = entries.len(), "granted Lake Formation permissions");
         }
+        if self.hybrid {
+            self.opt_in(g, &principals).await?;
+        }
+        if self.mode == SharingMode::Tags {
+            // LF-Tag grants are not reported with a resource share per resource.
+            return Ok(ShareReceipt { share_arn: ShareArn(None) });
+        }
         let mut share = None;
         for p in &principals {
             let held = self.held(p, database_resource(&self.governance, &g.database)).await?;
@@ -185,9 +242,9 @@ impl Shares {
         Ok(ShareReceipt { share_arn: ShareArn(share) })
     }
 
-    /// Revokes `g` from the consumer account.
+    /// Revokes `g` from the principals [`Shares::grant`] granted it to.
     pub async fn revoke(&self, g: &ShareGrant) -> Result<(), AwsError> {
-        self.revoke_from(g, &[]).await
+        self.revoke_from(g, self.roles_of(g)).await
     }
 
     /// Revokes what [`Shares::grant_to`] granted. Entries that AWS answers with
@@ -198,12 +255,15 @@ impl Shares {
         let principals = self.principals(g, roles)?;
         let mut entries = Vec::new();
         for p in &principals {
-            // Also the tables of the database a previous version shared and
-            // the current one no longer lists.
-            let mut tables: BTreeSet<String> = g.tables.iter().cloned().collect();
-            tables.extend(self.granted_tables(p, &g.database).await?);
-            let tables: Vec<String> = tables.into_iter().collect();
-            for (resource, permissions) in self.lf_resources(&g.database, &tables)? {
+            let mut all = g.clone();
+            if self.mode == SharingMode::Named {
+                // Also the tables of the database a previous version shared and
+                // the current one no longer lists.
+                let mut tables: BTreeSet<String> = g.tables.iter().cloned().collect();
+                tables.extend(self.granted_tables(p, &g.database).await?);
+                all.tables = tables.into_iter().collect();
+            }
+            for (resource, permissions) in self.lf_resources(&all)? {
                 entries.push(entry(entries.len(), p, resource, permissions)?);
             }
         }
@@ -226,8 +286,72 @@ impl Shares {
             Ok(errors.into_iter().filter(|e| !already_revoked(&e.code, &e.message)).collect())
         })
         .await?;
+        if self.hybrid {
+            self.opt_out(g, &principals).await?;
+        }
         tracing::info!(share = %g.share_name, "revoked Lake Formation permissions");
         Ok(())
+    }
+
+    /// Opts `principals` in to Lake Formation permissions on the share's
+    /// resources (hybrid access mode); an opt-in that exists is fine.
+    async fn opt_in(&self, g: &ShareGrant, principals: &[String]) -> Result<(), AwsError> {
+        for p in principals {
+            for (resource, _) in self.opt_in_resources(g)? {
+                let out = self
+                    .backoff
+                    .retry("CreateLakeFormationOptIn", || async {
+                        self.lakeformation
+                            .create_lake_formation_opt_in()
+                            .principal(principal(p))
+                            .resource(resource.clone())
+                            .send()
+                            .await
+                            .map_err(|e| AwsError::sdk("lakeformation", "CreateLakeFormationOptIn", e))
+                    })
+                    .await;
+                match out {
+                    Ok(_) => {}
+                    Err(e) if opt_in_exists(&e) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes the opt-ins [`Shares::opt_in`] made; missing ones are fine.
+    async fn opt_out(&self, g: &ShareGrant, principals: &[String]) -> Result<(), AwsError> {
+        for p in principals {
+            for (resource, _) in self.opt_in_resources(g)? {
+                let out = self
+                    .backoff
+                    .retry("DeleteLakeFormationOptIn", || async {
+                        self.lakeformation
+                            .delete_lake_formation_opt_in()
+                            .principal(principal(p))
+                            .resource(resource.clone())
+                            .send()
+                            .await
+                            .map_err(|e| AwsError::sdk("lakeformation", "DeleteLakeFormationOptIn", e))
+                    })
+                    .await;
+                match out {
+                    Ok(_) => {}
+                    Err(e) if e.code() == Some("EntityNotFoundException") => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What a hybrid opt-in names: the database and its tables (named), or
+    /// the LF-Tag policies (tags); never the LF-Tag itself.
+    fn opt_in_resources(&self, g: &ShareGrant) -> Result<Vec<(Resource, Vec<Permission>)>, AwsError> {
+        let mut r = self.lf_resources(g)?;
+        r.retain(|(res, _)| res.lf_tag().is_none());
+        Ok(r)
     }
 
     /// The permissions the consumer account (or `roles`) holds on the grant's
@@ -242,8 +366,11 @@ impl Shares {
             lf_permissions: Vec::new(),
             grantable: Vec::new(),
         };
+        if self.mode == SharingMode::Tags {
+            return self.describe_tags(g, &principals).await;
+        }
         for p in &principals {
-            for (resource, _) in self.lf_resources(&g.database, &g.tables)? {
+            for (resource, _) in self.lf_resources(g)? {
                 let held = self.held(p, resource.clone()).await?;
                 if held.permissions.is_empty() && held.grantable.is_empty() {
                     continue;
@@ -357,13 +484,71 @@ impl Shares {
         }
     }
 
-    /// DESCRIBE on the database, SELECT + DESCRIBE on each table.
-    fn lf_resources(&self, database: &str, tables: &[String]) -> Result<Vec<(Resource, Vec<Permission>)>, AwsError> {
-        let mut out = vec![(database_resource(&self.governance, database), vec![Permission::Describe])];
-        for t in tables {
-            out.push((table_resource(&self.governance, database, t)?, vec![Permission::Select, Permission::Describe]));
+    /// Named: DESCRIBE on the database, SELECT + DESCRIBE on each table.
+    /// Tags: the same on the expression `product = <key>` for databases and
+    /// tables, and DESCRIBE on that tag value.
+    fn lf_resources(&self, g: &ShareGrant) -> Result<Vec<(Resource, Vec<Permission>)>, AwsError> {
+        if self.mode == SharingMode::Tags {
+            return tag_resources(&self.governance, &g.product);
+        }
+        let mut out = vec![(database_resource(&self.governance, &g.database), vec![Permission::Describe])];
+        for t in &g.tables {
+            out.push((
+                table_resource(&self.governance, &g.database, t)?,
+                vec![Permission::Select, Permission::Describe],
+            ));
         }
         Ok(out)
+    }
+
+    /// [`Shares::describe`] in tags mode: the LF-Tag grants of `principals`
+    /// for the product. `ListPermissions` filters by principal only together
+    /// with a named resource, so every page is read and filtered here.
+    async fn describe_tags(&self, g: &ShareGrant, principals: &[String]) -> Result<Option<ShareState>, AwsError> {
+        let wanted = tag_resources(&self.governance, &g.product)?;
+        let mut state = ShareState {
+            share_arn: ShareArn(None),
+            principals: Vec::new(),
+            resource_arns: Vec::new(),
+            lf_permissions: Vec::new(),
+            grantable: Vec::new(),
+        };
+        let mut token = None;
+        loop {
+            let out = self
+                .lakeformation
+                .list_permissions()
+                .catalog_id(&self.governance)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("lakeformation", "ListPermissions", e))?;
+            for p in out.principal_resource_permissions() {
+                let Some(who) = p.principal().and_then(|x| x.data_lake_principal_identifier()) else { continue };
+                let Some(resource) = p.resource() else { continue };
+                if !principals.iter().any(|x| x == who) || !wanted.iter().any(|(w, _)| same_tag_resource(w, resource)) {
+                    continue;
+                }
+                if !state.principals.iter().any(|x| x == who) {
+                    state.principals.push(who.to_owned());
+                }
+                let name = describe_resource(resource);
+                let sorted = |v: &[Permission]| {
+                    let mut v: Vec<String> = v.iter().map(|x| x.as_str().to_owned()).collect();
+                    v.sort();
+                    v
+                };
+                state.lf_permissions.push((who.to_owned(), name.clone(), sorted(p.permissions())));
+                state.grantable.push((who.to_owned(), name, sorted(p.permissions_with_grant_option())));
+            }
+            token = out.next_token().filter(|t| !t.is_empty()).map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        state.lf_permissions.sort();
+        state.grantable.sort();
+        Ok(Some(state).filter(|s| !s.principals.is_empty()))
     }
 }
 
@@ -446,8 +631,68 @@ fn table_resource(catalog: &str, database: &str, table: &str) -> Result<Resource
     Ok(Resource::builder().table(t).build())
 }
 
+/// The LF-Tag grants of one product: DESCRIBE on databases tagged
+/// `product = <key>`, SELECT + DESCRIBE on such tables, DESCRIBE on the tag value.
+fn tag_resources(catalog: &str, product: &str) -> Result<Vec<(Resource, Vec<Permission>)>, AwsError> {
+    if product.is_empty() {
+        return Err(AwsError::Invalid("an LF-Tag share needs the product key".into()));
+    }
+    // Lake Formation stores tag values in lower case.
+    let value = product.to_lowercase();
+    let expression = LfTag::builder()
+        .tag_key(crate::tags::PRODUCT)
+        .tag_values(&value)
+        .build()
+        .map_err(|e| AwsError::Invalid(e.to_string()))?;
+    let policy = |kind: ResourceType| {
+        LfTagPolicyResource::builder()
+            .catalog_id(catalog)
+            .resource_type(kind)
+            .expression(expression.clone())
+            .build()
+            .map(|p| Resource::builder().lf_tag_policy(p).build())
+            .map_err(|e| AwsError::Invalid(e.to_string()))
+    };
+    let tag = LfTagKeyResource::builder()
+        .catalog_id(catalog)
+        .tag_key(crate::tags::PRODUCT)
+        .tag_values(&value)
+        .build()
+        .map_err(|e| AwsError::Invalid(e.to_string()))?;
+    Ok(vec![
+        (policy(ResourceType::Database)?, vec![Permission::Describe]),
+        (policy(ResourceType::Table)?, vec![Permission::Select, Permission::Describe]),
+        (Resource::builder().lf_tag(tag).build(), vec![Permission::Describe]),
+    ])
+}
+
+/// Is `held` the same LF-Tag policy or tag as `wanted` (kind, key and values)?
+fn same_tag_resource(wanted: &Resource, held: &Resource) -> bool {
+    let policy = |r: &Resource| {
+        r.lf_tag_policy().map(|p| {
+            let expr: Vec<(String, Vec<String>)> =
+                p.expression().iter().map(|t| (t.tag_key().to_owned(), t.tag_values().to_vec())).collect();
+            (p.resource_type().as_str().to_owned(), expr)
+        })
+    };
+    let tag = |r: &Resource| r.lf_tag().map(|t| (t.tag_key().to_owned(), t.tag_values().to_vec()));
+    (policy(wanted).is_some() && policy(wanted) == policy(held)) || (tag(wanted).is_some() && tag(wanted) == tag(held))
+}
+
+/// Does `e` say the opt-in exists already?
+fn opt_in_exists(e: &AwsError) -> bool {
+    e.code() == Some("AlreadyExistsException")
+        || (e.code() == Some("InvalidInputException") && e.to_string().to_ascii_lowercase().contains("already"))
+}
+
 fn describe_resource(r: &Resource) -> String {
-    if let Some(t) = r.table() {
+    if let Some(p) = r.lf_tag_policy() {
+        let expr: Vec<String> =
+            p.expression().iter().map(|t| format!("{}={}", t.tag_key(), t.tag_values().join("|"))).collect();
+        format!("lf-tag-policy:{}:{}", p.resource_type().as_str().to_ascii_lowercase(), expr.join(","))
+    } else if let Some(t) = r.lf_tag() {
+        format!("lf-tag:{}={}", t.tag_key(), t.tag_values().join("|"))
+    } else if let Some(t) = r.table() {
         format!("table:{}.{}", t.database_name(), t.name().unwrap_or("*"))
     } else if let Some(d) = r.database() {
         format!("database:{}", d.name())

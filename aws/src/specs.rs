@@ -33,6 +33,10 @@ pub struct TableSpec {
     pub location: String,
     /// Table parameters.
     pub parameters: BTreeMap<String, String>,
+    /// Columns with a classification of their own (PII columns), by name:
+    /// tagged `classification = <level>` at column level in tags mode.
+    #[serde(default)]
+    pub column_classifications: BTreeMap<String, String>,
 }
 
 /// A product database and its tables.
@@ -48,6 +52,10 @@ pub struct DatabaseSpec {
     pub parameters: BTreeMap<String, String>,
     /// Tables of the database.
     pub tables: Vec<TableSpec>,
+    /// LF-Tags of the database in tags mode (`product`, `domain`,
+    /// `classification`); its tables inherit them.
+    #[serde(default)]
+    pub lf_tags: BTreeMap<String, String>,
 }
 
 /// One partition: its key values (in partition key order) and its location.
@@ -90,7 +98,9 @@ mod tests {
                 }],
                 location: "s3://lake/orders/".into(),
                 parameters: BTreeMap::new(),
+                column_classifications: [("id".to_owned(), "restricted".to_owned())].into(),
             }],
+            lf_tags: [("product".to_owned(), "sales.orders".to_owned())].into(),
         };
         let json = serde_json::to_string(&db).unwrap();
         assert_eq!(serde_json::from_str::<DatabaseSpec>(&json).unwrap(), db);

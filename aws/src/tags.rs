@@ -28,8 +28,14 @@ pub const CLASSIFICATION: &str = "classification";
 pub const KEYS: [&str; 3] = [PRODUCT, DOMAIN, CLASSIFICATION];
 
 /// The values `key` has in `catalog_id`, or `None` when the key does not exist.
+///
+/// AWS answers a missing key with `EntityNotFoundException`; moto answers an
+/// empty value list. A key that exists always has a value (`CreateLFTag`:
+/// `TagValues`, minimum 1 item; `UpdateLFTag` cannot delete the last), so an
+/// empty list means missing too.
 pub async fn lf_tag_values(lf: &Client, catalog_id: &str, key: &str) -> Result<Option<Vec<String>>, AwsError> {
     match lf.get_lf_tag().catalog_id(catalog_id).tag_key(key).send().await {
+        Ok(out) if out.tag_values().is_empty() => Ok(None),
         Ok(out) => Ok(Some(out.tag_values().to_vec())),
         Err(e) => {
             let e = AwsError::sdk("lakeformation", "GetLFTag", e);

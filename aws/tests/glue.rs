@@ -27,6 +27,7 @@ fn product(name: &str, bucket: &str) -> DatabaseSpec {
                 partition_keys: vec![col("dt", "string", Some("Order date"))],
                 location: format!("s3://{bucket}/sales/orders/orders/"),
                 parameters: params(&[("classification", "parquet"), ("steward:object", "orders")]),
+                column_classifications: BTreeMap::new(),
             },
             TableSpec {
                 name: "order_lines".into(),
@@ -35,8 +36,10 @@ fn product(name: &str, bucket: &str) -> DatabaseSpec {
                 partition_keys: vec![],
                 location: format!("s3://{bucket}/sales/orders/order_lines/"),
                 parameters: params(&[("classification", "json")]),
+                column_classifications: BTreeMap::new(),
             },
         ],
+        lf_tags: BTreeMap::new(),
     }
 }
 
@@ -189,6 +192,7 @@ async fn publishing_sends_what_lake_formation_accepts() {
         partition_keys: vec![col("dt", "string", None)],
         location: format!("s3://{bucket}/sales/orders/returns/"),
         parameters: [("classification".to_owned(), "csv".to_owned())].into(),
+        column_classifications: BTreeMap::new(),
     });
 
     // RegisterResource once per product prefix, with the registration role
@@ -262,4 +266,92 @@ async fn publishing_sends_what_lake_formation_accepts() {
     proxy.fail("lakeformation", "RegisterResource", 1, 400, "ResourceNumberLimitExceededException", "too many");
     let err = catalog.register_location(&format!("s3://{}/x/", unique("other-"))).await.unwrap_err();
     assert!(!err.is_retryable(), "{err}");
+}
+
+/// 1,000 refreshes of one table in flight at once (the worker runs up to 128
+/// marker jobs concurrently) share `BatchCreatePartition` calls of up to 100
+/// (Glue API reference, BatchCreatePartition: `PartitionInputList`, at most
+/// 100) instead of one call each. Prints the call counts for
+/// docs/performance.md ("AWS calls for 1,000 partitions").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_refreshes_share_partition_calls() {
+    let Some(moto) = moto().await else { return };
+    let proxy = RecordingProxy::start(moto.url()).await;
+    let gov = account();
+    let cfg = config_for(proxy.url(), &gov).await;
+    let catalog = GlueCatalog::new(&cfg);
+    let db = product(&unique("sales_orders_"), &unique("lake-"));
+    catalog.publish(&db).await.unwrap();
+    proxy.clear();
+
+    const N: usize = 1000;
+    let part = |i: usize| PartitionSpec {
+        values: vec![format!("p{i:04}")],
+        location: format!("s3://lake/sales/orders/orders/dt=p{i:04}/"),
+    };
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(128));
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..N {
+        let (catalog, name, gate) = (catalog.clone(), db.name.clone(), gate.clone());
+        tasks.spawn(async move {
+            let _permit = gate.acquire_owned().await.unwrap();
+            catalog.add_partition(&name, "orders", part(i)).await
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap().unwrap();
+    }
+    let batches = proxy.calls_to("glue", "BatchCreatePartition");
+    let get_table = proxy.calls_to("glue", "GetTable");
+    let sizes: Vec<usize> =
+        batches.iter().map(|c| c.json()["PartitionInputList"].as_array().map_or(0, Vec::len)).collect();
+    assert_eq!(sizes.iter().sum::<usize>(), N, "every partition sent once: {sizes:?}");
+    assert!(sizes.iter().all(|&n| n <= 100), "{sizes:?}");
+    println!(
+        "1,000 partitions, 128 in flight: {} BatchCreatePartition + {} GetTable calls (one call per partition: {} + {})",
+        batches.len(),
+        get_table.len(),
+        N,
+        N
+    );
+    assert!(batches.len() <= 40, "calls are shared: {} for {N} partitions ({sizes:?})", batches.len());
+    let glue = aws_sdk_glue::Client::new(&cfg);
+    let mut seen = 0;
+    let mut token = None;
+    loop {
+        let page = glue
+            .get_partitions()
+            .database_name(&db.name)
+            .table_name("orders")
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        seen += page.partitions().len();
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, N, "all of them in Glue");
+
+    // A failed call fails every partition it carried, as the original error
+    // (throttling stays retryable), and the next round goes through.
+    // The SDK retries throttling itself (3 attempts, standard mode) under
+    // each of Steward's 2 attempts: 6 refusals exhaust both.
+    proxy.fail("glue", "BatchCreatePartition", 6, 400, "ThrottlingException", "Rate exceeded");
+    let fast = steward_aws::Backoff {
+        base: std::time::Duration::from_millis(1),
+        max_delay: std::time::Duration::from_millis(5),
+        max_attempts: 2,
+    };
+    let catalog = catalog.with_partition_window(std::time::Duration::from_millis(50)).with_backoff(fast);
+    let (a, b) = tokio::join!(
+        catalog.add_partition(&db.name, "orders", part(N + 1)),
+        catalog.add_partition(&db.name, "orders", part(N + 2))
+    );
+    let (a, b) = (a.unwrap_err(), b.unwrap_err());
+    assert_eq!((a.code(), b.code()), (Some("ThrottlingException"), Some("ThrottlingException")), "{a}");
+    assert!(a.is_retryable() && b.is_retryable());
+    catalog.add_partition(&db.name, "orders", part(N + 1)).await.unwrap();
 }

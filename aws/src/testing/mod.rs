@@ -19,6 +19,7 @@
 //!
 //! Tests share one moto: use [`unique`] names and distinct [`account`] ids.
 
+pub mod lf_share_model;
 pub mod proxy;
 pub mod ram_fake;
 
@@ -160,6 +161,7 @@ impl Moto {
             registration_role_arn: None,
             sharing: crate::SharingMode::Named,
             hybrid_access: false,
+            consumer_roles: Default::default(),
         }
     }
 
