@@ -17,12 +17,10 @@
 use std::time::Duration;
 
 use aws_sdk_lakeformation::types::{DataLakePrincipal, DatabaseResource, Resource, TableResource};
-use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType};
 use serde_json::{Value, json};
 use steward_aws::testing::proxy::RecordingProxy;
-use steward_aws::testing::ram_fake::RamFake;
 use steward_aws::testing::{REGION, account, config_for, moto, unique};
-use steward_aws::{Backoff, ConsumerShares, DatabaseSpec, GlueCatalog, ShareArn, ShareGrant, Shares};
+use steward_aws::{Backoff, DatabaseSpec, GlueCatalog, ShareArn, ShareGrant, Shares};
 
 fn database(name: &str) -> DatabaseSpec {
     serde_json::from_value(serde_json::json!({
@@ -35,27 +33,6 @@ fn database(name: &str) -> DatabaseSpec {
         ]
     }))
     .expect("spec JSON as the outbox stores it")
-}
-
-async fn entities(ram: &aws_sdk_ram::Client, arn: &str, kind: ResourceShareAssociationType) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let page = ram
-            .get_resource_share_associations()
-            .association_type(kind.clone())
-            .resource_share_arns(arn)
-            .set_next_token(token)
-            .send()
-            .await
-            .unwrap();
-        out.extend(page.resource_share_associations().iter().filter_map(|a| a.associated_entity().map(str::to_owned)));
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            out.sort();
-            return out;
-        }
-    }
 }
 
 async fn lf_permissions(lf: &aws_sdk_lakeformation::Client, gov: &str, who: &str, resource: Resource) -> Vec<String> {
@@ -100,6 +77,7 @@ fn grant_for(consumer: &str, db: &str) -> ShareGrant {
         consumer_account: consumer.to_owned(),
         database: db.to_owned(),
         tables: vec!["orders".into(), "order_lines".into()],
+        product: "sales.orders".into(),
     }
 }
 
@@ -348,105 +326,4 @@ async fn conflicts_and_throttling_are_retried_access_denied_is_not() {
     assert_eq!(proxy2.calls_to("lakeformation", "BatchGrantPermissions").len(), 1, "not retried");
     assert_no_ram_writes(&proxy);
     assert_no_ram_writes(&proxy2);
-}
-
-#[tokio::test]
-async fn consumer_accepts_the_share_lake_formation_made() {
-    let Some(moto) = moto().await else { return };
-    let ram_fake = RamFake::start().await;
-    let (gov, consumer) = (account(), account());
-    let gov_cfg = moto.config_with_ram(&gov, ram_fake.url()).await;
-    let consumer_cfg = moto.config_with_ram(&consumer, ram_fake.url()).await;
-    let db = database(&unique("sales_orders_"));
-    GlueCatalog::new(&gov_cfg).publish(&db).await.unwrap();
-
-    let shares = Shares::new(&gov_cfg, &gov);
-    let grant = grant_for(&consumer, &db.name);
-    shares.grant(&grant).await.unwrap();
-    assert!(ram_fake.calls().iter().all(|(a, _)| *a != gov), "the governance side made RAM calls");
-
-    // What Lake Formation does on AWS for that grant: its own RAM share.
-    let gov_ram = aws_sdk_ram::Client::new(&gov_cfg);
-    let share = gov_ram
-        .create_resource_share()
-        .name(format!("LakeFormation-V3-{}", unique("")))
-        .principals(&consumer)
-        .resource_arns(format!("arn:aws:glue:{REGION}:{gov}:database/{}", db.name))
-        .resource_arns(format!("arn:aws:glue:{REGION}:{gov}:table/{}/orders", db.name))
-        .send()
-        .await
-        .unwrap();
-    let share_arn = share.resource_share().unwrap().resource_share_arn().unwrap().to_owned();
-    assert_eq!(entities(&gov_ram, &share_arn, ResourceShareAssociationType::Principal).await, vec![consumer.clone()]);
-
-    let consumer_side = ConsumerShares::new(&consumer_cfg, &consumer);
-    let accepted = consumer_side.accept(&gov).await.unwrap();
-    assert_eq!(accepted.len(), 1);
-    assert_eq!(accepted[0].share_arn, share_arn);
-    assert_eq!(accepted[0].resource_links, vec![db.name.clone()]);
-    let consumer_glue = aws_sdk_glue::Client::new(&consumer_cfg);
-    let link = consumer_glue.get_database().name(&db.name).send().await.unwrap();
-    let target = link.database().unwrap().target_database().expect("a resource link");
-    assert_eq!(target.catalog_id(), Some(gov.as_str()));
-    assert_eq!(consumer_side.accept(&gov).await.unwrap(), accepted);
-    shares.revoke(&grant).await.unwrap();
-}
-
-#[tokio::test]
-async fn ram_fake_disassociation_hides_resources_from_the_consumer() {
-    // The fake alone (no moto): the SDK talks to it for RAM.
-    let fake = RamFake::start().await;
-    let (gov, consumer) = (account(), account());
-    let gov_ram = aws_sdk_ram::Client::new(&steward_aws::testing::config_for(fake.url(), &gov).await);
-    let consumer_ram = aws_sdk_ram::Client::new(&steward_aws::testing::config_for(fake.url(), &consumer).await);
-    let db_arn = format!("arn:aws:glue:{REGION}:{gov}:database/sales");
-    let table_arn = format!("arn:aws:glue:{REGION}:{gov}:table/sales/orders");
-    let share = gov_ram
-        .create_resource_share()
-        .name("s")
-        .principals(&consumer)
-        .resource_arns(&db_arn)
-        .resource_arns(&table_arn)
-        .send()
-        .await
-        .unwrap();
-    let share_arn = share.resource_share().unwrap().resource_share_arn().unwrap().to_owned();
-
-    // Another account's resources cannot be shared.
-    let foreign = format!("arn:aws:glue:{REGION}:{consumer}:database/x");
-    let err = gov_ram.associate_resource_share().resource_share_arn(&share_arn).resource_arns(&foreign).send().await;
-    assert_eq!(aws_sdk_ram::error::ProvideErrorMetadata::code(&err.unwrap_err()), Some("MalformedArnException"));
-    // Only the owner can change a share.
-    let err = consumer_ram.associate_resource_share().resource_share_arn(&share_arn).principals(&gov).send().await;
-    assert_eq!(aws_sdk_ram::error::ProvideErrorMetadata::code(&err.unwrap_err()), Some("UnknownResourceException"));
-
-    // Nothing is visible before the invitation is accepted.
-    let visible = || async {
-        let out = consumer_ram.list_resources().resource_owner(ResourceOwner::OtherAccounts).send().await.unwrap();
-        let mut arns: Vec<String> = out.resources().iter().filter_map(|r| r.arn().map(str::to_owned)).collect();
-        arns.sort();
-        arns
-    };
-    assert!(visible().await.is_empty());
-    let invitations = consumer_ram.get_resource_share_invitations().send().await.unwrap();
-    let inv = &invitations.resource_share_invitations()[0];
-    assert_eq!(inv.sender_account_id(), Some(gov.as_str()));
-    consumer_ram
-        .accept_resource_share_invitation()
-        .resource_share_invitation_arn(inv.resource_share_invitation_arn().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(visible().await, vec![db_arn.clone(), table_arn.clone()]);
-
-    gov_ram
-        .disassociate_resource_share()
-        .resource_share_arn(&share_arn)
-        .resource_arns(&table_arn)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(visible().await, vec![db_arn.clone()]);
-    gov_ram.disassociate_resource_share().resource_share_arn(&share_arn).principals(&consumer).send().await.unwrap();
-    assert!(visible().await.is_empty());
 }
