@@ -421,9 +421,10 @@ async fn search_ranks_filters_and_pages() {
             scored_max: Some(1),
             ..Default::default()
         };
-        let p0 = app.service.search(&query(0)).await.unwrap();
-        let p1 = app.service.search(&query(1)).await.unwrap();
-        let p2 = app.service.search(&query(2)).await.unwrap();
+        let who = app.principal(&app.admin).await;
+        let p0 = app.service.search(&who, &query(0)).await.unwrap();
+        let p1 = app.service.search(&who, &query(1)).await.unwrap();
+        let p2 = app.service.search(&who, &query(2)).await.unwrap();
         assert_eq!((p0.total, p0.items[0].key.as_str()), (2, "sales.basket_stats"));
         assert_eq!(p1.items[0].key, "sales.orders");
         assert!(p2.items.is_empty());

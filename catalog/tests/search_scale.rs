@@ -104,12 +104,19 @@ fn expected(
 async fn search(service: &Service, q: &str, domain: Option<&str>, offset: i64) -> SearchPage {
     let query = SearchQuery {
         q: Some(q.to_owned()),
-        domain: domain.map(str::to_owned),
+        domains: domain.map(str::to_owned).into_iter().collect(),
         limit: 20,
         offset,
         ..Default::default()
     };
-    service.search(&query).await.unwrap()
+    let who = steward_catalog::auth::Principal {
+        id: 0,
+        name: "reader".into(),
+        email: String::new(),
+        role: steward_catalog::auth::Role::Reviewer,
+        scopes: vec![],
+    };
+    service.search(&who, &query).await.unwrap()
 }
 
 fn keys(page: &SearchPage) -> Vec<String> {

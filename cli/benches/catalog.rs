@@ -12,7 +12,8 @@
 //! skipped if unreachable), STEWARD_BENCH_PG_DATABASE (an existing database to
 //! search instead of a fresh one; loaded only if it has no products, kept
 //! afterwards, for repeated runs), STEWARD_BENCH_DATA_DIR (the same for the
-//! SQLite data dir), STEWARD_BENCH_PG_ANALYZE=0 (search the
+//! SQLite data dir), STEWARD_BENCH_SEARCH_ONLY=1 (skip the RSS and proposal
+//! figures), STEWARD_BENCH_PG_ANALYZE=0 (search the
 //! freshly loaded table without `VACUUM ANALYZE`, as before autovacuum's
 //! first visit).
 
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::Request;
 use steward_catalog::api::{self, AppState};
+use steward_catalog::auth::Role;
 use steward_catalog::model::{self, ProductDetail};
 use steward_catalog::service::{Service, ServiceBuilder};
 use steward_testkit::generate::{self, Rng, Shape};
@@ -60,7 +62,8 @@ fn main() {
             runtime.block_on(search_bench("postgres", &pg, n, queries, pg_dir.path()));
         }
     }
-    if backends.contains("sqlite") {
+    // STEWARD_BENCH_SEARCH_ONLY=1: the search figures alone (no server RSS, no proposals).
+    if backends.contains("sqlite") && std::env::var("STEWARD_BENCH_SEARCH_ONLY").map_or(true, |v| v != "1") {
         rss_bench(&data, queries.min(500));
         runtime.block_on(proposals_bench(dir.path()));
     }
@@ -139,11 +142,28 @@ async fn search_bench(backend: &str, url: &str, n: usize, queries: usize, token_
         sqlx::query("VACUUM ANALYZE").execute(&mut conn).await.unwrap();
         println!("[{backend}] VACUUM ANALYZE in {:.1}s", t.elapsed().as_secs_f64());
     }
-    // A reused database already has its admin; it gets a fresh one.
+    // A reused database already has its admin; it gets a fresh one. The
+    // searches are a consumer's, whose account holds a grant on every 50th
+    // product, so each page also reads that account's grants ("you have access").
     sqlx::query("DELETE FROM tokens").execute(&mut conn).await.unwrap();
+    sqlx::query("DELETE FROM grants WHERE granted_by = 'bench'").execute(&mut conn).await.unwrap();
+    sqlx::query(
+        "INSERT INTO grants (product_key, account, status, granted_by, granted_at)
+         SELECT product_key, '123456789012', 'active', 'bench', '2026-11-01T00:00:00.000000Z' FROM products
+         WHERE product_key LIKE '%0'",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
     drop(conn);
     service.bootstrap_admin(token_dir).await.unwrap();
-    let token = std::fs::read_to_string(token_dir.join("admin.token")).unwrap().trim().to_owned();
+    let admin = std::fs::read_to_string(token_dir.join("admin.token")).unwrap().trim().to_owned();
+    let root = service.authenticate(&admin).await.unwrap().unwrap();
+    let token = service
+        .create_token(&root, "bench-consumer", None, Role::Consumer, vec!["123456789012".into()])
+        .await
+        .unwrap()
+        .token;
     let router = api::router(AppState { service, metrics: Arc::new(api::ops::Metrics::default()) });
 
     let mut rng = Rng(7);
@@ -153,6 +173,10 @@ async fn search_bench(backend: &str, url: &str, n: usize, queries: usize, token_
         ("word + domain filter", vec![]),
         ("column name", vec![]),
         ("product name", vec![]),
+        ("product key", vec![]),
+        ("plural / singular", vec![]),
+        ("word + tag (any case)", vec![]),
+        ("word + two domains", vec![]),
     ];
     for q in 0..queries {
         let kind = q % kinds.len();
@@ -161,7 +185,26 @@ async fn search_bench(backend: &str, url: &str, n: usize, queries: usize, token_
             1 => format!("/api/v1/products?q={}+{}", rng.word(), rng.word()),
             2 => format!("/api/v1/products?q={}&domain={}", rng.word(), generate::domain(rng.draw())),
             3 => format!("/api/v1/products?q={}_{}", rng.word(), rng.pick(&["id", "amount", "code"])),
-            _ => format!("/api/v1/products?q={}", generate::product(rng.draw() % n)),
+            4 => format!("/api/v1/products?q={}", generate::product(rng.draw() % n)),
+            5 => {
+                let i = rng.draw() % n;
+                format!("/api/v1/products?q={}.{}", generate::domain(i), generate::product(i))
+            }
+            // The vocabulary is singular but for `orders`: ask for the other number.
+            6 => match rng.word() {
+                "orders" => "/api/v1/products?q=order".to_owned(),
+                w => format!("/api/v1/products?q={w}s"),
+            },
+            7 => {
+                let tag = rng.word();
+                format!("/api/v1/products?q={}&tag={}{}", rng.word(), tag[..1].to_uppercase(), &tag[1..])
+            }
+            _ => format!(
+                "/api/v1/products?q={}&domain={},{}",
+                rng.word(),
+                generate::domain(rng.draw()),
+                generate::domain(rng.draw())
+            ),
         };
         let req = Request::get(&uri).header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
         let t = Instant::now();

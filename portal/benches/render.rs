@@ -72,7 +72,7 @@ async fn run(n: usize, renders: usize) {
             0 => discover::Params { q: Some(rng.word().to_owned()), ..Default::default() },
             1 => discover::Params {
                 q: Some(format!("{} {}", rng.word(), rng.word())),
-                domain: Some(generate::domain(rng.draw())),
+                domain: vec![generate::domain(rng.draw())],
                 ..Default::default()
             },
             2 => discover::Params {

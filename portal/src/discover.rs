@@ -1,56 +1,80 @@
-//! Discovery: the catalog search with filters and paging, the portal's home.
+//! Discovery: the catalog search with filters, facets and paging, the portal's home.
 //!
 //! It calls [`Service::search`] with the same limits the API enforces (20 a
 //! page here, paging stops at the counted matches), so the portal can never
-//! ask the store for more than the API could.
+//! ask the store for more than the API could. Domains and tags are
+//! multi-select facets (checkboxes with counts); a hit's domain, tags and
+//! owner link to the search filtered by them.
 
 use axum::extract::{Query, State};
 use axum::response::Html;
 use maud::{Markup, html};
-use serde::Deserialize;
 use steward_catalog::service::Service;
-use steward_catalog::service::catalog::{COUNT_CAP, ProductSummary, SearchPage, SearchQuery};
+use steward_catalog::service::catalog::{COUNT_CAP, FacetCount, ProductSummary, SearchPage, SearchQuery, SloHealth};
 
 use crate::page::{self, Nav, PageError, classification, enc};
 use crate::session::Session;
 
 pub const PAGE_SIZE: i64 = 20;
 
-#[derive(Debug, Default, Deserialize)]
+/// The page's query string: `domain` and `tag` may repeat (one per checked box).
+#[derive(Debug, Default, Clone)]
 pub struct Params {
     pub q: Option<String>,
-    pub domain: Option<String>,
-    pub tag: Option<String>,
+    pub domain: Vec<String>,
+    pub tag: Vec<String>,
     pub classification: Option<String>,
+    pub owner: Option<String>,
     pub offset: Option<i64>,
 }
 
-fn non_empty(v: &Option<String>) -> Option<String> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+impl Params {
+    /// From the query pairs; other names are ignored, and an offset that is
+    /// not a number is the first page.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let mut p = Params::default();
+        for (name, value) in pairs {
+            let v = value.trim();
+            if v.is_empty() {
+                continue;
+            }
+            match name.as_str() {
+                "q" => p.q = Some(v.to_owned()),
+                "domain" => p.domain.push(v.to_owned()),
+                "tag" => p.tag.push(v.to_owned()),
+                "classification" => p.classification = Some(v.to_owned()),
+                "owner" => p.owner = Some(v.to_owned()),
+                "offset" => p.offset = v.parse().ok(),
+                _ => {}
+            }
+        }
+        p
+    }
 }
 
-/// `GET /`: search box, filters, results.
+/// `GET /`: search box, filters, facets, results.
 pub async fn page(
     State(service): State<Service>,
     session: Session,
-    Query(p): Query<Params>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Html<String>, PageError> {
-    render(&service, &session, &p).await
+    render(&service, &session, &Params::from_pairs(&pairs)).await
 }
 
 /// Renders the discovery page (also used by the benchmark).
 pub async fn render(service: &Service, session: &Session, p: &Params) -> Result<Html<String>, PageError> {
     let offset = p.offset.unwrap_or(0).clamp(0, COUNT_CAP - PAGE_SIZE);
     let query = SearchQuery {
-        q: non_empty(&p.q),
-        domain: non_empty(&p.domain),
-        tag: non_empty(&p.tag),
-        classification: non_empty(&p.classification),
+        q: p.q.clone(),
+        domains: p.domain.clone(),
+        tags: p.tag.clone(),
+        classification: p.classification.clone(),
+        owner: p.owner.clone(),
         limit: PAGE_SIZE,
         offset,
         scored_max: None,
     };
-    let results = service.search(&query).await.map_err(|e| PageError::from(e).signed_in(session))?;
+    let results = service.search(&session.who, &query).await.map_err(|e| PageError::from(e).signed_in(session))?;
     let levels = &service.policy().classifications;
     let body = html! {
         h1 { "Discover data products" }
@@ -61,8 +85,6 @@ pub async fn render(service: &Service, session: &Session, p: &Params) -> Result<
                 button.primary type="submit" { "Search" }
             }
             div.row.filters {
-                label { "Domain " input type="text" name="domain" value=[query.domain.as_deref()] size="12"; }
-                label { "Tag " input type="text" name="tag" value=[query.tag.as_deref()] size="12"; }
                 label { "Classification "
                     select name="classification" {
                         option value="" { "any" }
@@ -71,11 +93,55 @@ pub async fn render(service: &Service, session: &Session, p: &Params) -> Result<
                         }
                     }
                 }
+                @if let Some(owner) = &query.owner {
+                    label { input type="checkbox" name="owner" value=(owner) checked; " Owner " strong { (owner) } }
+                }
+                // A new search keeps the facets chosen so far.
+                @for d in &query.domains { input type="hidden" name="domain" value=(d); }
+                @for t in &query.tags { input type="hidden" name="tag" value=(t); }
             }
         }
-        (results_list(&query, &results))
+        div.discover {
+            (facets(&query, &results))
+            div.hits { (results_list(&query, &results)) }
+        }
     };
     Ok(page::shell("Discover", Some((session, Nav::Discover)), body))
+}
+
+/// The domain and tag facets: a form of checkboxes with counts that keeps
+/// the words and the other filters.
+fn facets(q: &SearchQuery, r: &SearchPage) -> Markup {
+    let plus = if r.facets.capped { "+" } else { "" };
+    let group = |legend: &str, name: &str, values: &[FacetCount]| {
+        html! {
+            fieldset {
+                legend { (legend) }
+                @if values.is_empty() { p.muted { "None" } }
+                @else {
+                    ul {
+                        @for f in values {
+                            li { label {
+                                input type="checkbox" name=(name) value=(f.value) checked[f.selected];
+                                " " (f.value) " " span.n { "(" (f.count) (plus) ")" }
+                            } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    html! {
+        form.facets method="get" action="/" aria-label="Filter by domain and tag" {
+            @if let Some(v) = &q.q { input type="hidden" name="q" value=(v); }
+            @if let Some(v) = &q.classification { input type="hidden" name="classification" value=(v); }
+            @if let Some(v) = &q.owner { input type="hidden" name="owner" value=(v); }
+            (group("Domains", "domain", &r.facets.domains))
+            (group("Tags", "tag", &r.facets.tags))
+            @if r.facets.capped { p.muted { small { "Counts of the first 1,000 matches." } } }
+            button type="submit" { "Apply filters" }
+        }
+    }
 }
 
 fn results_list(q: &SearchQuery, r: &SearchPage) -> Markup {
@@ -101,18 +167,42 @@ fn results_list(q: &SearchQuery, r: &SearchPage) -> Markup {
     }
 }
 
+fn health(h: SloHealth) -> Markup {
+    let text = match h {
+        SloHealth::OnTime => "on time",
+        SloHealth::Late => "late",
+        SloHealth::Breached => "breached",
+        SloHealth::Unknown => "unknown",
+    };
+    html! { span class={ "badge slo slo-" (h.as_str()) } { "SLO " (text) } }
+}
+
 fn result(p: &ProductSummary) -> Markup {
     html! {
         li.result {
             div.title {
                 a href={ "/products/" (p.key) } { (p.name) }
                 " " span.key { (p.key) } " " span.ver { "v" (p.version) }
+                @if p.breaking_change_pending { " " span.badge.breaking { "Breaking change pending" } }
+                @if p.status.is_withdrawn() { " " span.badge.deprecated { (p.status.as_str()) } }
+                @if p.has_access { " " span.badge.access { "✓ You have access" } }
             }
             p.desc { (p.description) }
+            @if !p.matched_columns.is_empty() {
+                p.cols {
+                    @if p.matched_columns.len() == 1 { "Matches column " } @else { "Matches columns " }
+                    @for (i, c) in p.matched_columns.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        code { (c) }
+                    }
+                }
+            }
             div.meta {
-                span { "Owner: " (p.owner_team) }
+                span { "Domain " a href={ "/?domain=" (enc(&p.domain)) } { (p.domain) } }
+                span { "Owner " a href={ "/?owner=" (enc(&p.owner_team)) } { (p.owner_team) } }
                 (classification(&p.classification))
-                @for t in &p.tags { span.tag { (t) } }
+                (health(p.slo_health))
+                @for t in &p.tags { a.tag href={ "/?tag=" (enc(t)) } { (t) } }
             }
         }
     }
@@ -120,9 +210,19 @@ fn result(p: &ProductSummary) -> Markup {
 
 fn page_link(q: &SearchQuery, offset: i64) -> String {
     let mut s = String::from("/?");
-    for (k, v) in [("q", &q.q), ("domain", &q.domain), ("tag", &q.tag), ("classification", &q.classification)] {
+    let mut add = |k: &str, v: &str| s.push_str(&format!("{k}={}&", enc(v)));
+    if let Some(v) = &q.q {
+        add("q", v);
+    }
+    for v in &q.domains {
+        add("domain", v);
+    }
+    for v in &q.tags {
+        add("tag", v);
+    }
+    for (k, v) in [("classification", &q.classification), ("owner", &q.owner)] {
         if let Some(v) = v {
-            s.push_str(&format!("{k}={}&", enc(v)));
+            add(k, v);
         }
     }
     s.push_str(&format!("offset={offset}"));

@@ -1,4 +1,4 @@
-//! The catalog: `/api/v1/products` (search), `/api/v1/products/{key}`
+//! The catalog: `/api/v1/products` (search, in [`search`]), `/api/v1/products/{key}`
 //! (detail, in [`detail`]), `.../versions` and `.../diff`.
 
 use chrono::{DateTime, Utc};
@@ -6,40 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 mod detail;
+mod search;
 mod status;
 
 pub use detail::{CatalogTable, Column, Contact, Description, ProductDetail, Slo};
+pub use search::{FacetCount, Facets, ProductSummary, SearchPage, SloHealth};
 pub use status::ProductStatus;
-
-/// One search hit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct ProductSummary {
-    /// `domain.product`.
-    pub key: String,
-    pub domain: String,
-    /// The product's display name.
-    pub name: String,
-    /// The published version.
-    pub version: String,
-    /// The contract's status (e.g. `active`).
-    pub status: ProductStatus,
-    /// The contract's purpose.
-    pub description: String,
-    pub owner_team: String,
-    /// The product's classification (the policy's levels, e.g. `internal`).
-    pub classification: String,
-    pub tags: Vec<String>,
-}
-
-/// A page of search hits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct SearchPage {
-    /// Matches, counted up to 1,000 (see `total_capped`).
-    pub total: i64,
-    /// More matches exist than `total` says.
-    pub total_capped: bool,
-    pub items: Vec<ProductSummary>,
-}
 
 /// A published version of a product.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -69,17 +41,6 @@ pub struct DiffBody {
 mod tests {
     use super::*;
     use crate::testing::round_trip;
-
-    #[test]
-    fn search_pages_round_trip() {
-        let page: SearchPage = round_trip(
-            r#"{"total":1,"total_capped":false,"items":[{"key":"sales.orders","domain":"sales","name":"Orders",
-                "version":"0.1.0","status":"active","description":"Orders, one row per order line",
-                "owner_team":"sales-data","classification":"internal","tags":["sales","orders"]}]}"#,
-        );
-        assert_eq!(page.items[0].key, "sales.orders");
-        round_trip::<SearchPage>(r#"{"total":1000,"total_capped":true,"items":[]}"#);
-    }
 
     #[test]
     fn versions_and_diffs_round_trip() {

@@ -14,37 +14,64 @@ use crate::model::ProductDetail;
 use crate::service::Service;
 use crate::service::catalog::{ProductVersion, SearchPage, SearchQuery};
 
+/// The query parameters of a search (for the API description; the handler
+/// reads them as pairs, because `domain` and `tag` may repeat).
 #[derive(Deserialize, IntoParams)]
 pub struct SearchParams {
-    /// Words to find in names, descriptions, column names and tags.
+    /// Words to find in names, descriptions, column names and tags; plurals
+    /// fold (`order` finds `orders`). An exact product key or name ranks first.
     pub q: Option<String>,
-    pub domain: Option<String>,
-    pub tag: Option<String>,
+    /// Keep products of any of these domains: repeat the parameter or
+    /// separate with commas; case does not matter.
+    pub domain: Option<Vec<String>>,
+    /// Keep products with any of these tags, as `domain`.
+    pub tag: Option<Vec<String>>,
     pub classification: Option<String>,
+    /// Keep products of this owner team (case does not matter).
+    pub owner: Option<String>,
     /// Page size (default 50, at most 500).
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }
 
-/// Search published products (ranked; without `q`, all by key).
+/// Search published products (ranked; without `q`, all by key), with facet
+/// counts by domain and tag. Each hit says whether one of the caller's own
+/// accounts has access, its SLO health, matching columns and whether a
+/// breaking change is pending.
 #[utoipa::path(get, path = "/api/v1/products", tag = "products", params(SearchParams),
     responses((status = 200, body = SearchPage), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn search(
     State(service): State<Service>,
-    Auth(_who): Auth,
-    Query(p): Query<SearchParams>,
+    Auth(who): Auth,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> ApiResult<Json<SearchPage>> {
-    let offset = p.offset.unwrap_or(0).max(0);
-    let q = SearchQuery {
-        q: p.q.filter(|q| !q.trim().is_empty()),
-        domain: p.domain,
-        tag: p.tag,
-        classification: p.classification,
-        limit: super::page_limit(p.limit)?,
-        offset,
-        scored_max: None,
+    let q = search_query(&pairs)?;
+    Ok(Json(service.search(&who, &q).await?))
+}
+
+/// The search of query pairs: `domain` and `tag` repeated or comma-separated;
+/// other names are ignored, as unknown fields are elsewhere.
+fn search_query(pairs: &[(String, String)]) -> ApiResult<SearchQuery> {
+    let number = |name: &str, v: &str| {
+        v.trim().parse::<i64>().map_err(|_| ApiError::bad_request(format!("query string: {name}: not a number: `{v}`")))
     };
-    Ok(Json(service.search(&q).await?))
+    let (mut q, mut limit, mut offset) = (SearchQuery::default(), None, None);
+    for (name, value) in pairs {
+        let list = || value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        match name.as_str() {
+            "q" => q.q = Some(value.clone()).filter(|v| !v.trim().is_empty()),
+            "domain" => q.domains.extend(list()),
+            "tag" => q.tags.extend(list()),
+            "classification" => q.classification = Some(value.clone()).filter(|v| !v.trim().is_empty()),
+            "owner" => q.owner = Some(value.clone()).filter(|v| !v.trim().is_empty()),
+            "limit" => limit = Some(number(name, value)?),
+            "offset" => offset = Some(number(name, value)?),
+            _ => {}
+        }
+    }
+    q.limit = super::page_limit(limit)?;
+    q.offset = offset.unwrap_or(0).max(0);
+    Ok(q)
 }
 
 fn key(raw: &str) -> ApiResult<String> {

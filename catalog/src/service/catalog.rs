@@ -17,7 +17,9 @@ use crate::error::{ServiceError, StoreError};
 use crate::model::{self, ProductDetail};
 use crate::store::access::{self, GrantFilter, GrantStatus};
 use crate::store::products::{self, Provenance};
-pub use crate::store::products::{COUNT_CAP, ProductSummary, ProductVersion, SearchPage, SearchQuery};
+pub use crate::store::products::{
+    COUNT_CAP, FacetCount, Facets, ProductSummary, ProductVersion, SearchPage, SearchQuery, SloHealth, Viewer,
+};
 use crate::store::proposals::{self, Proposal, ProposalStatus};
 
 /// Products written by one catalog sync above which it refreshes the
@@ -362,13 +364,18 @@ impl Service {
         Ok(detail)
     }
 
-    pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage, ServiceError> {
+    /// Searches the catalog as `who`: the hits say whether one of `who`'s
+    /// own accounts holds an active grant (consumers; nobody else has accounts).
+    pub async fn search(&self, who: &Principal, q: &SearchQuery) -> Result<SearchPage, ServiceError> {
         // The API refuses control characters at its edge; the portal's forms
         // reach here directly, and PostgreSQL refuses NUL in text.
-        for (field, value) in
-            [("q", &q.q), ("domain", &q.domain), ("tag", &q.tag), ("classification", &q.classification)]
-        {
-            super::plain_text(field, value.as_deref())?;
+        super::plain_text("q", q.q.as_deref())?;
+        super::plain_text("classification", q.classification.as_deref())?;
+        super::plain_text("owner", q.owner.as_deref())?;
+        for (field, values) in [("domain", &q.domains), ("tag", &q.tags)] {
+            for v in values {
+                super::plain_text(field, Some(v))?;
+            }
         }
         if q.offset >= COUNT_CAP {
             return Err(ServiceError::BadRequest(format!(
@@ -376,8 +383,11 @@ impl Service {
                 q.offset
             )));
         }
+        let accounts =
+            if who.role == crate::auth::Role::Consumer { who.scopes.clone() } else { Vec::new() };
+        let viewer = Viewer { accounts, now: self.clock.now() };
         let mut conn = self.conn().await?;
-        Ok(products::search(&mut conn, self.store.dialect, q).await?)
+        Ok(products::search(&mut conn, self.store.dialect, q, &viewer).await?)
     }
 
     pub async fn versions(&self, key: &str) -> Result<Vec<ProductVersion>, ServiceError> {
