@@ -76,7 +76,6 @@ pub async fn effect_backends(config: &Config) -> anyhow::Result<EffectBackends> 
         }
         SignalsBackend::Local => steward_aws::Markers::local(config.signals_root()),
     };
-    let gov = config.aws.as_ref().map(|a| a.governance_account_id.clone()).unwrap_or_default();
     Ok(EffectBackends {
         glue: match config.backends.catalog {
             CatalogBackend::Glue => {
@@ -85,7 +84,9 @@ pub async fn effect_backends(config: &Config) -> anyhow::Result<EffectBackends> 
             CatalogBackend::Embedded => None,
         },
         shares: match config.backends.shares {
-            SharesBackend::Aws => sdk.as_ref().map(|c| steward_aws::Shares::new(c, &gov)),
+            SharesBackend::Aws => {
+                sdk.as_ref().zip(config.aws.as_ref()).map(|(c, s)| steward_aws::Shares::with_settings(c, s))
+            }
             SharesBackend::Embedded => None,
         },
         markers,

@@ -97,6 +97,12 @@ fn table_spec(t: &CatalogTable) -> TableSpec {
         partition_keys,
         location: t.location.clone(),
         parameters,
+        // Columns classified on their own (PII): tagged at column level in tags mode.
+        column_classifications: t
+            .columns
+            .iter()
+            .filter_map(|c| c.classification.as_ref().map(|l| (c.name.clone(), l.clone())))
+            .collect(),
     }
 }
 
@@ -107,12 +113,19 @@ pub fn database_spec(p: &ProductDetail) -> DatabaseSpec {
     parameters.insert("steward.contract_version".to_owned(), p.version.clone());
     parameters.insert("steward.owner".to_owned(), p.owner_team.clone());
     parameters.insert("steward.classification".to_owned(), p.classification.clone());
+    parameters.insert("steward.domain".to_owned(), p.domain.clone());
     DatabaseSpec {
         name: p.database.clone(),
         description: Some(glue_text(&p.description.purpose, GLUE_DESCRIPTION_MAX)).filter(|d| !d.is_empty()),
         location: None,
         parameters,
         tables: p.tables.iter().map(table_spec).collect(),
+        lf_tags: [
+            (steward_aws::tags::PRODUCT.to_owned(), p.key.clone()),
+            (steward_aws::tags::DOMAIN.to_owned(), p.domain.clone()),
+            (steward_aws::tags::CLASSIFICATION.to_owned(), p.classification.clone()),
+        ]
+        .into(),
     }
 }
 

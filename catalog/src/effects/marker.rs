@@ -44,7 +44,8 @@ impl Job for WriteMarker {
                         values: self.partition_values.clone(),
                         location: self.location.clone(),
                     };
-                    glue.add_partitions(&self.database, &self.table, &[part]).await?;
+                    // Shares one Glue call with the other refreshes of the table in flight.
+                    glue.add_partition(&self.database, &self.table, part).await?;
                 }
                 let uri = ctx.backends.markers.put_success(&self.location).await?;
                 tracing::debug!(refresh = self.refresh_id, marker = %uri, "marker written");

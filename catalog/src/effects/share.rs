@@ -38,6 +38,7 @@ impl ShareTarget {
             consumer_account: self.account.clone(),
             database,
             tables,
+            product: self.product_key.clone(),
         })
     }
 }
@@ -67,11 +68,19 @@ impl Job for GrantShare {
 
     async fn run(self, ctx: &JobContext) -> Result<(), EffectError> {
         let shares = shares(ctx)?;
+        if shares.mode() == steward_aws::SharingMode::Tags && self.0.occasion.starts_with("publish:") {
+            // The grant is the tag expression `product = <key>`: the new
+            // version's tables carry the tag and are shared already.
+            return Ok(());
+        }
         let current = access::get_grant(&mut *ctx.conn().await?, self.0.grant_id).await?;
         if current.is_none_or(|g| g.status != GrantStatus::Active) {
             return Ok(()); // ended before the share was made; the revoke job cleans up
         }
         let receipt = shares.grant(&self.0.spec(ctx).await?).await?;
+        if let Some(arn) = receipt.share_arn.as_deref() {
+            access::set_share_arn(&mut *ctx.conn().await?, self.0.grant_id, arn).await?;
+        }
         tracing::info!(product = %self.0.product_key, account = %self.0.account, share = %receipt.share_arn, "share granted");
         Ok(())
     }
