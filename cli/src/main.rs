@@ -6,6 +6,7 @@
 mod output;
 mod access;
 mod admin;
+mod aws;
 mod client;
 mod init;
 mod products;
@@ -29,7 +30,7 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 /// Exit code: bad usage, or a file could not be read or written.
 pub const EXIT_USAGE: u8 = 2;
-/// Exit code: AWS refused or failed a call (`shares accept`): permissions,
+/// Exit code: AWS refused or failed a call (`shares accept`, `aws doctor`, `aws setup`): permissions,
 /// throttling, an unreachable endpoint; the message names the call.
 pub const EXIT_AWS: u8 = 3;
 /// Exit code: standard output was closed before everything was printed
@@ -51,7 +52,7 @@ Exit status:
        `refresh`: the _SUCCESS marker is dead
   2    usage: bad arguments (before anything is sent), a file that cannot be
        read or written, no token, the server unreachable or another error (400, 401, 5xx)
-  3    AWS refused or failed a call (`shares accept`): the message says which and why
+  3    AWS refused or failed a call (`shares accept`, `aws doctor`, `aws setup`): the message says which and why
   141  standard output was closed early (e.g. `| head`); nothing else went wrong";
 
 #[derive(Parser)]
@@ -84,6 +85,7 @@ enum Command {
     Subscriptions(subscriptions::SubscriptionsArgs),
     Slo(slo::SloArgs),
     Admin(admin::AdminArgs),
+    Aws(aws::AwsArgs),
 }
 
 fn main() -> ExitCode {
@@ -103,6 +105,7 @@ fn main() -> ExitCode {
         Command::Subscriptions(args) => subscriptions::run(args),
         Command::Slo(args) => slo::run(args),
         Command::Admin(args) => admin::run(args),
+        Command::Aws(args) => aws::run(args),
     };
     ExitCode::from(code)
 }
