@@ -15,9 +15,15 @@ pub enum RequestStatus {
     Approved,
     /// Refused by a reviewer.
     Rejected,
+    /// Withdrawn by its requester before a reviewer decided.
+    Cancelled,
 }
 
-wire_names!(RequestStatus, "status", [Pending = "pending", Approved = "approved", Rejected = "rejected"]);
+wire_names!(
+    RequestStatus,
+    "status",
+    [Pending = "pending", Approved = "approved", Rejected = "rejected", Cancelled = "cancelled"]
+);
 
 /// A grant's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -42,6 +48,19 @@ pub struct AccessRequestInput {
     /// Why the account needs the data (shown to the reviewer).
     pub justification: String,
     /// How long the grant should last; none = until revoked.
+    pub duration_days: Option<i64>,
+}
+
+/// A consumer's request to renew a grant before it ends: it becomes a
+/// pending access request (with `renews` set) that a reviewer decides; on
+/// approval the grant's end date moves `duration_days` past its current end
+/// (`POST /api/v1/grants/{id}/renew`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantRenewalInput {
+    /// Why the account still needs the data (shown to the reviewer).
+    pub justification: String,
+    /// Days to add to the grant's current end date; none = until revoked.
     pub duration_days: Option<i64>,
 }
 
@@ -72,6 +91,10 @@ pub struct AccessRequest {
     pub decided_at: Option<DateTime<Utc>>,
     /// The reviewer's comment.
     pub comment: Option<String>,
+    /// The grant this request renews (`POST /grants/{id}/renew`); `null` for
+    /// a first request.
+    #[serde(default)]
+    pub renews: Option<i64>,
 }
 
 /// An account's access to a product.
@@ -136,7 +159,7 @@ mod tests {
 
     const REQUEST: &str = r#"{"id":1,"product_key":"sales.orders","account":"123456789012","requested_by":"carla",
         "justification":"revenue dashboards","duration_days":null,"status":"pending",
-        "requested_at":"2026-11-21T06:00:00.000000Z","decided_by":null,"decided_at":null,"comment":null}"#;
+        "requested_at":"2026-11-21T06:00:00.000000Z","decided_by":null,"decided_at":null,"comment":null,"renews":null}"#;
 
     const GRANT: &str = r#"{"id":1,"product_key":"sales.orders","account":"123456789012","request_id":1,
         "status":"active","granted_by":"rita","granted_at":"2026-11-21T06:05:00.000000Z",
@@ -155,6 +178,8 @@ mod tests {
                     r#""decided_by":"rita","decided_at":"2026-11-21T06:05:00.000000Z","comment":"no""#,
                 ),
         );
+        let renewal: AccessRequest = round_trip(&REQUEST.replace(r#""renews":null"#, r#""renews":7"#));
+        assert_eq!(renewal.renews, Some(7));
         let g: Grant = round_trip(GRANT);
         assert_eq!(g.status, GrantStatus::Active);
         round_trip::<Grant>(
@@ -188,11 +213,13 @@ mod tests {
             "unknown fields are refused"
         );
         round_trip::<AccessDecision>(r#"{"comment":null}"#);
+        round_trip::<GrantRenewalInput>(r#"{"justification":"still needed","duration_days":90}"#);
+        assert!(serde_json::from_str::<GrantRenewalInput>(r#"{"justification":"x","account":"1"}"#).is_err());
     }
 
     #[test]
     fn closed_sets() {
-        check_names!(RequestStatus, ["pending", "approved", "rejected"]);
+        check_names!(RequestStatus, ["pending", "approved", "rejected", "cancelled"]);
         check_names!(GrantStatus, ["active", "revoked", "expired"]);
     }
 }

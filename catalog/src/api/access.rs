@@ -12,7 +12,7 @@ use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Path, Query};
 use super::json::JsonBody;
 use crate::service::Service;
-use crate::service::access::{AccessFilter, AccessRequest, AccessRequestInput, Grant};
+use crate::service::access::{AccessFilter, AccessRequest, AccessRequestInput, Grant, GrantRenewalInput};
 
 /// Ask for access to a product for one of the token's accounts.
 #[utoipa::path(post, path = "/api/v1/products/{key}/access-requests", tag = "access",
@@ -48,7 +48,8 @@ where
     Ok(AccessFilter { status, product_key: p.product, accounts: None, limit: super::page_limit(p.limit)? })
 }
 
-/// Access requests the token may see (reviewers: all; consumers: their accounts').
+/// Access requests the token may see (reviewers: all; consumers: their
+/// accounts'; producers: their domains' products').
 #[utoipa::path(get, path = "/api/v1/access-requests", tag = "access", params(AccessParams),
     responses((status = 200, body = Vec<AccessRequest>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_requests(
@@ -89,7 +90,7 @@ pub async fn reject(
     Ok(Json(service.reject_access(&who, id, d.comment.as_deref().unwrap_or_default()).await?))
 }
 
-/// Grants (with a product: everyone may see who has access).
+/// Grants (with a product: everyone may see who has access; else as requests).
 #[utoipa::path(get, path = "/api/v1/grants", tag = "access", params(AccessParams),
     responses((status = 200, body = Vec<Grant>)), security(("bearer" = [])))]
 pub async fn list_grants(
@@ -98,6 +99,36 @@ pub async fn list_grants(
     Query(p): Query<AccessParams>,
 ) -> ApiResult<Json<Vec<Grant>>> {
     Ok(Json(service.grants(&who, &filter(p)?).await?))
+}
+
+/// Cancel one's own pending request (only the token that asked; a decided
+/// request is a 409).
+#[utoipa::path(post, path = "/api/v1/access-requests/{id}/cancel", tag = "access", params(("id" = i64, Path)),
+    responses((status = 200, body = AccessRequest), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn cancel(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<AccessRequest>> {
+    Ok(Json(service.cancel_access_request(&who, id).await?))
+}
+
+/// Ask to renew an active grant before it ends: a pending request (with
+/// `renews`) that a reviewer decides; approval moves the grant's end date
+/// `duration_days` past its current end.
+#[utoipa::path(post, path = "/api/v1/grants/{id}/renew", tag = "access", params(("id" = i64, Path)),
+    request_body = GrantRenewalInput,
+    responses((status = 201, body = AccessRequest), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn renew(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<GrantRenewalInput>,
+) -> ApiResult<(StatusCode, Json<AccessRequest>)> {
+    Ok((StatusCode::CREATED, Json(service.renew_grant(&who, id, &input).await?)))
 }
 
 /// Revoke a grant (and its share).

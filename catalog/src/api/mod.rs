@@ -63,8 +63,10 @@ pub fn router(state: AppState) -> Router {
         .route("/access-requests", get(access::list_requests))
         .route("/access-requests/{id}/approve", post(access::approve))
         .route("/access-requests/{id}/reject", post(access::reject))
+        .route("/access-requests/{id}/cancel", post(access::cancel))
         .route("/grants", get(access::list_grants))
         .route("/grants/{id}/revoke", post(access::revoke))
+        .route("/grants/{id}/renew", post(access::renew))
         .route("/subscriptions", get(refreshes::subscriptions))
         .route("/subscriptions/{id}", axum::routing::delete(refreshes::unsubscribe))
         .route("/slo/breaches", get(slo::breaches))
@@ -249,7 +251,7 @@ impl Modify for EdgeResponses {
         workspace::withdraw,
         products::search, products::show, products::versions, products::diff,
         access::request, access::list_requests, access::approve, access::reject, access::list_grants, access::revoke,
-        access::check,
+        access::check, access::cancel, access::renew,
         refreshes::report, refreshes::list, refreshes::show, refreshes::partitions, refreshes::subscribe, refreshes::subscriptions,
         refreshes::unsubscribe,
         slo::status, slo::breaches,

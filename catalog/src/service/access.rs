@@ -1,12 +1,40 @@
-//! Consumer access: requests, reviewer decisions, grants, revocation and
-//! expiry.
+//! Consumer access: requests, reviewer decisions, grants, renewal,
+//! cancellation, revocation and expiry.
 //!
 //! The grants table is the embedded share backend's truth ("can account X
 //! read product Y" is a lookup). With the AWS share backend on, each grant,
 //! extension and revocation also enqueues a `share.grant` / `share.revoke`
-//! effect in the same transaction; the outbox worker makes the RAM and Lake
-//! Formation calls after the commit, so a crash loses no grant and creates no
-//! second share (the AWS calls are idempotent by share name).
+//! effect in the same transaction; the outbox worker makes the Lake
+//! Formation calls after the commit, so a crash loses no grant and creates
+//! no second share (the calls are idempotent).
+//!
+//! **Renewal.** A consumer holding the account asks to renew an active grant
+//! that has an end date ([`Service::renew_grant`]). That is an access request
+//! like any other (pending, decided by a reviewer who is not the requester,
+//! at most one open per product and account) with `renews` naming the grant.
+//! Approval moves the grant's end date `duration_days` past its current end
+//! (or past the approval, if the end has already passed), never more than
+//! [`MAX_DURATION_DAYS`] from the approval; without a duration the grant
+//! lasts until revoked. Renewing early therefore loses no days. The grant
+//! keeps its id (and, on AWS, its share: the share job is enqueued again and
+//! is idempotent). If the grant ended before the renewal was decided,
+//! approving it grants afresh from the approval, as a first request would.
+//! A deprecated product's grants may be renewed (existing consumers keep
+//! reading while they migrate); a retired product's may not.
+//!
+//! **Cancellation.** Only the requester (the same token name) cancels a
+//! pending request ([`Service::cancel_access_request`]); a decided one is a
+//! conflict. It ends `cancelled`, audited as `access.cancel`.
+//!
+//! **Who reads what.** Reviewers and admins read every request and grant;
+//! consumers those of their accounts; producers those of their domains'
+//! products (the filter is in SQL, so their pages are never cut short).
+//! Grants of one named product are readable by everyone signed in (the
+//! product page shows who has access).
+
+mod notices;
+
+pub use notices::{Deprecation, PendingChange, ProductNotices};
 
 use chrono::Duration;
 use serde_json::json;
@@ -18,6 +46,7 @@ use crate::effects::{self, GrantShare, RevokeShare, ShareTarget};
 use crate::error::{ServiceError, StoreError};
 use crate::store::access::{self, NewGrant, NewRequest};
 pub use steward_api::AccessRequestInput;
+pub use steward_api::access::GrantRenewalInput;
 
 pub use crate::store::access::{
     AccessFilter, AccessRequest, Grant, GrantFilter, GrantStatus, RequestFilter, RequestStatus,
@@ -45,20 +74,7 @@ impl Service {
     ) -> Result<AccessRequest, ServiceError> {
         let key = parse_key(key)?;
         let account = self.require_account(who, &input.account)?;
-        let justification = input.justification.trim();
-        if justification.is_empty() {
-            return Err(ServiceError::BadRequest("justification: say why the account needs the data".into()));
-        }
-        if justification.chars().count() > MAX_JUSTIFICATION {
-            return Err(ServiceError::BadRequest(format!("justification: at most {MAX_JUSTIFICATION} characters")));
-        }
-        if let Some(d) = input.duration_days
-            && !(1..=MAX_DURATION_DAYS).contains(&d)
-        {
-            return Err(ServiceError::BadRequest(format!(
-                "duration_days: {d} must be between 1 and {MAX_DURATION_DAYS}"
-            )));
-        }
+        let justification = check_request(&input.justification, input.duration_days)?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let detail = products::get(&mut tx, &key.to_string())
@@ -72,9 +88,14 @@ impl Service {
         }
         if let Some(g) = access::active_grant(&mut tx, &key.to_string(), account.as_str()).await? {
             return Err(ServiceError::Conflict(format!(
-                "account {account} already has access to {key} (grant {}{})",
+                "account {account} already has access to {key} (grant {}{}){}",
                 g.id,
-                g.expires_at.map(|e| format!(", until {}", steward_api::time::format(&e))).unwrap_or_default()
+                g.expires_at.map(|e| format!(", until {}", steward_api::time::format(&e))).unwrap_or_default(),
+                if g.expires_at.is_some() {
+                    format!("; renew it instead (steward access renew {})", g.id)
+                } else {
+                    String::new()
+                }
             )));
         }
         let id = access::insert_request(
@@ -85,6 +106,7 @@ impl Service {
                 requested_by: &who.name,
                 justification,
                 duration_days: input.duration_days,
+                renews_grant: None,
                 now,
             },
         )
@@ -126,7 +148,8 @@ impl Service {
         if !access::decide_request(&mut tx, id, RequestStatus::Approved, &who.name, comment, now).await? {
             return Err(ServiceError::Conflict(format!("access request {id} was already {}", request.status)));
         }
-        let expires_at = request.duration_days.map(|d| now + Duration::days(d));
+        let current = access::active_grant(&mut tx, &request.product_key, &request.account).await?;
+        let expires_at = new_end(current.as_ref(), request.duration_days, now);
         let grant_id = access::upsert_grant(
             &mut tx,
             &NewGrant {
@@ -160,15 +183,19 @@ impl Service {
             Some(json!({"status": RequestStatus::Approved, "grant": grant_id, "comment": comment})),
         )
         .await?;
-        self.audit(
-            &mut tx,
-            &who.name,
-            "grant.create",
-            &format!("grant:{grant_id}"),
-            None,
-            Some(json!({"product": request.product_key, "account": request.account, "expires_at": expires_at.map(crate::store::ts)})),
-        )
-        .await?;
+        let after = json!({"product": request.product_key, "account": request.account, "expires_at": expires_at.map(crate::store::ts)});
+        match &current {
+            // A renewal (or, exceptionally, a request approved beside an
+            // active grant) moves the existing grant's end date.
+            Some(g) => {
+                let before = json!({"expires_at": g.expires_at.map(crate::store::ts)});
+                self.audit(&mut tx, &who.name, "grant.extend", &format!("grant:{grant_id}"), Some(before), Some(after))
+                    .await?
+            }
+            None => {
+                self.audit(&mut tx, &who.name, "grant.create", &format!("grant:{grant_id}"), None, Some(after)).await?
+            }
+        }
         let grant = access::get_grant(&mut tx, grant_id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("grant {grant_id}")))?;
@@ -267,44 +294,157 @@ impl Service {
         Ok(n)
     }
 
-    /// Who may see which requests and grants: reviewers and admins all;
-    /// consumers their accounts'; producers those of their domains' products.
-    fn access_scope<S>(&self, who: &Principal, f: &mut AccessFilter<S>) -> Result<(), ServiceError> {
+    /// Who may see which requests and grants (see the module docs): narrows
+    /// `f` to a consumer's accounts, and returns a producer's domains (the
+    /// store keeps only their products). A producer naming a product of
+    /// another domain is refused rather than answered with nothing.
+    fn access_scope<S>(&self, who: &Principal, f: &mut AccessFilter<S>) -> Result<Option<Vec<String>>, ServiceError> {
         match who.role {
-            Role::Admin | Role::Reviewer => {}
-            Role::Consumer => f.accounts = Some(who.scopes.clone()),
+            Role::Admin | Role::Reviewer => Ok(None),
+            Role::Consumer => {
+                f.accounts = Some(who.scopes.clone());
+                Ok(None)
+            }
             Role::Producer => {
-                let key = f.product_key.as_deref().ok_or_else(|| {
-                    ServiceError::BadRequest("producers list access per product: give the product".into())
-                })?;
-                let domain = key.split('.').next().unwrap_or_default();
-                require(
-                    who.produces_for(domain),
-                    format!("token `{}` does not produce for domain {domain}", who.name),
-                )?;
+                if let Some(key) = f.product_key.as_deref() {
+                    let domain = key.split('.').next().unwrap_or_default();
+                    require(
+                        who.produces_for(domain),
+                        format!("token `{}` does not produce for domain {domain}", who.name),
+                    )?;
+                }
+                Ok(Some(who.scopes.clone()))
             }
         }
-        Ok(())
     }
 
+    /// Access requests `who` may read (see the module docs), newest first.
     pub async fn access_requests(
         &self,
         who: &Principal,
         filter: &RequestFilter,
     ) -> Result<Vec<AccessRequest>, ServiceError> {
         let mut f = filter.clone();
-        self.access_scope(who, &mut f)?;
-        Ok(access::list_requests(&mut *self.conn().await?, &f).await?)
+        let domains = self.access_scope(who, &mut f)?;
+        Ok(access::list_requests(&mut *self.conn().await?, &f, domains.as_deref()).await?)
     }
 
     /// Grants visible to `who`. Everyone signed in may see who has access to a
-    /// product (the product page shows it).
+    /// product (the product page shows it); without a product, as requests.
     pub async fn grants(&self, who: &Principal, filter: &GrantFilter) -> Result<Vec<Grant>, ServiceError> {
         let mut f = filter.clone();
-        if f.product_key.is_none() {
-            self.access_scope(who, &mut f)?;
+        let domains = if f.product_key.is_none() { self.access_scope(who, &mut f)? } else { None };
+        Ok(access::list_grants_in(&mut *self.conn().await?, &f, domains.as_deref()).await?)
+    }
+
+    /// The requester withdraws a pending request. Only the token that asked
+    /// may (not even an admin on its behalf: the request is theirs to keep
+    /// or drop); a request `who` may not read is a 404, a decided one a 409.
+    pub async fn cancel_access_request(&self, who: &Principal, id: i64) -> Result<AccessRequest, ServiceError> {
+        let request = self.open_request(id).await?;
+        if !may_read(who, &request.product_key, &request.account) {
+            return Err(ServiceError::NotFound(format!("no access request {id}")));
         }
-        Ok(access::list_grants(&mut *self.conn().await?, &f).await?)
+        require(
+            request.requested_by == who.name,
+            format!(
+                "only the requester (`{}`) may cancel access request {id}; token `{}` did not ask for it",
+                request.requested_by, who.name
+            ),
+        )?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if !access::decide_request(&mut tx, id, RequestStatus::Cancelled, &who.name, None, now).await? {
+            let current = access::get_request(&mut tx, id).await?.map_or(request.status, |r| r.status);
+            return Err(ServiceError::Conflict(format!(
+                "access request {id} was already {current}; only a pending request can be cancelled"
+            )));
+        }
+        self.audit(
+            &mut tx,
+            &who.name,
+            "access.cancel",
+            &format!("access_request:{id}"),
+            Some(json!({"status": RequestStatus::Pending})),
+            Some(
+                json!({"status": RequestStatus::Cancelled, "product": request.product_key, "account": request.account}),
+            ),
+        )
+        .await?;
+        let request = access::get_request(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("{id}")))?;
+        tx.commit().await?;
+        Ok(request)
+    }
+
+    /// A consumer asks to renew an active grant with an end date: a pending
+    /// request with `renews` set, decided like any other (module docs).
+    pub async fn renew_grant(
+        &self,
+        who: &Principal,
+        grant_id: i64,
+        input: &GrantRenewalInput,
+    ) -> Result<AccessRequest, ServiceError> {
+        let grant = access::get_grant(&mut *self.conn().await?, grant_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no grant {grant_id}")))?;
+        let account = self.require_account(who, &grant.account)?;
+        let justification = check_request(&input.justification, input.duration_days)?;
+        if grant.status != GrantStatus::Active {
+            return Err(ServiceError::Conflict(format!(
+                "grant {grant_id} is {}; ask for access anew (steward access request {})",
+                grant.status, grant.product_key
+            )));
+        }
+        if grant.expires_at.is_none() {
+            return Err(ServiceError::Conflict(format!(
+                "grant {grant_id} does not expire (it lasts until revoked); there is nothing to renew"
+            )));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let detail = products::get(&mut tx, &grant.product_key)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("product {} is not published", grant.product_key)))?;
+        if detail.status == steward_api::ProductStatus::Retired {
+            return Err(ServiceError::Conflict(format!(
+                "product {} is retired: its grants are not renewed; ask its owner ({}) for the successor",
+                grant.product_key, detail.owner_team
+            )));
+        }
+        let id = access::insert_request(
+            &mut tx,
+            &NewRequest {
+                product_key: &grant.product_key,
+                account: account.as_str(),
+                requested_by: &who.name,
+                justification,
+                duration_days: input.duration_days,
+                renews_grant: Some(grant_id),
+                now,
+            },
+        )
+        .await
+        .map_err(|e| {
+            conflict_or(e, || {
+                format!(
+                    "account {account} already has an open request for {}; wait for its decision",
+                    grant.product_key
+                )
+            })
+        })?;
+        self.audit(
+            &mut tx,
+            &who.name,
+            "access.renew",
+            &format!("access_request:{id}"),
+            None,
+            Some(json!({"product": grant.product_key, "account": account.as_str(), "grant": grant_id,
+                        "duration_days": input.duration_days})),
+        )
+        .await?;
+        let request = access::get_request(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("{id}")))?;
+        tx.commit().await?;
+        Ok(request)
     }
 
     /// The embedded share backend's question: may `account` read `key`?
@@ -315,5 +455,90 @@ impl Service {
         // An expired grant the worker has not reached yet does not count.
         let now = self.clock.now();
         Ok(grant.filter(|g| g.expires_at.is_none_or(|e| e > now)))
+    }
+}
+
+/// Checks a request's or renewal's justification and duration; returns the
+/// trimmed justification.
+fn check_request(justification: &str, duration_days: Option<i64>) -> Result<&str, ServiceError> {
+    let justification = justification.trim();
+    if justification.is_empty() {
+        return Err(ServiceError::BadRequest("justification: say why the account needs the data".into()));
+    }
+    if justification.chars().count() > MAX_JUSTIFICATION {
+        return Err(ServiceError::BadRequest(format!("justification: at most {MAX_JUSTIFICATION} characters")));
+    }
+    if let Some(d) = duration_days
+        && !(1..=MAX_DURATION_DAYS).contains(&d)
+    {
+        return Err(ServiceError::BadRequest(format!("duration_days: {d} must be between 1 and {MAX_DURATION_DAYS}")));
+    }
+    Ok(justification)
+}
+
+/// A grant's end date after approving a request for `duration_days`:
+/// from the approval for a new grant; `duration_days` past the current end
+/// (or past now, if that has gone by) when an active grant is renewed; none
+/// when either lasts until revoked. At most [`MAX_DURATION_DAYS`] from now.
+fn new_end(
+    current: Option<&Grant>,
+    duration_days: Option<i64>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let days = Duration::days(duration_days?);
+    let from = match current {
+        None => now,
+        Some(g) => g.expires_at?.max(now),
+    };
+    Some((from + days).min(now + Duration::days(MAX_DURATION_DAYS)))
+}
+
+/// May `who` read a request or grant of `account` on `product_key`?
+fn may_read(who: &Principal, product_key: &str, account: &str) -> bool {
+    match who.role {
+        Role::Admin | Role::Reviewer => true,
+        Role::Consumer => who.scopes.iter().any(|a| a == account),
+        Role::Producer => who.produces_for(product_key.split('.').next().unwrap_or_default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn grant(expires_at: Option<chrono::DateTime<chrono::Utc>>) -> Grant {
+        Grant {
+            id: 1,
+            product_key: "sales.orders".into(),
+            account: "123456789012".into(),
+            request_id: Some(1),
+            status: GrantStatus::Active,
+            granted_by: "rita".into(),
+            granted_at: chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            expires_at,
+            ended_by: None,
+            ended_at: None,
+            share_arn: None,
+        }
+    }
+
+    #[test]
+    fn renewals_extend_from_the_current_end() {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        let d = |n| Duration::days(n);
+        assert_eq!(new_end(None, Some(30), now), Some(now + d(30)));
+        assert_eq!(new_end(None, None, now), None);
+        // Five days left, renewed for 30: 35 days from now.
+        assert_eq!(new_end(Some(&grant(Some(now + d(5)))), Some(30), now), Some(now + d(35)));
+        // Already past its end (the worker has not run): from now.
+        assert_eq!(new_end(Some(&grant(Some(now - d(1)))), Some(30), now), Some(now + d(30)));
+        // Until revoked stays so; a renewal without a duration makes it so.
+        assert_eq!(new_end(Some(&grant(None)), Some(30), now), None);
+        assert_eq!(new_end(Some(&grant(Some(now + d(5)))), None, now), None);
+        // Never more than the longest grant from now.
+        let far = new_end(Some(&grant(Some(now + d(3000)))), Some(3000), now);
+        assert_eq!(far, Some(now + d(MAX_DURATION_DAYS)));
     }
 }

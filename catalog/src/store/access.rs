@@ -1,11 +1,13 @@
 //! Access requests and the grants they become.
 //!
-//! A request is `pending` until a reviewer decides; at most one pending
-//! request per (product, account) (a partial unique index). An approved
-//! request becomes an `active` grant, at most one per (product, account);
-//! a grant ends `revoked` (by a reviewer) or `expired` (by the expiry worker).
-//! Decisions use compare-and-set on the status so two reviewers cannot both
-//! decide.
+//! A request is `pending` until a reviewer decides (or its requester
+//! cancels it); at most one pending request per (product, account) (a
+//! partial unique index). An approved request becomes an `active` grant, at
+//! most one per (product, account), or, when it renews one
+//! (`renews_grant`), moves that grant's end date; a grant ends `revoked` (by
+//! a reviewer) or `expired` (by the expiry worker). Decisions use
+//! compare-and-set on the status so two reviewers, or a reviewer and the
+//! requester cancelling, cannot both win.
 
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
@@ -19,14 +21,16 @@ pub struct NewRequest<'a> {
     pub requested_by: &'a str,
     pub justification: &'a str,
     pub duration_days: Option<i64>,
+    /// The grant a renewal request renews.
+    pub renews_grant: Option<i64>,
     pub now: DateTime<Utc>,
 }
 
 /// Inserts a pending request; a duplicate open request is a `Conflict`.
 pub async fn insert_request(conn: &mut AnyConnection, r: &NewRequest<'_>) -> Result<i64, StoreError> {
     let row = sqlx::query(
-        "INSERT INTO access_requests (product_key, account, requested_by, justification, duration_days, status, requested_at)
-         VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING id",
+        "INSERT INTO access_requests (product_key, account, requested_by, justification, duration_days, status, requested_at, renews_grant)
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7) RETURNING id",
     )
     .bind(r.product_key)
     .bind(r.account)
@@ -34,12 +38,13 @@ pub async fn insert_request(conn: &mut AnyConnection, r: &NewRequest<'_>) -> Res
     .bind(r.justification)
     .bind(r.duration_days)
     .bind(ts(r.now))
+    .bind(r.renews_grant)
     .fetch_one(conn)
     .await?;
     Ok(row.try_get(0)?)
 }
 
-const REQUEST_COLUMNS: &str = "id, product_key, account, requested_by, justification, duration_days, status, requested_at, decided_by, decided_at, comment";
+const REQUEST_COLUMNS: &str = "id, product_key, account, requested_by, justification, duration_days, status, requested_at, decided_by, decided_at, comment, renews_grant";
 
 fn request_from_row(r: &sqlx::any::AnyRow) -> Result<AccessRequest, StoreError> {
     Ok(AccessRequest {
@@ -54,6 +59,7 @@ fn request_from_row(r: &sqlx::any::AnyRow) -> Result<AccessRequest, StoreError> 
         decided_by: r.try_get("decided_by")?,
         decided_at: time_opt(r, "decided_at")?,
         comment: r.try_get("comment")?,
+        renews: r.try_get("renews_grant")?,
     })
 }
 
@@ -85,42 +91,68 @@ impl<S> Default for AccessFilter<S> {
 pub type RequestFilter = AccessFilter<RequestStatus>;
 pub type GrantFilter = AccessFilter<GrantStatus>;
 
-pub async fn list_requests(conn: &mut AnyConnection, f: &RequestFilter) -> Result<Vec<AccessRequest>, StoreError> {
-    list_where(conn, "access_requests", REQUEST_COLUMNS, f.status.map(RequestStatus::as_str), f, request_from_row).await
+/// Requests matching the filter, newest first; `domains` (a producer's
+/// scope) keeps only those of products in these domains.
+pub async fn list_requests(
+    conn: &mut AnyConnection,
+    f: &RequestFilter,
+    domains: Option<&[String]>,
+) -> Result<Vec<AccessRequest>, StoreError> {
+    let status = f.status.map(RequestStatus::as_str);
+    list_where(conn, "access_requests", REQUEST_COLUMNS, status, f, domains, request_from_row).await
 }
 
-/// Rows of `table` matching the filter, newest first; the account filter is
-/// in SQL so a consumer's page is never cut short by other accounts' rows.
+/// Rows of `table` matching the filter, newest first. The account and
+/// domain scopes are in SQL so a consumer's or producer's page is never cut
+/// short by rows they may not see.
 async fn list_where<T, S>(
     conn: &mut AnyConnection,
     table: &str,
     columns: &str,
     status: Option<&str>,
     f: &AccessFilter<S>,
+    domains: Option<&[String]>,
     from_row: fn(&sqlx::any::AnyRow) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
+    let mut next = 4;
+    let mut params = |n: usize| {
+        let p: Vec<String> = (next..next + n).map(|i| format!("${i}")).collect();
+        next += n;
+        p
+    };
     let accounts = match f.accounts.as_deref() {
         None => String::new(),
         Some([]) => " AND 1 = 0".to_owned(),
-        Some(a) => {
-            let params: Vec<String> = (0..a.len()).map(|i| format!("${}", i + 4)).collect();
-            format!(" AND account IN ({})", params.join(", "))
+        Some(a) => format!(" AND account IN ({})", params(a.len()).join(", ")),
+    };
+    // One `LIKE '<domain>.%'` per domain (a producer holds a few); `_` is a
+    // LIKE wildcard and domain names contain it, so it is escaped.
+    let scope = match domains {
+        None => String::new(),
+        Some([]) => " AND 1 = 0".to_owned(),
+        Some(d) => {
+            let likes: Vec<String> =
+                params(d.len()).into_iter().map(|p| format!("product_key LIKE {p} ESCAPE '\\'")).collect();
+            format!(" AND ({})", likes.join(" OR "))
         }
     };
     let sql = format!(
         "SELECT {columns} FROM {table}
-         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR product_key = $2){accounts}
+         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR product_key = $2){accounts}{scope}
          ORDER BY id DESC LIMIT $3"
     );
     let mut q = sqlx::query(AssertSqlSafe(sql)).bind(status).bind(f.product_key.clone()).bind(f.limit);
     for account in f.accounts.iter().flatten() {
         q = q.bind(account.clone());
     }
+    for domain in domains.into_iter().flatten() {
+        q = q.bind(format!("{}.%", domain.replace('\\', "\\\\").replace('_', "\\_").replace('%', "\\%")));
+    }
     q.fetch_all(conn).await?.iter().map(from_row).collect()
 }
 
-/// Moves a pending request to `approved` or `rejected`; false if it was no
-/// longer pending.
+/// Moves a pending request to `approved`, `rejected` or `cancelled`; false
+/// if it was no longer pending.
 pub async fn decide_request(
     conn: &mut AnyConnection,
     id: i64,
@@ -152,16 +184,13 @@ pub struct NewGrant<'a> {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Inserts an active grant, or extends the active one for the same product
-/// and account (a later end date, or none). Returns the grant id.
+/// Inserts an active grant, or sets the end date of the active one for the
+/// same product and account (the service computes it: a renewal extends it).
+/// Returns the grant id.
 pub async fn upsert_grant(conn: &mut AnyConnection, g: &NewGrant<'_>) -> Result<i64, StoreError> {
     if let Some(existing) = active_grant(&mut *conn, g.product_key, g.account).await? {
-        let expires = match (existing.expires_at, g.expires_at) {
-            (Some(old), Some(new)) => Some(ts(old.max(new))),
-            _ => None,
-        };
         sqlx::query("UPDATE grants SET expires_at = $1, request_id = COALESCE($2, request_id) WHERE id = $3")
-            .bind(expires)
+            .bind(g.expires_at.map(ts))
             .bind(g.request_id)
             .bind(existing.id)
             .execute(conn)
@@ -231,8 +260,18 @@ pub async fn active_grant(
     row.as_ref().map(grant_from_row).transpose()
 }
 
+/// Grants matching the filter, newest first.
 pub async fn list_grants(conn: &mut AnyConnection, f: &GrantFilter) -> Result<Vec<Grant>, StoreError> {
-    list_where(conn, "grants", GRANT_COLUMNS, f.status.map(GrantStatus::as_str), f, grant_from_row).await
+    list_grants_in(conn, f, None).await
+}
+
+/// Grants matching the filter, newest first; `domains` as for [`list_requests`].
+pub async fn list_grants_in(
+    conn: &mut AnyConnection,
+    f: &GrantFilter,
+    domains: Option<&[String]>,
+) -> Result<Vec<Grant>, StoreError> {
+    list_where(conn, "grants", GRANT_COLUMNS, f.status.map(GrantStatus::as_str), f, domains, grant_from_row).await
 }
 
 /// Ends an active grant (`revoked` or `expired`); false if it was not active.
