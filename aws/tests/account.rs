@@ -292,6 +292,9 @@ async fn registration_role_locations_and_hybrid_mode() {
     assert_eq!(reg.len(), 1);
     assert_eq!(reg[0].json()["ResourceArn"], format!("arn:aws:s3:::{bucket}/new"));
     assert_eq!(reg[0].json()["RoleArn"], role);
+    // Hybrid access mode registers with HybridAccessEnabled
+    // (https://docs.aws.amazon.com/lake-formation/latest/dg/hybrid-access-mode.html).
+    assert_eq!(reg[0].json()["HybridAccessEnabled"], true);
     let after = lf_settings(&lf, &gov).await;
     assert_eq!(after.create_table_default_permissions(), &[iam_allowed()], "hybrid mode keeps the defaults");
     let r = acct.doctor(&t).await.unwrap();

@@ -174,7 +174,8 @@ impl LakeFormationAccount {
     /// returns it (empty: nothing needed changing). Settings are written
     /// from what was just read; LF-Tag values are added, never removed;
     /// locations are registered through [`crate::GlueCatalog::register_location`]
-    /// (with `aws.registration_role_arn` when set).
+    /// (with `aws.registration_role_arn` when set, in hybrid access mode when
+    /// `aws.hybrid_access`), the same code the publish job registers with.
     pub async fn apply(&self, target: &Target) -> Result<SetupPlan, AwsError> {
         let plan = self.plan(target).await?;
         if let Some(settings) = &plan.settings {
