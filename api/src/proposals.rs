@@ -120,13 +120,44 @@ pub struct Proposal {
     pub merge_commit: Option<String>,
 }
 
-/// A proposal with its diff against the published contract (`GET /api/v1/proposals/{id}`).
+/// What a proposal's diff is taken against.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BaseKind {
+    /// The version published now: the proposal waits for review, and
+    /// approval checks it against this version.
+    #[default]
+    Published,
+    /// The version the proposal was judged against when it was decided (or
+    /// refused by validation); later versions do not change it.
+    Judged,
+    /// Nothing was published: the proposal makes a new product (no diff).
+    NewProduct,
+    /// Decided before Steward recorded what it was judged against, and that
+    /// version cannot be found any more: no diff rather than a wrong one.
+    Unknown,
+}
+
+wire_names!(
+    BaseKind,
+    "base kind",
+    [Published = "published", Judged = "judged", NewProduct = "new_product", Unknown = "unknown"]
+);
+
+/// A proposal with its diff (`GET /api/v1/proposals/{id}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ProposalView {
     #[serde(flatten)]
     pub proposal: Proposal,
-    /// Unified diff from the published contract (empty for a new product).
+    /// Unified diff from `base_version` to the proposal (empty for a new
+    /// product, and when the base is unknown).
     pub diff: String,
+    /// The version the diff starts from (`None` for a new product or an unknown base).
+    #[serde(default)]
+    pub base_version: Option<String>,
+    /// Which version that is: published now, or the one the decision was judged on.
+    #[serde(default)]
+    pub base_kind: BaseKind,
 }
 
 /// The JSON form of a submission (`POST /api/v1/proposals` with
@@ -183,6 +214,13 @@ mod tests {
         let v: ProposalView = round_trip(&json);
         assert_eq!(v.proposal.id, 1);
         assert!(v.diff.starts_with("--- published"));
+        assert_eq!((v.base_version, v.base_kind), (None, BaseKind::Published), "older servers sent neither");
+        let json = format!(
+            "{},\"diff\":\"\",\"base_version\":\"1.0.0\",\"base_kind\":\"judged\"}}",
+            PROPOSAL.trim_end().trim_end_matches('}')
+        );
+        let v: ProposalView = round_trip(&json);
+        assert_eq!((v.base_version.as_deref(), v.base_kind), (Some("1.0.0"), BaseKind::Judged));
     }
 
     #[test]
@@ -213,6 +251,7 @@ mod tests {
         );
         check_names!(Severity, ["error", "warning"]);
         check_names!(FindingDocument, ["proposal", "published"]);
+        check_names!(BaseKind, ["published", "judged", "new_product", "unknown"]);
         assert_eq!(
             "pending".parse::<ProposalStatus>().unwrap_err().to_string(),
             "unknown status `pending`: use submitted, pending_review, rejected_by_validation, approved, rejected, published or withdrawn"

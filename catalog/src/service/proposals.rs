@@ -1,4 +1,11 @@
-//! Submitting, approving and rejecting proposals.
+//! Submitting, approving and rejecting proposals, and what a reviewer sees
+//! of one: the diff it was judged on, who a breaking change affects, and (in
+//! [`queues`]) the paged queues.
+
+mod queues;
+
+pub use crate::store::queues::{Order, QueuePage, QueueQuery};
+pub use queues::{Affected, AffectedAccounts};
 
 use serde_json::json;
 use steward_policies::{Report, validate_document};
@@ -8,16 +15,18 @@ use super::{Service, require, require_reviewer};
 use crate::auth::{Principal, Role};
 use crate::error::ServiceError;
 use crate::store::products;
-use crate::store::proposals::{self, NewProposal};
-pub use steward_api::ProposalView;
+use crate::store::proposals::{self, Base, NewProposal};
+pub use steward_api::{BaseKind, ProposalView};
 
 pub use crate::store::proposals::{FindingDocument, Proposal, ProposalFilter, ProposalStatus, StoredFinding, finding};
 
 impl Service {
     /// Validates a contract against the policy and, if the product is
-    /// published, against the published version. The document is read once,
-    /// off the async threads (see [`super::cpu`]).
-    async fn check(&self, text: &str) -> Result<Report, ServiceError> {
+    /// published, against the published version, which it returns as the
+    /// base the report was made against (empty: nothing published, or the
+    /// product unreadable). The document is read once, off the async threads
+    /// (see [`super::cpu`]).
+    async fn check(&self, text: &str) -> Result<(Report, Base), ServiceError> {
         let owned = text.to_owned();
         let parsed = super::cpu(move || {
             let doc = steward_schemas::Document::from_bytes(owned.as_bytes())?;
@@ -29,14 +38,18 @@ impl Service {
         .await?;
         let (doc, key) = match parsed {
             Ok(read) => read,
-            Err(e) => return Ok(Report::unreadable(&e)),
+            Err(e) => return Ok((Report::unreadable(&e), Base::default())),
         };
         let published = match &key {
             Some(key) => products::published(&mut *self.conn().await?, &key.to_string()).await?,
             None => None,
         };
+        let base = published
+            .as_ref()
+            .map(|p| Base { version: p.version.clone(), contract: p.contract.clone() })
+            .unwrap_or_default();
         let policy = self.policy.clone();
-        super::cpu(move || {
+        let report = super::cpu(move || {
             let previous = match published {
                 Some(p) => Some(steward_policies::read_previous(p.contract.as_bytes()).map_err(|e| {
                     ServiceError::Conflict(format!(
@@ -46,9 +59,10 @@ impl Service {
                 })?),
                 None => None,
             };
-            Ok(validate_document(&doc, &policy, previous.as_ref()))
+            Ok::<_, ServiceError>(validate_document(&doc, &policy, previous.as_ref()))
         })
-        .await?
+        .await??;
+        Ok((report, base))
     }
 
     /// A producer submits a contract. Valid ones become a commit on
@@ -59,7 +73,7 @@ impl Service {
             matches!(who.role, Role::Producer | Role::Admin),
             format!("only producers submit contracts; token `{}` has role {}", who.name, who.role),
         )?;
-        let report = self.check(text).await?;
+        let (report, base) = self.check(text).await?;
         let findings: Vec<StoredFinding> = report.findings.iter().map(proposals::finding).collect();
         let Some(key) = report.key.clone() else {
             return Err(ServiceError::Invalid {
@@ -100,6 +114,7 @@ impl Service {
                 breaking,
                 submitted_by: &who.name,
                 now: self.clock.now(),
+                base: &base,
             },
         )
         .await?;
@@ -164,23 +179,92 @@ impl Service {
         proposals::get(&mut conn, id).await?.ok_or_else(|| ServiceError::NotFound(format!("no proposal {id}")))
     }
 
-    /// A proposal with its diff against the published version. Reviewers
-    /// and admins read every proposal; producers those of their domains;
-    /// nobody else (404, so that ids reveal nothing).
+    /// A proposal with its diff. Reviewers and admins read every proposal;
+    /// producers those of their domains; nobody else (404, so that ids
+    /// reveal nothing).
+    ///
+    /// The diff is against the version the proposal is judged on: for one
+    /// waiting for review, the version published now (approval re-checks
+    /// against it); for a decided or refused one, the version recorded when
+    /// it was judged, never today's, so later versions do not change what a
+    /// reviewer sees of a past decision.
     pub async fn proposal_view(&self, who: &Principal, id: i64) -> Result<ProposalView, ServiceError> {
         let proposal = self.proposal(id).await?;
         if !may_read(who, &proposal.product_key) {
             return Err(ServiceError::NotFound(format!("no proposal {id}")));
         }
         let mut conn = self.conn().await?;
-        let published = products::published(&mut conn, &proposal.product_key).await?;
-        let old = published.map(|p| p.contract).unwrap_or_default();
-        let diff = similar::TextDiff::from_lines(old.as_str(), proposal.contract.as_str())
-            .unified_diff()
-            .context_radius(3)
-            .header("published", &format!("proposal {id}"))
-            .to_string();
-        Ok(ProposalView { proposal, diff })
+        let open = matches!(proposal.status, ProposalStatus::Submitted | ProposalStatus::PendingReview);
+        let (base, kind) = if open {
+            match products::published(&mut conn, &proposal.product_key).await? {
+                Some(p) => (Some(Base { version: p.version, contract: p.contract }), BaseKind::Published),
+                None => (Some(Base::default()), BaseKind::NewProduct),
+            }
+        } else {
+            let recorded = proposals::base(&mut conn, id).await?;
+            let base = match recorded {
+                Some(b) => Some(b),
+                None => {
+                    // Decided before bases were recorded: the version published before it.
+                    let before = match proposals::published_at(&mut conn, id).await? {
+                        Some(at) => Some(at),
+                        None => proposal.decided_at.map(crate::store::ts),
+                    };
+                    match before {
+                        Some(before) => {
+                            proposals::reconstructed_base(&mut conn, &proposal.product_key, id, &before).await?
+                        }
+                        None => None,
+                    }
+                }
+            };
+            match base {
+                Some(b) if b.is_new_product() => (Some(b), BaseKind::NewProduct),
+                Some(b) => (Some(b), BaseKind::Judged),
+                None => (None, BaseKind::Unknown),
+            }
+        };
+        let diff = match &base {
+            Some(b) if !b.is_new_product() => {
+                let text = proposal.contract.clone();
+                let old = b.contract.clone();
+                let from = format!("version {}", b.version);
+                super::cpu(move || {
+                    similar::TextDiff::from_lines(old.as_str(), text.as_str())
+                        .unified_diff()
+                        .context_radius(3)
+                        .header(&from, &format!("proposal {id}"))
+                        .to_string()
+                })
+                .await?
+            }
+            _ => String::new(),
+        };
+        let base_version = base.filter(|b| !b.is_new_product()).map(|b| b.version);
+        Ok(ProposalView { proposal, diff, base_version, base_kind: kind })
+    }
+
+    /// The catalog model of a proposal's contract (tables, columns,
+    /// classification, SLO, location), as publishing it would write it;
+    /// `None` if the contract does not parse. Readable by whoever may read
+    /// the proposal.
+    pub async fn proposal_preview(
+        &self,
+        who: &Principal,
+        id: i64,
+    ) -> Result<Option<steward_api::ProductDetail>, ServiceError> {
+        let proposal = self.proposal(id).await?;
+        if !may_read(who, &proposal.product_key) {
+            return Err(ServiceError::NotFound(format!("no proposal {id}")));
+        }
+        let Ok(key) = ProductKey::parse(&proposal.product_key) else { return Ok(None) };
+        let default = self.policy.default_product_classification.clone();
+        super::cpu(move || {
+            steward_schemas::parse_contract(&proposal.contract)
+                .ok()
+                .map(|(_, contract)| crate::model::build(&key, &contract, &default))
+        })
+        .await
     }
 
     /// Proposals `who` may read (see [`Self::proposal_view`]): a producer's
@@ -219,7 +303,7 @@ impl Service {
             return Err(ServiceError::Conflict(format!("proposal {id} is {}, not pending_review", proposal.status)));
         }
         // The published version may have moved since submission.
-        let report = self.check(&proposal.contract).await?;
+        let (report, base) = self.check(&proposal.contract).await?;
         if !report.is_ok() {
             let rules: Vec<&str> = report.findings.iter().filter(|f| f.is_error()).map(|f| f.rule).collect();
             return Err(ServiceError::Invalid {
@@ -232,7 +316,9 @@ impl Service {
             });
         }
         let key = ProductKey::parse(&proposal.product_key).map_err(|e| ServiceError::Conflict(e.to_string()))?;
-        self.claim_approval(who, id, comment).await?;
+        let findings: Vec<StoredFinding> = report.findings.iter().map(proposals::finding).collect();
+        let breaking = report.findings.iter().any(|f| steward_policies::is_breaking(f.rule));
+        self.claim_approval(who, id, comment, &base, (&findings, breaking)).await?;
         let proposal = self.proposal(id).await?;
         let merge = match self.merge(&proposal, &key, who.signature()).await {
             Ok(merge) => merge,
@@ -268,13 +354,23 @@ impl Service {
         }
     }
 
-    /// Compare-and-set `pending_review → approved`, recording who decided.
-    async fn claim_approval(&self, who: &Principal, id: i64, comment: Option<&str>) -> Result<(), ServiceError> {
+    /// Compare-and-set `pending_review → approved`, recording who decided
+    /// and what the approval checked the proposal against (`base`, and the
+    /// findings of that check), in the same transaction.
+    async fn claim_approval(
+        &self,
+        who: &Principal,
+        id: i64,
+        comment: Option<&str>,
+        base: &Base,
+        (findings, breaking): (&[StoredFinding], bool),
+    ) -> Result<(), ServiceError> {
         let mut tx = self.store.begin().await?;
         proposals::transition(&mut tx, id, &[ProposalStatus::PendingReview], ProposalStatus::Approved)
             .await
             .map_err(|e| conflict_or(e, id))?;
         proposals::record_decision(&mut tx, id, &who.name, self.clock.now(), comment, None).await?;
+        proposals::record_judgement(&mut tx, id, base, Some((findings, breaking))).await?;
         self.audit(
             &mut tx,
             &who.name,
@@ -313,12 +409,16 @@ impl Service {
         if comment.trim().is_empty() {
             return Err(ServiceError::BadRequest("a rejection needs a comment that tells the producer why".to_owned()));
         }
-        self.proposal(id).await?;
+        let proposal = self.proposal(id).await?;
+        // The reviewer judged the diff against the version published now.
+        let published = products::published(&mut *self.conn().await?, &proposal.product_key).await?;
+        let base = published.map(|p| Base { version: p.version, contract: p.contract }).unwrap_or_default();
         let mut tx = self.store.begin().await?;
         proposals::transition(&mut tx, id, &[ProposalStatus::PendingReview], ProposalStatus::Rejected)
             .await
             .map_err(|e| conflict_or(e, id))?;
         proposals::record_decision(&mut tx, id, &who.name, self.clock.now(), Some(comment), None).await?;
+        proposals::record_judgement(&mut tx, id, &base, None).await?;
         self.audit(
             &mut tx,
             &who.name,

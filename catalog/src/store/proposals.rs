@@ -40,12 +40,29 @@ pub struct NewProposal<'a> {
     pub breaking: bool,
     pub submitted_by: &'a str,
     pub now: chrono::DateTime<chrono::Utc>,
+    /// The published version it was validated against (see [`Base`]).
+    pub base: &'a Base,
+}
+
+/// The published version a proposal was judged against. An empty `version`
+/// (and contract): nothing was published, the proposal makes a new product.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Base {
+    pub version: String,
+    pub contract: String,
+}
+
+impl Base {
+    pub fn is_new_product(&self) -> bool {
+        self.version.is_empty() && self.contract.is_empty()
+    }
 }
 
 pub async fn insert(conn: &mut AnyConnection, p: &NewProposal<'_>) -> Result<i64, StoreError> {
     let row = sqlx::query(
-        "INSERT INTO proposals (product_key, version, status, contract, findings, breaking, submitted_by, submitted_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "INSERT INTO proposals (product_key, version, status, contract, findings, breaking, submitted_by, submitted_at,
+                                base_version, base_contract)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(p.product_key)
     .bind(p.version)
@@ -55,6 +72,8 @@ pub async fn insert(conn: &mut AnyConnection, p: &NewProposal<'_>) -> Result<i64
     .bind(i64::from(p.breaking))
     .bind(p.submitted_by)
     .bind(ts(p.now))
+    .bind(&p.base.version)
+    .bind(&p.base.contract)
     .fetch_one(conn)
     .await?;
     Ok(row.try_get(0)?)
@@ -195,6 +214,85 @@ pub async fn clear_decision(conn: &mut AnyConnection, id: i64) -> Result<(), Sto
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Records what a decision judged the proposal against: the base version and
+/// the findings (and so `breaking`) of the check made then, which replace
+/// those of the submission if the published version moved in between.
+pub async fn record_judgement(
+    conn: &mut AnyConnection,
+    id: i64,
+    base: &Base,
+    findings: Option<(&[StoredFinding], bool)>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE proposals SET base_version = $1, base_contract = $2 WHERE id = $3")
+        .bind(&base.version)
+        .bind(&base.contract)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    if let Some((findings, breaking)) = findings {
+        sqlx::query("UPDATE proposals SET findings = $1, breaking = $2 WHERE id = $3")
+            .bind(serde_json::to_string(findings)?)
+            .bind(i64::from(breaking))
+            .bind(id)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The base a proposal was judged against; `None` if it was decided before
+/// Steward recorded bases (migration 0011).
+pub async fn base(conn: &mut AnyConnection, id: i64) -> Result<Option<Base>, StoreError> {
+    let row = sqlx::query("SELECT base_version, base_contract FROM proposals WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let version: Option<String> = row.try_get("base_version")?;
+    let contract: Option<String> = row.try_get("base_contract")?;
+    Ok(version.zip(contract).map(|(version, contract)| Base { version, contract }))
+}
+
+/// For proposals decided before bases were recorded: the contract of the
+/// version published just before `proposal_id`'s own (published proposals),
+/// or the last one published by `before` (others), from the proposals that
+/// published them. `None` if that version came from elsewhere (a sync of
+/// `main`), so it cannot be shown.
+pub async fn reconstructed_base(
+    conn: &mut AnyConnection,
+    product_key: &str,
+    proposal_id: i64,
+    before: &str,
+) -> Result<Option<Base>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT v.version, v.proposal_id, v.published_at FROM product_versions v
+         WHERE v.product_key = $1 AND (v.proposal_id IS NULL OR v.proposal_id <> $2) AND v.published_at <= $3
+         ORDER BY v.published_at DESC LIMIT 1",
+    )
+    .bind(product_key)
+    .bind(proposal_id)
+    .bind(before)
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some(row) = rows.first() else {
+        return Ok(Some(Base::default()));
+    };
+    let version: String = row.try_get("version")?;
+    let Some(source) = row.try_get::<Option<i64>, _>("proposal_id")? else {
+        return Ok(None);
+    };
+    Ok(get(conn, source).await?.map(|p| Base { version, contract: p.contract }))
+}
+
+/// When `proposal_id`'s version was published, if it was.
+pub async fn published_at(conn: &mut AnyConnection, proposal_id: i64) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query("SELECT published_at FROM product_versions WHERE proposal_id = $1")
+        .bind(proposal_id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| r.try_get("published_at")).transpose().map_err(Into::into)
 }
 
 pub async fn set_merge_commit(conn: &mut AnyConnection, id: i64, commit: &str) -> Result<(), StoreError> {
