@@ -263,10 +263,9 @@ impl ConsumerShares {
                 Some(format!("not a Lake Formation share (its name does not start with {LAKE_FORMATION_SHARE_PREFIX})"))
             } else if resources.is_empty() {
                 Some("it shares no resources".to_owned())
-            } else if let Some(t) = types.iter().find(|t| !t.starts_with("glue:")) {
-                Some(format!("it shares {t} resources, not only Glue catalog resources"))
             } else {
-                None
+                let other = types.iter().find(|t| !t.starts_with("glue:"));
+                other.map(|t| format!("it shares {t} resources, not only Glue catalog resources"))
             };
             let outcome = InvitationOutcome {
                 invitation_arn: inv.invitation_arn.clone(),

@@ -111,30 +111,30 @@ async fn in_org_consumer_gets_prefixed_links_without_an_invitation() {
     let (side, glue) = consumer(&moto, &fake, &me).await;
     let report = side.accept(&gov, &AcceptOptions::default()).await.unwrap();
     let link = format!("steward_{gov}_{}", db.name);
-    assert_eq!(link_names(&report), [link.clone()]);
+    assert_eq!(link_names(&report), [link.as_str()]);
     assert!(report.accepted_invitations.is_empty() && report.skipped_invitations.is_empty());
     let l = &report.links[0];
     assert!(l.created);
     assert_eq!((l.target_catalog_id.as_str(), l.target_database.as_str()), (gov.as_str(), db.name.as_str()));
     assert_eq!(l.tables, ["order_lines", "orders"]);
-    assert_eq!(l.share_arns, [share.share_arn.clone()]);
+    assert_eq!(l.share_arns, [share.share_arn.as_str()]);
     assert_eq!(l.region.as_deref(), Some(REGION));
     assert_eq!(target(&glue, &link).await, (gov.clone(), db.name.clone(), Some(REGION.to_owned())));
 
     // The second governance account's database of the same name.
     let report2 = side.accept(&gov2, &AcceptOptions::default()).await.unwrap();
     let link2 = format!("steward_{gov2}_{}", db.name);
-    assert_eq!(link_names(&report2), [link2.clone()]);
+    assert_eq!(link_names(&report2), [link2.as_str()]);
     assert_eq!(target(&glue, &link2).await.0, gov2);
 
     // Again: the same links, kept.
     let again = side.accept(&gov, &AcceptOptions::default()).await.unwrap();
-    assert_eq!(link_names(&again), [link.clone()]);
+    assert_eq!(link_names(&again), [link.as_str()]);
     assert!(!again.links[0].created);
     // `--link-prefix ''`: the governance database's own name.
     let same_name = AcceptOptions { link_prefix: Some(String::new()), ..AcceptOptions::default() };
     let plain = side.accept(&gov, &same_name).await.unwrap();
-    assert_eq!(link_names(&plain), [db.name.clone()]);
+    assert_eq!(link_names(&plain), [db.name.as_str()]);
     assert_eq!(target(&glue, &db.name).await.0, gov);
 }
 
@@ -202,8 +202,8 @@ async fn out_of_org_consumer_accepts_only_the_lake_formation_invitation() {
     assert!(!report.skipped_invitations.iter().any(|i| i.invitation_arn == from_stranger));
 
     let link = format!("steward_{gov}_{}", db.name);
-    assert_eq!(link_names(&report), [link.clone()]);
-    assert_eq!(report.links[0].share_arns, [share.share_arn.clone()], "only through the accepted share");
+    assert_eq!(link_names(&report), [link.as_str()]);
+    assert_eq!(report.links[0].share_arns, [share.share_arn.as_str()], "only through the accepted share");
     assert_eq!(target(&glue, &link).await.0, gov);
 
     // Running again: nothing more to accept, the same refusals, the link kept.
@@ -471,7 +471,7 @@ async fn consumer_accepts_the_share_lake_formation_made() {
     let report = consumer_side.accept(&gov, &options).await.unwrap();
     assert_eq!(report.accepted_invitations.len(), 1);
     assert_eq!(report.accepted_invitations[0].share_arn, share_arn);
-    assert_eq!(link_names(&report), [db.name.clone()]);
+    assert_eq!(link_names(&report), [db.name.as_str()]);
     assert_eq!(report.links[0].tables, ["orders"]);
     let consumer_glue = aws_sdk_glue::Client::new(&consumer_cfg);
     assert_eq!(target(&consumer_glue, &db.name).await.0, gov);

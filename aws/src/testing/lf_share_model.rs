@@ -67,7 +67,7 @@ impl<'a> LakeFormationRam<'a> {
     /// `consumer` gets an invitation follows [`RamFake::set_organization`].
     pub fn grant(&self, governance: &str, consumer: &str, resources: &[String]) -> LfShare {
         let suffix: u64 = rand::rng().random();
-        let name = format!("{SHARE_PREFIX}{:016X}", suffix);
+        let name = format!("{SHARE_PREFIX}{suffix:016X}");
         let u = self.fake.upsert_share(governance, self.region, SHARE_PREFIX, &name, consumer, resources);
         LfShare { share_arn: u.share_arn, share_name: u.share_name, created: u.created, invitation_arn: u.invitation }
     }
