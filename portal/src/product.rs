@@ -6,6 +6,12 @@
 //! Delivery (SLO status with a 30-day chart, recent refreshes) and who has
 //! access come from the same service calls as the API's; a failure in one of
 //! those sections is shown in that section and does not hide the rest.
+//!
+//! Above the description: a deprecation (with the successor the contract
+//! names) and any breaking change waiting for review
+//! ([`Service::product_notices`]), so a consumer learns of them before
+//! building on the product. For a consumer, "Your access" (see
+//! [`crate::consumer`]); for everyone, "How to use it".
 
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
@@ -17,7 +23,9 @@ use steward_catalog::service::catalog::ProductVersion;
 
 use crate::page::{self, Nav, PageError, classification, when};
 use crate::session::Session;
-use crate::{delivery, diff};
+use crate::{consumer, delivery, diff};
+use steward_catalog::error::ServiceError;
+use steward_catalog::service::access::ProductNotices;
 
 /// Refreshes listed on the page.
 const RECENT_REFRESHES: i64 = 10;
@@ -26,6 +34,9 @@ const RECENT_REFRESHES: i64 = 10;
 pub struct DiffParams {
     pub from: Option<String>,
     pub to: Option<String>,
+    /// After a consumer form: what was done (`requested`, `cancelled`, ...) to item `id`.
+    pub done: Option<String>,
+    pub id: Option<String>,
 }
 
 /// `GET /products/{key}` (with `?from=&to=` for a version diff).
@@ -45,6 +56,17 @@ pub async fn render(
     key: &str,
     d: &DiffParams,
 ) -> Result<Html<String>, PageError> {
+    render_with(service, session, key, d, None).await
+}
+
+/// A product page with a `notice` under its heading (a form's answer).
+pub async fn render_with(
+    service: &Service,
+    session: &Session,
+    key: &str,
+    d: &DiffParams,
+    notice: Option<Markup>,
+) -> Result<Html<String>, PageError> {
     let err = |e| PageError::from(e).signed_in(session);
     let key = steward_schemas_key(key)
         .map_err(|m| PageError::page(axum::http::StatusCode::BAD_REQUEST, "Bad product key", m).signed_in(session))?;
@@ -61,9 +83,21 @@ pub async fn render(
     let slo = service.slo_status(&key).await;
     let refreshes = service.refreshes(&key, None, RECENT_REFRESHES).await;
     let access = crate::access::for_product(service, session, &key).await;
+    let notices = service.product_notices(&session.who, &key).await;
+    let mine = consumer::panels_data(service, session, &key).await;
+    let done = d.done.as_deref().zip(d.id.as_deref().and_then(|i| i.parse::<i64>().ok()));
+    let message = match (&mine, done) {
+        (Some(Ok(m)), Some((kind, id))) => m.done_message(kind, id),
+        _ => None,
+    };
     let body = html! {
         (heading(&p))
+        @if let Some(n) = &notice { (n) }
+        @if let Some(m) = &message { (page::flash("ok", m)) }
+        (notices_section(&notices))
         (about(&p))
+        @if let Some(m) = &mine { (consumer::your_access(session, &p, m)) }
+        (consumer::how_to_use(service, &p, mine.as_ref()))
         section #tables {
             h2 { "Tables" }
             @for t in &p.tables { (table(t)) }
@@ -91,6 +125,11 @@ pub async fn render(
     Ok(page::shell(&p.name, Some((session, Nav::Discover)), body))
 }
 
+/// Is `raw` a well-formed product key (`domain.product`)?
+pub(crate) fn is_key(raw: &str) -> bool {
+    steward_schemas_key(raw).is_ok()
+}
+
 /// Product keys are validated like the API does (so a bad key is a 400 with the reason).
 fn steward_schemas_key(raw: &str) -> Result<String, String> {
     let ok = |s: &str| {
@@ -112,6 +151,42 @@ fn heading(p: &ProductDetail) -> Markup {
                 span.badge { (p.status) }
                 (classification(&p.classification))
                 @for t in &p.tags { span.tag { (t) } }
+            }
+        }
+    }
+}
+
+/// A deprecation and pending breaking changes; a failure to read them is
+/// said in place (the rest of the page stands).
+fn notices_section(notices: &Result<ProductNotices, ServiceError>) -> Markup {
+    let n = match notices {
+        Ok(n) => n,
+        Err(e) => return html! { p.muted { "Notices unavailable: " (page::describe(e).1) } },
+    };
+    html! {
+        @if let Some(d) = &n.deprecation {
+            div.flash.warn #deprecated role="note" {
+                strong { "Deprecated." } " This product takes no new access requests. "
+                @match &d.successor {
+                    Some(s) => { "Its successor is " a href={ "/products/" (s) } { (s) } "." },
+                    None => "Its contract names no successor; ask its owner.",
+                }
+            }
+        }
+        @for c in &n.breaking {
+            div.flash.warn.breaking-pending role="note" {
+                p {
+                    span.badge.breaking { "breaking" } " "
+                    strong { "A breaking change is pending review" } ": version " (c.version)
+                    " (proposal #" (c.proposal_id) ", submitted " (when(&c.submitted_at)) ")."
+                }
+                @if !c.findings.is_empty() {
+                    ul {
+                        @for (rule, path, message) in &c.findings {
+                            li { code { (rule) } " " code { (path) } ": " (message) }
+                        }
+                    }
+                }
             }
         }
     }
