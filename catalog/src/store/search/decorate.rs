@@ -181,7 +181,7 @@ fn matched_columns(names: Vec<String>, terms: &[String]) -> Vec<String> {
         }
     }
     // Most words matched first; otherwise in table and column order.
-    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    scored.sort_by_key(|s| std::cmp::Reverse(s.0));
     scored.into_iter().take(MATCHED_COLUMNS_MAX).map(|(_, name)| name).collect()
 }
 
