@@ -1,4 +1,4 @@
-//! `steward access request|list|grants|approve|reject|revoke`.
+//! `steward access request|list|grants|approve|reject|revoke|cancel|renew`.
 
 use clap::{Args, Subcommand, ValueEnum};
 use reqwest::Method;
@@ -32,7 +32,7 @@ enum AccessCommand {
         #[arg(long, value_name = "DAYS", value_parser = crate::positive_i64, allow_negative_numbers = true)]
         duration: Option<i64>,
     },
-    /// List access requests (reviewers: all; consumers: your accounts').
+    /// List access requests (reviewers: all; consumers: your accounts'; producers: your domains').
     List {
         /// Only requests in this state.
         #[arg(long, value_enum)]
@@ -77,6 +77,25 @@ enum AccessCommand {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Cancel your own pending request (only the token that asked).
+    Cancel {
+        /// Access request id.
+        #[arg(value_parser = crate::positive_i64, allow_negative_numbers = true)]
+        id: i64,
+    },
+    /// Ask to renew an active grant before it ends: a reviewer decides, and
+    /// approval moves its end date DAYS past the current one.
+    Renew {
+        /// Grant id.
+        #[arg(value_parser = crate::positive_i64, allow_negative_numbers = true)]
+        id: i64,
+        /// Why the account still needs the data (the reviewer reads this).
+        #[arg(long)]
+        justification: String,
+        /// Days to add to the current end date (default: until revoked).
+        #[arg(long, value_name = "DAYS", value_parser = crate::positive_i64, allow_negative_numbers = true)]
+        duration: Option<i64>,
+    },
 }
 
 /// An access request's state.
@@ -88,6 +107,8 @@ pub enum RequestStatus {
     Approved,
     /// Refused by a reviewer.
     Rejected,
+    /// Withdrawn by its requester.
+    Cancelled,
 }
 
 /// A grant's state.
@@ -107,6 +128,7 @@ impl From<RequestStatus> for api::RequestStatus {
             RequestStatus::Pending => api::RequestStatus::Pending,
             RequestStatus::Approved => api::RequestStatus::Approved,
             RequestStatus::Rejected => api::RequestStatus::Rejected,
+            RequestStatus::Cancelled => api::RequestStatus::Cancelled,
         }
     }
 }
@@ -163,6 +185,15 @@ pub fn run(args: AccessArgs) -> u8 {
             AccessCommand::Revoke { id, reason } => {
                 (Method::POST, format!("/api/v1/grants/{id}/revoke"), decision(reason))
             }
+            AccessCommand::Cancel { id } => (Method::POST, format!("/api/v1/access-requests/{id}/cancel"), None),
+            AccessCommand::Renew { id, justification, duration } => (
+                Method::POST,
+                format!("/api/v1/grants/{id}/renew"),
+                Some(Body::json(&api::access::GrantRenewalInput {
+                    justification: justification.clone(),
+                    duration_days: *duration,
+                })),
+            ),
         };
         let text = client.call(method, &path, body).await?;
         if args.client.json {
@@ -185,12 +216,13 @@ pub fn run(args: AccessArgs) -> u8 {
             AccessCommand::List { .. } => {
                 for r in text.json::<Vec<AccessRequest>>()? {
                     outln!(
-                        "{}  {:<9} {:<28} {:<14} by {:<12} {}",
+                        "{}  {:<9} {:<28} {:<14} by {:<12} {}{}",
                         r.id,
                         r.status.as_str(),
                         r.product_key,
                         r.account,
                         r.requested_by,
+                        r.renews.map(|g| format!("(renews grant {g}) ")).unwrap_or_default(),
                         r.justification
                     );
                 }
@@ -198,6 +230,21 @@ pub fn run(args: AccessArgs) -> u8 {
             AccessCommand::Grants { .. } => text.json::<Vec<Grant>>()?.iter().for_each(print_grant),
             AccessCommand::Approve { .. } | AccessCommand::Revoke { .. } => print_grant(&text.json()?),
             AccessCommand::Reject { id, .. } => outln!("access request {id} rejected"),
+            AccessCommand::Cancel { .. } => {
+                let r: AccessRequest = text.json()?;
+                outln!("access request {} for {} on {}: {}", r.id, r.account, r.product_key, r.status.as_str())
+            }
+            AccessCommand::Renew { id, .. } => {
+                let r: AccessRequest = text.json()?;
+                outln!(
+                    "renewal of grant {id} requested: access request {} for {} on {}: {} (a reviewer decides: steward access approve {})",
+                    r.id,
+                    r.account,
+                    r.product_key,
+                    r.status.as_str(),
+                    r.id
+                )
+            }
         }
         Ok(EXIT_OK)
     })
