@@ -1,4 +1,4 @@
-//! `steward proposals list|show|approve|reject`.
+//! `steward proposals list|show|approve|reject|withdraw`.
 
 use clap::{Args, Subcommand, ValueEnum};
 use reqwest::Method;
@@ -52,6 +52,16 @@ enum ProposalsCommand {
         #[arg(long, short)]
         comment: String,
     },
+    /// Withdraw your own pending proposal (STEWARD_TOKEN of its submitter or
+    /// a producer of its domain) before a reviewer decides it.
+    Withdraw {
+        /// Proposal id.
+        #[arg(value_parser = crate::positive_i64, allow_negative_numbers = true)]
+        id: i64,
+        /// Why, for the reviewers and the audit trail.
+        #[arg(long, short)]
+        comment: Option<String>,
+    },
 }
 
 /// A proposal's state, as the server names it.
@@ -70,6 +80,8 @@ pub enum ProposalStatus {
     Rejected,
     /// Merged and in the catalog.
     Published,
+    /// Withdrawn by its producer before a decision.
+    Withdrawn,
 }
 
 impl From<ProposalStatus> for api::ProposalStatus {
@@ -81,6 +93,7 @@ impl From<ProposalStatus> for api::ProposalStatus {
             ProposalStatus::Approved => api::ProposalStatus::Approved,
             ProposalStatus::Rejected => api::ProposalStatus::Rejected,
             ProposalStatus::Published => api::ProposalStatus::Published,
+            ProposalStatus::Withdrawn => api::ProposalStatus::Withdrawn,
         }
     }
 }
@@ -106,6 +119,9 @@ pub fn run(args: ProposalsArgs) -> u8 {
             }
             ProposalsCommand::Reject { id, comment } => {
                 (Method::POST, format!("/api/v1/proposals/{id}/reject"), Some(decision(&Some(comment.clone()))))
+            }
+            ProposalsCommand::Withdraw { id, comment } => {
+                (Method::POST, format!("/api/v1/proposals/{id}/withdraw"), Some(decision(comment)))
             }
         };
         let text = client.call(method, &path, body).await?;
@@ -133,7 +149,7 @@ pub fn run(args: ProposalsArgs) -> u8 {
                     outln!("\n{}", view.diff);
                 }
             }
-            ProposalsCommand::Approve { .. } | ProposalsCommand::Reject { .. } => {
+            ProposalsCommand::Approve { .. } | ProposalsCommand::Reject { .. } | ProposalsCommand::Withdraw { .. } => {
                 outln!("{}", summary(&text.json::<Proposal>()?))
             }
         }
