@@ -34,6 +34,9 @@ pub struct Line<'a> {
     pub new_no: Option<usize>,
     /// The finding this line's change block breaks, if any.
     pub breaking: Option<usize>,
+    /// On the first line of a marked block: every breaking finding that
+    /// points into the block (their notes are shown above it).
+    pub notes: Vec<usize>,
 }
 
 /// Parses a unified diff (as `similar` writes it).
@@ -42,7 +45,8 @@ pub fn parse(diff: &str) -> Vec<Line<'_>> {
     let (mut old, mut new) = (0usize, 0usize);
     let mut in_hunk = false;
     for raw in diff.lines() {
-        let mut line = Line { kind: Kind::Context, text: raw, old_no: None, new_no: None, breaking: None };
+        let mut line =
+            Line { kind: Kind::Context, text: raw, old_no: None, new_no: None, breaking: None, notes: Vec::new() };
         if let Some(rest) = raw.strip_prefix("@@") {
             in_hunk = true;
             line.kind = Kind::Hunk;
@@ -82,28 +86,38 @@ fn named(message: &str) -> Vec<&str> {
     message.split('`').skip(1).step_by(2).filter_map(|s| s.rsplit('.').next()).filter(|s| !s.is_empty()).collect()
 }
 
-/// Marks change blocks that breaking findings point at. Returns how many blocks were marked.
+/// Does changed line `l` belong to what finding `f` is about? Its line is
+/// the finding's (in the proposal for added lines, in the version it was
+/// judged against for removed ones), or it is the `name:` of the column or
+/// table the message names, or (partition keys) a partition setting.
+fn points_at(l: &Line<'_>, f: &StoredFinding) -> bool {
+    let item = l.text.trim().trim_start_matches("- ").trim();
+    let by_line = f.line > 0
+        && match f.document {
+            FindingDocument::Proposal => l.kind == Kind::Added && l.new_no == Some(f.line),
+            FindingDocument::Published => l.kind == Kind::Removed && l.old_no == Some(f.line),
+        };
+    let by_name = || named(&f.message).iter().any(|n| item == format!("name: {n}"));
+    let by_partition = || f.rule == "STW103" && item.starts_with("partition");
+    by_line || by_name() || by_partition()
+}
+
+/// Breaking findings among `findings`.
+pub fn breaking_count(findings: &[StoredFinding]) -> usize {
+    findings.iter().filter(|f| is_breaking_rule(&f.rule)).count()
+}
+
+/// Marks change blocks that breaking findings point at, and notes every
+/// finding on its block. Returns how many breaking findings are marked
+/// somewhere (compare with [`breaking_count`]: the rest point at no
+/// changed line, which the page says).
 pub fn mark_breaking(lines: &mut [Line<'_>], findings: &[StoredFinding]) -> usize {
     let breaking: Vec<(usize, &StoredFinding)> =
         findings.iter().enumerate().filter(|(_, f)| is_breaking_rule(&f.rule)).collect();
     if breaking.is_empty() {
         return 0;
     }
-    let matches = |l: &Line<'_>| -> Option<usize> {
-        let item = l.text.trim().trim_start_matches("- ").trim();
-        breaking.iter().find_map(|&(i, f)| {
-            // A finding's line is in the proposal, or (removals) in the published version.
-            let by_line = f.line > 0
-                && match f.document {
-                    FindingDocument::Proposal => l.kind == Kind::Added && l.new_no == Some(f.line),
-                    FindingDocument::Published => l.kind == Kind::Removed && l.old_no == Some(f.line),
-                };
-            let by_name = named(&f.message).iter().any(|n| item == format!("name: {n}"));
-            let by_partition = f.rule == "STW103" && item.starts_with("partition");
-            (by_line || by_name || by_partition).then_some(i)
-        })
-    };
-    let mut marked = 0;
+    let mut found = vec![false; findings.len()];
     let mut i = 0;
     while i < lines.len() {
         if !matches!(lines[i].kind, Kind::Added | Kind::Removed) {
@@ -114,26 +128,28 @@ pub fn mark_breaking(lines: &mut [Line<'_>], findings: &[StoredFinding]) -> usiz
         while i < lines.len() && matches!(lines[i].kind, Kind::Added | Kind::Removed) {
             i += 1;
         }
-        if let Some(f) = lines[start..i].iter().find_map(matches) {
-            marked += 1;
+        let notes: Vec<usize> =
+            breaking.iter().filter(|(_, f)| lines[start..i].iter().any(|l| points_at(l, f))).map(|&(n, _)| n).collect();
+        if let Some(&first) = notes.first() {
             for l in &mut lines[start..i] {
-                l.breaking = Some(f);
+                l.breaking = Some(first);
             }
+            for &n in &notes {
+                found[n] = true;
+            }
+            lines[start].notes = notes;
         }
     }
-    marked
+    found.iter().filter(|&&f| f).count()
 }
 
 /// The diff as HTML; `findings` supply the notes above breaking blocks.
 pub fn render(lines: &[Line<'_>], findings: &[StoredFinding]) -> Markup {
     html! {
         div.diff role="region" aria-label="Schema diff" {
-            @for (i, l) in lines.iter().enumerate() {
-                @let starts_block = l.breaking.is_some() && (i == 0 || lines[i - 1].breaking != l.breaking);
-                @if starts_block {
-                    @if let Some(f) = l.breaking.and_then(|f| findings.get(f)) {
-                        div.note.brk-note { "⚠ breaking " strong { (f.rule) } ": " (f.message) }
-                    }
+            @for l in lines {
+                @for f in l.notes.iter().filter_map(|&n| findings.get(n)) {
+                    div.note.brk-note { "⚠ breaking " strong { (f.rule) } ": " (f.message) }
                 }
                 @let class = line_class(l);
                 @let sign = match l.kind { Kind::Added => "+", Kind::Removed => "-", Kind::Context => " ", _ => "" };
@@ -226,6 +242,39 @@ mod tests {
         let mut lines = parse(DIFF);
         removed.document = FindingDocument::Proposal;
         assert_eq!(mark_breaking(&mut lines, &[removed]), 0);
+    }
+
+    #[test]
+    fn a_narrowed_physical_type_is_marked_at_its_line() {
+        // What the policies report for `int` → `smallint`: the physicalType line of the proposal.
+        let diff = "--- version 1.0.0\n+++ proposal 2\n@@ -50,3 +50,3 @@\n       - name: quantity\n         logicalType: integer\n-        physicalType: int\n+        physicalType: smallint\n";
+        let mut lines = parse(diff);
+        let narrowed = finding(
+            "STW102",
+            52,
+            "column `order_lines.quantity`: physicalType narrowed or changed from `int` to `smallint`",
+        );
+        assert_eq!(mark_breaking(&mut lines, &[narrowed.clone()]), 1);
+        let marked: Vec<&str> = lines.iter().filter(|l| l.breaking.is_some()).map(|l| l.text).collect();
+        assert_eq!(marked, ["        physicalType: int", "        physicalType: smallint"]);
+        // Pointing at the unchanged logicalType line (the old location) marks nothing.
+        let mut lines = parse(diff);
+        assert_eq!(mark_breaking(&mut lines, &[finding("STW102", 51, "column `order_lines.quantity`: narrowed")]), 0);
+        assert_eq!(breaking_count(&[narrowed]), 1);
+    }
+
+    #[test]
+    fn every_finding_on_a_block_gets_its_note() {
+        let mut lines = parse(DIFF);
+        let findings = vec![
+            finding("STW101", 0, "column `order_lines.quantity` was removed"),
+            finding("STW104", 0, "column `order_lines.quantity` became required"),
+            finding("STW105", 0, "table `nowhere` was removed"),
+        ];
+        assert_eq!(mark_breaking(&mut lines, &findings), 2, "the third points at no changed line");
+        assert_eq!(lines[9].notes, [0, 1]);
+        let html = render(&lines, &findings).into_string();
+        assert_eq!(html.matches("brk-note").count(), 2, "{html}");
     }
 
     #[test]

@@ -1,11 +1,16 @@
-//! The reviewer queue: proposals by status, and one proposal with its
-//! validation findings (rule ids), the schema diff against the published
-//! version with breaking changes marked, and the approve/reject forms.
+//! The reviewer queue: proposals by status, paged with counts and filtered
+//! by domain and product, oldest first; and one proposal with its validation
+//! findings (rule ids), the schema diff it is judged on with breaking
+//! changes marked, who a breaking change affects, a rendered preview of a
+//! new product, and the approve/reject forms.
 //!
 //! The forms are shown only to principals the service would let decide, but
 //! that is a courtesy: the POST handlers call [`Service::approve`] and
 //! [`Service::reject`], which decide. A refused decision re-renders the
 //! proposal with the service's message and status (403, 409, 422).
+
+pub mod preview;
+pub mod queue;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -14,70 +19,60 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 use steward_catalog::service::Service;
-use steward_catalog::service::proposals::{Proposal, ProposalFilter, ProposalStatus, StoredFinding};
+use steward_catalog::service::proposals::{BaseKind, Proposal, ProposalStatus, ProposalView, StoredFinding};
 use steward_policies::rules::rule_info;
 
 use crate::diff;
 use crate::page::{self, Nav, PageError, flash, when};
 use crate::session::{CSRF_FIELD, Session};
+use queue::{ALL, QueueParams};
 
 /// Routes of the review pages beyond the queue and proposal page (merged
-/// into the portal router).
+/// into the portal router): the grant revocation's confirmation step.
 pub fn routes() -> axum::Router<steward_catalog::api::AppState> {
-    axum::Router::new()
+    axum::Router::new().route("/grants/{id}/revoke", axum::routing::get(crate::access::confirm_revoke))
 }
 
-/// The queue's tabs: a status and its label, or every status.
-const STATUSES: [(Option<ProposalStatus>, &str); 5] = [
-    (Some(ProposalStatus::PendingReview), "Pending"),
-    (Some(ProposalStatus::Published), "Published"),
-    (Some(ProposalStatus::Rejected), "Rejected"),
-    (Some(ProposalStatus::RejectedByValidation), "Invalid"),
-    (None, "All"),
+/// The queue's tabs: a status and its label (then "All").
+const STATUSES: [(ProposalStatus, &str); 4] = [
+    (ProposalStatus::PendingReview, "Pending"),
+    (ProposalStatus::Published, "Published"),
+    (ProposalStatus::Rejected, "Rejected"),
+    (ProposalStatus::RejectedByValidation, "Invalid"),
 ];
-/// The tab that lists every status.
-const ALL: &str = "all";
-const PAGE_SIZE: i64 = 50;
 
-#[derive(Debug, Default, Deserialize)]
-pub struct QueueParams {
-    pub status: Option<String>,
-    pub offset: Option<i64>,
-}
+/// How many affected accounts the proposal page lists.
+const AFFECTED_SHOWN: i64 = 100;
 
-/// `GET /proposals`: the queue, pending first by default.
+/// `GET /proposals`: the queue, pending and oldest first by default.
 pub async fn queue(
     State(service): State<Service>,
     session: Session,
     Query(q): Query<QueueParams>,
 ) -> Result<Html<String>, PageError> {
+    let current = q.status_or(ProposalStatus::PendingReview.as_str()).to_owned();
     let status =
-        match q.status.as_deref() {
-            None => Some(ProposalStatus::PendingReview),
-            Some(ALL) => None,
-            Some(s) => Some(s.parse::<ProposalStatus>().map_err(|m| {
+        match current.as_str() {
+            ALL => None,
+            s => Some(s.parse::<ProposalStatus>().map_err(|m| {
                 PageError::page(StatusCode::BAD_REQUEST, "Bad filter", m.to_string()).signed_in(&session)
             })?),
         };
-    let status_name = status.map_or(ALL, ProposalStatus::as_str);
-    let offset = q.offset.unwrap_or(0).max(0);
-    let filter = ProposalFilter { status, limit: PAGE_SIZE, offset, ..Default::default() };
-    let items = service.proposals(&session.who, &filter).await.map_err(|e| PageError::from(e).signed_in(&session))?;
+    let err = |e| PageError::from(e).signed_in(&session);
+    let list = service.proposal_queue(&session.who, &q.query(status.map(ProposalStatus::as_str))).await.map_err(err)?;
+    let domains = service.queue_domains().await.map_err(err)?;
+    let names: Vec<(&str, String)> = STATUSES.iter().map(|(s, l)| (s.as_str(), (*l).to_owned())).collect();
     let body = html! {
         h1 { "Reviews" }
-        nav.tabs aria-label="Status" {
-            @for (value, label) in STATUSES {
-                a href={ "/proposals?status=" (value.map_or(ALL, ProposalStatus::as_str)) } aria-current=[(value == status).then_some("page")] { (label) }
-            }
-        }
-        @if items.is_empty() {
-            p.muted { "No proposals here." }
-        } @else {
-            div.scroll {
+        (queue::tabs("/proposals", &q, &names, &current, &list))
+        (queue::filters("/proposals", &q, &current, &domains))
+        (queue::summary("proposals", &list, &q))
+        @if !list.items.is_empty() {
+            div.scroll tabindex="0" role="region" aria-label="Proposals" {
                 table.queue {
                     thead { tr { th { "#" } th { "Product" } th { "Version" } th { "Status" } th { "Submitted" } th { "Findings" } } }
                     tbody {
-                        @for p in &items {
+                        @for p in &list.items {
                             tr {
                                 td { a href={ "/proposals/" (p.id) } { "#" (p.id) } }
                                 td { a href={ "/proposals/" (p.id) } { (p.product_key) } }
@@ -90,11 +85,8 @@ pub async fn queue(
                     }
                 }
             }
-            nav.pager {
-                @if offset > 0 { a href={ "/proposals?status=" (status_name) "&offset=" ((offset - PAGE_SIZE).max(0)) } { "← Newer" } }
-                @if items.len() as i64 == PAGE_SIZE { a href={ "/proposals?status=" (status_name) "&offset=" (offset + PAGE_SIZE) } { "Older →" } }
-            }
         }
+        (queue::pager("/proposals", &list, &q, &current))
     };
     Ok(page::shell("Reviews", Some((&session, Nav::Reviews)), body))
 }
@@ -111,28 +103,58 @@ pub async fn page(
     Path(id): Path<i64>,
     Query(d): Query<Done>,
 ) -> Response {
-    let notice = match d.done.as_deref().and_then(|d| d.parse::<ProposalStatus>().ok()) {
-        Some(ProposalStatus::Approved) => Some(("ok", "Approved and published.".to_owned())),
-        Some(ProposalStatus::Rejected) => Some(("ok", "Rejected; the producer sees your comment.".to_owned())),
-        _ => None,
-    };
-    render(&service, &session, id, StatusCode::OK, notice).await
+    let done = d.done.as_deref().and_then(|d| d.parse::<ProposalStatus>().ok());
+    render(&service, &session, id, StatusCode::OK, Notice::Done(done)).await
 }
 
-async fn render(
-    service: &Service,
-    session: &Session,
-    id: i64,
-    status: StatusCode,
-    notice: Option<(&str, String)>,
-) -> Response {
+/// A message above the proposal.
+enum Notice {
+    /// After a redirect: what was decided (named from the proposal itself).
+    Done(Option<ProposalStatus>),
+    /// A refused decision: the service's message.
+    Error(String),
+}
+
+/// "Approved proposal 12 (sales.orders 2.0.0) …": what a reviewer just did, naming it.
+fn done_message(p: &Proposal, done: ProposalStatus) -> Option<String> {
+    let item = format!("proposal {} ({} {})", p.id, p.product_key, p.version);
+    // Only when the proposal is in that state: a stale `?done=` link says nothing.
+    match (done, p.status) {
+        (ProposalStatus::Approved, ProposalStatus::Published | ProposalStatus::Approved) => {
+            Some(format!("Approved {item}; it is published."))
+        }
+        (ProposalStatus::Rejected, ProposalStatus::Rejected) => {
+            Some(format!("Rejected {item}; the producer sees your comment."))
+        }
+        _ => None,
+    }
+}
+
+async fn render(service: &Service, session: &Session, id: i64, status: StatusCode, notice: Notice) -> Response {
     let view = match service.proposal_view(&session.who, id).await {
         Ok(v) => v,
         Err(e) => return PageError::from(e).signed_in(session).into_response(),
     };
     let p = &view.proposal;
+    let notice = match notice {
+        Notice::Done(Some(done)) => done_message(p, done).map(|m| ("ok", m)),
+        Notice::Done(None) => None,
+        Notice::Error(m) => Some(("error", m)),
+    };
+    // Who a breaking change reaches matters while it can still be stopped.
+    let affected = if p.breaking && p.status == ProposalStatus::PendingReview {
+        service.affected_by(&session.who, &p.product_key, AFFECTED_SHOWN).await.ok()
+    } else {
+        None
+    };
+    let preview = if view.base_kind == BaseKind::NewProduct {
+        service.proposal_preview(&session.who, id).await.ok().flatten()
+    } else {
+        None
+    };
     let mut lines = diff::parse(&view.diff);
     let marked = diff::mark_breaking(&mut lines, &p.findings);
+    let unmarked = diff::breaking_count(&p.findings).saturating_sub(marked);
     let body = html! {
         header.proposal {
             h1 { "Proposal #" (p.id) ": " (p.product_key) " " span.ver { "v" (p.version) } }
@@ -147,27 +169,85 @@ async fn render(
         }
         @if let Some((kind, message)) = &notice { (flash(kind, message)) }
         @if let Some(c) = &p.comment { blockquote.comment { (c) } }
-        @if p.breaking {
-            p.flash.warn { "This proposal changes the published schema incompatibly: consumers must adapt. "
-                "It raises the major version, so it may be approved; the marked lines show what breaks." }
-        }
+        (banner(p))
         (findings(&p.findings))
+        @if let Some(a) = &affected { (preview::affected(a, &p.findings, &p.product_key)) }
         section #diff {
-            h2 { "Schema diff against the published version" }
+            (diff_heading(&view))
             @if view.diff.is_empty() {
-                p.muted { "Nothing published yet, or no differences." }
+                p.muted { (empty_diff(&view)) }
             } @else {
-                @if marked > 0 { p.muted { (marked) " breaking change block(s) marked." } }
+                @if marked > 0 { p.muted { (marked) " breaking finding(s) marked in the diff." } }
+                @if unmarked > 0 {
+                    p.flash.warn { (unmarked) " breaking finding(s) point at no changed line; see the findings above." }
+                }
                 (diff::render(&lines, &p.findings))
             }
         }
+        @if let Some(d) = &preview { (preview::product(d, &service.policy().pii.tags)) }
         (decision(session, p))
-        details.contract {
-            summary { "Contract as submitted" }
+        details.contract open[preview.is_some()] {
+            summary { "Contract as submitted (YAML)" }
             pre { code { (p.contract) } }
         }
     };
     (status, page::shell(&format!("Proposal #{}", p.id), Some((session, Nav::Reviews)), body)).into_response()
+}
+
+/// What the status and the findings mean for a decision. A proposal refused
+/// by validation can never be approved, whatever its version says.
+fn banner(p: &Proposal) -> Markup {
+    let errors = p.findings.iter().filter(|f| f.severity == steward_api::Severity::Error).count();
+    html! {
+        @match p.status {
+            ProposalStatus::RejectedByValidation => {
+                p.flash.error.banner role="note" {
+                    "Refused by validation with " (errors) " error(s): it was never open for review and cannot be approved. "
+                    @if p.breaking { "It changes the published schema incompatibly without raising the major version. " }
+                    "The producer fixes the findings below and submits again."
+                }
+            }
+            ProposalStatus::PendingReview | ProposalStatus::Submitted if p.breaking => {
+                p.flash.warn.banner role="note" {
+                    "This proposal changes the published schema incompatibly: consumers must adapt. "
+                    "It raises the major version, so it may be approved; the marked lines show what breaks "
+                    "and the list below who it affects."
+                }
+            }
+            ProposalStatus::Published | ProposalStatus::Approved if p.breaking => {
+                p.flash.warn.banner role="note" { "This version changed the schema incompatibly (its major version was raised); the marked lines show what broke." }
+            }
+            ProposalStatus::Rejected if p.breaking => {
+                p.flash.warn.banner role="note" { "This proposal would have changed the schema incompatibly; it was rejected." }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn diff_heading(v: &ProposalView) -> Markup {
+    html! {
+        @match (v.base_kind, &v.base_version) {
+            (BaseKind::Published, Some(ver)) => h2 { "Schema diff against the published version " span.ver { "v" (ver) } },
+            (BaseKind::Judged, Some(ver)) => {
+                h2 { "Schema diff against version " span.ver { (ver) } ", as judged" }
+                p.muted { "The version that was published when this proposal was decided: later versions do not change this diff." }
+            },
+            (BaseKind::NewProduct, _) => h2 { "Schema diff: a new product" },
+            _ => h2 { "Schema diff" },
+        }
+    }
+}
+
+fn empty_diff(v: &ProposalView) -> &'static str {
+    match v.base_kind {
+        BaseKind::NewProduct => "Nothing was published before: the whole contract is new (preview and YAML below).",
+        BaseKind::Unknown => {
+            "This proposal was decided before Steward recorded the version it was judged against, and that version \
+             is not in the catalog any more, so no diff is shown (rather than one against today's version)."
+        }
+        _ => "No differences from that version.",
+    }
 }
 
 fn status_badge(s: ProposalStatus) -> Markup {
@@ -258,7 +338,7 @@ pub async fn approve(
         Ok(_) => Redirect::to(&format!("/proposals/{id}?done={}", ProposalStatus::Approved)).into_response(),
         Err(e) => {
             let (status, message) = page::describe(&e);
-            render(&service, &session, id, status, Some(("error", message))).await
+            render(&service, &session, id, status, Notice::Error(message)).await
         }
     }
 }
@@ -279,7 +359,7 @@ pub async fn reject(
         Ok(_) => Redirect::to(&format!("/proposals/{id}?done={}", ProposalStatus::Rejected)).into_response(),
         Err(e) => {
             let (status, message) = page::describe(&e);
-            render(&service, &session, id, status, Some(("error", message))).await
+            render(&service, &session, id, status, Notice::Error(message)).await
         }
     }
 }

@@ -1,0 +1,109 @@
+//! Two panels of the proposal page: a new product's rendered preview (what
+//! publishing it would put in the catalog: tables, columns, classification,
+//! PII, SLO, location) and who a breaking change affects.
+
+use maud::{Markup, html};
+use steward_catalog::service::proposals::{Affected, AffectedAccounts, StoredFinding};
+
+use crate::diff::is_breaking_rule;
+use crate::page::{classification, when};
+
+/// A new product as the catalog would show it. `pii_tags` are the policy's
+/// tags that mark personal data on a column.
+pub fn product(d: &steward_api::ProductDetail, pii_tags: &[String]) -> Markup {
+    let is_pii = |tags: &[String]| tags.iter().any(|t| pii_tags.contains(t));
+    let pii_columns: usize = d.tables.iter().flat_map(|t| &t.columns).filter(|c| is_pii(&c.tags)).count();
+    html! {
+        section #preview aria-labelledby="preview-h" {
+            h2 #preview-h { "New product: what publishing it creates" }
+            dl.facts {
+                dt { "Name" } dd { (d.name) " " span.key { (d.key) } " " span.ver { "v" (d.version) } }
+                dt { "Owner" } dd { (d.owner_team) }
+                dt { "Classification" } dd { (classification(&d.classification)) }
+                dt { "Personal data" } dd {
+                    @if pii_columns == 0 { "none marked" }
+                    @else { span.badge.pii.c-restricted { "PII" } " in " (pii_columns) " column(s)" }
+                }
+                dt { "Catalog database" } dd { code { (d.database) } }
+                dt { "SLO" } dd {
+                    @if d.slo.is_empty() { span.muted { "none" } }
+                    @for s in &d.slo {
+                        code { (s.schedule) } " " (s.timezone) ", grace " (s.grace_minutes) " min"
+                        @if let Some(t) = &s.table { " (table " code { (t) } ")" }
+                        br;
+                    }
+                }
+            }
+            p.purpose { (d.description.purpose) }
+            @for t in &d.tables {
+                h3 { "Table " code { (t.name) } }
+                p.muted { (t.description) }
+                p { "Location " code { (t.location) } " · format " (t.format)
+                    @if !t.partition_keys.is_empty() { " · partitioned by " code { (t.partition_keys.join(", ")) } } }
+                div.scroll tabindex="0" role="region" aria-label={ "Columns of " (t.name) } {
+                    table.columns {
+                        thead { tr { th { "Column" } th { "Type" } th { "Required" } th { "Classification" } th { "PII" } th { "Description" } } }
+                        tbody {
+                            @for c in &t.columns {
+                                tr {
+                                    td { code { (c.name) } @if let Some(p) = c.partition_position { " " small.muted { "partition " (p) } } }
+                                    td { (c.logical_type) @if let Some(p) = &c.physical_type { br; small.muted { (p) } } }
+                                    td { @if c.required { "yes" } @else { "no" } }
+                                    td { @if let Some(cl) = &c.classification { (classification(cl)) } }
+                                    td { @if is_pii(&c.tags) { span.badge.pii.c-restricted { "PII" } } @else { span.muted { "–" } } }
+                                    td { (c.description.as_deref().unwrap_or("")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Who a breaking change affects, and what they lose (the breaking findings).
+pub fn affected(who: &AffectedAccounts, findings: &[StoredFinding], key: &str) -> Markup {
+    let losses: Vec<&StoredFinding> = findings.iter().filter(|f| is_breaking_rule(&f.rule)).collect();
+    html! {
+        section #affected aria-labelledby="affected-h" {
+            h2 #affected-h { "Who this breaking change affects" }
+            @if who.total == 0 {
+                p { "No account holds a grant on or a subscription to " code { (key) } " now: nobody reads it through Steward." }
+            } @else {
+                p {
+                    strong { (who.total) " account(s)" } " hold an active grant on or a subscription to " code { (key) }
+                    ". Publishing this version, each of them loses:"
+                }
+                ul.losses {
+                    @for f in &losses { li { code { (f.rule) } " " (f.message) } }
+                }
+                div.scroll tabindex="0" role="region" aria-label="Affected accounts" {
+                    table.affected {
+                        thead { tr { th { "Account" } th { "Grant" } th { "Subscriptions" } } }
+                        tbody { @for a in &who.accounts { (row(a)) } }
+                    }
+                }
+                @if (who.accounts.len() as i64) < who.total {
+                    p.muted { "Showing " (who.accounts.len()) " of " (who.total) " accounts; "
+                        a href={ "/grants?status=active&product=" (crate::page::enc(key)) } { "all grants on " (key) } "." }
+                }
+            }
+        }
+    }
+}
+
+fn row(a: &Affected) -> Markup {
+    html! {
+        tr {
+            td { code { (a.account) } }
+            td {
+                @match a.grant_id {
+                    Some(id) => { "grant " (id) @match &a.expires_at { Some(e) => { ", until " (when(e)) }, None => { ", no end date" } } },
+                    None => span.muted { "none (subscription only)" },
+                }
+            }
+            td { (a.subscriptions) }
+        }
+    }
+}
