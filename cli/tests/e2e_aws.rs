@@ -1,12 +1,17 @@
 //! End to end against moto: the real `steward serve` with the Glue catalog,
-//! AWS share and S3 signal backends. A product is published to Glue (tables,
-//! columns, parameters, partitions visible through the Glue API, its location
+//! AWS share and S3 signal backends, talking to AWS through a recording proxy
+//! in front of moto. A product is published to Glue (tables, columns,
+//! parameters, partitions visible through the Glue API, its location
 //! registered with Lake Formation), a refresh writes its partition and marker,
 //! a consumer's approved request becomes Lake Formation permissions (the grant
-//! is the share: Lake Formation makes the RAM share itself), and a revoke
-//! removes them. Then the worker is killed between the commit and the AWS
-//! call (and once after the call) and the permissions after the restart are
-//! those of one grant.
+//! is the share: Lake Formation makes the RAM share itself), a new version's
+//! table is shared after it exists, and a revoke removes them. Then the worker
+//! is killed between the commit and the AWS call (and once after the call) and
+//! the permissions after the restart are those of one grant. The same flow
+//! runs in LF-Tag mode with hybrid access.
+//!
+//! What the proxy checks of every call the server made is what AWS requires
+//! and moto does not enforce (see [`assert_governance_calls`]).
 //!
 //! The server talks to moto without an account header, so the governance
 //! account is moto's default, 123456789012.
@@ -17,18 +22,19 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{Server, cli, ok, start_with, token};
-use steward_aws::testing::Moto;
+use serde_json::Value;
+use steward_aws::testing::proxy::{Call, RecordingProxy};
 
 const GOV: &str = "123456789012";
 const CONSUMER: &str = "111122223333";
 
-fn server(data: &Path, moto: &Moto, fault: Option<(&str, &str)>) -> Server {
+fn server(data: &Path, endpoint: &str, extra: &[(&str, &str)]) -> Server {
     let mut env = vec![
         ("STEWARD__BACKENDS__CATALOG", "glue"),
         ("STEWARD__BACKENDS__SHARES", "aws"),
         ("STEWARD__BACKENDS__SIGNALS", "s3"),
         ("STEWARD__AWS__REGION", steward_aws::testing::REGION),
-        ("STEWARD__AWS__ENDPOINT_URL", moto.url()),
+        ("STEWARD__AWS__ENDPOINT_URL", endpoint),
         ("STEWARD__AWS__GOVERNANCE_ACCOUNT_ID", GOV),
         ("STEWARD__OUTBOX__POLL_MS", "50"),
         ("STEWARD__OUTBOX__BASE_BACKOFF_MS", "100"),
@@ -37,9 +43,7 @@ fn server(data: &Path, moto: &Moto, fault: Option<(&str, &str)>) -> Server {
         ("AWS_ACCESS_KEY_ID", steward_aws::testing::ACCESS_KEY_ID),
         ("AWS_SECRET_ACCESS_KEY", steward_aws::testing::SECRET_ACCESS_KEY),
     ];
-    if let Some(f) = fault {
-        env.push(f);
-    }
+    env.extend_from_slice(extra);
     start_with(data, None, &env)
 }
 
@@ -108,10 +112,11 @@ async fn glue_and_lake_formation_end_to_end() {
     let markers = moto.markers();
     // The bucket the contract's location names.
     reqwest::Client::new().put(format!("{}/steward-sales", moto.url())).send().await.unwrap();
+    let proxy = RecordingProxy::start(moto.url()).await;
 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut srv = server(&data, &moto, None);
+    let mut srv = server(&data, proxy.url(), &[]);
     let admin = std::fs::read_to_string(data.join("admin.token")).unwrap().trim().to_owned();
     let producer = token(&srv, &admin, &["--name", "paul", "--role", "producer", "--domain", "sales"]);
     let reviewer = token(&srv, &admin, &["--name", "rita", "--role", "reviewer"]);
@@ -181,7 +186,23 @@ async fn glue_and_lake_formation_end_to_end() {
     assert!(perms.contains(&"database:sales_orders:DESCRIBE".to_owned()), "{perms:?}");
     assert!(perms.contains(&"table:sales_orders.order_lines:SELECT".to_owned()), "{perms:?}");
     assert!(perms.contains(&"table:sales_orders.order_lines:DESCRIBE".to_owned()), "{perms:?}");
+    let grant = ok(cli(&srv, &reviewer, &["access", "grants", "--json"]));
+    assert!(grant.contains("\"share_arn\""), "grants show the Lake Formation share (none on moto): {grant}");
+
+    // A new version adds a table while the grant is active: its share is
+    // extended, after the table exists.
+    let v11 = dir.path().join("v1.1.0.yaml");
+    std::fs::write(&v11, with_returns_table("1.1.0")).unwrap();
+    ok(cli(&srv, &producer, &["submit", v11.to_str().unwrap()]));
+    ok(cli(&srv, &reviewer, &["proposals", "approve", "2", "--comment", "adds returns"]));
+    let perms = eventually("the new table's grant", || async {
+        let p = consumer_permissions(&lf).await;
+        p.contains(&"table:sales_orders.returns:SELECT".to_owned()).then_some(p)
+    })
+    .await;
     let granted = perms.clone();
+    assert_governance_calls(&proxy);
+    assert_table_before_grant(&proxy.calls(), "returns");
 
     // Revoke removes the permissions (and with them, on AWS, the share).
     ok(cli(&srv, &reviewer, &["access", "revoke", "1", "--reason", "project over"]));
@@ -190,13 +211,13 @@ async fn glue_and_lake_formation_end_to_end() {
     // Kill the worker between the commit and the AWS call: after a restart,
     // the same permissions as one grant.
     drop(srv);
-    srv = server(&data, &moto, Some(("STEWARD__FAULTS__EXIT_BEFORE", "share.grant")));
+    srv = server(&data, proxy.url(), &[("STEWARD__FAULTS__EXIT_BEFORE", "share.grant")]);
     ok(cli(&srv, &consumer, &["access", "request", "sales.orders", "--account", CONSUMER, "--justification", "again"]));
     ok(cli(&srv, &reviewer, &["access", "approve", "2"]));
     assert_eq!(wait_exit(&mut srv), Some(86), "died at the fault point");
     assert!(consumer_permissions(&lf).await.is_empty(), "the AWS call never happened");
     drop(srv);
-    srv = server(&data, &moto, None);
+    srv = server(&data, proxy.url(), &[]);
     eventually("the grant after restart", || async { (consumer_permissions(&lf).await == granted).then_some(()) })
         .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -207,13 +228,13 @@ async fn glue_and_lake_formation_end_to_end() {
     ok(cli(&srv, &reviewer, &["access", "revoke", "2"]));
     eventually("the permissions to go", || async { consumer_permissions(&lf).await.is_empty().then_some(()) }).await;
     drop(srv);
-    srv = server(&data, &moto, Some(("STEWARD__FAULTS__EXIT_AFTER", "share.grant")));
+    srv = server(&data, proxy.url(), &[("STEWARD__FAULTS__EXIT_AFTER", "share.grant")]);
     ok(cli(&srv, &consumer, &["access", "request", "sales.orders", "--account", CONSUMER, "--justification", "third"]));
     ok(cli(&srv, &reviewer, &["access", "approve", "3"]));
     assert_eq!(wait_exit(&mut srv), Some(87));
     assert_eq!(consumer_permissions(&lf).await, granted);
     drop(srv);
-    let srv = server(&data, &moto, None);
+    let srv = server(&data, proxy.url(), &[]);
     let admin_view = eventually("the grant job done", || async {
         let out = cli(&srv, &admin, &["admin", "outbox", "--status", "pending", "--json"]);
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
@@ -222,92 +243,229 @@ async fn glue_and_lake_formation_end_to_end() {
     .await;
     assert!(admin_view.as_array().unwrap().is_empty());
     assert_eq!(consumer_permissions(&lf).await, granted, "the repeated grant changed nothing");
+    assert_governance_calls(&proxy);
 }
 
-/// The consumer's side, through the real CLI: `steward shares accept` with the
-/// consumer's credentials accepts the governance account's RAM invitation (the
-/// RAM fake: moto has no invitations) and creates the Glue resource link
-/// (moto's Glue). The consumer is moto's default account (no account header
-/// from the CLI); the fake knows it from the 12-digit access key.
+/// The same flow with `aws.sharing = tags` and `aws.hybrid_access`: publish
+/// tags the database (product, domain, classification) and the classified
+/// columns; the approval is one LF-Tag expression grant (`product =
+/// sales.orders`) with the grant option, plus DESCRIBE on the tag (LF guide,
+/// "Granting data lake permissions using the LF-TBAC method",
+/// https://docs.aws.amazon.com/lake-formation/latest/dg/granting-catalog-perms-TBAC.html);
+/// a new version's table is shared with no new grant; the consumer is opted
+/// in on the shared resources
+/// (https://docs.aws.amazon.com/lake-formation/latest/dg/hybrid-access-mode.html);
+/// the revoke removes grant and opt-ins. moto has no hybrid opt-ins: the
+/// proxy answers them as AWS does (an empty 200).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn consumer_accepts_the_share_with_the_cli() {
+async fn lf_tags_and_hybrid_access_end_to_end() {
     let Some(moto) = steward_aws::testing::moto().await else { return };
-    let ram = steward_aws::testing::ram_fake::RamFake::start().await;
+    // An account of its own: the other test uses moto's default one.
     let gov = steward_aws::testing::account();
-    let gov_cfg = moto.config_with_ram(&gov, ram.url()).await;
-    let db = steward_aws::testing::unique("sales_orders_");
-    let spec = steward_aws::DatabaseSpec {
-        name: db.clone(),
-        description: None,
-        location: None,
-        parameters: Default::default(),
-        tables: vec![steward_aws::TableSpec {
-            name: "order_lines".into(),
-            description: None,
-            columns: vec![steward_aws::ColumnSpec { name: "sku".into(), data_type: "string".into(), comment: None }],
-            partition_keys: vec![],
-            location: "s3://steward-sales/orders/order_lines/".into(),
-            parameters: Default::default(),
-        }],
-    };
-    steward_aws::GlueCatalog::new(&gov_cfg).publish(&spec).await.unwrap();
-    let grant = steward_aws::ShareGrant {
-        share_name: format!("steward-{db}-{GOV}"),
-        consumer_account: GOV.into(),
-        database: db.clone(),
-        tables: vec!["order_lines".into()],
-    };
-    steward_aws::Shares::new(&gov_cfg, &gov).grant(&grant).await.unwrap();
-    // What Lake Formation does on AWS for that grant (moto does not): its own
-    // RAM share of the database and table to the consumer
-    // (https://docs.aws.amazon.com/lake-formation/latest/dg/cross-account-permissions.html).
-    let share = aws_sdk_ram::Client::new(&gov_cfg)
-        .create_resource_share()
-        .name(format!("LakeFormation-V3-{}", steward_aws::testing::unique("")))
-        .principals(GOV)
-        .resource_arns(format!("arn:aws:glue:{}:{gov}:database/{db}", steward_aws::testing::REGION))
-        .resource_arns(format!("arn:aws:glue:{}:{gov}:table/{db}/order_lines", steward_aws::testing::REGION))
+    let lf = aws_sdk_lakeformation::Client::new(&moto.config(&gov).await);
+    let glue = aws_sdk_glue::Client::new(&moto.config(&gov).await);
+    let proxy = RecordingProxy::start_as(moto.url(), &gov).await;
+    reqwest::Client::new()
+        .put(format!("{}/steward-sales", proxy.url()))
+        .header(steward_aws::testing::ACCOUNT_HEADER, &gov)
         .send()
         .await
         .unwrap();
-    let share_arn = share.resource_share().unwrap().resource_share_arn().unwrap().to_owned();
+    proxy.answer("lakeformation", "CreateLakeFormationOptIn", usize::MAX, serde_json::json!({}));
+    proxy.answer("lakeformation", "DeleteLakeFormationOptIn", usize::MAX, serde_json::json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let srv = server(
+        &data,
+        proxy.url(),
+        &[
+            ("STEWARD__AWS__SHARING", "tags"),
+            ("STEWARD__AWS__HYBRID_ACCESS", "true"),
+            ("STEWARD__AWS__GOVERNANCE_ACCOUNT_ID", &gov),
+        ],
+    );
+    let admin = std::fs::read_to_string(data.join("admin.token")).unwrap().trim().to_owned();
+    let producer = token(&srv, &admin, &["--name", "paul", "--role", "producer", "--domain", "sales"]);
+    let reviewer = token(&srv, &admin, &["--name", "rita", "--role", "reviewer"]);
+    let consumer = token(&srv, &admin, &["--name", "carla", "--role", "consumer", "--account", CONSUMER]);
 
-    // `steward shares accept` as the consumer; each call says where AWS is.
-    let accept = || {
-        let mut cmd = std::process::Command::new(common::STEWARD);
-        cmd.args(["shares", "accept", "--account", GOV, "--governance-account", &gov])
-            .args(["--region", steward_aws::testing::REGION])
-            .env("AWS_ACCESS_KEY_ID", GOV)
-            .env("AWS_SECRET_ACCESS_KEY", "consumer-secret")
-            .env_remove("AWS_ENDPOINT_URL")
-            .env_remove("AWS_PROFILE");
-        cmd
-    };
-    let run =
-        || accept().env("AWS_ENDPOINT_URL_RAM", ram.url()).env("AWS_ENDPOINT_URL_GLUE", moto.url()).output().unwrap();
-    let out = ok(run());
-    assert!(out.contains(&format!("accepted {share_arn}")), "{out}");
-    assert!(out.contains(&format!("resource link {db} -> {gov}:{db}")), "{out}");
-    let consumer_glue = aws_sdk_glue::Client::new(&moto.config(GOV).await);
-    let link = consumer_glue.get_database().name(&db).send().await.unwrap();
-    let target = link.database().unwrap().target_database().expect("a resource link");
-    assert_eq!((target.catalog_id(), target.database_name()), (Some(gov.as_str()), Some(db.as_str())));
-    // Running it again is harmless.
-    let again = ok(run());
-    assert!(again.contains(&format!("resource link {db}")), "{again}");
-    // A bad account id never reaches AWS.
-    let bad = std::process::Command::new(common::STEWARD)
-        .args(["shares", "accept", "--account", "12345", "--governance-account", &gov])
-        .output()
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a 12-digit AWS account id"));
-    // An AWS failure (here: nothing listens at the RAM endpoint) is not a
-    // usage error: it exits 3 and says what failed.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let unreachable =
-        accept().env("AWS_ENDPOINT_URL", format!("http://{closed}")).env("AWS_MAX_ATTEMPTS", "1").output().unwrap();
-    let stderr = String::from_utf8_lossy(&unreachable.stderr);
-    assert_eq!(unreachable.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("steward: error:"), "{stderr}");
+    // A database of its own in moto's shared default account.
+    let contract = steward_testkit::sales_orders();
+    let path = dir.path().join("c.yaml");
+    std::fs::write(&path, &contract).unwrap();
+    ok(cli(&srv, &producer, &["submit", path.to_str().unwrap()]));
+    ok(cli(&srv, &reviewer, &["proposals", "approve", "1", "--comment", "ship it"]));
+    let db_tags = eventually("the database's LF-Tags", || async {
+        let db = aws_sdk_lakeformation::types::DatabaseResource::builder().name("sales_orders").build().ok()?;
+        let db = aws_sdk_lakeformation::types::Resource::builder().database(db).build();
+        let out = lf.get_resource_lf_tags().resource(db).send().await.ok()?;
+        let tags: Vec<(String, Vec<String>)> =
+            out.lf_tag_on_database().iter().map(|t| (t.tag_key().to_owned(), t.tag_values().to_vec())).collect();
+        (!tags.is_empty()).then_some(tags)
+    })
+    .await;
+    for (k, v) in [("product", "sales.orders"), ("domain", "sales"), ("classification", "confidential")] {
+        assert!(db_tags.contains(&(k.to_owned(), vec![v.to_owned()])), "{k}={v} on the database: {db_tags:?}");
+    }
+    let email = proxy
+        .calls_to("lakeformation", "AddLFTagsToResource")
+        .into_iter()
+        .map(|c| c.json())
+        .find(|b| {
+            b["Resource"]["TableWithColumns"]["ColumnNames"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|n| n == "customer_email"))
+        })
+        .expect("the PII column is tagged at column level");
+    assert_eq!(email["LFTags"][0]["TagKey"], "classification");
+    assert_eq!(email["LFTags"][0]["TagValues"][0], "confidential");
+    // Registered in hybrid access mode.
+    let register = proxy.calls_to("lakeformation", "RegisterResource");
+    assert!(!register.is_empty() && register.iter().all(|c| c.json()["HybridAccessEnabled"] == true), "{register:?}");
+
+    ok(cli(
+        &srv,
+        &consumer,
+        &["access", "request", "sales.orders", "--account", CONSUMER, "--justification", "forecasting"],
+    ));
+    ok(cli(&srv, &reviewer, &["access", "approve", "1", "--comment", "fine"]));
+    let grant = eventually("the LF-Tag grant", || async {
+        proxy.calls_to("lakeformation", "BatchGrantPermissions").into_iter().next()
+    })
+    .await;
+    let entries = grant.json()["Entries"].as_array().unwrap().clone();
+    let kinds: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            let r = &e["Resource"];
+            if r["LFTagPolicy"].is_object() {
+                format!("policy:{}:{}", r["LFTagPolicy"]["ResourceType"].as_str().unwrap(), e["Permissions"])
+            } else {
+                format!(
+                    "tag:{}={}:{}",
+                    r["LFTag"]["TagKey"].as_str().unwrap(),
+                    r["LFTag"]["TagValues"][0],
+                    e["Permissions"]
+                )
+            }
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            r#"policy:DATABASE:["DESCRIBE"]"#,
+            r#"policy:TABLE:["SELECT","DESCRIBE"]"#,
+            r#"tag:product="sales.orders":["DESCRIBE"]"#
+        ],
+        "{entries:?}"
+    );
+    for e in &entries {
+        assert_eq!(e["Principal"]["DataLakePrincipalIdentifier"], CONSUMER);
+        if e["Resource"]["LFTagPolicy"].is_object() {
+            assert_eq!(e["Resource"]["LFTagPolicy"]["Expression"][0]["TagKey"], "product");
+            assert_eq!(e["Resource"]["LFTagPolicy"]["Expression"][0]["TagValues"][0], "sales.orders");
+        }
+    }
+    let opt_ins = eventually("the hybrid opt-ins", || async {
+        let c = proxy.calls_to("lakeformation", "CreateLakeFormationOptIn");
+        (c.len() >= 2).then_some(c)
+    })
+    .await;
+    assert!(opt_ins.iter().all(|c| c.json()["Principal"]["DataLakePrincipalIdentifier"] == CONSUMER), "{opt_ins:?}");
+
+    // A new version's table: tagged by inheritance, shared with no new grant.
+    let v11 = dir.path().join("v1.1.0.yaml");
+    std::fs::write(&v11, with_returns_table("1.1.0")).unwrap();
+    ok(cli(&srv, &producer, &["submit", v11.to_str().unwrap()]));
+    ok(cli(&srv, &reviewer, &["proposals", "approve", "2", "--comment", "adds returns"]));
+    eventually("the new table", || async {
+        glue.get_table().database_name("sales_orders").name("returns").send().await.ok()
+    })
+    .await;
+    let idle = eventually("the outbox to drain", || async {
+        let out = cli(&srv, &admin, &["admin", "outbox", "--status", "pending", "--json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+        v.as_array()?.is_empty().then_some(())
+    })
+    .await;
+    let _ = idle;
+    assert_eq!(proxy.calls_to("lakeformation", "BatchGrantPermissions").len(), 1, "no new grant for a new table");
+
+    ok(cli(&srv, &reviewer, &["access", "revoke", "1", "--reason", "project over"]));
+    let revoke = eventually("the LF-Tag revoke", || async {
+        proxy.calls_to("lakeformation", "BatchRevokePermissions").into_iter().next()
+    })
+    .await;
+    assert_eq!(revoke.json()["Entries"].as_array().unwrap().len(), 3, "{}", revoke.body);
+    eventually("the opt-outs", || async {
+        (proxy.calls_to("lakeformation", "DeleteLakeFormationOptIn").len() >= 2).then_some(())
+    })
+    .await;
+    assert_governance_calls(&proxy);
+}
+
+/// `sales.orders` at `version` with a third table, `returns`.
+fn with_returns_table(version: &str) -> String {
+    let returns = "  - name: returns\n    physicalName: returns\n    physicalType: table\n    description: Returned order lines.\n    properties:\n      - name: order_id\n        logicalType: string\n        physicalType: varchar(36)\n        description: Order identifier (UUID).\n        required: true\n        classification: internal\nslaProperties:\n";
+    let base = steward_testkit::sales_orders();
+    assert!(base.contains("\nslaProperties:\n"), "example changed; update the fixture");
+    base.replacen("\nslaProperties:\n", &format!("\n{returns}"), 1)
+        .replace("version: 1.0.0", &format!("version: {version}"))
+}
+
+/// What the governance side sent, checked against what AWS requires:
+/// * no RAM share writes: Lake Formation makes and maintains the share
+///   itself, and the AWS-managed grantor policy
+///   `AWSLakeFormationCrossAccountManager` allows RAM writes only on
+///   `LakeFormation*` shares
+///   (https://docs.aws.amazon.com/lake-formation/latest/dg/cross-account-permissions.html);
+/// * every cross-account grant carries the grant option: "When granting
+///   permissions to an external account or organization, you must include
+///   the grant option"
+///   (https://docs.aws.amazon.com/lake-formation/latest/dg/granting-catalog-permissions.html);
+/// * partitions carry the table's storage descriptor (formats, SerDe,
+///   columns): Athena needs them to read a partition
+///   (https://docs.aws.amazon.com/athena/latest/ug/updates-and-partitions.html).
+fn assert_governance_calls(proxy: &RecordingProxy) {
+    let calls = proxy.calls();
+    let ram: Vec<&str> = calls.iter().filter(|c| c.service == "ram").map(|c| c.operation.as_str()).collect();
+    assert!(ram.is_empty(), "the governance side made RAM calls: {ram:?}");
+    for c in calls.iter().filter(|c| c.is("lakeformation", "BatchGrantPermissions")) {
+        for e in c.json()["Entries"].as_array().expect("grant entries") {
+            let perms = e["Permissions"].as_array().expect("permissions");
+            assert!(!perms.is_empty(), "{e}");
+            assert_eq!(&e["PermissionsWithGrantOption"], &e["Permissions"], "every grant is grantable: {e}");
+        }
+    }
+    assert!(calls.iter().all(|c| !c.is("lakeformation", "GrantPermissions")), "grants go in batches");
+    for c in calls.iter().filter(|c| c.is("glue", "BatchCreatePartition")) {
+        for p in c.json()["PartitionInputList"].as_array().expect("partitions") {
+            let sd = &p["StorageDescriptor"];
+            assert!(sd["SerdeInfo"]["SerializationLibrary"].as_str().is_some_and(|s| !s.is_empty()), "{p}");
+            assert!(sd["InputFormat"].as_str().is_some_and(|s| !s.is_empty()), "{p}");
+            assert!(sd["Columns"].as_array().is_some_and(|c| !c.is_empty()), "{p}");
+        }
+    }
+}
+
+/// Every Lake Formation grant naming `table` comes after a Glue call that
+/// created or updated it (LF cannot grant on a table the catalog lacks).
+fn assert_table_before_grant(calls: &[Call], table: &str) {
+    let made = calls
+        .iter()
+        .position(|c| {
+            (c.is("glue", "CreateTable") || c.is("glue", "UpdateTable")) && c.json()["TableInput"]["Name"] == table
+        })
+        .unwrap_or_else(|| panic!("no CreateTable/UpdateTable of {table}"));
+    let granted: Vec<usize> = calls
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.is("lakeformation", "BatchGrantPermissions"))
+        .filter(|(_, c)| {
+            c.json()["Entries"].as_array().is_some_and(|es| es.iter().any(|e| e["Resource"]["Table"]["Name"] == table))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    assert!(!granted.is_empty(), "{table} was never granted");
+    assert!(granted.iter().all(|&i| i > made), "{table} granted (calls {granted:?}) before Glue had it (call {made})");
 }

@@ -85,6 +85,8 @@ struct Inner {
 struct Shared {
     upstream: String,
     inner: Arc<Mutex<Inner>>,
+    /// The moto account for calls that name none (e.g. from `steward serve`).
+    account: Option<String>,
 }
 
 /// The proxy; it stops when dropped.
@@ -104,7 +106,18 @@ impl Drop for RecordingProxy {
 impl RecordingProxy {
     /// A proxy on a free loopback port forwarding to `upstream` (`http://host:port`).
     pub async fn start(upstream: &str) -> RecordingProxy {
-        let shared = Shared { upstream: upstream.trim_end_matches('/').to_owned(), inner: Arc::default() };
+        Self::start_with(upstream, None).await
+    }
+
+    /// A proxy that acts as moto account `account` for calls that carry no
+    /// `x-moto-account-id` (a `steward serve` or CLI process cannot add
+    /// it), so a test of the real binary gets an account of its own.
+    pub async fn start_as(upstream: &str, account: &str) -> RecordingProxy {
+        Self::start_with(upstream, Some(account.to_owned())).await
+    }
+
+    async fn start_with(upstream: &str, account: Option<String>) -> RecordingProxy {
+        let shared = Shared { upstream: upstream.trim_end_matches('/').to_owned(), inner: Arc::default(), account };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the recording proxy");
         let url = format!("http://{}", listener.local_addr().expect("proxy address"));
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -211,6 +224,13 @@ async fn handle(State(shared): State<Shared>, req: Request) -> Response {
     };
     if let Some(reply) = reply {
         return render(&service, reply);
+    }
+    let mut parts = parts;
+    if let Some(account) = &shared.account
+        && !parts.headers.contains_key(super::ACCOUNT_HEADER)
+        && let Ok(v) = HeaderValue::from_str(account)
+    {
+        parts.headers.insert(super::ACCOUNT_HEADER, v);
     }
     match forward(&shared.upstream, &parts, &path, &body).await {
         Ok(r) => r,
