@@ -34,7 +34,9 @@ pub use products::{
     CatalogTable, Column, Contact, Description, DiffBody, ProductDetail, ProductStatus, ProductSummary, ProductVersion,
     SearchPage, Slo,
 };
-pub use proposals::{BaseKind, Decision, Finding, FindingDocument, Proposal, ProposalStatus, ProposalView, Severity, SubmitJson};
+pub use proposals::{
+    BaseKind, Decision, Finding, FindingDocument, Proposal, ProposalStatus, ProposalView, Severity, SubmitJson,
+};
 pub use refreshes::{
     MarkerState, MarkerStatus, NotificationStatus, Partition, Refresh, RefreshEvent, RefreshInput, RefreshOutcome,
     RefreshStatus,

@@ -49,6 +49,8 @@ pub use specs::{ColumnSpec, DatabaseSpec, PartitionReport, PartitionSpec, TableS
 
 /// Where and as whom Steward talks to AWS.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+// A misspelt key (`sharng: tags`) is refused, not silently ignored.
+#[serde(deny_unknown_fields)]
 pub struct AwsSettings {
     /// The region of the governance catalog, e.g. `eu-west-1`.
     pub region: String,
@@ -184,5 +186,11 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("named") && e.contains("tags"), "{e}");
+        let typo = serde_json::from_str::<AwsSettings>(
+            r#"{"region":"eu-west-1","endpoint_url":null,"governance_account_id":"1","sharng":"tags"}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(typo.contains("sharng"), "{typo}");
     }
 }

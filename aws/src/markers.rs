@@ -25,7 +25,8 @@ const MARKER: &str = "_SUCCESS";
 enum Backend {
     Local(PathBuf),
     S3 {
-        settings: AwsSettings,
+        // Boxed: the settings are much larger than the local variant.
+        settings: Box<AwsSettings>,
         credentials: Option<(String, String)>,
         stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
     },
@@ -64,7 +65,8 @@ impl Markers {
         if s.region.is_empty() {
             return Err(AwsError::Invalid("an S3 marker store needs a region".into()));
         }
-        let markers = Markers { backend: Backend::S3 { settings: s.clone(), credentials, stores: Mutex::default() } };
+        let markers =
+            Markers { backend: Backend::S3 { settings: Box::new(s.clone()), credentials, stores: Mutex::default() } };
         // Fail early on settings object_store rejects (e.g. a malformed endpoint).
         markers.store("steward-settings-check")?;
         Ok(markers)

@@ -140,7 +140,7 @@ async fn tags_mode_tags_what_it_publishes_and_grants_one_expression() {
 
     // What the consumer holds, read back.
     let state = shares.describe(&grant, &[]).await.unwrap().expect("held");
-    assert_eq!(state.principals, [consumer.clone()]);
+    assert_eq!(state.principals, std::slice::from_ref(&consumer));
     assert_eq!(state.lf_permissions.len(), 3, "{:?}", state.lf_permissions);
 
     // Revoke: the same entries; AWS's "nothing to revoke" for a repeat; opt-ins deleted.

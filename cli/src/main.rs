@@ -49,7 +49,7 @@ Exit status:
   0    success (`validate`: no contract has errors; warnings are fine)
   1    refused: a contract has errors, or the server refused the request
        (403, 404, 409, 422: e.g. findings, not allowed, already decided);
-       `refresh`: the _SUCCESS marker is dead
+       `refresh`: the _SUCCESS marker is dead; `aws doctor`: findings
   2    usage: bad arguments (before anything is sent), a file that cannot be
        read or written, no token, the server unreachable or another error (400, 401, 5xx)
   3    AWS refused or failed a call (`shares accept`, `aws doctor`, `aws setup`): the message says which and why

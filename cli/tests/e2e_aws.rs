@@ -382,13 +382,12 @@ async fn lf_tags_and_hybrid_access_end_to_end() {
         glue.get_table().database_name("sales_orders").name("returns").send().await.ok()
     })
     .await;
-    let idle = eventually("the outbox to drain", || async {
+    eventually("the outbox to drain", || async {
         let out = cli(&srv, &admin, &["admin", "outbox", "--status", "pending", "--json"]);
         let v: Value = serde_json::from_slice(&out.stdout).ok()?;
         v.as_array()?.is_empty().then_some(())
     })
     .await;
-    let _ = idle;
     assert_eq!(proxy.calls_to("lakeformation", "BatchGrantPermissions").len(), 1, "no new grant for a new table");
 
     ok(cli(&srv, &reviewer, &["access", "revoke", "1", "--reason", "project over"]));

@@ -254,7 +254,7 @@ mod tests {
             52,
             "column `order_lines.quantity`: physicalType narrowed or changed from `int` to `smallint`",
         );
-        assert_eq!(mark_breaking(&mut lines, &[narrowed.clone()]), 1);
+        assert_eq!(mark_breaking(&mut lines, std::slice::from_ref(&narrowed)), 1);
         let marked: Vec<&str> = lines.iter().filter(|l| l.breaking.is_some()).map(|l| l.text).collect();
         assert_eq!(marked, ["        physicalType: int", "        physicalType: smallint"]);
         // Pointing at the unchanged logicalType line (the old location) marks nothing.

@@ -20,6 +20,9 @@ pub enum Nav {
     Access,
     Audit,
     Tokens,
+    MyAccess,
+    MyProducts,
+    MyProposals,
     None,
 }
 
@@ -42,8 +45,14 @@ pub fn shell(title: &str, session: Option<(&Session, Nav)>, body: Markup) -> Htm
                         nav {
                             a href="/" aria-current=[(current == Nav::Discover).then_some("page")] { "Discover" }
                             a href="/proposals" aria-current=[(current == Nav::Reviews).then_some("page")] { "Reviews" }
-                            @if s.who.can_review() || s.who.role == steward_catalog::auth::Role::Consumer {
+                            @if s.who.role == steward_catalog::auth::Role::Consumer {
+                                a href="/my/access" aria-current=[(current == Nav::MyAccess).then_some("page")] { "My access" }
+                            }
+                            @if s.who.role != steward_catalog::auth::Role::Consumer {
+                                // Producers read the requests of their own products there.
                                 a href="/access" aria-current=[(current == Nav::Access).then_some("page")] { "Access" }
+                                a href="/my/products" aria-current=[(current == Nav::MyProducts).then_some("page")] { "My products" }
+                                a href="/my/proposals" aria-current=[(current == Nav::MyProposals).then_some("page")] { "My proposals" }
                             }
                             @if s.who.can_review() {
                                 a href="/audit" aria-current=[(current == Nav::Audit).then_some("page")] { "Audit" }

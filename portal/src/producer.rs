@@ -76,7 +76,7 @@ pub async fn products(State(service): State<Service>, session: Session, Query(q)
             (products_pager(&page))
         }
     };
-    page::shell("My products", Some((&session, Nav::None)), body).into_response()
+    page::shell("My products", Some((&session, Nav::MyProducts)), body).into_response()
 }
 
 fn scope_line(domains: &Option<Vec<String>>) -> String {
@@ -294,7 +294,7 @@ async fn proposals_page(
             }
         }
     };
-    (code, page::shell("My proposals", Some((session, Nav::None)), body)).into_response()
+    (code, page::shell("My proposals", Some((session, Nav::MyProposals)), body)).into_response()
 }
 
 fn proposal_row(session: &Session, p: &Proposal) -> Markup {

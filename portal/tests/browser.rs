@@ -8,9 +8,9 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::browser::{browser, chromium, fetch_post, shot, sign_in, sign_out, start_driver, wait_text, wait_url};
+use common::browser::{
+    browser, chromium, fetch_post, screenshot_dir, shot, sign_in, sign_out, start_driver, wait_text, wait_url,
+};
 use common::{Portal, contract};
 use fantoccini::Locator;
 use serde_json::json;
@@ -65,7 +65,7 @@ async fn review_flow_authorization_csrf_and_escaping_in_chromium() {
 
     c.find(Locator::Css("#approve-comment")).await.unwrap().send_keys("Consumers were told in advance.").await.unwrap();
     c.find(Locator::Css("#approve")).await.unwrap().click().await.unwrap();
-    wait_text(&c, "Approved and published.").await;
+    wait_text(&c, "Approved proposal").await;
     assert_eq!(app.service.proposal(breaking).await.unwrap().status, ProposalStatus::Published);
 
     // It is in search, at the new version.
@@ -94,7 +94,7 @@ async fn review_flow_authorization_csrf_and_escaping_in_chromium() {
     wait_text(&c, "Weekly churn model").await;
     shot(&c, "access").await;
     c.find(Locator::Css("form[action$='/approve'] button")).await.unwrap().click().await.unwrap();
-    wait_text(&c, "Approved: the grant is recorded").await;
+    wait_text(&c, "Approved access request").await;
     c.goto(&format!("{base}/products/sales.orders#access")).await.unwrap();
     let access = c.find(Locator::Css("#access")).await.unwrap().text().await.unwrap();
     assert!(access.contains("123456789012") && access.contains("active"), "{access}");

@@ -249,8 +249,13 @@ pub fn consumer_role(s: &AwsSettings) -> RolePolicies {
         ),
         allow(
             "ResourceLinks",
-            &["glue:CreateDatabase", "glue:GetDatabase", "glue:GetDatabases"],
-            vec![format!("arn:{p}:glue:{region}:*:catalog"), format!("arn:{p}:glue:{region}:*:database/*")],
+            // GetTable(s): granting on a shared table by name (`--grant-to`) reads it.
+            &["glue:CreateDatabase", "glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables"],
+            vec![
+                format!("arn:{p}:glue:{region}:*:catalog"),
+                format!("arn:{p}:glue:{region}:*:database/*"),
+                format!("arn:{p}:glue:{region}:*:table/*/*"),
+            ],
         ),
         allow(
             "GrantToQueryRoles",

@@ -383,8 +383,7 @@ impl Service {
                 q.offset
             )));
         }
-        let accounts =
-            if who.role == crate::auth::Role::Consumer { who.scopes.clone() } else { Vec::new() };
+        let accounts = if who.role == crate::auth::Role::Consumer { who.scopes.clone() } else { Vec::new() };
         let viewer = Viewer { accounts, now: self.clock.now() };
         let mut conn = self.conn().await?;
         Ok(products::search(&mut conn, self.store.dialect, q, &viewer).await?)

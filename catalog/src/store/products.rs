@@ -5,7 +5,9 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-pub use super::search::{COUNT_CAP, FacetCount, Facets, ProductSummary, SearchPage, SearchQuery, SloHealth, Viewer, search};
+pub use super::search::{
+    COUNT_CAP, FacetCount, Facets, ProductSummary, SearchPage, SearchQuery, SloHealth, Viewer, search,
+};
 use super::{Dialect, StoreError, ts};
 use crate::model::{ProductDetail, Slo, search_parts};
 

@@ -48,6 +48,8 @@ impl ConsumerForm {
     }
 }
 
+// The error is the page to send back, once per request: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
 fn parse(session: &Session, headers: &HeaderMap, body: &[u8]) -> Result<ConsumerForm, Response> {
     session.form(headers, body).map_err(IntoResponse::into_response)
 }

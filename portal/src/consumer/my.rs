@@ -68,7 +68,7 @@ pub(super) async fn render(
             }
         }
     };
-    (code, page::shell("My access", Some((session, Nav::Access)), body)).into_response()
+    (code, page::shell("My access", Some((session, Nav::MyAccess)), body)).into_response()
 }
 
 fn requests(session: &Session, mine: &Mine) -> Markup {
