@@ -382,12 +382,23 @@ fn answer_with_rows(path: &str, n: usize) -> String {
     if path.ends_with("/approve") {
         return row.to_string();
     }
+    // A search hit: the row with what only hits carry.
+    let mut hit = row.clone();
+    for (k, v) in [
+        ("matched_columns", serde_json::json!([])),
+        ("slo_health", serde_json::json!("unknown")),
+        ("has_access", serde_json::json!(false)),
+        ("breaking_change_pending", serde_json::json!(false)),
+    ] {
+        hit[k] = v;
+    }
     let rows = serde_json::Value::Array(vec![row; n]);
     if path.contains("/diff") {
         serde_json::json!({"from": "1.0.0", "to": "2.0.0", "diff": "-  - name: id\n+  - name: order_id\n".repeat(n * 2)})
             .to_string()
     } else if path.starts_with("/api/v1/products?") {
-        serde_json::json!({"items": rows, "total": n, "total_capped": false}).to_string()
+        let facets = serde_json::json!({"domains": [], "tags": [], "capped": false});
+        serde_json::json!({"items": vec![hit; n], "total": n, "total_capped": false, "facets": facets}).to_string()
     } else if path == "/api/v1/tokens" {
         r#"{"name": "rita", "role": "reviewer", "scopes": [], "expires_at": null, "token": "secret"}"#.to_owned()
     } else {

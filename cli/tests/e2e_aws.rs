@@ -47,13 +47,14 @@ fn server(data: &Path, endpoint: &str, extra: &[(&str, &str)]) -> Server {
     start_with(data, None, &env)
 }
 
-/// Polls `check` until it returns `Some`, for at most 30 s.
+/// Polls `check` until it returns `Some`, for at most 90 s (the whole
+/// workspace's tests share the machine and one moto).
 async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         if let Some(v) = check().await {
             return v;

@@ -358,7 +358,7 @@ async fn product_page_shows_slo_status_chart_and_refreshes() {
     assert!(slo.contains("<svg class=\"slo\""));
     assert_eq!(slo.split("id=\"refreshes\"").next().unwrap().matches("<rect").count(), 30);
     assert!(page.body.contains("No refresh reported yet."));
-    // Consumers have the access pages; only reviewers the audit.
-    assert!(page.body.contains("href=\"/access\""));
+    // Consumers have their access page; only reviewers the audit.
+    assert!(page.body.contains("href=\"/my/access\""));
     assert!(!page.body.contains("href=\"/audit\""));
 }

@@ -86,8 +86,11 @@ pub struct SearchPage {
     /// Matches, counted up to 1,000 (see `total_capped`).
     pub total: i64,
     /// More matches exist than `total` says.
+    #[serde(default)]
     pub total_capped: bool,
     pub items: Vec<ProductSummary>,
+    /// Absent from older servers' answers: read as none.
+    #[serde(default)]
     pub facets: Facets,
 }
 

@@ -15,8 +15,11 @@ use crate::service::Service;
 use crate::service::catalog::{ProductVersion, SearchPage, SearchQuery};
 
 /// The query parameters of a search (for the API description; the handler
-/// reads them as pairs, because `domain` and `tag` may repeat).
+/// reads them as pairs, because `domain` and `tag` may repeat). Query
+/// parameters, said explicitly: utoipa infers where parameters are from the
+/// handler's extractor, and the pairs extractor tells it nothing.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Words to find in names, descriptions, column names and tags; plurals
     /// fold (`order` finds `orders`). An exact product key or name ranks first.
