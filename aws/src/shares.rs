@@ -225,7 +225,7 @@ impl Shares {
             tracing::info!(share = %g.share_name, grants = entries.len(), "granted Lake Formation permissions");
         }
         if self.hybrid {
-            self.opt_in(g, &principals).await?;
+            self.set_opt_ins(g, &principals, true).await?;
         }
         if self.mode == SharingMode::Tags {
             // LF-Tag grants are not reported with a resource share per resource.
@@ -287,58 +287,47 @@ impl Shares {
         })
         .await?;
         if self.hybrid {
-            self.opt_out(g, &principals).await?;
+            self.set_opt_ins(g, &principals, false).await?;
         }
         tracing::info!(share = %g.share_name, "revoked Lake Formation permissions");
         Ok(())
     }
 
-    /// Opts `principals` in to Lake Formation permissions on the share's
-    /// resources (hybrid access mode); an opt-in that exists is fine.
-    async fn opt_in(&self, g: &ShareGrant, principals: &[String]) -> Result<(), AwsError> {
+    /// Opts `principals` in to (`on`) or out of Lake Formation permissions on
+    /// the share's resources (hybrid access mode). Already in that state is
+    /// fine: an opt-in that exists, or one already gone.
+    async fn set_opt_ins(&self, g: &ShareGrant, principals: &[String], on: bool) -> Result<(), AwsError> {
+        let op = if on { "CreateLakeFormationOptIn" } else { "DeleteLakeFormationOptIn" };
         for p in principals {
             for (resource, _) in self.opt_in_resources(g)? {
                 let out = self
                     .backoff
-                    .retry("CreateLakeFormationOptIn", || async {
-                        self.lakeformation
-                            .create_lake_formation_opt_in()
-                            .principal(principal(p))
-                            .resource(resource.clone())
-                            .send()
-                            .await
-                            .map_err(|e| AwsError::sdk("lakeformation", "CreateLakeFormationOptIn", e))
+                    .retry(op, || async {
+                        let lf = &self.lakeformation;
+                        let (who, what) = (principal(p), resource.clone());
+                        if on {
+                            lf.create_lake_formation_opt_in()
+                                .principal(who)
+                                .resource(what)
+                                .send()
+                                .await
+                                .map(drop)
+                                .map_err(|e| AwsError::sdk("lakeformation", op, e))
+                        } else {
+                            lf.delete_lake_formation_opt_in()
+                                .principal(who)
+                                .resource(what)
+                                .send()
+                                .await
+                                .map(drop)
+                                .map_err(|e| AwsError::sdk("lakeformation", op, e))
+                        }
                     })
                     .await;
                 match out {
-                    Ok(_) => {}
-                    Err(e) if opt_in_exists(&e) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Deletes the opt-ins [`Shares::opt_in`] made; missing ones are fine.
-    async fn opt_out(&self, g: &ShareGrant, principals: &[String]) -> Result<(), AwsError> {
-        for p in principals {
-            for (resource, _) in self.opt_in_resources(g)? {
-                let out = self
-                    .backoff
-                    .retry("DeleteLakeFormationOptIn", || async {
-                        self.lakeformation
-                            .delete_lake_formation_opt_in()
-                            .principal(principal(p))
-                            .resource(resource.clone())
-                            .send()
-                            .await
-                            .map_err(|e| AwsError::sdk("lakeformation", "DeleteLakeFormationOptIn", e))
-                    })
-                    .await;
-                match out {
-                    Ok(_) => {}
-                    Err(e) if e.code() == Some("EntityNotFoundException") => {}
+                    Ok(()) => {}
+                    Err(e) if on && opt_in_exists(&e) => {}
+                    Err(e) if !on && e.code() == Some("EntityNotFoundException") => {}
                     Err(e) => return Err(e),
                 }
             }
