@@ -8,121 +8,22 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
-import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-CONTRACT = REPO / "examples" / "sales-orders.odcs.yaml"
-PRODUCT = "sales.orders"
-TABLE = "order_lines"
-GRANTED = "123456789012"
-ASKING = "210987654321"
-ASKING_ASYNC = "333333333333"
+from stewardtest import ASKING, ASKING_ASYNC, CONTRACT, GRANTED, PRODUCT, REPO, TABLE, Steward, running_steward
 
-
-@dataclass
-class Steward:
-    url: str
-    data: Path
-    admin: str
-    producer: str
-    reviewer: str
-    consumer: str
-
-    def api(self, token: str) -> httpx.Client:
-        """A plain HTTP client (for what the SDK does not do: tokens, approvals)."""
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-
-
-def _start(binary: str, data: Path) -> Tuple[subprocess.Popen, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "STEWARD_LOG": "warn",
-            "STEWARD__WEBHOOKS__ALLOW_PRIVATE": "true",
-            "STEWARD__OUTBOX__POLL_MS": "50",
-        }
-    )
-    proc = subprocess.Popen(
-        [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", str(data)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stderr is not None
-    seen: List[str] = []
-    deadline = time.monotonic() + 120
-    url = None
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        seen.append(line)
-        if line.startswith("steward: serving on "):
-            url = line[len("steward: serving on ") :].split()[0]
-            break
-    if url is None:
-        proc.kill()
-        raise RuntimeError("steward serve did not print its address:\n" + "".join(seen))
-    stderr = proc.stderr
-    # Keep draining stderr so the server never blocks on a full pipe.
-    threading.Thread(target=lambda: [None for _ in stderr], daemon=True).start()
-    return proc, url
+__all__ = ["ASKING", "ASKING_ASYNC", "CONTRACT", "GRANTED", "PRODUCT", "REPO", "TABLE", "Steward"]
 
 
 @pytest.fixture(scope="session")
 def steward(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Steward]:
-    binary = os.environ.get("STEWARD_BIN")
-    if not binary:
-        pytest.fail("STEWARD_BIN is not set: the path of the steward binary the tests run against")
-    data = tmp_path_factory.mktemp("steward") / "data"
-    proc, url = _start(binary, data)
-    try:
-        admin = (data / "admin.token").read_text().strip()
-        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin}"}, timeout=30) as http:
-
-            def token(name: str, role: str, scopes: List[str]) -> str:
-                r = http.post("/api/v1/tokens", json={"name": name, "role": role, "scopes": scopes})
-                assert r.status_code == 201, r.text
-                return str(r.json()["token"])
-
-            s = Steward(
-                url=url,
-                data=data,
-                admin=admin,
-                producer=token("paul", "producer", ["sales"]),
-                reviewer=token("rita", "reviewer", []),
-                consumer=token("carla", "consumer", [GRANTED, ASKING, ASKING_ASYNC]),
-            )
-        with s.api(s.producer) as p:
-            r = p.post("/api/v1/proposals", content=CONTRACT.read_bytes(), headers={"Content-Type": "application/yaml"})
-            assert r.status_code == 201, r.text
-            proposal = r.json()["id"]
-        with s.api(s.reviewer) as rv:
-            r = rv.post(f"/api/v1/proposals/{proposal}/approve", json={"comment": "fine"})
-            assert r.status_code == 200, r.text
-        with s.api(s.consumer) as c:
-            r = c.post(
-                f"/api/v1/products/{PRODUCT}/access-requests", json={"account": GRANTED, "justification": "pipelines"}
-            )
-            assert r.status_code == 201, r.text
-            request = r.json()["id"]
-        with s.api(s.reviewer) as rv:
-            r = rv.post(f"/api/v1/access-requests/{request}/approve", json={"comment": "ok"})
-            assert r.status_code == 200, r.text
+    with running_steward(tmp_path_factory.mktemp("steward") / "data") as s:
         yield s
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 # ------------------------------------------------------------ local servers
