@@ -56,7 +56,7 @@ class Call(Generic[T]):
     endpoint: str
     path: str
     parse: Callable[[httpx.Response], T]
-    params: List[Tuple[str, str]] = field(default_factory=list)
+    params: Tuple[Tuple[str, str], ...] = ()
     json: Optional[Dict[str, Any]] = None
     content: Optional[bytes] = None
     headers: Dict[str, str] = field(default_factory=dict)
@@ -104,7 +104,7 @@ class RetryPolicy:
     jitter: bool = True
 
     def _delay(self, attempt: int, retry_after: Optional[float] = None) -> float:
-        delay = min(self.max_backoff, self.backoff * (2 ** (attempt - 1)))
+        delay: float = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
         if self.jitter:
             delay *= random.uniform(0.5, 1.0)
         if retry_after is not None:
@@ -178,7 +178,7 @@ def _path(endpoint: str, **segments: Union[str, int]) -> str:
     return ENDPOINTS[endpoint][1].format(**{k: _seg(v) for k, v in segments.items()})
 
 
-def _query(**params: Union[None, str, int, bool, Sequence[str]]) -> List[Tuple[str, str]]:
+def _query(**params: Union[None, str, int, bool, Sequence[str]]) -> Tuple[Tuple[str, str], ...]:
     out: List[Tuple[str, str]] = []
     for key, value in params.items():
         if value is None:
@@ -189,7 +189,7 @@ def _query(**params: Union[None, str, int, bool, Sequence[str]]) -> List[Tuple[s
             out.append((key, "true" if value else "false"))
         else:
             out.append((key, str(value)))
-    return out
+    return tuple(out)
 
 
 def parse_partition(partition: PartitionArg) -> Dict[str, str]:
