@@ -104,7 +104,7 @@ fn request(session: &Session, r: &AccessRequest) -> Markup {
                 "requested by " strong { (r.requested_by) } " on " (when(&r.requested_at))
                 @if let Some(d) = r.duration_days { ", for " (d) " days" } @else { ", until revoked" }
             }
-            blockquote.comment { (r.justification) }
+            blockquote.comment dir="auto" { (r.justification) }
             @if let Some(by) = &r.decided_by {
                 p.muted { "decided by " (by) @if let Some(at) = &r.decided_at { " on " (when(at)) }
                     @if let Some(c) = &r.comment { ": " (c) } }
@@ -233,19 +233,21 @@ pub fn grants_table(session: &Session, list: &[Grant], revoke: bool) -> Markup {
         @if list.is_empty() {
             p.muted { "No grants." }
         } @else {
-            div.scroll {
-                table.grants {
-                    thead { tr { th { "Product" } th { "Account" } th { "Status" } th { "Granted" } th { "Expires" } @if revoke { th {} } } }
+            // `.stack`: one block per grant on a phone, so the revoke button
+            // stays on screen (no sideways scrolling to reach it).
+            div.scroll tabindex="0" role="region" aria-label="Grants" {
+                table.grants.stack {
+                    thead { tr { th { "Product" } th { "Account" } th { "Status" } th { "Granted" } th { "Expires" } @if revoke { th { span.sr-only { "Action" } } } } }
                     tbody {
                         @for g in list {
                             tr {
-                                td { a href={ "/products/" (g.product_key) } { (g.product_key) } }
-                                td { code { (g.account) } }
-                                td { span class={ "badge g-" (g.status) } { (g.status) } }
-                                td { (when(&g.granted_at)) br; small.muted { "by " (g.granted_by) } }
-                                td { (g.expires_at.as_ref().map(when).unwrap_or_else(|| "never".to_owned())) }
+                                td data-label="Product" { a href={ "/products/" (g.product_key) } { (g.product_key) } }
+                                td data-label="Account" { code { (g.account) } }
+                                td data-label="Status" { span class={ "badge g-" (g.status) } { (g.status) } }
+                                td data-label="Granted" { (when(&g.granted_at)) br; small.muted { "by " (g.granted_by) } }
+                                td data-label="Expires" { (g.expires_at.as_ref().map(when).unwrap_or_else(|| "never".to_owned())) }
                                 @if revoke {
-                                    td {
+                                    td.action {
                                         @if g.status == GrantStatus::Active && session.who.can_review() {
                                             // A GET: the next page asks for confirmation and a reason.
                                             form.inline method="get" action={ "/grants/" (g.id) "/revoke" } {

@@ -92,7 +92,7 @@ pub async fn page(
         @if events.is_empty() {
             p.muted { "No events match." }
         } @else {
-            div.scroll {
+            div.scroll tabindex="0" role="region" aria-label="Audit log entries" {
                 table.audit {
                     thead { tr { th { "#" } th { "When" } th { "Actor" } th { "Action" } th { "Target" } th { "Before → after" } } }
                     tbody {

@@ -19,7 +19,7 @@
 //! but the service decides: a forged form gets the service's refusal.
 
 mod forms;
-mod my;
+pub mod my;
 mod panels;
 
 use axum::Router;

@@ -4,8 +4,11 @@
 //!
 //! The chart has one bar per day: green when every judged delivery that day
 //! was on time, amber when one arrived late, red when one was missed, grey
-//! when nothing was due. Each bar has a `<title>` tooltip and the whole chart
-//! an `aria-label` with the 30-day compliance, so it reads without colour.
+//! when nothing was due. Not by colour alone: a bar's height says it too
+//! (full: on time, two thirds: late, one third: missed, a line: nothing due),
+//! a legend below names the four, each bar has a `<title>` tooltip, the chart
+//! an `aria-label` with the 30-day compliance, and "The 30 days as a table"
+//! (a `<details>`) lists every day for screen readers and keyboards.
 
 use chrono::{Duration, Utc};
 use maud::{Markup, html};
@@ -45,20 +48,67 @@ pub fn chart(history: &[StoredTick], compliance: Option<f64>) -> Markup {
         Some(pct) => format!("SLO compliance over 30 days: {pct:.1}% of deliveries on time"),
         None => "SLO compliance over 30 days: no delivery judged yet".to_owned(),
     };
+    let days: Vec<(String, &'static str, String)> = (0..DAYS)
+        .map(|i| {
+            let date = today - Duration::days(DAYS - 1 - i);
+            let ticks: Vec<&StoredTick> = history.iter().filter(|t| t.due.date_naive() == date).collect();
+            let (class, text) = day_class(&ticks);
+            (date.format("%Y-%m-%d").to_string(), class, text)
+        })
+        .collect();
     html! {
-        svg.slo viewBox={ "0 0 " (DAYS * BAR) " " (HEIGHT + 16) } role="img" aria-label=(label) {
-            @for i in 0..DAYS {
-                @let date = today - Duration::days(DAYS - 1 - i);
-                @let day = date.format("%Y-%m-%d").to_string();
-                @let ticks: Vec<&StoredTick> = history.iter().filter(|t| t.due.date_naive() == date).collect();
-                @let (class, text) = day_class(&ticks);
-                rect class=(class) x=(i * BAR + 2) y="0" width=(BAR - 4) height=(HEIGHT) rx="2" {
-                    title { (day) ": " (text) }
+        figure.slo-chart {
+            svg.slo viewBox={ "0 0 " (DAYS * BAR) " " (HEIGHT + 16) } role="img" aria-label=(label) {
+                @for (i, (day, class, text)) in days.iter().enumerate() {
+                    @let h = bar_height(class);
+                    rect class=(class) x=(i as i64 * BAR + 2) y=(HEIGHT - h) width=(BAR - 4) height=(h) rx="2" {
+                        title { (day) ": " (text) }
+                    }
+                }
+                text x="0" y=(HEIGHT + 13) { ((today - Duration::days(DAYS - 1)).format("%b %d").to_string()) }
+                text x=(DAYS * BAR) y=(HEIGHT + 13) text-anchor="end" { "today" }
+            }
+            figcaption {
+                ul.legend {
+                    li { span.swatch.met {} "on time (full bar)" }
+                    li { span.swatch.late {} "late (two thirds)" }
+                    li { span.swatch.missed {} "missed (one third)" }
+                    li { span.swatch.none {} "nothing due (a line)" }
+                }
+                details.slo-days {
+                    summary { "The 30 days as a table" }
+                    div.scroll tabindex="0" role="region" aria-label="SLO days" {
+                        table {
+                            thead { tr { th { "Day" } th { "Outcome" } th { "Deliveries" } } }
+                            tbody {
+                                @for (day, class, text) in &days {
+                                    tr { td { (day) } td { (outcome(class)) } td { (text) } }
+                                }
+                            }
+                        }
+                    }
                 }
             }
-            text x="0" y=(HEIGHT + 13) { ((today - Duration::days(DAYS - 1)).format("%b %d").to_string()) }
-            text x=(DAYS * BAR) y=(HEIGHT + 13) text-anchor="end" { "today" }
         }
+    }
+}
+
+/// A bar's height by outcome, so the chart reads without colour.
+fn bar_height(class: &str) -> i64 {
+    match class {
+        "met" => HEIGHT,
+        "late" => HEIGHT * 2 / 3,
+        "missed" => HEIGHT / 3,
+        _ => 4,
+    }
+}
+
+fn outcome(class: &str) -> &'static str {
+    match class {
+        "met" => "on time",
+        "late" => "late",
+        "missed" => "missed",
+        _ => "nothing due",
     }
 }
 
@@ -68,7 +118,7 @@ pub fn slo(status: &SloStatus) -> Markup {
         @if status.specs.is_empty() {
             p.muted { "This contract declares no delivery schedule." }
         } @else {
-            div.scroll {
+            div.scroll tabindex="0" role="region" aria-label="SLO status" {
                 table.slo-status {
                     thead { tr { th { "Schedule" } th { "State" } th { "7 days" } th { "30 days" } th { "Next due" } th { "Last refresh" } } }
                     tbody {
@@ -115,7 +165,7 @@ pub fn refreshes(list: &[Refresh]) -> Markup {
         @if list.is_empty() {
             p.muted { "No refresh reported yet." }
         } @else {
-            div.scroll {
+            div.scroll tabindex="0" role="region" aria-label="Recent refreshes" {
                 table.refreshes {
                     thead { tr { th { "Reported" } th { "Table" } th { "Partition" } th { "Rows" } th { "By" } } }
                     tbody {

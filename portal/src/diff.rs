@@ -146,7 +146,7 @@ pub fn mark_breaking(lines: &mut [Line<'_>], findings: &[StoredFinding]) -> usiz
 /// The diff as HTML; `findings` supply the notes above breaking blocks.
 pub fn render(lines: &[Line<'_>], findings: &[StoredFinding]) -> Markup {
     html! {
-        div.diff role="region" aria-label="Schema diff" {
+        div.diff tabindex="0" role="region" aria-label="Schema diff" {
             @for l in lines {
                 @for f in l.notes.iter().filter_map(|&n| findings.get(n)) {
                     div.note.brk-note { "⚠ breaking " strong { (f.rule) } ": " (f.message) }

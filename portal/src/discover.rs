@@ -17,6 +17,25 @@ use crate::session::Session;
 
 pub const PAGE_SIZE: i64 = 20;
 
+/// A description in the results is cut to this many characters.
+pub const SHORT_DESCRIPTION: usize = 240;
+
+/// `text` on one line (runs of whitespace, line breaks included, as one
+/// space), cut at a word boundary to at most `max` characters plus "…"
+/// (mid-word when one word is longer than that).
+pub fn shorten(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let cut: String = flat.chars().take(max).collect();
+    let at = match cut.rfind(' ') {
+        Some(i) if i > max / 2 => i,
+        _ => cut.len(),
+    };
+    format!("{}…", cut[..at].trim_end_matches([' ', ',', ';', ':', '.']))
+}
+
 /// The page's query string: `domain` and `tag` may repeat (one per checked box).
 #[derive(Debug, Default, Clone)]
 pub struct Params {
@@ -181,13 +200,15 @@ fn result(p: &ProductSummary) -> Markup {
     html! {
         li.result {
             div.title {
-                a href={ "/products/" (p.key) } { (p.name) }
+                a href={ "/products/" (p.key) } { bdi { (p.name) } }
                 " " span.key { (p.key) } " " span.ver { "v" (p.version) }
                 @if p.breaking_change_pending { " " span.badge.breaking { "Breaking change pending" } }
                 @if p.status.is_withdrawn() { " " span.badge.deprecated { (p.status.as_str()) } }
                 @if p.has_access { " " span.badge.access { "✓ You have access" } }
             }
-            p.desc { (p.description) }
+            // Shortened to one paragraph of up to SHORT_DESCRIPTION characters;
+            // the product page has it all, with its line breaks.
+            p.desc dir="auto" { (shorten(&p.description, SHORT_DESCRIPTION)) }
             @if !p.matched_columns.is_empty() {
                 p.cols {
                     @if p.matched_columns.len() == 1 { "Matches column " } @else { "Matches columns " }
@@ -199,7 +220,7 @@ fn result(p: &ProductSummary) -> Markup {
             }
             div.meta {
                 span { "Domain " a href={ "/?domain=" (enc(&p.domain)) } { (p.domain) } }
-                span { "Owner " a href={ "/?owner=" (enc(&p.owner_team)) } { (p.owner_team) } }
+                span { "Owner " a href={ "/?owner=" (enc(&p.owner_team)) } { bdi { (p.owner_team) } } }
                 (classification(&p.classification))
                 (health(p.slo_health))
                 @for t in &p.tags { a.tag href={ "/?tag=" (enc(t)) } { (t) } }
@@ -227,4 +248,18 @@ fn page_link(q: &SearchQuery, offset: i64) -> String {
     }
     s.push_str(&format!("offset={offset}"));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten;
+
+    #[test]
+    fn descriptions_are_flattened_and_cut_at_a_word() {
+        assert_eq!(shorten("One line.\nTwo  lines.", 100), "One line. Two lines.");
+        assert_eq!(shorten("alpha beta gamma delta", 12), "alpha beta…");
+        let word = "x".repeat(50);
+        assert_eq!(shorten(&word, 10), format!("{}…", "x".repeat(10)));
+        assert_eq!(shorten("עברית ועוד מילים רבות מאוד", 12).chars().count(), 11);
+    }
 }

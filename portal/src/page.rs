@@ -39,10 +39,11 @@ pub fn shell(title: &str, session: Option<(&Session, Nav)>, body: Markup) -> Htm
                 script src=(crate::JS_PATH) defer {}
             }
             body {
+                a.skip href="#main" { "Skip to content" }
                 header.top {
                     a.brand href="/" { "Steward" }
                     @if let Some((s, current)) = session {
-                        nav {
+                        nav aria-label="Main" {
                             a href="/" aria-current=[(current == Nav::Discover).then_some("page")] { "Discover" }
                             a href="/proposals" aria-current=[(current == Nav::Reviews).then_some("page")] { "Reviews" }
                             @if s.who.role == steward_catalog::auth::Role::Consumer {
@@ -70,7 +71,7 @@ pub fn shell(title: &str, session: Option<(&Session, Nav)>, body: Markup) -> Htm
                         }
                     }
                 }
-                main { (body) }
+                main #main tabindex="-1" { (body) }
             }
         }
     };

@@ -140,7 +140,7 @@ fn requests(w: &WorkspaceProduct) -> Markup {
             @if w.pending_requests.is_empty() {
                 p.muted { "None waiting." }
             } @else {
-                div.scroll {
+                div.scroll tabindex="0" role="region" aria-label="Pending access requests" {
                     table.requests {
                         thead { tr { th { "#" } th { "Account" } th { "Requested by" } th { "For" } th { "Why" } } }
                         tbody {
@@ -150,7 +150,7 @@ fn requests(w: &WorkspaceProduct) -> Markup {
                                     td { code { (r.account) } }
                                     td { (r.requested_by) br; small.muted { (when(&r.requested_at)) } }
                                     td { @if let Some(d) = r.duration_days { (d) " days" } @else { "until revoked" } }
-                                    td { (r.justification) }
+                                    td dir="auto" { (r.justification) }
                                 }
                             }
                         }
@@ -169,7 +169,7 @@ fn grants(w: &WorkspaceProduct) -> Markup {
             @if w.grants.is_empty() {
                 p.muted { "No account has access yet." }
             } @else {
-                div.scroll {
+                div.scroll tabindex="0" role="region" aria-label="Grants" {
                     table.grants {
                         thead { tr { th { "Account" } th { "Since" } th { "Until" } } }
                         tbody {
@@ -197,7 +197,7 @@ fn dead_jobs(w: &WorkspaceProduct) -> Markup {
             } @else {
                 p.flash.warn { "These side effects failed for good and wait for an admin to fix the cause and retry them ("
                     code { "steward admin outbox --retry ID" } ")." }
-                div.scroll {
+                div.scroll tabindex="0" role="region" aria-label="Dead-lettered jobs" {
                     table.dead {
                         thead { tr { th { "Job" } th { "Kind" } th { "Attempts" } th { "Reason" } } }
                         tbody {
@@ -282,7 +282,7 @@ async fn proposals_page(
         @if items.is_empty() {
             p.muted { "No proposals here." }
         } @else {
-            div.scroll {
+            div.scroll tabindex="0" role="region" aria-label="My proposals" {
                 table.queue.mine {
                     thead { tr { th { "#" } th { "Product" } th { "Version" } th { "Status" } th { "Submitted" } th { "Findings" } th { "Action" } } }
                     tbody { @for p in &items { (proposal_row(session, p)) } }

@@ -144,7 +144,7 @@ fn steward_schemas_key(raw: &str) -> Result<String, String> {
 fn heading(p: &ProductDetail) -> Markup {
     html! {
         header.product {
-            h1 { (p.name) }
+            h1 dir="auto" { (p.name) }
             div.meta {
                 span.key { (p.key) }
                 span.ver { "v" (p.version) }
@@ -197,13 +197,15 @@ fn about(p: &ProductDetail) -> Markup {
         section #about .grid {
             div {
                 h2 { "Description" }
-                p.purpose { (p.description.purpose) }
-                @if let Some(u) = &p.description.usage { h3 { "Usage" } p { (u) } }
-                @if let Some(l) = &p.description.limitations { h3 { "Limitations" } p { (l) } }
+                // Line breaks kept (`.text`: white-space pre-line); the
+                // direction follows the text (`dir=auto` isolates it).
+                p.purpose.text dir="auto" { (p.description.purpose) }
+                @if let Some(u) = &p.description.usage { h3 { "Usage" } p.text dir="auto" { (u) } }
+                @if let Some(l) = &p.description.limitations { h3 { "Limitations" } p.text dir="auto" { (l) } }
             }
             div {
                 h2 { "Owner" }
-                p { strong { (p.owner_team) } }
+                p { strong { bdi { (p.owner_team) } } }
                 @if !p.contacts.is_empty() {
                     h3 { "Contacts" }
                     ul.contacts { @for c in &p.contacts { li { (contact(c)) } } }
@@ -233,34 +235,55 @@ fn contact(c: &Contact) -> Markup {
     }
 }
 
+/// Tables with more columns than this start collapsed, with a column filter.
+pub const COLLAPSE_COLUMNS: usize = 25;
+
+/// One table: its facts, then its columns in a `<details>` (open unless the
+/// table has more than [`COLLAPSE_COLUMNS`] columns). Above the columns, a
+/// filter by name that `portal.js` shows and runs; without script the whole
+/// list is there to read (and the browser's find).
 fn table(t: &CatalogTable) -> Markup {
+    let n = t.columns.len();
+    let many = n > COLLAPSE_COLUMNS;
+    let id = format!("cols-{}", t.name);
     html! {
         article.table id={ "table-" (t.name) } {
             h3 { (t.name) }
-            @if !t.description.is_empty() { p { (t.description) } }
+            @if !t.description.is_empty() { p.text dir="auto" { (t.description) } }
             dl.facts {
                 dt { "Location" } dd { code { (t.location) } }
                 dt { "Format" } dd { (t.format) }
                 dt { "Partition keys" }
                 dd { @if t.partition_keys.is_empty() { "none" } @else { code { (t.partition_keys.join(", ")) } } }
             }
-            div.scroll {
-                table.cols {
-                    thead { tr { th { "Column" } th { "Type" } th { "Physical" } th { "Required" } th { "Classification" } th { "Description" } } }
-                    tbody {
-                        @for c in &t.columns {
-                            tr {
-                                td {
-                                    code { (c.name) }
-                                    @if let Some(pos) = c.partition_position { " " span.badge.part title="partition key" { "partition " (pos) } }
-                                }
-                                td { (c.logical_type) }
-                                td { code { (c.physical_type.as_deref().unwrap_or("")) } }
-                                td { @if c.required { "yes" } @else { "no" } }
-                                td { @if let Some(cl) = &c.classification { (classification(cl)) } }
-                                td {
-                                    (c.description.as_deref().unwrap_or(""))
-                                    @for tag in &c.tags { " " span.tag { (tag) } }
+            details.columns open[!many] {
+                summary { (n) @if n == 1 { " column" } @else { " columns" } }
+                @if many {
+                    div.col-filter hidden {
+                        label for={ (id) "-filter" } { "Filter columns of " (t.name) " by name" }
+                        " "
+                        input type="search" id={ (id) "-filter" } data-filter-table=(id) autocomplete="off";
+                        " " span.muted.col-count aria-live="polite" {}
+                    }
+                }
+                div.scroll tabindex="0" role="region" aria-label={ "Columns of " (t.name) } {
+                    table.cols id=(id) {
+                        thead { tr { th { "Column" } th { "Type" } th { "Physical" } th { "Required" } th { "Classification" } th { "Description" } } }
+                        tbody {
+                            @for c in &t.columns {
+                                tr data-name=(c.name) {
+                                    td {
+                                        code { (c.name) }
+                                        @if let Some(pos) = c.partition_position { " " span.badge.part title="partition key" { "partition " (pos) } }
+                                    }
+                                    td { (c.logical_type) }
+                                    td { code { (c.physical_type.as_deref().unwrap_or("")) } }
+                                    td { @if c.required { "yes" } @else { "no" } }
+                                    td { @if let Some(cl) = &c.classification { (classification(cl)) } }
+                                    td dir="auto" {
+                                        (c.description.as_deref().unwrap_or(""))
+                                        @for tag in &c.tags { " " span.tag { (tag) } }
+                                    }
                                 }
                             }
                         }
@@ -278,7 +301,7 @@ fn versions_section(key: &str, versions: &[ProductVersion], diff: Option<(&str, 
     html! {
         section #versions {
             h2 { "Versions" }
-            div.scroll {
+            div.scroll tabindex="0" role="region" aria-label="Versions" {
                 table {
                     thead { tr { th { "Version" } th { "Published" } th { "Commit" } th { "Proposal" } } }
                     tbody {

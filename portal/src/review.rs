@@ -188,7 +188,7 @@ async fn render(service: &Service, session: &Session, id: i64, status: StatusCod
         (decision(session, p))
         details.contract open[preview.is_some()] {
             summary { "Contract as submitted (YAML)" }
-            pre { code { (p.contract) } }
+            pre tabindex="0" { code { (p.contract) } }
         }
     };
     (status, page::shell(&format!("Proposal #{}", p.id), Some((session, Nav::Reviews)), body)).into_response()
@@ -261,19 +261,20 @@ fn findings(list: &[StoredFinding]) -> Markup {
             @if list.is_empty() {
                 p.muted { "No findings: the contract passed every rule." }
             } @else {
-                div.scroll {
-                    table.findings {
+                // `.stack`: one block per finding on a phone.
+                div.scroll tabindex="0" role="region" aria-label="Validation findings" {
+                    table.findings.stack {
                         thead { tr { th { "Rule" } th { "Severity" } th { "Where" } th { "Message" } } }
                         tbody {
                             @for f in list {
                                 tr.brk[diff::is_breaking_rule(&f.rule)] {
-                                    td {
+                                    td data-label="Rule" {
                                         code { (f.rule) }
                                         @if let Some(info) = rule_info(&f.rule) { br; small.muted { (info.name) } }
                                     }
-                                    td { span class={ "badge sev-" (f.severity) } { (f.severity) } }
-                                    td { code { (f.path) } @if f.line > 0 { br; small.muted { "line " (f.line) ":" (f.column) } } }
-                                    td { (f.message) }
+                                    td data-label="Severity" { span class={ "badge sev-" (f.severity) } { (f.severity) } }
+                                    td data-label="Where" { code { (f.path) } @if f.line > 0 { br; small.muted { "line " (f.line) ":" (f.column) } } }
+                                    td data-label="Message" { (f.message) }
                                 }
                             }
                         }

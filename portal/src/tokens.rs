@@ -52,7 +52,7 @@ async fn tokens_page(
         h1 { "API tokens" }
         p.muted { "Create tokens with " code { "steward admin token create" } "; the secret is shown once, there." }
         @if let Some((kind, message)) = &notice { (flash(kind, message)) }
-        div.scroll {
+        div.scroll tabindex="0" role="region" aria-label="API tokens" {
             table.tokens {
                 thead { tr {
                     th { "Name" } th { "Role" } th { "Scopes" } th { "E-mail" } th { "Created" }

@@ -11,20 +11,10 @@
 
 mod common;
 
-use common::browser::{browser, chromium, screenshot_dir, shot, sign_in, start_driver, wait_text, wait_url};
+use common::browser::{browser, chromium, doc_shot, screenshot_dir, shot, sign_in, start_driver, wait_text, wait_url};
 use common::{Portal, contract};
 use fantoccini::{Client, Locator};
 use steward_catalog::service::access::{AccessFilter, RequestStatus};
-
-/// A screenshot, kept in docs/portal/ too when asked to.
-async fn doc_shot(c: &Client, name: &str) {
-    shot(c, name).await;
-    if std::env::var_os("STEWARD_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
-        let from = screenshot_dir().join(format!("{name}.png"));
-        let to = steward_testkit::repo_root().join("docs/portal").join(format!("{name}.png"));
-        std::fs::copy(from, to).unwrap();
-    }
-}
 
 async fn text(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()

@@ -10,27 +10,13 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use common::browser::{browser, chromium, screenshot_dir, shot, sign_in, start_driver, wait_text, wait_url};
 use common::{Portal, contract};
 use fantoccini::Locator;
-use serde_json::{Value, json};
+use serde_json::json;
 use steward_catalog::auth::Role;
 use steward_catalog::service::proposals::ProposalStatus;
-
-/// A JSON call to the API mounted beside the portal.
-async fn api(app: &Portal, method: &str, uri: &str, token: &str, body: Value) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let page = app.send(req).await;
-    (page.status, serde_json::from_str(&page.body).unwrap_or(Value::String(page.body)))
-}
 
 /// sales.orders published with carla's account granted and subscribed by
 /// e-mail, dana's request pending, and one refresh whose e-mail
@@ -39,13 +25,13 @@ async fn seed(app: &Portal) -> i64 {
     app.publish(&steward_testkit::sales_orders()).await;
     let uri = "/api/v1/products/sales.orders/access-requests";
     let carla = json!({"account": "123456789012", "justification": "Revenue dashboards."});
-    let (s, r) = api(app, "POST", uri, &app.consumer, carla).await;
+    let (s, r) = app.api("POST", uri, &app.consumer, carla).await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
     let (s, g) =
-        api(app, "POST", &format!("/api/v1/access-requests/{}/approve", r["id"]), &app.reviewer, json!({})).await;
+        app.api("POST", &format!("/api/v1/access-requests/{}/approve", r["id"]), &app.reviewer, json!({})).await;
     assert_eq!(s, StatusCode::OK, "{g}");
     let sub = json!({"account": "123456789012", "channel": "email", "target": "carla@example.com"});
-    let (s, b) = api(app, "POST", "/api/v1/products/sales.orders/subscriptions", &app.consumer, sub).await;
+    let (s, b) = app.api("POST", "/api/v1/products/sales.orders/subscriptions", &app.consumer, sub).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
 
     let admin = std::fs::read_to_string(app.dir.path().join("admin.token")).unwrap();
@@ -54,11 +40,11 @@ async fn seed(app: &Portal) -> i64 {
         app.service.create_token(&root, "dana", None, Role::Consumer, vec!["210987654321".into()]).await.unwrap().token;
     let why = json!({"account": "210987654321", "justification": "Weekly churn model for the retention team.",
                      "duration_days": 90});
-    let (s, pending) = api(app, "POST", uri, &dana, why).await;
+    let (s, pending) = app.api("POST", uri, &dana, why).await;
     assert_eq!(s, StatusCode::CREATED, "{pending}");
 
     let refresh = json!({"table": "order_lines", "partition": {"dt": "2026-11-21"}, "idempotency_key": "run-1"});
-    let (s, b) = api(app, "POST", "/api/v1/products/sales.orders/refreshes", &app.producer, refresh).await;
+    let (s, b) = app.api("POST", "/api/v1/products/sales.orders/refreshes", &app.producer, refresh).await;
     assert!(s.is_success(), "{b}");
     let mut config = steward_catalog::config::Config::load(None).unwrap();
     config.data_dir = app.dir.path().to_owned();

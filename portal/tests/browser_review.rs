@@ -14,7 +14,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::Portal;
-use common::browser::{browser, chromium, screenshot_dir, shot, sign_in, start_driver, wait_text, wait_url};
+use common::browser::{browser, chromium, doc_shot, screenshot_dir, shot, sign_in, start_driver, wait_text, wait_url};
 use fantoccini::{Client, Locator};
 use steward_catalog::service::access::{AccessRequestInput, GrantStatus};
 use steward_catalog::service::proposals::ProposalStatus;
@@ -29,16 +29,6 @@ fn narrowed(version: &str) -> String {
         &from.replace("physicalType: int", "physicalType: smallint"),
         1,
     )
-}
-
-/// A screenshot for the docs: also written to `docs/portal/` when asked.
-async fn doc_shot(c: &Client, name: &str) {
-    shot(c, name).await;
-    if std::env::var_os("STEWARD_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
-        let from = screenshot_dir().join(format!("{name}.png"));
-        let to = steward_testkit::repo_root().join("docs/portal").join(format!("{name}.png"));
-        std::fs::copy(&from, &to).unwrap();
-    }
 }
 
 async fn click(c: &Client, css: &str) {

@@ -76,7 +76,7 @@ fn requests(session: &Session, mine: &Mine) -> Markup {
         @if mine.requests.is_empty() {
             p.muted { "No access requests yet." }
         } @else {
-            div.scroll {
+            div.scroll tabindex="0" role="region" aria-label="My access requests" {
                 table.requests {
                     thead { tr {
                         th { "#" } th { "Product" } th { "Account" } th { "Status" } th { "Requested" } th { "Duration" } th { "Decision" } th { span.muted { "Cancel" } }
@@ -111,7 +111,7 @@ fn grants(session: &Session, mine: &Mine) -> Markup {
         @if mine.grants.is_empty() {
             p.muted { "No grants yet." }
         } @else {
-            div.scroll {
+            div.scroll tabindex="0" role="region" aria-label="My grants" {
                 table.grants {
                     thead { tr {
                         th { "#" } th { "Product" } th { "Account" } th { "Status" } th { "Granted" } th { "Ends" } th { "Share" } th { span.muted { "Renew" } }

@@ -133,7 +133,7 @@ pub fn subscriptions_table(session: &Session, subs: &[Subscription], back: Back,
         @if subs.is_empty() {
             p.muted { "No subscriptions." }
         } @else {
-            div.scroll {
+            div.scroll tabindex="0" role="region" aria-label="Subscriptions" {
                 table.subscriptions {
                     thead { tr {
                         th { "#" } @if with_product { th { "Product" } } th { "Account" } th { "Channel" } th { "Target" } th { "Since" } th { span.muted { "Remove" } }
@@ -181,7 +181,7 @@ pub fn your_access(session: &Session, p: &ProductDetail, mine: &Result<Mine, Ser
             @if accounts.is_empty() {
                 p.muted { "Your token holds no account; ask an admin for one that does." }
             } @else {
-                div.scroll {
+                div.scroll tabindex="0" role="region" aria-label="Your access" {
                     table.mine {
                         thead { tr { th { "Account" } th { "Access" } th { "Ends" } th { span.muted { "Actions" } } } }
                         tbody {

@@ -18,7 +18,7 @@ pub fn product(d: &steward_api::ProductDetail, pii_tags: &[String]) -> Markup {
             h2 #preview-h { "New product: what publishing it creates" }
             dl.facts {
                 dt { "Name" } dd { (d.name) " " span.key { (d.key) } " " span.ver { "v" (d.version) } }
-                dt { "Owner" } dd { (d.owner_team) }
+                dt { "Owner" } dd { bdi { (d.owner_team) } }
                 dt { "Classification" } dd { (classification(&d.classification)) }
                 dt { "Personal data" } dd {
                     @if pii_columns == 0 { "none marked" }
@@ -34,7 +34,7 @@ pub fn product(d: &steward_api::ProductDetail, pii_tags: &[String]) -> Markup {
                     }
                 }
             }
-            p.purpose { (d.description.purpose) }
+            p.purpose.text dir="auto" { (d.description.purpose) }
             @for t in &d.tables {
                 h3 { "Table " code { (t.name) } }
                 p.muted { (t.description) }
@@ -51,7 +51,7 @@ pub fn product(d: &steward_api::ProductDetail, pii_tags: &[String]) -> Markup {
                                     td { @if c.required { "yes" } @else { "no" } }
                                     td { @if let Some(cl) = &c.classification { (classification(cl)) } }
                                     td { @if is_pii(&c.tags) { span.badge.pii.c-restricted { "PII" } } @else { span.muted { "–" } } }
-                                    td { (c.description.as_deref().unwrap_or("")) }
+                                    td dir="auto" { (c.description.as_deref().unwrap_or("")) }
                                 }
                             }
                         }

@@ -59,14 +59,22 @@ pub async fn start_driver(chromedriver: &PathBuf) -> Driver {
 }
 
 pub async fn browser(driver: &Driver, chromium: &PathBuf) -> Client {
+    browser_with(driver, chromium, &[]).await
+}
+
+/// A Chromium session in dark mode: `prefers-color-scheme: dark` through
+/// Blink's `preferredColorScheme` setting (0 = dark).
+pub async fn dark_browser(driver: &Driver, chromium: &PathBuf) -> Client {
+    browser_with(driver, chromium, &["--blink-settings=preferredColorScheme=0"]).await
+}
+
+/// A Chromium session with `extra` command-line arguments.
+pub async fn browser_with(driver: &Driver, chromium: &PathBuf, extra: &[&str]) -> Client {
+    let mut args =
+        vec!["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900", "--disable-dev-shm-usage"];
+    args.extend_from_slice(extra);
     let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900", "--disable-dev-shm-usage"],
-        }),
-    );
+    caps.insert("goog:chromeOptions".into(), json!({ "binary": chromium, "args": args }));
     ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{}", driver.1))
@@ -86,6 +94,27 @@ pub fn screenshot_dir() -> PathBuf {
 pub async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+/// A screenshot, also written to `docs/portal/` with STEWARD_UPDATE_SCREENSHOTS=1.
+pub async fn doc_shot(c: &Client, name: &str) {
+    shot(c, name).await;
+    if std::env::var_os("STEWARD_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
+        let from = screenshot_dir().join(format!("{name}.png"));
+        let to = steward_testkit::repo_root().join("docs/portal").join(format!("{name}.png"));
+        std::fs::copy(from, to).unwrap();
+    }
+}
+
+/// Sets the size of the page's viewport (not the window) to `width`x`height`
+/// CSS pixels: the window is resized by the difference the frame takes.
+pub async fn set_viewport(c: &Client, width: u32, height: u32) {
+    c.set_window_size(width, height).await.unwrap();
+    let inner = c.execute("return [window.innerWidth, window.innerHeight]", vec![]).await.unwrap();
+    let (iw, ih) = (inner[0].as_u64().unwrap() as u32, inner[1].as_u64().unwrap() as u32);
+    if (iw, ih) != (width, height) {
+        c.set_window_size(width + width.saturating_sub(iw), height + height.saturating_sub(ih)).await.unwrap();
+    }
 }
 
 /// Waits until the page source contains `needle`.

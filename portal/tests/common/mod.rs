@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod seed;
 
 use std::sync::Arc;
 
@@ -85,6 +86,39 @@ impl Portal {
         // Exactly how `steward serve` mounts the portal: beside the API.
         let router = steward_portal::router(state.clone()).merge(api::router(state.clone()));
         Self { dir, service, state, router, reviewer, producer, consumer }
+    }
+
+    /// The admin token `steward serve` wrote on first start.
+    pub fn admin_token(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("admin.token")).unwrap().trim().to_owned()
+    }
+
+    /// Serves the portal and API on 127.0.0.1:0 (as `steward serve` mounts
+    /// them); returns the base URL and the server task (abort it at the end).
+    pub async fn serve(&self) -> (String, tokio::task::JoinHandle<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let router = self.router.clone();
+        (base, tokio::spawn(async move { axum::serve(listener, router).await.unwrap() }))
+    }
+
+    /// A JSON call to the API mounted beside the portal.
+    pub async fn api(
+        &self,
+        method: &str,
+        uri: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> (StatusCode, serde_json::Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let page = self.send(req).await;
+        (page.status, serde_json::from_str(&page.body).unwrap_or(serde_json::Value::String(page.body)))
     }
 
     pub async fn principal(&self, token: &str) -> Principal {
