@@ -11,6 +11,7 @@ from conftest import ASKING, CONTRACT, GRANTED, PRODUCT, TABLE, Steward
 from steward_client import (
     AccessRequest,
     ConflictError,
+    InvalidContractError,
     NotFoundError,
     ProductDetail,
     RefreshOutcome,
@@ -117,8 +118,10 @@ def test_subscriptions_create_list_delete(steward: Steward) -> None:
         assert sub.id in [s.id for s in client.list_subscriptions(product=PRODUCT)]
         assert client.delete_subscription(sub.id) is None
         assert sub.id not in [s.id for s in client.list_subscriptions(product=PRODUCT)]
-        with pytest.raises(NotFoundError):
+        with pytest.raises(ConflictError, match="already removed"):
             client.delete_subscription(sub.id)
+        with pytest.raises(NotFoundError):
+            client.delete_subscription(987654)
 
 
 def test_proposals_submit_and_list(steward: Steward) -> None:
@@ -133,6 +136,7 @@ def test_proposals_submit_and_list(steward: Steward) -> None:
         # Withdraw it again so other tests see one published version only.
         with steward.api(steward.producer) as http:
             assert http.post(f"/api/v1/proposals/{proposal.id}/withdraw", json={}).status_code == 200
-        # A path works as well as text: the published version again is a 409.
-        with pytest.raises(ConflictError):
+        # A path works as well as text: the published version again is refused by validation.
+        with pytest.raises(InvalidContractError) as err:
             client.submit_proposal(CONTRACT)
+        assert "STW106" in [f.rule for f in err.value.findings]

@@ -376,7 +376,7 @@ def list_subscriptions(*, product: Optional[str] = None) -> Call[List[m.Subscrip
 
 
 def delete_subscription(subscription_id: int) -> Call[None]:
-    # Deleting twice is a 404 the second time, not a second effect: retrying is safe.
+    # Deleting twice is a 409 (already removed) the second time, not a second effect: retrying is safe.
     return Call(
         "delete_subscription", _path("delete_subscription", id=subscription_id), _nothing, idempotent=True
     )
