@@ -143,6 +143,15 @@ def test_sensor_pokes(steward: Steward) -> None:
     assert marker_file(steward, "2026-07-10").exists()
 
 
+def test_sensor_fails_for_an_unknown_product(steward: Steward) -> None:
+    from steward_client import NotFoundError
+
+    sensor = StewardRefreshSensor(task_id="s", product="sales.nothing", partition="dt=x",
+                                  steward_conn_id="steward_consumer")
+    with pytest.raises(NotFoundError):
+        sensor.poke({})  # type: ignore[arg-type]
+
+
 def test_deferrable_sensor_in_a_dag_run(steward: Steward, monkeypatch: pytest.MonkeyPatch) -> None:
     deferred: List[StewardRefreshTrigger] = []
     original = StewardRefreshSensor.defer

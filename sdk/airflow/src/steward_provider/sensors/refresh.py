@@ -59,12 +59,17 @@ class StewardRefreshSensor(BaseSensorOperator):
         self.deferrable = deferrable
         self.steward_conn_id = steward_conn_id
         self._found: Optional[Dict[str, Any]] = None
+        self._product_known = False
 
     def _check(self) -> Optional[Dict[str, Any]]:
         hook = StewardHook(self.steward_conn_id)
 
         async def once() -> Optional[Dict[str, Any]]:
             async with hook.get_async_conn() as client:
+                if not self._product_known:
+                    # Steward lists no refreshes of an unknown product rather than refusing: ask once.
+                    await client.get_product(self.product)
+                    self._product_known = True
                 return await check(
                     client, self.product, parse_partition(self.partition), self.table or None, self.wait_for_marker
                 )

@@ -82,6 +82,12 @@ class StewardRefreshTrigger(BaseTrigger):
         # The connection may come from the metadata database: not on the event loop.
         url, token = await asyncio.to_thread(hook.settings)
         async with AsyncStewardClient(url, token) as client:
+            try:
+                # Steward lists no refreshes of an unknown product rather than refusing: ask once.
+                await client.get_product(self.product)
+            except StewardError as e:
+                yield TriggerEvent({"status": "error", "message": f"{self.product}: {e.message}"})
+                return
             while True:
                 try:
                     found = await check(client, self.product, self.partition, self.table, self.wait_for_marker)
