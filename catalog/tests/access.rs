@@ -68,6 +68,15 @@ async fn request_approve_check_revoke() {
         let revoke = format!("/api/v1/grants/{}/revoke", grant["id"]);
         let (s, _) = app.call("POST", &revoke, Some(&app.consumer), None).await;
         assert_eq!(s, StatusCode::FORBIDDEN);
+        // A grant ends only with a reason (the holder is told why); without
+        // one nothing changes.
+        for body in [json!({}), json!({"comment": "  "})] {
+            let (s, err) = app.json("POST", &revoke, &app.reviewer, body).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{err}");
+            assert!(err["message"].as_str().unwrap().contains("comment"), "{err}");
+        }
+        let (_, still) = app.call("GET", "/api/v1/grants?status=active", Some(&app.reviewer), None).await;
+        assert_eq!(still.as_array().unwrap().len(), 1, "{still}");
         let (s, revoked) = app.json("POST", &revoke, &app.reviewer, json!({"comment": "project ended"})).await;
         assert_eq!(s, StatusCode::OK, "{revoked}");
         assert_eq!(revoked["status"], "revoked");

@@ -185,7 +185,9 @@ async fn subscriptions_need_a_grant_and_revoked_subscribers_hear_nothing() {
         let grant = app.grant_consumer().await;
         let path = format!("/{backend}/revoked");
         app.subscribe("webhook", &hooks.url(&path)).await;
-        let (s, _) = app.call("POST", &format!("/api/v1/grants/{grant}/revoke"), Some(&app.reviewer), None).await;
+        let (s, _) = app
+            .json("POST", &format!("/api/v1/grants/{grant}/revoke"), &app.reviewer, json!({"comment": "done"}))
+            .await;
         assert_eq!(s, StatusCode::OK);
         let (s, out) = app.json("POST", REFRESH, &app.producer, report("after-revoke")).await;
         assert_eq!(s, StatusCode::CREATED, "{out}");

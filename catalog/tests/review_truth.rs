@@ -62,7 +62,19 @@ async fn a_decided_proposal_keeps_the_diff_it_was_judged_on() {
         let rejected_view = app.service.proposal_view(&rita, rejected).await.unwrap();
         assert_eq!((rejected_view.base_kind, rejected_view.base_version.as_deref()), (BaseKind::Judged, Some("2.0.0")));
 
-        // Later versions change neither.
+        // A withdrawn one, judged (by its producer) against 2.0.0 too.
+        let (s, body) = app.submit(&app.producer, &sales_orders_without_quantity("3.1.0")).await;
+        assert_eq!(s, axum::http::StatusCode::CREATED, "{body}");
+        let withdrawn = body["id"].as_i64().unwrap();
+        let paul = app.principal(&app.producer).await;
+        app.service.withdraw_proposal(&paul, withdrawn, None).await.unwrap();
+        let withdrawn_view = app.service.proposal_view(&rita, withdrawn).await.unwrap();
+        assert_eq!(
+            (withdrawn_view.base_kind, withdrawn_view.base_version.as_deref()),
+            (BaseKind::Judged, Some("2.0.0"))
+        );
+
+        // Later versions change none of them.
         app.publish(&sales_orders_without_quantity("4.0.0")).await;
         app.publish(&sales_orders_without_quantity("4.1.0")).await;
         let later = app.service.proposal_view(&rita, second).await.unwrap();
@@ -70,6 +82,9 @@ async fn a_decided_proposal_keeps_the_diff_it_was_judged_on() {
         assert_eq!(later.proposal.findings, judged.proposal.findings);
         let later = app.service.proposal_view(&rita, rejected).await.unwrap();
         assert_eq!(later.diff, rejected_view.diff, "rejected proposal {rejected} keeps its diff");
+        assert_eq!(later.base_version.as_deref(), Some("2.0.0"));
+        let later = app.service.proposal_view(&rita, withdrawn).await.unwrap();
+        assert_eq!(later.diff, withdrawn_view.diff, "withdrawn proposal {withdrawn} keeps its diff");
         assert_eq!(later.base_version.as_deref(), Some("2.0.0"));
 
         // A proposal decided before bases were recorded: the version before it, from the store.

@@ -73,9 +73,9 @@ enum AccessCommand {
         /// Grant id.
         #[arg(value_parser = crate::positive_i64, allow_negative_numbers = true)]
         id: i64,
-        /// Why the grant ends (kept in the audit trail).
+        /// Why the grant ends (required; kept in the audit trail).
         #[arg(long)]
-        reason: Option<String>,
+        reason: String,
     },
     /// Cancel your own pending request (only the token that asked).
     Cancel {
@@ -183,7 +183,7 @@ pub fn run(args: AccessArgs) -> u8 {
                 (Method::POST, format!("/api/v1/access-requests/{id}/reject"), decision(&Some(comment.clone())))
             }
             AccessCommand::Revoke { id, reason } => {
-                (Method::POST, format!("/api/v1/grants/{id}/revoke"), decision(reason))
+                (Method::POST, format!("/api/v1/grants/{id}/revoke"), decision(&Some(reason.clone())))
             }
             AccessCommand::Cancel { id } => (Method::POST, format!("/api/v1/access-requests/{id}/cancel"), None),
             AccessCommand::Renew { id, justification, duration } => (

@@ -483,7 +483,7 @@ fn numbers_must_be_positive_before_anything_is_sent() {
         (vec!["proposals", "reject", "-3", "--comment", "no"], "<ID>"),
         (vec!["access", "approve", "-1"], "<ID>"),
         (vec!["access", "reject", "0", "--comment", "no"], "<ID>"),
-        (vec!["access", "revoke", "-2"], "<ID>"),
+        (vec!["access", "revoke", "-2", "--reason", "done"], "<ID>"),
         (vec!["subscriptions", "remove", "-1"], "<ID>"),
         (vec!["refresh", "sales.orders", "--show", "-1"], "--show"),
     ] {

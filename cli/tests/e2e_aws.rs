@@ -226,7 +226,7 @@ async fn glue_and_lake_formation_end_to_end() {
 
     // Kill it right after the AWS call, before the job is marked done: the
     // job runs again after the restart and the grant stays as it was.
-    ok(cli(&srv, &reviewer, &["access", "revoke", "2"]));
+    ok(cli(&srv, &reviewer, &["access", "revoke", "2", "--reason", "account closed"]));
     eventually("the permissions to go", || async { consumer_permissions(&lf).await.is_empty().then_some(()) }).await;
     drop(srv);
     srv = server(&data, proxy.url(), &[("STEWARD__FAULTS__EXIT_AFTER", "share.grant")]);

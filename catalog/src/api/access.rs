@@ -131,10 +131,10 @@ pub async fn renew(
     Ok((StatusCode::CREATED, Json(service.renew_grant(&who, id, &input).await?)))
 }
 
-/// Revoke a grant (and its share).
+/// Revoke a grant (and its share); `comment` (why) is required.
 #[utoipa::path(post, path = "/api/v1/grants/{id}/revoke", tag = "access", params(("id" = i64, Path)),
     request_body = AccessDecision,
-    responses((status = 200, body = Grant), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = Grant), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn revoke(
     State(service): State<Service>,

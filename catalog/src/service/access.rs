@@ -268,9 +268,15 @@ impl Service {
         Ok(())
     }
 
-    /// A reviewer revokes a grant.
+    /// A reviewer revokes a grant, saying why (kept in the audit trail and
+    /// shown to the grant's holder): a grant ends only with a reason, as a
+    /// request is rejected only with one.
     pub async fn revoke_grant(&self, who: &Principal, id: i64, reason: Option<&str>) -> Result<Grant, ServiceError> {
         require_reviewer(who, "revoke grants")?;
+        let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty()) else {
+            return Err(ServiceError::BadRequest("comment: say why the grant is revoked".into()));
+        };
+        let reason = Some(reason);
         let grant = access::get_grant(&mut *self.conn().await?, id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no grant {id}")))?;

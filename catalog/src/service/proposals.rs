@@ -411,8 +411,7 @@ impl Service {
         }
         let proposal = self.proposal(id).await?;
         // The reviewer judged the diff against the version published now.
-        let published = products::published(&mut *self.conn().await?, &proposal.product_key).await?;
-        let base = published.map(|p| Base { version: p.version, contract: p.contract }).unwrap_or_default();
+        let base = self.published_base(&proposal.product_key).await?;
         let mut tx = self.store.begin().await?;
         proposals::transition(&mut tx, id, &[ProposalStatus::PendingReview], ProposalStatus::Rejected)
             .await
@@ -430,6 +429,16 @@ impl Service {
         .await?;
         tx.commit().await.map_err(crate::error::StoreError::from)?;
         self.proposal(id).await
+    }
+}
+
+impl Service {
+    /// The version of `product_key` published now, as the base a decision
+    /// (approval, rejection, withdrawal) records it was judged against; the
+    /// empty base for a product not published yet.
+    pub(crate) async fn published_base(&self, product_key: &str) -> Result<Base, ServiceError> {
+        let published = products::published(&mut *self.conn().await?, product_key).await?;
+        Ok(published.map(|p| Base { version: p.version, contract: p.contract }).unwrap_or_default())
     }
 }
 

@@ -171,11 +171,14 @@ impl Service {
         if proposal.status != ProposalStatus::PendingReview {
             return Err(not_pending(id, proposal.status));
         }
+        // Its page keeps the diff the producer saw when withdrawing it.
+        let base = self.published_base(&proposal.product_key).await?;
         let mut tx = self.store.begin().await?;
         proposals::transition(&mut tx, id, &[ProposalStatus::PendingReview], ProposalStatus::Withdrawn)
             .await
             .map_err(|e| lost_race(e, id))?;
         proposals::record_decision(&mut tx, id, &who.name, self.clock.now(), comment, None).await?;
+        proposals::record_judgement(&mut tx, id, &base, None).await?;
         self.audit(
             &mut tx,
             &who.name,
