@@ -1,0 +1,315 @@
+//! PostgreSQL: a stored, weighted `tsvector` (names weight A) and the names
+//! alone, each with a GIN index, the last word expanded to exact lexemes, and
+//! plans picked from a sample of the table (see `PgSample`).
+
+use sqlx::{AnyConnection, Row};
+
+use super::facets::{Counted, facet_counts};
+use super::{
+    AnyQuery, AnyRow, Binds, COUNT_CAP, Exact, Facets, Omit, SCORED_MATCHES_MAX, SUMMARY_COLUMNS, SearchQuery,
+    StoreError, assemble, fold, split_page, sql_filters,
+};
+
+/// The tsquery of the words: each word as any of its forms, the last as the
+/// lexemes its roots start (or the prefixes); `None` when nothing can match.
+async fn pg_tsquery(conn: &mut AnyConnection, terms: &[String]) -> Result<Option<String>, StoreError> {
+    let (last, whole) = terms.split_last().expect("search terms are not empty");
+    let group = |alts: Vec<String>| if alts.len() == 1 { alts[0].clone() } else { format!("({})", alts.join(" | ")) };
+    let mut parts: Vec<String> = whole.iter().map(|t| group(fold::forms(t))).collect();
+    // The last word may be a prefix still being typed: it becomes the exact
+    // lexemes its roots start when there are few, which match faster and which
+    // the planner can estimate (when the table has statistics).
+    let mut alts = Vec::new();
+    for root in fold::prefix_roots(last) {
+        match pg_expand_prefix(conn, &root).await? {
+            Some(lexemes) => alts.extend(lexemes),
+            None => alts.push(format!("{root}:*")),
+        }
+    }
+    alts.dedup();
+    if alts.is_empty() {
+        return Ok(None);
+    }
+    parts.push(group(alts));
+    Ok(Some(parts.join(" & ")))
+}
+
+pub(super) async fn postgres_search(
+    conn: &mut AnyConnection,
+    q: &SearchQuery,
+    terms: &[String],
+    exact: Exact,
+) -> Result<(i64, Vec<AnyRow>, Facets), StoreError> {
+    let Some(all) = pg_tsquery(conn, terms).await? else {
+        return Ok((0, Vec::new(), Counted::default().facets(q)));
+    };
+    let set = PgSet::new(&all, q, Omit::Nothing, &[]);
+    let sample = PgSample::take(conn, &set, q).await?;
+    let mut counted = facet_counts(
+        conn,
+        &set.capped_sql(sample.count_by_scan()),
+        &set.binds,
+        q.domains.is_empty(),
+        q.tags.is_empty(),
+    )
+    .await?;
+    if !q.domains.is_empty() {
+        let other = PgSet::new(&all, q, Omit::Domains, &[]);
+        let scan = sample.words_broad() || (sample.filtered && sample.dense_words());
+        counted.absorb(facet_counts(conn, &other.capped_sql(scan), &other.binds, true, false).await?);
+    }
+    if !q.tags.is_empty() {
+        let other = PgSet::new(&all, q, Omit::Tags, &[]);
+        counted.absorb(facet_counts(conn, &other.capped_sql(sample.count_by_scan()), &other.binds, false, true).await?);
+    }
+    let total = counted.total;
+    let facets = counted.facets(q);
+    let (shown, offset, limit) = split_page(q, exact.rows.len());
+    if limit == 0 {
+        return Ok((total, assemble(exact, shown, Vec::new()), facets));
+    }
+    let page = PgSet::new(&all, q, Omit::Nothing, &exact.keys);
+    let doc = "p.search_doc @@ to_tsquery('simple', $1)";
+    let names = "p.search_names @@ to_tsquery('simple', $1)";
+    if total <= q.scored_max.unwrap_or(SCORED_MATCHES_MAX) {
+        let order = "ts_rank(p.search_doc, to_tsquery('simple', $1)) DESC, p.product_key";
+        let rows = pg_page(conn, &page, doc, order, limit, offset, None).await?;
+        return Ok((total, assemble(exact, shown, rows), facets));
+    }
+    // Broad: names matches first (their own indexed document), then the rest, each by key.
+    let mut rows = pg_tier(conn, &page, names, sample.names, limit, offset, &sample).await?;
+    let missing = limit - rows.len() as i64;
+    if missing > 0 {
+        // Only a short first tier needs its size, to place the second tier's offset.
+        let in_first = match (rows.is_empty(), offset) {
+            (true, 0) => 0,
+            (true, _) => pg_count(conn, &page, names).await?,
+            (false, _) => offset + rows.len() as i64,
+        };
+        let rest = format!("{doc} AND NOT {names}");
+        let offset = (offset - in_first).max(0);
+        let more = pg_tier(conn, &page, &rest, sample.matches - sample.names, missing, offset, &sample).await?;
+        rows.extend(more);
+    }
+    Ok((total, assemble(exact, shown, rows), facets))
+}
+
+/// The last query word is expanded to at most this many exact lexemes; a
+/// prefix that starts more keeps the prefix form (`word:*`).
+const PREFIX_EXPANSIONS_MAX: usize = 16;
+
+/// The lexemes in the catalog that start with `prefix`, if there are at most
+/// [`PREFIX_EXPANSIONS_MAX`] and all are plain ASCII words (each must read back
+/// as itself through `to_tsquery`); `None` means "keep the prefix form". An
+/// empty list means nothing in the catalog can match.
+async fn pg_expand_prefix(conn: &mut AnyConnection, prefix: &str) -> Result<Option<Vec<String>>, StoreError> {
+    let plain = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !plain(prefix) {
+        return Ok(None);
+    }
+    // Byte order ("C"): the lexemes sharing the prefix come first, contiguous.
+    let rows = sqlx::query("SELECT lexeme FROM search_lexemes WHERE lexeme >= $1 ORDER BY lexeme LIMIT $2")
+        .bind(prefix)
+        .bind(PREFIX_EXPANSIONS_MAX as i64 + 1)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut lexemes = Vec::new();
+    for r in &rows {
+        let lexeme: String = r.try_get(0)?;
+        if !lexeme.starts_with(prefix) {
+            break;
+        }
+        if !plain(&lexeme) {
+            return Ok(None);
+        }
+        lexemes.push(lexeme);
+    }
+    Ok((lexemes.len() <= PREFIX_EXPANSIONS_MAX).then_some(lexemes))
+}
+
+/// A PostgreSQL statement's match: the tsquery ($1) and the filters (and
+/// exclusions) on `products p`, values from $2. Statements are never kept
+/// prepared (see "Plans" below).
+struct PgSet {
+    filters: String,
+    binds: Binds,
+}
+
+impl PgSet {
+    fn new(tsquery: &str, q: &SearchQuery, omit: Omit, exclude: &[String]) -> Self {
+        let mut binds = Binds(vec![tsquery.to_owned()]);
+        let mut filters = sql_filters(q, omit, &mut binds);
+        if !exclude.is_empty() {
+            filters = format!("{filters} AND p.product_key NOT IN ({})", binds.list(exclude));
+        }
+        PgSet { filters, binds }
+    }
+
+    fn query<'q>(&self, sql: String) -> AnyQuery<'q> {
+        self.binds.query(sql).persistent(false)
+    }
+
+    /// The first matches (up to the count cap + 1) as `k`, `d`: for common
+    /// words a scan of the filtered rows that stops at the cap (the words are
+    /// tested above an `OFFSET 0` fence, out of the index's reach), else the
+    /// plan the planner picks (the GIN index for rare words).
+    fn capped_sql(&self, scan: bool) -> String {
+        let f = &self.filters;
+        let cap = COUNT_CAP + 1;
+        if scan {
+            format!(
+                "SELECT s.k, s.d FROM (SELECT p.product_key AS k, p.domain AS d, p.search_doc FROM products p WHERE {f} OFFSET 0) s
+                 WHERE s.search_doc @@ to_tsquery('simple', $1) LIMIT {cap}"
+            )
+        } else {
+            format!(
+                "SELECT p.product_key AS k, p.domain AS d FROM products p
+                 WHERE p.search_doc @@ to_tsquery('simple', $1) AND {f} LIMIT {cap}"
+            )
+        }
+    }
+}
+
+// Plans. The right plan depends on how many rows the words match: a scan that
+// stops early for common words, the GIN index for rare ones. The planner can
+// only tell with column statistics, which a freshly loaded table (or a server
+// without autovacuum) does not have; without them it estimates every word at
+// 0.5% of the table and takes the GIN index even for words in half the rows,
+// then reads and sorts all of them. So the search measures instead, on a fixed
+// sample of the table, and picks the plan shape itself where it matters; the
+// statements are never kept prepared, so a plan is never made without the words.
+
+/// Share of the table's pages read to estimate how many rows the words match.
+const SAMPLE_PERCENT: f64 = 0.5;
+
+/// Rows of a fixed page sample of `products`: all, those matching the words,
+/// those passing the filters and matching the words, and of those, matching
+/// them in the names.
+struct PgSample {
+    rows: i64,
+    words: i64,
+    matches: i64,
+    names: i64,
+    filtered: bool,
+}
+
+impl PgSample {
+    async fn take(conn: &mut AnyConnection, set: &PgSet, q: &SearchQuery) -> Result<Self, StoreError> {
+        let sql = format!(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE m), COUNT(*) FILTER (WHERE f AND m), COUNT(*) FILTER (WHERE f AND m AND n)
+             FROM (SELECT {} AS f, p.search_doc @@ to_tsquery('simple', $1) AS m,
+                          p.search_names @@ to_tsquery('simple', $1) AS n
+                   FROM products p TABLESAMPLE SYSTEM ({SAMPLE_PERCENT}) REPEATABLE (0)) s",
+            set.filters
+        );
+        let row = set.query(sql).fetch_one(conn).await?;
+        Ok(PgSample {
+            rows: row.try_get(0)?,
+            words: row.try_get(1)?,
+            matches: row.try_get(2)?,
+            names: row.try_get(3)?,
+            filtered: !q.domains.is_empty() || q.classification.is_some() || !q.tags.is_empty() || q.owner.is_some(),
+        })
+    }
+
+    /// Too few rows to go by (small catalogs): leave the plans to the planner.
+    fn usable(&self) -> bool {
+        self.rows >= 100
+    }
+
+    fn scaled(&self, n: i64) -> f64 {
+        n as f64 * 100.0 / SAMPLE_PERCENT
+    }
+
+    /// Clearly more matches than are counted: counting by scanning stops early.
+    fn broad(&self) -> bool {
+        self.usable() && self.matches >= 5 && self.scaled(self.matches) > 2.0 * COUNT_CAP as f64
+    }
+
+    /// The same for the words without any filter.
+    fn words_broad(&self) -> bool {
+        self.usable() && self.words >= 5 && self.scaled(self.words) > 2.0 * COUNT_CAP as f64
+    }
+
+    /// Words in a large share of the table (5% or more): with a filter, testing
+    /// the filtered rows for the words reads fewer rows than the words' GIN
+    /// bitmap holds (at 100,000 products a common word's bitmap alone took 9 ms).
+    fn dense_words(&self) -> bool {
+        self.usable() && self.words * 20 >= self.rows
+    }
+
+    /// Count by scanning the filtered rows rather than through GIN.
+    fn count_by_scan(&self) -> bool {
+        self.broad() || (self.filtered && self.dense_words())
+    }
+
+    /// How many products, in key order, to read for `need` rows of a tier that
+    /// has `tier` rows in the sample; `None` when reading the tier's matches
+    /// from the GIN index (and sorting them) reads fewer rows.
+    fn key_order_window(&self, tier: i64, need: i64) -> Option<i64> {
+        if !self.usable() || tier <= 0 {
+            return None;
+        }
+        let read = need as f64 * self.rows as f64 / tier as f64;
+        let total = self.scaled(self.rows);
+        (read < self.scaled(tier) && read < total / 10.0).then(|| (read * 4.0) as i64 + 100)
+    }
+}
+
+/// A page of `matcher` matches. With a `window`, only among the first that
+/// many products by key (a key-order index scan that stops at the page).
+async fn pg_page(
+    conn: &mut AnyConnection,
+    set: &PgSet,
+    matcher: &str,
+    order: &str,
+    limit: i64,
+    offset: i64,
+    window: Option<i64>,
+) -> Result<Vec<AnyRow>, StoreError> {
+    let from = match window {
+        None => "products p".to_owned(),
+        Some(w) => format!(
+            "(SELECT {SUMMARY_COLUMNS}, p.search_doc, p.search_names FROM products p ORDER BY p.product_key LIMIT {w}) p"
+        ),
+    };
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS} FROM {from} WHERE {matcher} AND {} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
+        set.filters
+    );
+    Ok(set.query(sql).fetch_all(conn).await?)
+}
+
+/// A page of one tier of a broad query, by key: read in key order when the
+/// tier is dense, else from the index. A key-order window either fills the
+/// page (then it holds the first matches by key, as the whole table would) or
+/// gives way to the index.
+#[allow(clippy::too_many_arguments)]
+async fn pg_tier(
+    conn: &mut AnyConnection,
+    set: &PgSet,
+    matcher: &str,
+    in_sample: i64,
+    limit: i64,
+    offset: i64,
+    sample: &PgSample,
+) -> Result<Vec<AnyRow>, StoreError> {
+    if let Some(window) = sample.key_order_window(in_sample, offset + limit) {
+        let rows = pg_page(conn, set, matcher, "p.product_key", limit, offset, Some(window)).await?;
+        if rows.len() as i64 == limit {
+            return Ok(rows);
+        }
+    }
+    pg_page(conn, set, matcher, "p.product_key", limit, offset, None).await
+}
+
+/// Matches of `matcher` (a condition on $1), counted up to [`COUNT_CAP`] + 1,
+/// in the plan the planner picks (the GIN index for rare words).
+async fn pg_count(conn: &mut AnyConnection, set: &PgSet, matcher: &str) -> Result<i64, StoreError> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM products p WHERE {matcher} AND {} LIMIT {}) x",
+        set.filters,
+        COUNT_CAP + 1
+    );
+    Ok(set.query(sql).fetch_one(conn).await?.try_get(0)?)
+}

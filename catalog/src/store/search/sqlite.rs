@@ -1,0 +1,181 @@
+//! SQLite: FTS5 with `domain` and `classification` as exact (hex) tokens,
+//! so words and those filters resolve inside the index and only the page is
+//! joined to `products`; selective queries ranked by BM25, broad ones by tier.
+
+use sqlx::{AnyConnection, Row};
+
+use super::facets::facet_counts;
+use super::{
+    AnyRow, Binds, COUNT_CAP, Exact, Facets, Omit, SCORED_MATCHES_MAX, SUMMARY_COLUMNS, SearchQuery, StoreError,
+    assemble, fold, split_page,
+};
+
+/// The FTS5 expression of the words: each word as any of its forms, the
+/// last as a prefix of any of its roots.
+fn fts_words(terms: &[String]) -> String {
+    let quote = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
+    let last = terms.len() - 1;
+    let words = terms
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let alts: Vec<String> = if i == last {
+                fold::prefix_roots(t).iter().map(|r| format!("{}*", quote(r))).collect()
+            } else {
+                fold::forms(t).iter().map(|f| quote(f)).collect()
+            };
+            if alts.len() == 1 { alts[0].clone() } else { format!("({})", alts.join(" OR ")) }
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    format!("({words})")
+}
+
+/// A SQLite statement's match: the FTS expression ($1) and the conditions
+/// on the FTS row `s` outside the index (tags, exclusions), values from $2.
+#[derive(Clone)]
+struct SqliteSet {
+    matcher: String,
+    /// The filter parts of `matcher` (after the words).
+    filters: Vec<String>,
+    cond: String,
+    binds: Binds,
+}
+
+impl SqliteSet {
+    fn new(words: &str, q: &SearchQuery, omit: Omit, exclude: &[i64]) -> Self {
+        let quote = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
+        let mut parts = Vec::new();
+        if omit != Omit::Domains && !q.domains.is_empty() {
+            let any = q.domains.iter().map(|d| quote(&hex::encode(d))).collect::<Vec<_>>().join(" OR ");
+            parts.push(format!("domain : ({any})"));
+        }
+        if let Some(c) = &q.classification {
+            parts.push(format!("classification : {}", quote(&hex::encode(c))));
+        }
+        let matcher = std::iter::once(words.to_owned()).chain(parts.iter().cloned()).collect::<Vec<_>>().join(" AND ");
+        let mut binds = Binds(vec![matcher.clone()]);
+        let mut cond = Vec::new();
+        if omit != Omit::Tags && !q.tags.is_empty() {
+            // By rowid, not by the FTS row's `product_key`: reading that column
+            // reads the FTS content row of every candidate (a common word with a
+            // tag filter took ~1 s at 100,000 products); the set of rowids with
+            // the tag is built once and each candidate is a lookup in it.
+            cond.push(format!(
+                "s.rowid IN (SELECT p.rowid FROM product_tags t JOIN products p ON p.product_key = t.product_key
+                              WHERE lower(t.tag) IN ({}))",
+                binds.list(&q.tags)
+            ));
+        }
+        if let Some(o) = &q.owner {
+            let o = binds.add(o);
+            cond.push(format!(
+                "EXISTS (SELECT 1 FROM products o WHERE o.rowid = s.rowid AND lower(o.owner_team) = {o})"
+            ));
+        }
+        if !exclude.is_empty() {
+            // Rowids are integers from the store: written out, not bound.
+            let ids = exclude.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+            cond.push(format!("s.rowid NOT IN ({ids})"));
+        }
+        let cond = if cond.is_empty() { "1 = 1".to_owned() } else { cond.join(" AND ") };
+        SqliteSet { matcher, filters: parts, cond, binds }
+    }
+
+    /// The same set with another FTS expression (a tier of it).
+    fn with_matcher(&self, matcher: String) -> Self {
+        let mut s = self.clone();
+        s.binds.0[0] = matcher.clone();
+        s.matcher = matcher;
+        s
+    }
+
+    /// The first matches (up to the count cap + 1), as `k` (key) and `d` (domain).
+    fn capped_sql(&self) -> String {
+        format!(
+            "SELECT p.product_key AS k, p.domain AS d FROM (SELECT s.rowid AS r FROM product_search s
+                 WHERE product_search MATCH $1 AND {} LIMIT {}) x JOIN products p ON p.rowid = x.r",
+            self.cond,
+            COUNT_CAP + 1
+        )
+    }
+}
+
+pub(super) async fn sqlite_search(
+    conn: &mut AnyConnection,
+    q: &SearchQuery,
+    terms: &[String],
+    exact: Exact,
+) -> Result<(i64, Vec<AnyRow>, Facets), StoreError> {
+    let words = fts_words(terms);
+    let all = SqliteSet::new(&words, q, Omit::Nothing, &[]);
+    let mut counted =
+        facet_counts(conn, &all.capped_sql(), &all.binds, q.domains.is_empty(), q.tags.is_empty()).await?;
+    if !q.domains.is_empty() {
+        let set = SqliteSet::new(&words, q, Omit::Domains, &[]);
+        counted.absorb(facet_counts(conn, &set.capped_sql(), &set.binds, true, false).await?);
+    }
+    if !q.tags.is_empty() {
+        let set = SqliteSet::new(&words, q, Omit::Tags, &[]);
+        counted.absorb(facet_counts(conn, &set.capped_sql(), &set.binds, false, true).await?);
+    }
+    let total = counted.total;
+    let facets = counted.facets(q);
+    let (shown, offset, limit) = split_page(q, exact.rows.len());
+    if limit == 0 {
+        return Ok((total, assemble(exact, shown, Vec::new()), facets));
+    }
+    let page = SqliteSet::new(&words, q, Omit::Nothing, &exact.rowids);
+    let cond = &page.cond;
+    let (lim, off) = (limit, offset);
+    if total <= q.scored_max.unwrap_or(SCORED_MATCHES_MAX) {
+        let score = "bm25(product_search, 0.0, 0.0, 0.0, 10.0, 2.0, 5.0)";
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM (SELECT product_key, {score} AS score FROM product_search s
+                 WHERE product_search MATCH $1 AND {cond} ORDER BY score LIMIT {lim} OFFSET {off}) s
+             JOIN products p ON p.product_key = s.product_key ORDER BY s.score, p.product_key"
+        );
+        let ranked = page.binds.query(sql).fetch_all(&mut *conn).await?;
+        return Ok((total, assemble(exact, shown, ranked), facets));
+    }
+    // Broad: names matches first, then the rest, each in index order.
+    let first = page.with_matcher(
+        std::iter::once(format!("names : {words}"))
+            .chain(page.filters.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" AND "),
+    );
+    let rest = page.with_matcher(format!("({}) NOT (names : {words})", page.matcher));
+    let tier = |set: &SqliteSet, lim: i64, off: i64| {
+        format!(
+            "SELECT {SUMMARY_COLUMNS} FROM (SELECT product_key, rowid AS r FROM product_search s
+                 WHERE product_search MATCH $1 AND {} ORDER BY rowid LIMIT {lim} OFFSET {off}) s
+             JOIN products p ON p.product_key = s.product_key ORDER BY s.r",
+            set.cond
+        )
+    };
+    let mut rows = first.binds.query(tier(&first, lim, off)).fetch_all(&mut *conn).await?;
+    let missing = lim - rows.len() as i64;
+    if missing > 0 {
+        // Only a short first tier needs its size, to place the second tier's
+        // offset; an empty first page at offset 0 says it is empty (column-name
+        // queries: counting an empty names tier walked every candidate again).
+        let in_first = match (rows.is_empty(), off) {
+            (true, 0) => 0,
+            (true, _) => sqlite_count(conn, &first).await?,
+            (false, _) => off + rows.len() as i64,
+        };
+        let offset = (off - in_first).max(0);
+        rows.extend(rest.binds.query(tier(&rest, missing, offset)).fetch_all(&mut *conn).await?);
+    }
+    Ok((total, assemble(exact, shown, rows), facets))
+}
+
+async fn sqlite_count(conn: &mut AnyConnection, set: &SqliteSet) -> Result<i64, StoreError> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM product_search s WHERE product_search MATCH $1 AND {} LIMIT {})",
+        set.cond,
+        COUNT_CAP + 1
+    );
+    Ok(set.binds.query(sql).fetch_one(conn).await?.try_get(0)?)
+}
