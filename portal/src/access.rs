@@ -305,7 +305,7 @@ async fn confirm_page(
                 textarea #revoke-reason name="comment" rows="3" maxlength=(MAX_REASON) required { (reason) }
                 button.danger #revoke type="submit" { "Revoke " (item) }
                 " "
-                a href={ "/grants?product=" (page::enc(&g.product_key)) } { "Cancel" }
+                a.button href={ "/grants?product=" (page::enc(&g.product_key)) } { "Cancel" }
             }
         }
     };

@@ -131,7 +131,7 @@ fn plan(app: &Portal, s: &Seeded) -> Vec<(&'static str, Option<String>, Vec<Visi
                 visit(format!("/proposals/{b}"), "<h1>Not Found</h1>"),
                 visit("/access", "Access requests"),
                 visit("/grants", "Grants"),
-                visit("/audit", "<h1>Forbidden</h1>"),
+                visit("/audit", "<h1>Not allowed</h1>"),
                 visit("/products/sales.nothing", "no published product"),
                 visit("/products/NOT-A-KEY", "is not a product key"),
             ],
@@ -164,7 +164,7 @@ fn plan(app: &Portal, s: &Seeded) -> Vec<(&'static str, Option<String>, Vec<Visi
                 visit("/audit", "<h1>Audit"),
                 visit("/products/sales.orders", "Who has access"),
                 visit("/my/products", "<h1>My products</h1>"),
-                visit("/admin/tokens", "<h1>Not allowed</h1>"),
+                visit("/admin/tokens", "<h1>Forbidden</h1>"),
             ],
         ),
         (

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::browser::{browser, chromium, doc_shot, screenshot_dir, shot, sign_in, start_driver, wait_text, wait_url};
+use common::browser::{browser, chromium, doc_shot, screenshot_dir, sign_in, start_driver, wait_text, wait_url};
 use common::{Portal, contract};
 use fantoccini::{Client, Locator};
 use steward_catalog::service::access::{AccessFilter, RequestStatus};
