@@ -30,11 +30,17 @@ fn airflow_provider_tests_pass_against_the_real_binary() {
         Ok(out) if out.status.success() => {}
         Ok(out) => {
             let why = String::from_utf8_lossy(&out.stderr).trim().to_owned();
-            steward_testkit::missing_service("the Airflow venv", &format!("{}: {why} (scripts/test makes it)", venv.display()));
+            steward_testkit::missing_service(
+                "the Airflow venv",
+                &format!("{}: {why} (scripts/test makes it)", venv.display()),
+            );
             return;
         }
         Err(e) => {
-            steward_testkit::missing_service("the Airflow venv", &format!("{}: {e} (scripts/test makes it)", python.display()));
+            steward_testkit::missing_service(
+                "the Airflow venv",
+                &format!("{}: {e} (scripts/test makes it)", python.display()),
+            );
             return;
         }
     }
