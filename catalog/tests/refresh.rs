@@ -124,6 +124,18 @@ async fn email_and_webhooks_go_over_real_smtp_and_http() {
 async fn bad_refreshes_are_refused_with_the_reason() {
     each_db(|app| async move {
         app.published_with_grant().await;
+        // Reading the refreshes or partitions of a product not in the catalog
+        // is a 404 (a sensor waiting on a misspelt key must fail, not wait);
+        // a published product with none yet is an empty list.
+        for what in ["refreshes", "partitions"] {
+            let (s, e) =
+                app.call("GET", &format!("/api/v1/products/sales.ordres/{what}"), Some(&app.consumer), None).await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{what}: {e}");
+            assert!(e["message"].as_str().unwrap().contains("sales.ordres"), "{e}");
+            let (s, none) =
+                app.call("GET", &format!("/api/v1/products/sales.orders/{what}"), Some(&app.consumer), None).await;
+            assert_eq!((s, none), (StatusCode::OK, json!([])), "{what}");
+        }
         let cases = [
             (
                 json!({"table": "orders", "partition": {"dt": "2026-11-21"}}),

@@ -353,15 +353,38 @@ impl Service {
 
     /// A product's latest refreshes of all its tables, or of `table` only (a
     /// name the product has no table of matches nothing), newest first.
+    ///
+    /// An unknown product is a 404, not an empty list: a pipeline waiting
+    /// for a refresh of a misspelt product would otherwise wait forever.
     pub async fn refreshes(&self, key: &str, table: Option<&str>, limit: i64) -> Result<Vec<Refresh>, ServiceError> {
-        let key = parse_key(key)?;
-        Ok(refreshes::recent(&mut *self.conn().await?, &key.to_string(), table, limit).await?)
+        let key = parse_key(key)?.to_string();
+        let mut conn = self.conn().await?;
+        let found = refreshes::recent(&mut conn, &key, table, limit).await?;
+        if found.is_empty() {
+            known_product(&mut conn, &key).await?;
+        }
+        Ok(found)
     }
 
-    /// A product's partitions in the embedded catalog, newest first.
+    /// A product's partitions in the embedded catalog, newest first (an
+    /// unknown product is a 404, as for its refreshes).
     pub async fn partitions(&self, key: &str, table: Option<&str>, limit: i64) -> Result<Vec<Partition>, ServiceError> {
-        let key = parse_key(key)?;
-        Ok(refreshes::partitions(&mut *self.conn().await?, &key.to_string(), table, limit).await?)
+        let key = parse_key(key)?.to_string();
+        let mut conn = self.conn().await?;
+        let found = refreshes::partitions(&mut conn, &key, table, limit).await?;
+        if found.is_empty() {
+            known_product(&mut conn, &key).await?;
+        }
+        Ok(found)
+    }
+}
+
+/// 404 unless `key` is in the catalog (only asked when a list came back
+/// empty, so a busy product costs no extra statement).
+async fn known_product(conn: &mut sqlx::AnyConnection, key: &str) -> Result<(), ServiceError> {
+    match products::published(conn, key).await? {
+        Some(_) => Ok(()),
+        None => Err(ServiceError::NotFound(format!("no product {key} in the catalog"))),
     }
 }
 
