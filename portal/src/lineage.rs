@@ -41,7 +41,7 @@ fn item(n: &LineageNode) -> Markup {
         li {
             @match n.kind {
                 NodeKind::Product => a href={ "/products/" (n.product.as_deref().unwrap_or_default()) } { (label(n)) },
-                NodeKind::Dataset => code { (label(n)) } " " span.muted { "(external dataset)" },
+                NodeKind::Dataset => { code { (label(n)) } " " span.muted { "(external dataset)" } },
             }
             @if n.distance.abs() > 1 { " " span.muted { "(" (n.distance.abs()) " hops)" } }
         }
