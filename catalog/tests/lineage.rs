@@ -306,8 +306,11 @@ async fn the_lineage_graph_shows_upstream_and_downstream_products_and_external_d
 
 /// A local OpenLineage receiver: records each request's `Authorization`
 /// header and JSON body.
-async fn receiver() -> (String, Arc<Mutex<Vec<(Option<String>, Value)>>>) {
-    let got: Arc<Mutex<Vec<(Option<String>, Value)>>> = Arc::default();
+/// What the receiver got: each request's `Authorization` header and body.
+type Received = Arc<Mutex<Vec<(Option<String>, Value)>>>;
+
+async fn receiver() -> (String, Received) {
+    let got: Received = Arc::default();
     let sink = got.clone();
     let app = axum::Router::new().route(
         "/api/v1/lineage",
@@ -401,5 +404,44 @@ async fn each_refresh_is_sent_out_as_a_start_and_complete_pair_with_the_schema_f
         assert_eq!(s, StatusCode::OK);
         let (_, rows) = app.call("GET", "/api/v1/admin/outbox?status=pending", Some(&app.admin), None).await;
         assert!(rows.as_array().unwrap().iter().all(|r| r["kind"] != "lineage.emit"), "{rows}");
+    }
+}
+
+/// Ingest throughput beside the refresh API's, same process and database:
+/// `cargo test -p steward-catalog --test lineage throughput -- --ignored --nocapture`
+/// (a debug build: compare the two figures, not their size).
+#[tokio::test]
+#[ignore]
+async fn throughput_of_complete_events_beside_the_refresh_api() {
+    const N: usize = 300;
+    for backend in common::backends().await {
+        let app = TestApp::start(backend).await;
+        app.publish(&steward_testkit::sales_orders()).await;
+        let days: Vec<String> = (0..N)
+            .map(|i| (chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::Days::new(i as u64)).to_string())
+            .collect();
+        let started = std::time::Instant::now();
+        for (i, dt) in days.iter().enumerate() {
+            let body = json!({"table": "order_lines", "partition": {"dt": dt}, "idempotency_key": format!("api-{i}")});
+            let (s, r) = app.json("POST", "/api/v1/products/sales.orders/refreshes", &app.producer, body).await;
+            assert_eq!(s, StatusCode::CREATED, "{r}");
+        }
+        let api = N as f64 / started.elapsed().as_secs_f64();
+        let started = std::time::Instant::now();
+        for (i, dt) in days.iter().enumerate() {
+            let run = format!("0176a8c2-fe01-7439-87e6-{i:012x}");
+            let ev = event(
+                "COMPLETE",
+                &run,
+                json!([ds("s3://raw", "orders")]),
+                json!([ds("s3://steward-sales", &format!("orders/daily_revenue/dt={dt}"))]),
+            );
+            let (s, r) = post(&app, &app.producer, &ev).await;
+            assert_eq!((s, r["recorded_refreshes"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{r}");
+        }
+        let ol = N as f64 / started.elapsed().as_secs_f64();
+        eprintln!(
+            "{backend}: refresh API {api:.0}/s, OpenLineage COMPLETE {ol:.0}/s ({N} each, one client, debug build)"
+        );
     }
 }

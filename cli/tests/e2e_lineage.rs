@@ -18,8 +18,11 @@ use common::{STEWARD, cli, ok, start_with, token};
 use serde_json::{Value, json};
 
 /// A local OpenLineage receiver recording what it got.
-async fn receiver() -> (String, Arc<Mutex<Vec<(Option<String>, Value)>>>) {
-    let got: Arc<Mutex<Vec<(Option<String>, Value)>>> = Arc::default();
+/// What the receiver got: each request's `Authorization` header and body.
+type Received = Arc<Mutex<Vec<(Option<String>, Value)>>>;
+
+async fn receiver() -> (String, Received) {
+    let got: Received = Arc::default();
     let sink = got.clone();
     let app = axum::Router::new().route(
         "/api/v1/lineage",
