@@ -254,6 +254,7 @@ mod tests {
                 "signal.marker",
                 "notify.refresh",
                 "notify.alert",
+                "lineage.emit",
                 "unknown"
             ]
         );

@@ -149,3 +149,13 @@ pub struct LineageGraph {
     /// True when the node or edge cap cut the walk short.
     pub truncated: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_sets() {
+        check_names!(EventType, ["START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"]);
+    }
+}
