@@ -50,6 +50,9 @@ pub enum JobKind {
     /// Send an SLO alert to a producer channel.
     #[serde(rename = "notify.alert")]
     NotifyAlert,
+    /// Send a refresh to the configured OpenLineage endpoint.
+    #[serde(rename = "lineage.emit")]
+    LineageEmit,
     /// A kind this version does not know (written by a newer replica during
     /// a rolling upgrade): listed, and dead-lettered if claimed, instead of
     /// breaking every claim. Any unknown name reads as this.
@@ -67,19 +70,21 @@ wire_names!(
         SignalMarker = "signal.marker",
         NotifyRefresh = "notify.refresh",
         NotifyAlert = "notify.alert",
+        LineageEmit = "lineage.emit",
         Unknown = "unknown",
     ]
 );
 
 impl JobKind {
     /// The kinds this version runs (all but [`JobKind::Unknown`]).
-    pub const KNOWN: [JobKind; 6] = [
+    pub const KNOWN: [JobKind; 7] = [
         JobKind::ShareGrant,
         JobKind::ShareRevoke,
         JobKind::CatalogPublish,
         JobKind::SignalMarker,
         JobKind::NotifyRefresh,
         JobKind::NotifyAlert,
+        JobKind::LineageEmit,
     ];
 
     /// The kind stored as `s`; [`JobKind::Unknown`] for anything else.
@@ -249,6 +254,7 @@ mod tests {
                 "signal.marker",
                 "notify.refresh",
                 "notify.alert",
+                "lineage.emit",
                 "unknown"
             ]
         );

@@ -18,6 +18,7 @@ mod testing;
 pub mod access;
 pub mod admin;
 pub mod error;
+pub mod lineage;
 pub mod products;
 pub mod proposals;
 pub mod refreshes;
@@ -29,6 +30,10 @@ pub mod tokens;
 pub use access::{AccessCheck, AccessDecision, AccessRequest, AccessRequestInput, Grant, GrantStatus, RequestStatus};
 pub use admin::{AuditEvent, EffectRow, FailedEntry, JobKind, JobStatus, Reconciled, RefusedMerge, StatusFilter};
 pub use error::{ErrorBody, ErrorKind};
+pub use lineage::{
+    DatasetRef, EventType, IgnoredOutput, LineageGraph, LineageLink, LineageNode, LineageOutcome, NodeKind,
+    OpenLineageEvent, RecordedRefresh,
+};
 pub use names::UnknownName;
 pub use products::{
     CatalogTable, Column, Contact, Description, DiffBody, ProductDetail, ProductStatus, ProductSummary, ProductVersion,

@@ -46,6 +46,70 @@ pub struct Config {
     /// Connection limits of the HTTP server.
     #[serde(default)]
     pub http: HttpSettings,
+    /// An OpenLineage endpoint every recorded refresh is sent to; none = off.
+    #[serde(default)]
+    pub openlineage: Option<OpenLineageSettings>,
+}
+
+/// `openlineage.*`: where refreshes are sent as OpenLineage run events
+/// (Marquez, OpenMetadata, DataZone, ...). The key is best given as
+/// `STEWARD__OPENLINEAGE__API_KEY`; it is never logged.
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OpenLineageSettings {
+    /// The receiver's base URL, e.g. `http://marquez:5000`.
+    pub url: String,
+    /// The path below `url` (OpenLineage's HTTP transport default).
+    #[serde(default = "OpenLineageSettings::default_endpoint")]
+    pub endpoint: String,
+    /// Sent as `Authorization: Bearer <api_key>`.
+    #[serde(default)]
+    pub api_key: Option<String>,
+    /// The job namespace of Steward's events.
+    #[serde(default = "OpenLineageSettings::default_namespace")]
+    pub namespace: String,
+    #[serde(default = "OpenLineageSettings::default_timeout")]
+    pub timeout_secs: u64,
+}
+
+impl OpenLineageSettings {
+    fn default_endpoint() -> String {
+        "api/v1/lineage".into()
+    }
+    fn default_namespace() -> String {
+        "steward".into()
+    }
+    fn default_timeout() -> u64 {
+        10
+    }
+
+    /// `url` joined with `endpoint` (one `/` between them).
+    pub fn endpoint_url(&self) -> String {
+        format!("{}/{}", self.url.trim_end_matches('/'), self.endpoint.trim_start_matches('/'))
+    }
+
+    /// Settings for `url` with the defaults.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            endpoint: Self::default_endpoint(),
+            api_key: None,
+            namespace: Self::default_namespace(),
+            timeout_secs: Self::default_timeout(),
+        }
+    }
+}
+
+impl std::fmt::Debug for OpenLineageSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenLineageSettings")
+            .field("url", &crate::redact::url(&self.url))
+            .field("endpoint", &self.endpoint)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("namespace", &self.namespace)
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
 }
 
 /// `http.*`: how long a connection may take and how many may be open, so
@@ -199,6 +263,14 @@ impl Config {
                         http.max_connections must be at least 1"
                 .into());
         }
+        if let Some(ol) = &self.openlineage
+            && !(ol.url.starts_with("http://") || ol.url.starts_with("https://"))
+        {
+            return Err(format!(
+                "configuration: openlineage.url `{}` must be an http(s) URL",
+                crate::redact::url(&ol.url)
+            ));
+        }
         let needs_aws =
             b.catalog == CatalogBackend::Glue || b.shares == SharesBackend::Aws || b.signals == SignalsBackend::S3;
         if needs_aws && self.aws.is_none() {
@@ -252,6 +324,16 @@ mod tests {
         assert!(e.contains("backends.catalog"), "{e}");
         let e = load_yaml("backends:\n  shares: ram\n").unwrap_err();
         assert!(e.contains("ram") && e.contains("aws"), "{e}");
+    }
+
+    #[test]
+    fn openlineage_settings_default_to_the_transport_path_and_hide_the_key() {
+        let c = load_yaml("openlineage:\n  url: http://marquez:5000/\n  api_key: s3cret\n").unwrap();
+        let ol = c.openlineage.unwrap();
+        assert_eq!(ol.endpoint_url(), "http://marquez:5000/api/v1/lineage");
+        assert_eq!(ol.namespace, "steward");
+        assert!(!format!("{ol:?}").contains("s3cret"));
+        assert!(load_yaml("openlineage:\n  url: marquez:5000\n").unwrap_err().contains("openlineage.url"));
     }
 
     #[test]

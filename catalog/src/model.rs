@@ -72,6 +72,13 @@ pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str
                 parameters.insert("steward.slo.timezone".to_owned(), s.timezone.clone());
                 parameters.insert("steward.slo.grace_minutes".to_owned(), s.grace_minutes.to_string());
             }
+            let datasets = explicit_datasets(contract, &name, contract.schema.len());
+            if !datasets.is_empty() {
+                parameters.insert(
+                    crate::store::lineage::DATASETS_PARAMETER.to_owned(),
+                    serde_json::Value::Array(datasets).to_string(),
+                );
+            }
             CatalogTable {
                 database: database.clone(),
                 description: t.description.clone().unwrap_or_default(),
@@ -109,6 +116,33 @@ pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str
         database,
         tables,
     }
+}
+
+/// The OpenLineage datasets a contract maps to `table` explicitly: the
+/// top-level custom property `openlineage.datasets`, a list of
+/// `{table, namespace, name}` (`table` may be left out when the contract
+/// has one table). Entries that are not of that shape are skipped.
+fn explicit_datasets(contract: &Contract, table: &str, tables: usize) -> Vec<serde_json::Value> {
+    let Some(list) = contract
+        .custom_properties
+        .iter()
+        .find(|p| p.property.as_deref() == Some("openlineage.datasets"))
+        .and_then(|p| p.value.as_ref())
+        .and_then(serde_json::Value::as_array)
+    else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter(|d| match d.get("table").and_then(serde_json::Value::as_str) {
+            Some(t) => t == table,
+            None => tables == 1,
+        })
+        .filter_map(|d| {
+            let namespace = d.get("namespace")?.as_str().filter(|s| !s.is_empty())?;
+            let name = d.get("name")?.as_str().filter(|s| !s.is_empty())?;
+            Some(serde_json::json!({"namespace": namespace, "name": name}))
+        })
+        .collect()
 }
 
 /// The text search indexes, in three weighted parts: names, descriptions, columns.

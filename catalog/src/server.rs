@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use crate::api::{self, AppState};
 use crate::config::{CatalogBackend, Config, HttpSettings, SharesBackend, SignalsBackend};
 pub use crate::effects::backends::EffectBackends;
+pub use crate::effects::openlineage::LineageEmitter;
 use crate::service::{BackendChoices, Service, ServiceBuilder};
 use crate::worker::monitor::Monitor;
 pub use crate::worker::outbox::{OutboxWorker, Round};
@@ -43,6 +44,7 @@ pub async fn open(config: &Config) -> anyhow::Result<Service> {
             webhooks: config.webhooks.clone(),
             signals: config.backends.signals,
             data_dir: Some(config.data_dir.clone()),
+            openlineage: config.openlineage.is_some(),
         })
         .build()
         .await
@@ -96,6 +98,18 @@ pub async fn effect_backends(config: &Config) -> anyhow::Result<EffectBackends> 
     })
 }
 
+/// The OpenLineage emitter of `openlineage.*`, if configured. Tables in
+/// Glue are named `arn:aws:glue:{region}:{governance account}` too.
+pub fn lineage_emitter(config: &Config) -> anyhow::Result<Option<LineageEmitter>> {
+    let Some(settings) = &config.openlineage else { return Ok(None) };
+    let glue = match (&config.aws, config.backends.catalog) {
+        (Some(aws), CatalogBackend::Glue) => Some(format!("arn:aws:glue:{}:{}", aws.region, aws.governance_account_id)),
+        _ => None,
+    };
+    let emitter = LineageEmitter::new(settings, glue, Some(config.data_dir.clone())).map_err(anyhow::Error::msg)?;
+    Ok(Some(emitter))
+}
+
 /// Starts the background workers; they stop when `stop` turns true.
 pub async fn start_workers(
     config: &Config,
@@ -104,7 +118,8 @@ pub async fn start_workers(
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let worker =
-        OutboxWorker::new(service, effect_backends(config).await?, config.outbox.clone(), config.faults.clone());
+        OutboxWorker::new(service, effect_backends(config).await?, config.outbox.clone(), config.faults.clone())
+            .openlineage(lineage_emitter(config)?);
     let mut handles = vec![tokio::spawn(worker.run(stop.clone()))];
     if config.slo.enabled {
         let monitor = Monitor {

@@ -20,6 +20,7 @@ pub mod consumer;
 pub mod delivery;
 pub mod diff;
 pub mod discover;
+pub mod lineage;
 pub mod page;
 pub mod producer;
 pub mod product;

@@ -85,6 +85,7 @@ pub async fn render_with(
     let access = crate::access::for_product(service, session, &key).await;
     let notices = service.product_notices(&session.who, &key).await;
     let mine = consumer::panels_data(service, session, &key).await;
+    let lineage = service.lineage(&key, Some(crate::lineage::DEPTH)).await;
     let done = d.done.as_deref().zip(d.id.as_deref().and_then(|i| i.parse::<i64>().ok()));
     let message = match (&mine, done) {
         (Some(Ok(m)), Some((kind, id))) => m.done_message(kind, id),
@@ -116,6 +117,7 @@ pub async fn render_with(
                 Err(e) => p.muted { (page::describe(e).1) },
             }
         }
+        (crate::lineage::section(&lineage))
         section #access {
             h2 { "Who has access" }
             (access)

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod json;
+pub mod lineage;
 pub mod ops;
 pub mod products;
 pub mod proposals;
@@ -60,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         .route("/products/{key}/partitions", get(refreshes::partitions))
         .route("/products/{key}/subscriptions", post(refreshes::subscribe))
         .route("/products/{key}/slo", get(slo::status))
+        .route("/products/{key}/lineage", get(lineage::graph))
+        .route("/lineage", post(lineage::ingest))
         .route("/access-requests", get(access::list_requests))
         .route("/access-requests/{id}/approve", post(access::approve))
         .route("/access-requests/{id}/reject", post(access::reject))
@@ -255,6 +258,7 @@ impl Modify for EdgeResponses {
         refreshes::report, refreshes::list, refreshes::show, refreshes::partitions, refreshes::subscribe, refreshes::subscriptions,
         refreshes::unsubscribe,
         slo::status, slo::breaches,
+        lineage::ingest, lineage::graph,
         admin::audit_log, admin::create_token, admin::list_tokens, admin::revoke_token, admin::rebuild, admin::outbox, admin::outbox_retry,
         ops::healthz, ops::readyz, ops::metrics,
     ),
@@ -264,6 +268,7 @@ impl Modify for EdgeResponses {
          (name = "access", description = "Access requests, grants and shares"),
          (name = "refreshes", description = "Refreshes, partitions, `_SUCCESS` markers and subscriptions"),
          (name = "slo", description = "SLO status, history and breaches"),
+         (name = "lineage", description = "OpenLineage events in, and the lineage graph learnt from them"),
          (name = "admin", description = "Tokens, audit, outbox, maintenance"),
          (name = "ops", description = "Health and metrics"))
 )]

@@ -9,7 +9,8 @@ use serde::de::DeserializeOwned;
 
 use super::backends::EffectBackends;
 use super::lake::{Lake, LakeError};
-use super::{GrantShare, NotifyRefresh, PublishCatalog, RevokeShare, SendAlert, WriteMarker};
+use super::openlineage::LineageEmitter;
+use super::{EmitLineage, GrantShare, NotifyRefresh, PublishCatalog, RevokeShare, SendAlert, WriteMarker};
 use crate::error::StoreError;
 use crate::store::outbox::{self, Claimed, JobKind, NewEffect};
 use crate::store::{Store, Tx};
@@ -53,6 +54,8 @@ pub(crate) struct JobContext {
     pub backends: EffectBackends,
     /// The data dir, whose `lake/` takes markers of local locations.
     pub data_dir: Option<PathBuf>,
+    /// The OpenLineage endpoint refreshes are sent to, if configured.
+    pub openlineage: Option<LineageEmitter>,
 }
 
 impl JobContext {
@@ -148,6 +151,7 @@ pub(crate) enum Queued {
     WriteMarker(WriteMarker),
     NotifyRefresh(NotifyRefresh),
     SendAlert(SendAlert),
+    EmitLineage(EmitLineage),
 }
 
 impl Queued {
@@ -166,6 +170,7 @@ impl Queued {
             JobKind::SignalMarker => Queued::WriteMarker(payload(row)?),
             JobKind::NotifyRefresh => Queued::NotifyRefresh(payload(row)?),
             JobKind::NotifyAlert => Queued::SendAlert(payload(row)?),
+            JobKind::LineageEmit => Queued::EmitLineage(payload(row)?),
             JobKind::Unknown => {
                 return Err(EffectError::permanent(format!(
                     "job {} (`{}`) is of a kind this version does not know",
@@ -183,6 +188,7 @@ impl Queued {
             Queued::WriteMarker(j) => j.lane(),
             Queued::NotifyRefresh(j) => j.lane(),
             Queued::SendAlert(j) => j.lane(),
+            Queued::EmitLineage(j) => j.lane(),
         }
     }
 
@@ -194,6 +200,7 @@ impl Queued {
             Queued::WriteMarker(j) => j.run(ctx).await,
             Queued::NotifyRefresh(j) => j.run(ctx).await,
             Queued::SendAlert(j) => j.run(ctx).await,
+            Queued::EmitLineage(j) => j.run(ctx).await,
         }
     }
 }

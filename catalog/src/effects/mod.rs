@@ -19,11 +19,13 @@ mod job;
 pub(crate) mod lake;
 mod marker;
 mod notify;
+pub(crate) mod openlineage;
 mod publish;
 mod share;
 
 pub(crate) use job::{EffectError, JobContext, Lane, Queued, enqueue, enqueue_all};
 pub(crate) use marker::WriteMarker;
 pub(crate) use notify::{AlertChannel, NotifyRefresh, RefreshEvent, SendAlert};
+pub(crate) use openlineage::EmitLineage;
 pub(crate) use publish::PublishCatalog;
 pub(crate) use share::{GrantShare, RevokeShare, ShareTarget};

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod admin;
 pub mod catalog;
+pub mod lineage;
 pub mod proposals;
 pub mod refreshes;
 pub mod slo;
@@ -56,6 +57,9 @@ pub struct BackendChoices {
     /// The data dir: `type: local` paths resolve against it and must stay in
     /// its `lake/`. `None`: local locations cannot be signalled.
     pub data_dir: Option<std::path::PathBuf>,
+    /// An OpenLineage endpoint is configured (`openlineage.url`): each
+    /// recorded refresh enqueues a `lineage.emit` job.
+    pub openlineage: bool,
 }
 
 impl BackendChoices {

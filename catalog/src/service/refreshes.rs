@@ -228,6 +228,11 @@ impl Service {
             location: location.clone(),
         };
         let marker_id = effects::enqueue(&mut tx, &marker_job, None, now).await?;
+        if self.backends.openlineage {
+            // Not after the marker: its dependents are the subscribers' notifications.
+            effects::enqueue(&mut tx, &effects::EmitLineage { refresh_id: id, product_key: key_s.clone() }, None, now)
+                .await?;
+        }
         let recipients = subscriptions::recipients(&mut tx, &key_s).await?;
         let jobs: Vec<NotifyRefresh> = recipients
             .iter()

@@ -103,6 +103,8 @@ pub async fn publish(
         .await?;
     }
 
+    super::lineage::index_product(&mut *conn, p).await?;
+
     sqlx::query(
         "INSERT INTO product_versions (product_key, version, commit_id, proposal_id, published_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (product_key, version) DO UPDATE SET commit_id = excluded.commit_id, proposal_id = excluded.proposal_id",

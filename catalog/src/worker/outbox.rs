@@ -103,9 +103,23 @@ pub struct Round {
 impl OutboxWorker {
     /// A worker for `service`'s store and clock that runs jobs through `backends`.
     pub fn new(service: &Service, backends: EffectBackends, settings: OutboxSettings, faults: Faults) -> Self {
-        let ctx = JobContext { store: service.store.clone(), backends, data_dir: service.backends.data_dir.clone() };
+        let ctx = JobContext {
+            store: service.store.clone(),
+            backends,
+            data_dir: service.backends.data_dir.clone(),
+            openlineage: None,
+        };
         let id = format!("{}-{}", std::process::id(), crate::auth::short_id());
         Self { ctx: Arc::new(ctx), clock: service.clock.clone(), settings, faults, id }
+    }
+
+    /// Sends `lineage.emit` jobs to `emitter` (none: they dead-letter,
+    /// saying no endpoint is configured).
+    pub fn openlineage(mut self, emitter: Option<crate::effects::openlineage::LineageEmitter>) -> Self {
+        if let Some(ctx) = Arc::get_mut(&mut self.ctx) {
+            ctx.openlineage = emitter;
+        }
+        self
     }
 
     /// Who this worker's claims name.
