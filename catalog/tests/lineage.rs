@@ -304,9 +304,8 @@ async fn the_lineage_graph_shows_upstream_and_downstream_products_and_external_d
     }
 }
 
-/// A local OpenLineage receiver: records each request's `Authorization`
+/// What the local OpenLineage receiver got: each request's `Authorization`
 /// header and JSON body.
-/// What the receiver got: each request's `Authorization` header and body.
 type Received = Arc<Mutex<Vec<(Option<String>, Value)>>>;
 
 async fn receiver() -> (String, Received) {

@@ -11,9 +11,10 @@
 //! that the provider's entry point is declared. A missing venv skips the
 //! test, or fails it under `STEWARD_TEST_REQUIRE_SERVICES=1`.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn venv() -> PathBuf {
     std::env::var_os("STEWARD_AIRFLOW_VENV")
@@ -64,26 +65,13 @@ fn airflow_provider_tests_pass_against_the_real_binary() {
     let mut path = std::ffi::OsString::from(venv.join("bin"));
     path.push(":");
     path.push(std::env::var_os("PATH").unwrap_or_default());
-    let mut child = Command::new(&python)
+    let mut pytest = Command::new(&python);
+    pytest
         .args(["-m", "pytest", "tests", "-q", "-s"])
         .current_dir(root.join("sdk/airflow"))
         .env("STEWARD_BIN", env!("CARGO_BIN_EXE_steward"))
         .env("PYTHONPATH", site.path())
         .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PATH", path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("pytest runs");
-    let mut report = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        println!("{line}");
-        report.push_str(&line);
-        report.push('\n');
-    }
-    let status = child.wait().unwrap();
-    assert!(status.success(), "the Airflow provider's tests failed ({status}); see the output above");
-    assert!(report.contains(" passed"), "pytest ran no test");
-    assert!(!report.contains(" skipped"), "no provider test may skip");
+        .env("PATH", path);
+    common::pytest_passes(pytest, "the Airflow provider");
 }

@@ -8,8 +8,9 @@
 //! versions). Missing, the test is skipped, or fails under
 //! `STEWARD_TEST_REQUIRE_SERVICES=1`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Command;
 
 fn python_has(modules: &str) -> Result<(), String> {
     match Command::new("python3").args(["-c", &format!("import {modules}")]).output() {
@@ -30,26 +31,12 @@ fn python_sdk_tests_pass_against_the_real_binary() {
     }
     let root = steward_testkit::repo_root();
     let sdk = root.join("sdk/python");
-    let mut child = Command::new("python3")
+    let mut pytest = Command::new("python3");
+    pytest
         .args(["-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"])
         .current_dir(&sdk)
         .env("STEWARD_BIN", env!("CARGO_BIN_EXE_steward"))
         .env("PYTHONPATH", sdk.join("src"))
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("python3 runs");
-    // Stream pytest's report as it comes, and keep it for the assertion.
-    let mut report = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        println!("{line}");
-        report.push_str(&line);
-        report.push('\n');
-    }
-    let status = child.wait().unwrap();
-    assert!(status.success(), "the Python SDK's tests failed ({status}):\n{report}");
-    assert!(report.contains(" passed"), "pytest ran no test:\n{report}");
-    assert!(!report.contains(" skipped"), "no SDK test may skip:\n{report}");
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    common::pytest_passes(pytest, "the Python SDK");
 }

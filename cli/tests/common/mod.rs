@@ -73,3 +73,21 @@ pub fn token(server: &Server, admin: &str, args: &[&str]) -> String {
     all.extend_from_slice(args);
     ok(cli(server, admin, &all)).trim().to_owned()
 }
+
+/// Runs a pytest command (stdout piped), echoing its report as it comes, and
+/// asserts that it passed, ran something and skipped nothing: `what` names
+/// the suite in the failure.
+pub fn pytest_passes(mut pytest: Command, what: &str) {
+    let mut child = pytest.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("pytest runs");
+    let mut report = String::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        println!("{line}");
+        report.push_str(&line);
+        report.push('\n');
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{what}: tests failed ({status}):\n{report}");
+    assert!(report.contains(" passed"), "{what}: pytest ran no test:\n{report}");
+    assert!(!report.contains(" skipped"), "{what}: no test may skip:\n{report}");
+}
