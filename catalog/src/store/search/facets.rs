@@ -64,7 +64,11 @@ pub(super) async fn facet_counts(
     }
     if tags {
         parts.push(
-            "SELECT 't', lower(t.tag), MIN(t.tag), COUNT(*) FROM m JOIN product_tags t ON t.product_key = m.k
+            // `CROSS JOIN`: SQLite keeps the matches as the outer loop (each a
+            // primary-key lookup of its tags). Left free, it walked the whole
+            // `lower(tag)` index to skip the GROUP BY sort, probing the
+            // matches for every tag row (76 ms at 100,000 products).
+            "SELECT 't', lower(t.tag), MIN(t.tag), COUNT(*) FROM m CROSS JOIN product_tags t WHERE t.product_key = m.k
              GROUP BY lower(t.tag)"
                 .to_owned(),
         );

@@ -61,8 +61,12 @@ impl SqliteSet {
             // reads the FTS content row of every candidate (a common word with a
             // tag filter took ~1 s at 100,000 products); the set of rowids with
             // the tag is built once and each candidate is a lookup in it.
+            // `+s.rowid`: a plain `s.rowid IN (...)` is handed to FTS5 as a
+            // rowid constraint, and FTS5 then runs the MATCH once per rowid
+            // in the set (2.6 s for a common tag at 100,000 products, 19 ms
+            // as a filter on the matches).
             cond.push(format!(
-                "s.rowid IN (SELECT p.rowid FROM product_tags t JOIN products p ON p.product_key = t.product_key
+                "+s.rowid IN (SELECT p.rowid FROM product_tags t JOIN products p ON p.product_key = t.product_key
                               WHERE lower(t.tag) IN ({}))",
                 binds.list(&q.tags)
             ));
