@@ -17,8 +17,8 @@ use axum::http::{HeaderMap, StatusCode};
 use common::{STEWARD, cli, ok, start_with, token};
 use serde_json::{Value, json};
 
-/// A local OpenLineage receiver recording what it got.
-/// What the receiver got: each request's `Authorization` header and body.
+/// What the local OpenLineage receiver got: each request's `Authorization`
+/// header and JSON body.
 type Received = Arc<Mutex<Vec<(Option<String>, Value)>>>;
 
 async fn receiver() -> (String, Received) {
