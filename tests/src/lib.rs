@@ -9,8 +9,11 @@
 //!   `STEWARD_TEST_REQUIRE_SERVICES=1` (set by `.ci/run`), which turns the
 //!   skip into a failure.
 //! * [`generate`] makes contracts for benches at catalog scale.
+//! * `identity` (feature `identity`): a local OIDC issuer and TEST-ONLY signing keys.
 
 pub mod generate;
+#[cfg(feature = "identity")]
+pub mod identity;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
