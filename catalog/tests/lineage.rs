@@ -7,18 +7,19 @@
 //! (`website/docs/spec/naming.md`: S3 `s3://{bucket}` + object key, local
 //! files `file` + path), partitions the `subset` output facet
 //! (`spec/facets/BaseSubsetDatasetFacet.json`, `PartitionSubsetCondition`).
+//! The events Steward sends are validated against the vendored schemas
+//! (`steward_testkit::openlineage`).
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use common::{TestApp, each_db};
 use serde_json::{Value, json};
 use steward_catalog::auth::Role;
 use steward_catalog::config::OpenLineageSettings;
 use steward_catalog::server::LineageEmitter;
 use steward_catalog::service::BackendChoices;
+use steward_testkit::openlineage::{Receiver, assert_valid_run_event};
 
 const RUN: &str = "0176a8c2-fe01-7439-87e6-56a1a1b4029f";
 
@@ -304,30 +305,6 @@ async fn the_lineage_graph_shows_upstream_and_downstream_products_and_external_d
     }
 }
 
-/// What the local OpenLineage receiver got: each request's `Authorization`
-/// header and JSON body.
-type Received = Arc<Mutex<Vec<(Option<String>, Value)>>>;
-
-async fn receiver() -> (String, Received) {
-    let got: Received = Arc::default();
-    let sink = got.clone();
-    let app = axum::Router::new().route(
-        "/api/v1/lineage",
-        axum::routing::post(move |headers: HeaderMap, axum::Json(body): axum::Json<Value>| {
-            let sink = sink.clone();
-            async move {
-                let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
-                sink.lock().unwrap().push((auth, body));
-                StatusCode::CREATED
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, got)
-}
-
 fn is_uuid(s: &str) -> bool {
     steward_catalog::service::lineage::is_uuid(s)
 }
@@ -340,8 +317,8 @@ async fn each_refresh_is_sent_out_as_a_start_and_complete_pair_with_the_schema_f
             .start()
             .await;
         app.publish(&steward_testkit::sales_orders()).await;
-        let (url, got) = receiver().await;
-        let mut settings = OpenLineageSettings::new(&url);
+        let receiver = Receiver::start().await;
+        let mut settings = OpenLineageSettings::new(receiver.url());
         settings.api_key = Some("marquez-key".into());
         settings.namespace = "steward-test".into();
         let emitter = LineageEmitter::new(&settings, None, None).unwrap();
@@ -349,13 +326,16 @@ async fn each_refresh_is_sent_out_as_a_start_and_complete_pair_with_the_schema_f
             json!({"table": "order_lines", "partition": {"dt": "2026-11-21"}, "idempotency_key": "k1", "row_count": 7});
         let (s, r) = app.json("POST", "/api/v1/products/sales.orders/refreshes", &app.producer, body).await;
         assert_eq!(s, StatusCode::CREATED, "{r}");
-        app.worker(None).openlineage(Some(emitter.clone())).drain().await.unwrap();
-        let events = got.lock().unwrap().clone();
+        app.worker(None).openlineage(Some(emitter)).drain().await.unwrap();
+        let events: Vec<(Option<String>, Value)> =
+            receiver.events().into_iter().map(|r| (r.authorization, r.event)).collect();
         assert_eq!(events.len(), 2, "{events:?}");
         let types: Vec<&str> = events.iter().map(|(_, e)| e["eventType"].as_str().unwrap()).collect();
         assert_eq!(types, ["START", "COMPLETE"]);
         for (auth, e) in &events {
             assert_eq!(auth.as_deref(), Some("Bearer marquez-key"));
+            // The whole event, against spec/OpenLineage.json and each facet's schema.
+            assert_valid_run_event(e);
             // spec/OpenLineage.json $defs/BaseEvent: required eventTime, producer, schemaURL.
             assert!(chrono::DateTime::parse_from_rfc3339(e["eventTime"].as_str().unwrap()).is_ok(), "{e}");
             assert!(e["producer"].as_str().unwrap().contains(':'));
@@ -386,16 +366,26 @@ async fn each_refresh_is_sent_out_as_a_start_and_complete_pair_with_the_schema_f
         assert_eq!(complete["outputStatistics"]["rowCount"], 7);
         assert_eq!(complete["subset"]["outputCondition"]["partitions"][0]["dimensions"]["dt"], "2026-11-21");
         // Retried (an admin retry of a done job is refused; run it again as a
-        // worker that died before recording would): the same run id.
+        // worker that died before recording would): the same run id. This
+        // emitter names the Glue table too, so the `symlinks` facet is sent
+        // and validated.
         let mut conn = app.sql().await;
         sqlx::query("UPDATE outbox SET status = 'pending', attempts = 0 WHERE kind = 'lineage.emit'")
             .execute(&mut conn)
             .await
             .unwrap();
+        let glue = Some("arn:aws:glue:eu-west-1:123456789012".to_owned());
+        let emitter = LineageEmitter::new(&settings, glue, None).unwrap();
         app.worker(None).openlineage(Some(emitter)).drain().await.unwrap();
-        let events = got.lock().unwrap().clone();
+        let events = receiver.events();
         assert_eq!(events.len(), 4);
-        assert_eq!(events[3].1["run"]["runId"], events[1].1["run"]["runId"]);
+        assert_eq!(events[3].event["run"]["runId"], events[1].event["run"]["runId"]);
+        for r in &events[2..] {
+            assert_valid_run_event(&r.event);
+            let symlink = &r.event["outputs"][0]["facets"]["symlinks"]["identifiers"][0];
+            let name = symlink["name"].as_str().unwrap_or_default();
+            assert!(name.starts_with("table/") && name.ends_with("/order_lines"), "{}", r.event);
+        }
         // A replayed report sends nothing more.
         let body =
             json!({"table": "order_lines", "partition": {"dt": "2026-11-21"}, "idempotency_key": "k1", "row_count": 7});

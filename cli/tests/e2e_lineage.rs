@@ -6,40 +6,16 @@
 //! of the OpenLineage repository) for the table of the contract `steward
 //! init` writes; the `_SUCCESS` marker appears in the lake, a repeat of the
 //! run changes nothing, and the refresh goes out again as OpenLineage events
-//! to the endpoint configured with `STEWARD__OPENLINEAGE__URL`.
+//! to the endpoint configured with `STEWARD__OPENLINEAGE__URL`, each valid
+//! against the spec's JSON schemas (`steward_testkit::openlineage`).
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, StatusCode};
 use common::{STEWARD, cli, ok, start_with, token};
 use serde_json::{Value, json};
-
-/// What the local OpenLineage receiver got: each request's `Authorization`
-/// header and JSON body.
-type Received = Arc<Mutex<Vec<(Option<String>, Value)>>>;
-
-async fn receiver() -> (String, Received) {
-    let got: Received = Arc::default();
-    let sink = got.clone();
-    let app = axum::Router::new().route(
-        "/api/v1/lineage",
-        axum::routing::post(move |headers: HeaderMap, axum::Json(body): axum::Json<Value>| {
-            let sink = sink.clone();
-            async move {
-                let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
-                sink.lock().unwrap().push((auth, body));
-                StatusCode::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, got)
-}
+use steward_testkit::openlineage::{Receiver, assert_valid_run_event};
 
 /// The shape of the spec's run event examples, as Airflow's provider fills it.
 fn airflow_complete(run_id: &str, table_dir: &str) -> Value {
@@ -75,12 +51,12 @@ async fn an_airflow_complete_event_refreshes_the_init_contract_and_is_sent_on() 
     }
     for (backend, url) in databases {
         eprintln!("-- on {backend}");
-        let (receiver_url, got) = receiver().await;
+        let receiver = Receiver::start().await;
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let env = [
             ("STEWARD__OUTBOX__POLL_MS", "50"),
-            ("STEWARD__OPENLINEAGE__URL", receiver_url.as_str()),
+            ("STEWARD__OPENLINEAGE__URL", receiver.url()),
             ("STEWARD__OPENLINEAGE__API_KEY", "receiver-key"),
         ];
         let srv = start_with(&data, url, &env);
@@ -133,19 +109,18 @@ async fn an_airflow_complete_event_refreshes_the_init_contract_and_is_sent_on() 
         assert_eq!(again["recorded_refreshes"][0]["replayed"], true, "{again}");
 
         // Sent on to the configured endpoint: START and COMPLETE of one run.
-        let start = Instant::now();
-        while got.lock().unwrap().len() < 2 {
-            assert!(start.elapsed() < Duration::from_secs(60), "the receiver got {:?}", got.lock().unwrap());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let events = got.lock().unwrap().clone();
+        let events = receiver.wait_for(2, Duration::from_secs(60)).await;
         assert_eq!(events.len(), 2, "{events:?}");
-        assert_eq!(events[0].0.as_deref(), Some("Bearer receiver-key"));
+        for r in &events {
+            assert_eq!(r.authorization.as_deref(), Some("Bearer receiver-key"));
+            // The whole event, against spec/OpenLineage.json and each facet's schema.
+            assert_valid_run_event(&r.event);
+        }
         assert_eq!(
-            (events[0].1["eventType"].as_str(), events[1].1["eventType"].as_str()),
+            (events[0].event["eventType"].as_str(), events[1].event["eventType"].as_str()),
             (Some("START"), Some("COMPLETE"))
         );
-        let out = &events[1].1["outputs"][0];
+        let out = &events[1].event["outputs"][0];
         assert_eq!(out["namespace"], "file");
         assert_eq!(out["name"], table_dir.to_str().unwrap());
         assert!(out["facets"]["schema"]["fields"].as_array().is_some_and(|f| !f.is_empty()), "{out}");

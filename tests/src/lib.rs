@@ -9,11 +9,15 @@
 //!   `STEWARD_TEST_REQUIRE_SERVICES=1` (set by `.ci/run`), which turns the
 //!   skip into a failure.
 //! * [`generate`] makes contracts for benches at catalog scale.
+//! * [`openlineage`] receives OpenLineage events as Marquez would and
+//!   validates them against the spec's JSON schemas (vendored in
+//!   `tests/data/openlineage/`).
 //! * `identity` (feature `identity`): a local OIDC issuer and TEST-ONLY signing keys.
 
 pub mod generate;
 #[cfg(feature = "identity")]
 pub mod identity;
+pub mod openlineage;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
