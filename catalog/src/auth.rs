@@ -1,4 +1,5 @@
-//! Identities: API tokens with a role and scopes.
+//! Identities: API tokens with a role and scopes, and workloads presenting
+//! a JWT of a trusted issuer (`steward-identity`).
 //!
 //! A token is `stw_` followed by 64 hex characters of randomness; the store
 //! keeps only its SHA-256. Roles: `admin` (everything), `reviewer` (decides
@@ -16,15 +17,42 @@ pub use steward_api::Role;
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Principal {
+    /// The token's row; 0 for a workload (no row).
     pub id: i64,
+    /// The token's name; for a workload `<subject> (<issuer>)`, which no
+    /// token name can equal (they have no spaces or parentheses) and which
+    /// tells apart equal subjects of two issuers. It is what audit events,
+    /// proposals and git history record as the actor.
     pub name: String,
     pub email: String,
     pub role: Role,
     /// Domains for producers, accounts for consumers.
     pub scopes: Vec<String>,
+    /// A workload's `sub` (none for a Steward token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// A workload's `iss` (none for a Steward token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
 }
 
+/// The address commits made for a workload carry (it has no mailbox).
+pub const WORKLOAD_EMAIL: &str = "workload@steward.invalid";
+
 impl Principal {
+    /// The principal of a verified workload token.
+    pub fn workload(id: steward_identity::Identity) -> Self {
+        Self {
+            id: 0,
+            name: workload_name(&id.subject, &id.issuer),
+            email: WORKLOAD_EMAIL.to_owned(),
+            role: id.role,
+            scopes: id.scopes,
+            subject: Some(id.subject),
+            issuer: Some(id.issuer),
+        }
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
@@ -42,6 +70,11 @@ impl Principal {
     pub fn signature(&self) -> steward_registry::Signature {
         steward_registry::Signature { name: self.name.clone(), email: self.email.clone() }
     }
+}
+
+/// How a workload is named in audit events: `<subject> (<issuer>)`.
+pub fn workload_name(subject: &str, issuer: &str) -> String {
+    format!("{subject} ({issuer})")
 }
 
 /// A new random token secret.

@@ -49,6 +49,41 @@ pub struct Config {
     /// An OpenLineage endpoint every recorded refresh is sent to; none = off.
     #[serde(default)]
     pub openlineage: Option<OpenLineageSettings>,
+    /// Workload identity: JWTs of trusted issuers (docs/identity.md).
+    #[serde(default)]
+    pub identity: IdentityConfig,
+}
+
+/// `identity.*`: who besides Steward tokens may call the API.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// Issuers whose JWTs are accepted. In a file, a YAML list; in the
+    /// environment (`STEWARD__IDENTITY__TRUSTED_ISSUERS`), the same list as
+    /// one JSON or YAML string, since a list of maps has no flat form.
+    #[serde(deserialize_with = "list_or_text")]
+    pub trusted_issuers: Vec<steward_identity::IssuerConfig>,
+}
+
+/// A list as is, or a string holding the list as JSON/YAML (from the environment).
+fn list_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<steward_identity::IssuerConfig>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Vec<steward_identity::IssuerConfig>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of trusted issuers, or that list as a JSON/YAML string")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+        }
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            if text.trim().is_empty() {
+                return Ok(Vec::new());
+            }
+            serde_yaml::from_str(text).map_err(E::custom)
+        }
+    }
+    d.deserialize_any(V)
 }
 
 /// `openlineage.*`: where refreshes are sent as OpenLineage run events
@@ -271,12 +306,39 @@ impl Config {
                 crate::redact::url(&ol.url)
             ));
         }
+        self.check_identity()?;
         let needs_aws =
             b.catalog == CatalogBackend::Glue || b.shares == SharesBackend::Aws || b.signals == SignalsBackend::S3;
         if needs_aws && self.aws.is_none() {
             return Err(
                 "configuration: an AWS backend is on but `aws` (region, governance_account_id) is not set".into()
             );
+        }
+        Ok(())
+    }
+
+    /// The trusted issuers' settings, and their rules' scopes as the token
+    /// API checks them (domain names for producers, account ids for consumers).
+    fn check_identity(&self) -> Result<(), String> {
+        let issuers = &self.identity.trusted_issuers;
+        steward_identity::check(issuers).map_err(|e| format!("configuration: {e}"))?;
+        for (i, issuer) in issuers.iter().enumerate() {
+            for (r, rule) in issuer.rules.iter().enumerate() {
+                for scope in &rule.scopes {
+                    let bad = match rule.role {
+                        crate::auth::Role::Producer => {
+                            steward_schemas::DomainName::parse(scope).err().map(|e| e.to_string())
+                        }
+                        crate::auth::Role::Consumer => {
+                            steward_schemas::AccountId::parse(scope).err().map(|e| e.to_string())
+                        }
+                        _ => None,
+                    };
+                    if let Some(e) = bad {
+                        return Err(format!("configuration: identity.trusted_issuers[{i}].rules[{r}].scopes: {e}"));
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -334,6 +396,39 @@ mod tests {
         assert_eq!(ol.namespace, "steward");
         assert!(!format!("{ol:?}").contains("s3cret"));
         assert!(load_yaml("openlineage:\n  url: marquez:5000\n").unwrap_err().contains("openlineage.url"));
+    }
+
+    const ISSUER_YAML: &str = "identity:
+  trusted_issuers:
+    - issuer: https://token.actions.githubusercontent.com
+      audience: steward
+      rules:
+        - claims: { repository: acme/orders, ref: refs/heads/main }
+          role: producer
+          scopes: [sales]
+";
+
+    #[test]
+    fn trusted_issuers_load_from_the_file_with_defaults() {
+        let c = load_yaml(ISSUER_YAML).unwrap();
+        let i = &c.identity.trusted_issuers[0];
+        assert_eq!(i.issuer, "https://token.actions.githubusercontent.com");
+        assert_eq!(
+            (i.audience.clone(), i.leeway_secs, i.algorithms.clone()),
+            (vec!["steward".to_owned()], 60, vec!["RS256".to_owned(), "ES256".to_owned()])
+        );
+        assert_eq!(i.rules[0].claims["ref"], "refs/heads/main");
+        assert!(load_yaml("log_format: text\n").unwrap().identity.trusted_issuers.is_empty());
+    }
+
+    #[test]
+    fn bad_trusted_issuers_are_refused_at_load() {
+        let e = load_yaml(&format!("{ISSUER_YAML}      algorithms: [RS256, HS256]\n")).unwrap_err();
+        assert!(e.contains("trusted_issuers[0]") && e.contains("HS256") && e.contains("never allowed"), "{e}");
+        let e = load_yaml(&ISSUER_YAML.replace("[sales]", "['Not A Domain']")).unwrap_err();
+        assert!(e.contains("rules[0].scopes"), "{e}");
+        let e = load_yaml(&ISSUER_YAML.replace("https://token", "http://token")).unwrap_err();
+        assert!(e.contains("https://"), "{e}");
     }
 
     #[test]

@@ -35,7 +35,16 @@ pub async fn open(config: &Config) -> anyhow::Result<Service> {
         create_private_dir(&registry_path)
             .with_context(|| format!("cannot create the registry dir {}", registry_path.display()))?;
     }
+    let issuers = &config.identity.trusted_issuers;
+    let identity = if issuers.is_empty() {
+        None
+    } else {
+        let verifier = steward_identity::Verifier::new(issuers.clone()).context("identity.trusted_issuers")?;
+        tracing::info!(issuers = ?verifier.issuers().collect::<Vec<_>>(), "accepting workload JWTs of trusted issuers");
+        Some(std::sync::Arc::new(verifier))
+    };
     let service = ServiceBuilder::new(config.database_url(), registry_path)
+        .identity(identity)
         .policy(policy)
         .upstream(config.registry.upstream.clone())
         .backends(BackendChoices {

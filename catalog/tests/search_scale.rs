@@ -115,6 +115,8 @@ async fn search(service: &Service, q: &str, domain: Option<&str>, offset: i64) -
         email: String::new(),
         role: steward_catalog::auth::Role::Reviewer,
         scopes: vec![],
+        subject: None,
+        issuer: None,
     };
     service.search(&who, &query).await.unwrap()
 }

@@ -12,8 +12,11 @@
 //! * [`openlineage`] receives OpenLineage events as Marquez would and
 //!   validates them against the spec's JSON schemas (vendored in
 //!   `tests/data/openlineage/`).
+//! * `identity` (feature `identity`): a local OIDC issuer and TEST-ONLY signing keys.
 
 pub mod generate;
+#[cfg(feature = "identity")]
+pub mod identity;
 pub mod openlineage;
 
 use std::path::{Path, PathBuf};

@@ -28,7 +28,7 @@ where
                 "missing bearer token: send `Authorization: Bearer <token>` (the CLI reads STEWARD_TOKEN)",
             ));
         };
-        match service.check_token(secret).await? {
+        match service.check_bearer(secret).await? {
             Ok(p) => Ok(Auth(p)),
             Err(refusal) => Err(ApiError::unauthorized(refusal.message())),
         }

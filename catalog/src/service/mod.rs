@@ -38,6 +38,9 @@ pub struct Service {
     pub(crate) upstream: Option<String>,
     /// Which external backends are on (what effects operations enqueue).
     pub(crate) backends: Arc<BackendChoices>,
+    /// Verifies JWTs of trusted issuers (`identity.trusted_issuers`); none:
+    /// only Steward tokens authenticate.
+    pub(crate) identity: Option<Arc<steward_identity::Verifier>>,
 }
 
 /// The external backends a deployment uses beside the embedded ones, and
@@ -82,6 +85,7 @@ pub struct ServiceBuilder {
     clock: Arc<dyn Clock>,
     upstream: Option<String>,
     backends: BackendChoices,
+    identity: Option<Arc<steward_identity::Verifier>>,
 }
 
 impl ServiceBuilder {
@@ -93,6 +97,7 @@ impl ServiceBuilder {
             clock: Arc::new(crate::clock::SystemClock),
             upstream: None,
             backends: BackendChoices::default(),
+            identity: None,
         }
     }
 
@@ -117,6 +122,12 @@ impl ServiceBuilder {
         self
     }
 
+    /// Accept JWTs of these trusted issuers besides Steward tokens.
+    pub fn identity(mut self, verifier: Option<Arc<steward_identity::Verifier>>) -> Self {
+        self.identity = verifier;
+        self
+    }
+
     /// Connects the store (applying migrations) and opens or creates the registry.
     pub async fn build(self) -> Result<Service, ServiceError> {
         let store = Store::connect(&self.database_url).await?;
@@ -131,6 +142,7 @@ impl ServiceBuilder {
             clock: self.clock,
             upstream: self.upstream,
             backends: Arc::new(self.backends),
+            identity: self.identity,
         })
     }
 }

@@ -33,6 +33,9 @@ pub enum Refusal {
     Unknown,
     Revoked,
     Expired,
+    /// A JWT that does not verify. The reason goes to the log only: naming
+    /// it (wrong audience, unknown key) would help tune a forgery.
+    InvalidJwt,
 }
 
 impl Refusal {
@@ -41,11 +44,51 @@ impl Refusal {
             Refusal::Unknown => "unknown or revoked token",
             Refusal::Revoked => "this token has been revoked; ask an admin for a new one",
             Refusal::Expired => "this token has expired; ask an admin for a new one",
+            Refusal::InvalidJwt => "invalid token",
         }
     }
 }
 
 impl Service {
+    /// The caller of an `Authorization: Bearer` value: a JWT of a trusted
+    /// issuer when issuers are configured and the token has a JWT's shape,
+    /// else a Steward token ([`Service::check_token`]).
+    pub async fn check_bearer(&self, token: &str) -> Result<Result<Principal, Refusal>, ServiceError> {
+        match &self.identity {
+            Some(verifier) if steward_identity::Verifier::looks_like_jwt(token) => {
+                self.check_jwt(verifier, token).await
+            }
+            _ => self.check_token(token).await,
+        }
+    }
+
+    /// Verifies a JWT: the key lookup (maybe a JWKS fetch) here, the
+    /// signature on the CPU pool ([`super::cpu`]): an RS256 verification
+    /// takes tens of microseconds, too long for an async thread under load.
+    async fn check_jwt(
+        &self,
+        verifier: &steward_identity::Verifier,
+        token: &str,
+    ) -> Result<Result<Principal, Refusal>, ServiceError> {
+        let verified = match verifier.prepare(token).await {
+            Ok(prepared) => super::cpu(move || prepared.finish()).await?,
+            Err(e) => Err(e),
+        };
+        match verified {
+            Ok(identity) => Ok(Ok(Principal::workload(identity))),
+            Err(e) if e.is_unavailable() => {
+                tracing::warn!(reason = %e, "workload token not verified: the issuer's keys are unavailable");
+                Err(ServiceError::Busy(
+                    "the token cannot be verified now (its issuer's keys are unavailable); retry shortly".into(),
+                ))
+            }
+            Err(e) => {
+                tracing::warn!(reason = %e, "workload token refused");
+                Ok(Err(Refusal::InvalidJwt))
+            }
+        }
+    }
+
     /// The principal holding `secret`, if the token is live.
     pub async fn authenticate(&self, secret: &str) -> Result<Option<Principal>, ServiceError> {
         Ok(self.check_token(secret).await?.ok())

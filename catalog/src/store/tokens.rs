@@ -97,6 +97,8 @@ fn token_row(row: &sqlx::any::AnyRow) -> Result<TokenRow, StoreError> {
             email: row.try_get("email")?,
             role: role.parse().map_err(|e: steward_api::UnknownName| StoreError::Corrupt(e.to_string()))?,
             scopes: serde_json::from_str(&scopes)?,
+            subject: None,
+            issuer: None,
         },
         created_at: time_at(row, "created_at")?,
         last_used_at: time_opt(row, "last_used_at")?,

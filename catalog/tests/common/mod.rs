@@ -53,9 +53,16 @@ pub struct TestAppBuilder {
     backends: BackendChoices,
     knows_data_dir: bool,
     upstream: Option<String>,
+    identity: Option<Arc<steward_identity::Verifier>>,
 }
 
 impl TestAppBuilder {
+    /// Accept JWTs of trusted issuers (workload identity).
+    pub fn identity(mut self, verifier: steward_identity::Verifier) -> Self {
+        self.identity = Some(Arc::new(verifier));
+        self
+    }
+
     /// A manual clock for SLO scenarios, say.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -143,6 +150,7 @@ impl TestApp {
             backends: BackendChoices::default(),
             knows_data_dir: false,
             upstream: None,
+            identity: None,
         }
     }
 
@@ -156,7 +164,7 @@ impl TestApp {
     /// A service with a given clock and backend switches (e.g. a manual
     /// clock for SLO scenarios, a webhook policy that allows loopback).
     async fn start_with(b: TestAppBuilder) -> Self {
-        let TestAppBuilder { backend, clock, mut backends, knows_data_dir, upstream } = b;
+        let TestAppBuilder { backend, clock, mut backends, knows_data_dir, upstream, identity } = b;
         let dir = tempfile::tempdir().unwrap();
         if knows_data_dir {
             backends.data_dir = Some(dir.path().to_owned());
@@ -170,6 +178,7 @@ impl TestApp {
             .clock(clock)
             .backends(backends)
             .upstream(upstream)
+            .identity(identity)
             .build()
             .await
             .unwrap();
