@@ -132,6 +132,10 @@ pub fn contract(i: usize, rng: &mut Rng, shape: Shape) -> Generated {
         i % 97,
         i % DOMAINS
     ));
+    // A column may not be classified above its product (policy STW012): in a
+    // detailed catalog columns take the product's classification, otherwise
+    // `internal`, the catalog's default product classification.
+    let column_class = if shape.detailed { CLASSIFICATIONS[i % CLASSIFICATIONS.len()] } else { "internal" };
     for t in 0..2 {
         yaml.push_str(&format!(
             "  - name: {}_{t}\n    description: {} {}.\n    properties:\n",
@@ -152,7 +156,7 @@ pub fn contract(i: usize, rng: &mut Rng, shape: Shape) -> Generated {
                 "logicalType: string".to_owned()
             };
             yaml.push_str(&format!(
-                "      - {{name: {col}_{c}, {details}, description: {description} value., classification: internal}}\n"
+                "      - {{name: {col}_{c}, {details}, description: {description} value., classification: {column_class}}}\n"
             ));
         }
     }
