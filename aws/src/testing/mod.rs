@@ -77,6 +77,14 @@ pub async fn moto() -> Option<Moto> {
             }
         };
     }
+    moto_of_its_own().await
+}
+
+/// A `moto_server` process of this test's own (fresh state, killed on drop),
+/// even when CI shares one: for a test that asserts on account-wide state
+/// (e.g. "the consumer holds no Lake Formation permissions") which other
+/// test binaries' leftovers in the shared server would falsify.
+pub async fn moto_of_its_own() -> Option<Moto> {
     let port = match TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
         Ok(addr) => addr.port(),
         Err(e) => {
