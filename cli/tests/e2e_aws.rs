@@ -40,6 +40,8 @@ fn server(data: &Path, endpoint: &str, extra: &[(&str, &str)]) -> Server {
         ("STEWARD__OUTBOX__BASE_BACKOFF_MS", "100"),
         // A killed worker's claims expire after this; the restarted one takes them over.
         ("STEWARD__OUTBOX__CLAIM_SECS", "3"),
+        // Shown only when a test fails (start_with echoes into the test's capture).
+        ("STEWARD_LOG", "info"),
         ("AWS_ACCESS_KEY_ID", steward_aws::testing::ACCESS_KEY_ID),
         ("AWS_SECRET_ACCESS_KEY", steward_aws::testing::SECRET_ACCESS_KEY),
     ];
@@ -60,6 +62,33 @@ where
             return v;
         }
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Waits until the consumer holds no Lake Formation permissions; on a
+/// timeout, says what it still holds and what Steward last asked of Lake
+/// Formation.
+async fn permissions_gone(lf: &aws_sdk_lakeformation::Client, proxy: &RecordingProxy) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let held = consumer_permissions(lf).await;
+        if held.is_empty() {
+            return;
+        }
+        if Instant::now() >= deadline {
+            let calls: Vec<String> = proxy
+                .calls()
+                .iter()
+                .filter(|c| c.service == "lakeformation")
+                .map(|c| format!("{} {}", c.operation, c.body))
+                .collect();
+            let recent = &calls[calls.len().saturating_sub(12)..];
+            panic!(
+                "timed out waiting for the permissions to go; the consumer still holds {held:?}; the last Lake Formation calls:\n{}",
+                recent.join("\n")
+            );
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -214,7 +243,7 @@ async fn glue_and_lake_formation_end_to_end() {
 
     // Revoke removes the permissions (and with them, on AWS, the share).
     ok(cli(&srv, &reviewer, &["access", "revoke", "1", "--reason", "project over"]));
-    eventually("the permissions to go", || async { consumer_permissions(&lf).await.is_empty().then_some(()) }).await;
+    permissions_gone(&lf, &proxy).await;
 
     // Kill the worker between the commit and the AWS call: after a restart,
     // the same permissions as one grant.
@@ -234,7 +263,7 @@ async fn glue_and_lake_formation_end_to_end() {
     // Kill it right after the AWS call, before the job is marked done: the
     // job runs again after the restart and the grant stays as it was.
     ok(cli(&srv, &reviewer, &["access", "revoke", "2", "--reason", "account closed"]));
-    eventually("the permissions to go", || async { consumer_permissions(&lf).await.is_empty().then_some(()) }).await;
+    permissions_gone(&lf, &proxy).await;
     drop(srv);
     srv = server(&data, proxy.url(), &[("STEWARD__FAULTS__EXIT_AFTER", "share.grant")]);
     ok(cli(&srv, &consumer, &["access", "request", "sales.orders", "--account", CONSUMER, "--justification", "third"]));

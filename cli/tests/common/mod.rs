@@ -29,17 +29,12 @@ pub fn start(data: &Path, database_url: Option<&str>) -> Server {
 /// Starts `steward serve` with extra environment (`STEWARD__...` settings).
 pub fn start_with(data: &Path, database_url: Option<&str>, env: &[(&str, &str)]) -> Server {
     let mut cmd = Command::new(STEWARD);
-    cmd.envs(env.iter().copied());
+    cmd.env("STEWARD_LOG", "warn").envs(env.iter().copied());
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data);
     if let Some(url) = database_url {
         cmd.args(["--database-url", url]);
     }
-    let mut child = cmd
-        .env("STEWARD_LOG", "warn")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("steward serve starts");
+    let mut child = cmd.stderr(Stdio::piped()).stdout(Stdio::null()).spawn().expect("steward serve starts");
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
     let url = loop {
@@ -48,8 +43,14 @@ pub fn start_with(data: &Path, database_url: Option<&str>, env: &[(&str, &str)])
             break rest.split_whitespace().next().unwrap().to_owned();
         }
     };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    // Keep draining stderr so the server never blocks on a full pipe, and
+    // echo it: the thread inherits the test's output capture, so a failing
+    // test shows what the server logged and a passing one stays quiet.
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            eprintln!("[steward serve] {line}");
+        }
+    });
     Server { child, url, data: data.to_owned() }
 }
 
