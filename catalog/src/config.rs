@@ -52,6 +52,26 @@ pub struct Config {
     /// Workload identity: JWTs of trusted issuers (docs/identity.md).
     #[serde(default)]
     pub identity: IdentityConfig,
+    /// How people sign in to the portal (docs/identity.md).
+    #[serde(default)]
+    pub portal: PortalConfig,
+}
+
+/// `portal.*`: sign-in with single sign-on (OIDC) and with API tokens.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PortalConfig {
+    /// Sign-in by pasting an API token (bootstrap, break-glass). Switch it
+    /// off once single sign-on works: then token cookies are refused too.
+    pub token_signin: bool,
+    /// The OpenID Connect provider people sign in with; none = tokens only.
+    pub oidc: Option<steward_identity::oidc::ClientConfig>,
+}
+
+impl Default for PortalConfig {
+    fn default() -> Self {
+        Self { token_signin: true, oidc: None }
+    }
 }
 
 /// `identity.*`: who besides Steward tokens may call the API.
@@ -63,6 +83,24 @@ pub struct IdentityConfig {
     /// one JSON or YAML string, since a list of maps has no flat form.
     #[serde(deserialize_with = "list_or_text")]
     pub trusted_issuers: Vec<steward_identity::IssuerConfig>,
+}
+
+/// Rules' scopes as the token API checks them: domain names for
+/// producers, account ids for consumers. `field` names the list.
+fn check_scopes(rules: &[steward_identity::Rule], field: &str) -> Result<(), String> {
+    for (r, rule) in rules.iter().enumerate() {
+        for scope in &rule.scopes {
+            let bad = match rule.role {
+                crate::auth::Role::Producer => steward_schemas::DomainName::parse(scope).err().map(|e| e.to_string()),
+                crate::auth::Role::Consumer => steward_schemas::AccountId::parse(scope).err().map(|e| e.to_string()),
+                _ => None,
+            };
+            if let Some(e) = bad {
+                return Err(format!("configuration: {field}[{r}].scopes: {e}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A list as is, or a string holding the list as JSON/YAML (from the environment).
@@ -307,11 +345,28 @@ impl Config {
             ));
         }
         self.check_identity()?;
+        self.check_portal()?;
         let needs_aws =
             b.catalog == CatalogBackend::Glue || b.shares == SharesBackend::Aws || b.signals == SignalsBackend::S3;
         if needs_aws && self.aws.is_none() {
             return Err(
                 "configuration: an AWS backend is on but `aws` (region, governance_account_id) is not set".into()
+            );
+        }
+        Ok(())
+    }
+
+    /// The portal's sign-in: the provider's settings, and at least one way in.
+    fn check_portal(&self) -> Result<(), String> {
+        let p = &self.portal;
+        if let Some(oidc) = &p.oidc {
+            oidc.check().map_err(|e| format!("configuration: {e}"))?;
+            check_scopes(&oidc.roles, "portal.oidc.roles")?;
+        } else if !p.token_signin {
+            return Err(
+                "configuration: portal.token_signin is false and portal.oidc is not set: nobody could sign in \
+                        to the portal"
+                    .into(),
             );
         }
         Ok(())
@@ -323,22 +378,7 @@ impl Config {
         let issuers = &self.identity.trusted_issuers;
         steward_identity::check(issuers).map_err(|e| format!("configuration: {e}"))?;
         for (i, issuer) in issuers.iter().enumerate() {
-            for (r, rule) in issuer.rules.iter().enumerate() {
-                for scope in &rule.scopes {
-                    let bad = match rule.role {
-                        crate::auth::Role::Producer => {
-                            steward_schemas::DomainName::parse(scope).err().map(|e| e.to_string())
-                        }
-                        crate::auth::Role::Consumer => {
-                            steward_schemas::AccountId::parse(scope).err().map(|e| e.to_string())
-                        }
-                        _ => None,
-                    };
-                    if let Some(e) = bad {
-                        return Err(format!("configuration: identity.trusted_issuers[{i}].rules[{r}].scopes: {e}"));
-                    }
-                }
-            }
+            check_scopes(&issuer.rules, &format!("identity.trusted_issuers[{i}].rules"))?;
         }
         Ok(())
     }

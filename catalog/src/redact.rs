@@ -164,7 +164,7 @@ pub fn json(value: &mut Value) {
 
 /// Does `who` own the contract secrets of a product in `domain` (its producers)?
 pub fn owns_contract(who: &Principal, domain: &str) -> bool {
-    who.role == Role::Producer && who.scopes.iter().any(|d| d == domain)
+    who.holds(Role::Producer) && who.domains().iter().any(|d| d == domain)
 }
 
 /// A URL with credentials in its authority (`scheme://user:secret@host`).

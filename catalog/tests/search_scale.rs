@@ -117,6 +117,8 @@ async fn search(service: &Service, q: &str, domain: Option<&str>, offset: i64) -
         scopes: vec![],
         subject: None,
         issuer: None,
+        also: Vec::new(),
+        display_name: None,
     };
     service.search(&who, &query).await.unwrap()
 }

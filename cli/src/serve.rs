@@ -50,7 +50,12 @@ pub fn run(args: ServeArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return usage_error(format!("cannot start the async runtime: {e}")),
     };
-    match runtime.block_on(steward_catalog::server::serve_with(config, steward_portal::router)) {
+    let sign_in = match steward_portal::oidc::SignInOptions::from_config(&config.portal) {
+        Ok(s) => s,
+        Err(e) => return usage_error(format!("configuration: {e}")),
+    };
+    let portal = move |state| steward_portal::router_with(state, sign_in);
+    match runtime.block_on(steward_catalog::server::serve_with(config, portal)) {
         Ok(()) => EXIT_OK,
         Err(e) => {
             eprintln!("steward: error: {e:#}");

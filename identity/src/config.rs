@@ -116,6 +116,17 @@ impl IssuerConfig {
     /// Checks what serde cannot: URLs, algorithms, rules. `index` names the
     /// entry in the error.
     pub fn check(&self, index: usize) -> Result<Vec<Algorithm>, ConfigError> {
+        let algorithms = self.check_keys(index)?;
+        check_rules(&self.rules, "rules", true).map_err(|message| ConfigError {
+            index,
+            issuer: self.issuer.clone(),
+            message,
+        })?;
+        Ok(algorithms)
+    }
+
+    /// Everything but the rules: URLs, audience, algorithms, timings.
+    pub(crate) fn check_keys(&self, index: usize) -> Result<Vec<Algorithm>, ConfigError> {
         let err = |message: String| ConfigError { index, issuer: self.issuer.clone(), message };
         check_url("issuer", &self.issuer).map_err(err)?;
         if let Some(uri) = &self.jwks_uri {
@@ -138,39 +149,44 @@ impl IssuerConfig {
         if self.refetch_interval_secs == 0 {
             return Err(err("refetch_interval_secs: at least 1".into()));
         }
-        if self.rules.is_empty() {
-            return Err(err("rules: at least one rule is required (a token that matches no rule is refused)".into()));
-        }
-        for (i, rule) in self.rules.iter().enumerate() {
-            // A rule without claims would admit every token the issuer signs
-            // for this audience: for a CI issuer, every repository on the platform.
-            if rule.claims.is_empty() {
-                return Err(err(format!("rules[{i}]: name at least one claim to match")));
-            }
-            if let Some((name, _)) = rule.claims.iter().find(|(_, v)| v.trim().is_empty()) {
-                return Err(err(format!("rules[{i}].claims.{name}: the value is empty")));
-            }
-            match rule.role {
-                Role::Producer | Role::Consumer if rule.scopes.is_empty() => {
-                    let what = if rule.role == Role::Producer { "domains" } else { "accounts" };
-                    return Err(err(format!("rules[{i}]: a {} rule needs scopes ({what})", rule.role)));
-                }
-                Role::Admin | Role::Reviewer if !rule.scopes.is_empty() => {
-                    return Err(err(format!(
-                        "rules[{i}]: role {} takes no scopes; scopes are for producers and consumers",
-                        rule.role
-                    )));
-                }
-                _ => {}
-            }
-        }
         Ok(algorithms)
     }
 }
 
+/// Checks a list of claim rules; `field` names the list in messages.
+pub(crate) fn check_rules(rules: &[Rule], field: &str, required: bool) -> Result<(), String> {
+    if required && rules.is_empty() {
+        return Err(format!("{field}: at least one rule is required (a token that matches no rule is refused)"));
+    }
+    for (i, rule) in rules.iter().enumerate() {
+        // A rule without claims would admit every token the issuer signs
+        // for this audience: for a CI issuer, every repository on the platform.
+        if rule.claims.is_empty() {
+            return Err(format!("{field}[{i}]: name at least one claim to match"));
+        }
+        if let Some((name, _)) = rule.claims.iter().find(|(_, v)| v.trim().is_empty()) {
+            return Err(format!("{field}[{i}].claims.{name}: the value is empty"));
+        }
+        match rule.role {
+            Role::Producer | Role::Consumer if rule.scopes.is_empty() => {
+                let what = if rule.role == Role::Producer { "domains" } else { "accounts" };
+                return Err(format!("{field}[{i}]: a {} rule needs scopes ({what})", rule.role));
+            }
+            Role::Admin | Role::Reviewer if !rule.scopes.is_empty() => {
+                return Err(format!(
+                    "{field}[{i}]: role {} takes no scopes; scopes are for producers and consumers",
+                    rule.role
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// `https://...`; plain `http://` only to a loopback host (tests, a local
 /// issuer): keys fetched in clear text could be swapped by anyone on the path.
-fn check_url(field: &str, url: &str) -> Result<(), String> {
+pub(crate) fn check_url(field: &str, url: &str) -> Result<(), String> {
     if url.starts_with("https://") && url.len() > "https://".len() {
         return Ok(());
     }

@@ -208,7 +208,7 @@ impl KeyCache {
 }
 
 /// GETs `url`: the body (at most [`MAX_DOCUMENT_BYTES`]) and `max-age`.
-async fn get(http: &reqwest::Client, url: &str) -> Result<(Vec<u8>, Option<u64>), String> {
+pub(crate) async fn get(http: &reqwest::Client, url: &str) -> Result<(Vec<u8>, Option<u64>), String> {
     let mut resp = http.get(url).timeout(FETCH_TIMEOUT).send().await.map_err(|e| format!("{url}: {e}"))?;
     if !resp.status().is_success() {
         return Err(format!("{url}: HTTP {}", resp.status()));

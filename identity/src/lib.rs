@@ -18,6 +18,7 @@
 mod config;
 mod error;
 mod jwks;
+pub mod oidc;
 mod rules;
 
 use std::sync::Arc;
@@ -93,6 +94,17 @@ impl Verifier {
     /// A verifier for `issuers`; nothing is fetched until a token arrives.
     pub fn new(issuers: Vec<IssuerConfig>) -> Result<Self, ConfigError> {
         check(&issuers)?;
+        Self::build(issuers)
+    }
+
+    /// A verifier of one issuer's tokens with no rules: [`Prepared::claims`]
+    /// gives the verified claims (ID tokens, whose claims the caller maps).
+    pub(crate) fn without_rules(issuer: IssuerConfig) -> Result<Self, ConfigError> {
+        issuer.check_keys(0)?;
+        Self::build(vec![issuer])
+    }
+
+    fn build(issuers: Vec<IssuerConfig>) -> Result<Self, ConfigError> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(jwks::FETCH_TIMEOUT)
@@ -102,7 +114,7 @@ impl Verifier {
             .into_iter()
             .enumerate()
             .map(|(i, config)| {
-                let algorithms = config.check(i)?;
+                let algorithms = config.check_keys(i)?;
                 let validations = algorithms.iter().map(|&alg| (alg, validation(&config, alg))).collect();
                 let keys = KeyCache::new(
                     &config.issuer,
@@ -193,6 +205,20 @@ impl Prepared {
     /// Signature, time claims, audience, issuer, subject, then the rules.
     /// CPU work (tens of microseconds for RS256): run it off async threads.
     pub fn finish(self) -> Result<Identity, VerifyError> {
+        let issuer_config = self.issuer.clone();
+        let (claims, subject) = self.claims()?;
+        let issuer = &issuer_config.config.issuer;
+        let expires_at = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+        let Some(rule) = rules::first_match(&issuer_config.config.rules, &claims) else {
+            return Err(VerifyError::NoMatchingRule { issuer: issuer.clone(), subject });
+        };
+        let r = &issuer_config.config.rules[rule];
+        Ok(Identity { subject, issuer: issuer.clone(), role: r.role, scopes: r.scopes.clone(), rule, expires_at })
+    }
+
+    /// Signature, time claims, audience, issuer and subject: the verified
+    /// claims and the subject, before any rule.
+    pub fn claims(self) -> Result<(Map<String, Value>, String), VerifyError> {
         let issuer = &self.issuer.config.issuer;
         let validation = self
             .issuer
@@ -217,12 +243,7 @@ impl Prepared {
                 "`sub` must be 1-{MAX_SUBJECT_CHARS} characters without control characters, `<` or `>`"
             )));
         }
-        let expires_at = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
-        let Some(rule) = rules::first_match(&self.issuer.config.rules, &claims) else {
-            return Err(VerifyError::NoMatchingRule { issuer: issuer.clone(), subject });
-        };
-        let r = &self.issuer.config.rules[rule];
-        Ok(Identity { subject, issuer: issuer.clone(), role: r.role, scopes: r.scopes.clone(), rule, expires_at })
+        Ok((claims, subject))
     }
 
     /// The key id the token named (for logs).

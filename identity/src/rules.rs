@@ -23,6 +23,16 @@ pub(crate) fn first_match(rules: &[Rule], claims: &Map<String, Value>) -> Option
     })
 }
 
+/// The indexes of every rule all of whose claims match (a person whose
+/// groups map to several roles holds them all).
+pub(crate) fn all_matches(rules: &[Rule], claims: &Map<String, Value>) -> Vec<usize> {
+    (0..rules.len())
+        .filter(|&i| {
+            rules[i].claims.iter().all(|(name, pattern)| claims.get(name).is_some_and(|v| claim_matches(pattern, v)))
+        })
+        .collect()
+}
+
 /// `*` matches any run of characters (`/` included); the rest is literal.
 /// Iterative with one backtrack point, so the cost is at most
 /// O(pattern × text) with no recursion, whatever a token holds.

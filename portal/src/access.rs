@@ -290,7 +290,7 @@ async fn confirm_page(
         @if g.status != GrantStatus::Active {
             p { "This grant is " strong { (g.status) } " already; there is nothing to revoke." }
         } @else if !session.who.can_review() {
-            p.muted { "Only reviewers and admins revoke grants; you are signed in as a " (session.who.role) "." }
+            p.muted { "Only reviewers and admins revoke grants; you are signed in as a " (session.who.roles_label()) "." }
         } @else {
             p {
                 "Account " code { (g.account) } " loses read access to every table of "

@@ -21,6 +21,7 @@ pub mod delivery;
 pub mod diff;
 pub mod discover;
 pub mod lineage;
+pub mod oidc;
 pub mod page;
 pub mod producer;
 pub mod product;
@@ -55,9 +56,17 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 /// outside `/api/` get a portal page (people reach them from a browser);
 /// unknown `/api/` paths keep the API's JSON answer.
 pub fn router(state: AppState) -> Router {
+    router_with(state, oidc::SignInOptions::default())
+}
+
+/// [`router`] with the sign-in options of Steward's configuration
+/// (`portal.token_signin`, `portal.oidc`).
+pub fn router_with(state: AppState, sign_in: oidc::SignInOptions) -> Router {
     Router::new()
         .route("/", get(discover::page))
         .route("/signin", get(session::signin_page).post(session::signin))
+        .route("/signin/oidc", get(oidc::start))
+        .route("/signin/oidc/callback", get(oidc::callback))
         .route("/signout", post(session::signout))
         .route("/products/{key}", get(product::page))
         .route("/proposals", get(review::queue))
@@ -78,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .route("/{*rest}", any(not_found))
         .route(CSS_PATH, get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route(JS_PATH, get(|| async { asset("text/javascript; charset=utf-8", JS) }))
+        .layer(axum::Extension(std::sync::Arc::new(sign_in)))
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         // Counted in `/metrics` like the API, labelled by route template.

@@ -27,6 +27,15 @@ pub enum Nav {
 }
 
 /// A full page. `session` is `None` on the sign-in page.
+/// A page that moves on to `to` (a local path) by itself: a same-site
+/// navigation, so SameSite=Strict cookies set with it go along.
+pub fn shell_with_refresh(title: &str, to: &str, body: Markup) -> Html<String> {
+    let refresh = format!("0;url={to}");
+    let page = shell(title, None, body).0;
+    let meta = html! { meta http-equiv="refresh" content=(refresh); }.into_string();
+    Html(page.replacen("<head>", &format!("<head>{meta}"), 1))
+}
+
 pub fn shell(title: &str, session: Option<(&Session, Nav)>, body: Markup) -> Html<String> {
     let markup = html! {
         (DOCTYPE)
@@ -46,10 +55,10 @@ pub fn shell(title: &str, session: Option<(&Session, Nav)>, body: Markup) -> Htm
                         nav aria-label="Main" {
                             a href="/" aria-current=[(current == Nav::Discover).then_some("page")] { "Discover" }
                             a href="/proposals" aria-current=[(current == Nav::Reviews).then_some("page")] { "Reviews" }
-                            @if s.who.role == steward_catalog::auth::Role::Consumer {
+                            @if s.who.holds(steward_catalog::auth::Role::Consumer) {
                                 a href="/my/access" aria-current=[(current == Nav::MyAccess).then_some("page")] { "My access" }
                             }
-                            @if s.who.role != steward_catalog::auth::Role::Consumer {
+                            @if !s.who.only_consumer() {
                                 // Producers read the requests of their own products there.
                                 a href="/access" aria-current=[(current == Nav::Access).then_some("page")] { "Access" }
                                 a href="/my/products" aria-current=[(current == Nav::MyProducts).then_some("page")] { "My products" }
@@ -63,7 +72,9 @@ pub fn shell(title: &str, session: Option<(&Session, Nav)>, body: Markup) -> Htm
                             }
                         }
                         div.who {
-                            span title=(s.who.email) { (s.who.name) " " span.badge { (s.who.role) } }
+                            span title=(s.who.name) {
+                                (s.who.display_name.as_deref().unwrap_or(&s.who.name)) " " span.badge { (s.who.roles_label()) }
+                            }
                             form.inline method="post" action="/signout" {
                                 input type="hidden" name=(CSRF_FIELD) value=(s.csrf);
                                 button.link type="submit" { "Sign out" }

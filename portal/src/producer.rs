@@ -328,7 +328,7 @@ fn may_withdraw(session: &Session, p: &Proposal) -> bool {
     let who = &session.who;
     let domain = p.product_key.split_once('.').map_or("", |(d, _)| d);
     p.status == ProposalStatus::PendingReview
-        && matches!(who.role, steward_catalog::auth::Role::Producer | steward_catalog::auth::Role::Admin)
+        && (who.holds(steward_catalog::auth::Role::Producer) || who.is_admin())
         && (p.submitted_by == who.name || who.produces_for(domain))
 }
 

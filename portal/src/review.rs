@@ -293,7 +293,7 @@ fn decision(session: &Session, p: &Proposal) -> Markup {
             section #decide {
                 h2 { "Decision" }
                 @if !who.can_review() {
-                    p.muted { "Only reviewers and admins decide proposals; you are signed in as a " (who.role) "." }
+                    p.muted { "Only reviewers and admins decide proposals; you are signed in as a " (who.roles_label()) "." }
                 } @else if p.submitted_by == who.name {
                     p.muted { "You submitted this proposal; another reviewer must decide it." }
                 } @else {

@@ -26,6 +26,11 @@ use steward_catalog::api::AppState;
 use steward_catalog::auth::Principal;
 use steward_catalog::service::Service;
 
+use std::sync::Arc;
+
+use steward_catalog::service::sessions::is_session_secret;
+
+use crate::oidc::{HINT_COOKIE, SignInOptions};
 use crate::page::{self, PageError};
 
 /// The session cookie: the API token.
@@ -80,7 +85,7 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 /// Is the browser talking https to us (directly or through a proxy that says so)?
-fn is_https(parts_uri: &axum::http::Uri, headers: &HeaderMap) -> bool {
+pub(crate) fn is_https(parts_uri: &axum::http::Uri, headers: &HeaderMap) -> bool {
     let forwarded = headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
@@ -88,10 +93,24 @@ fn is_https(parts_uri: &axum::http::Uri, headers: &HeaderMap) -> bool {
     parts_uri.scheme_str() == Some("https") || forwarded
 }
 
-fn set_cookie(name: &str, value: &str, max_age: u64, secure: bool) -> HeaderValue {
+pub(crate) fn set_cookie(name: &str, value: &str, max_age: u64, secure: bool) -> HeaderValue {
+    set_cookie_with(name, value, max_age, secure, "Strict", "/")
+}
+
+/// An HttpOnly cookie with its SameSite mode and path.
+pub(crate) fn set_cookie_with(
+    name: &str,
+    value: &str,
+    max_age: u64,
+    secure: bool,
+    same_site: &str,
+    path: &str,
+) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"))
-        .expect("cookie values are token characters")
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path={path}; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}"
+    ))
+    .expect("cookie values are token characters")
 }
 
 /// Only local paths are followed after sign-in (no open redirect); anything
@@ -102,7 +121,7 @@ fn set_cookie(name: &str, value: &str, max_age: u64, secure: bool) -> HeaderValu
 /// another origin. So the path must be plain visible ASCII and, after
 /// percent-decoding too, hold no control character, whitespace or backslash
 /// and not start with `//`. CR/LF can never reach the `Location` header.
-fn local_path(next: Option<&str>) -> &str {
+pub(crate) fn local_path(next: Option<&str>) -> &str {
     let Some(p) = next else { return "/" };
     let decoded: String = percent_decode(p);
     let plain = |s: &str| !s.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\');
@@ -144,7 +163,16 @@ impl FromRequestParts<AppState> for Session {
         let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(PageError::SignIn { next });
         };
-        match state.service.authenticate(secret).await {
+        let token_signin = parts.extensions.get::<Arc<SignInOptions>>().is_none_or(|o| o.token_signin);
+        let found = if is_session_secret(secret) {
+            state.service.portal_session(secret).await
+        } else if token_signin {
+            state.service.authenticate(secret).await
+        } else {
+            // Token sign-in is off: a token cookie from before no longer opens the portal.
+            Ok(None)
+        };
+        match found {
             Ok(Some(who)) => Ok(Session { who, csrf: csrf_token(secret) }),
             Ok(None) => Err(PageError::SignIn { next }),
             Err(e) => Err(PageError::from(e)),
@@ -193,9 +221,14 @@ pub struct NextParam {
 }
 
 /// `GET /signin`: the sign-in form, with a fresh double-submit token.
-pub async fn signin_page(uri: axum::http::Uri, headers: HeaderMap, Query(q): Query<NextParam>) -> Response {
+pub async fn signin_page(
+    axum::Extension(options): axum::Extension<Arc<SignInOptions>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    Query(q): Query<NextParam>,
+) -> Response {
     let nonce = new_nonce();
-    let mut resp = signin_form(StatusCode::OK, &nonce, q.next.as_deref(), None);
+    let mut resp = signin_form(&options, StatusCode::OK, &nonce, q.next.as_deref(), None);
     resp.headers_mut().append(header::SET_COOKIE, set_cookie(SIGNIN_COOKIE, &nonce, 600, is_https(&uri, &headers)));
     resp
 }
@@ -206,12 +239,30 @@ fn new_nonce() -> String {
     hex::encode(bytes)
 }
 
-fn signin_form(status: StatusCode, nonce: &str, next: Option<&str>, error: Option<&str>) -> Response {
+fn signin_form(
+    options: &SignInOptions,
+    status: StatusCode,
+    nonce: &str,
+    next: Option<&str>,
+    error: Option<&str>,
+) -> Response {
+    let sso = options.label().map(|label| {
+        let href = match next {
+            Some(n) => format!("/signin/oidc?next={}", page::enc(local_path(Some(n)))),
+            None => "/signin/oidc".to_owned(),
+        };
+        (label, href)
+    });
     let body = html! {
         section.signin {
             h1 { "Sign in" }
-            p.muted { "Use your Steward API token (the same one the CLI reads from " code { "STEWARD_TOKEN" } ")." }
             @if let Some(e) = error { p.flash.error role="alert" { (e) } }
+            @if let Some((label, href)) = &sso {
+                p { a.button.primary #sso href=(href) { (label) } }
+            }
+            @if options.token_signin {
+            @if sso.is_some() { p.muted { "Or, with an API token (for admins and automation):" } }
+            @else { p.muted { "Use your Steward API token (the same one the CLI reads from " code { "STEWARD_TOKEN" } ")." } }
             form method="post" action="/signin" {
                 input type="hidden" name=(CSRF_FIELD) value=(nonce);
                 @if let Some(n) = next { input type="hidden" name="next" value=(n); }
@@ -219,6 +270,7 @@ fn signin_form(status: StatusCode, nonce: &str, next: Option<&str>, error: Optio
                 input #token type="password" name="token" autocomplete="current-password" required autofocus
                     placeholder="stw_…";
                 button.primary type="submit" { "Sign in" }
+            }
             }
         }
     };
@@ -235,10 +287,19 @@ pub struct SignInForm {
 /// `POST /signin`: checks the double-submit token, then the API token.
 pub async fn signin(
     State(service): State<Service>,
+    axum::Extension(options): axum::Extension<Arc<SignInOptions>>,
     uri: axum::http::Uri,
     headers: HeaderMap,
     axum::Form(f): axum::Form<SignInForm>,
 ) -> Response {
+    if !options.token_signin {
+        return PageError::page(
+            StatusCode::FORBIDDEN,
+            "Token sign-in is off",
+            "This Steward signs people in through single sign-on only (portal.token_signin is false).",
+        )
+        .into_response();
+    }
     let expected = cookie(&headers, SIGNIN_COOKIE).unwrap_or_default();
     let submitted = f.csrf.as_deref().unwrap_or_default();
     let nonce_ok = !expected.is_empty() && expected.len() == submitted.len() && {
@@ -248,6 +309,7 @@ pub async fn signin(
     if !nonce_ok {
         let nonce = new_nonce();
         let mut resp = signin_form(
+            &options,
             StatusCode::FORBIDDEN,
             &nonce,
             f.next.as_deref(),
@@ -267,6 +329,7 @@ pub async fn signin(
             resp
         }
         Ok(_) => signin_form(
+            &options,
             StatusCode::UNAUTHORIZED,
             submitted,
             f.next.as_deref(),
@@ -282,13 +345,46 @@ fn is_cookie_safe(token: &str) -> bool {
     token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// `POST /signout`: clears the cookie (CSRF-checked, so no one signs you out from afar).
-pub async fn signout(session: Session, uri: axum::http::Uri, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+/// `POST /signout`: ends the session (CSRF-checked, so no one signs you
+/// out from afar). A single sign-on session's row is deleted, so the
+/// cookie is dead on every replica, and the browser goes on to the
+/// provider's end-session endpoint to end the provider's session too.
+pub async fn signout(
+    State(service): State<Service>,
+    axum::Extension(options): axum::Extension<Arc<SignInOptions>>,
+    session: Session,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     if let Err(e) = session.form::<serde_json::Value>(&headers, &body) {
         return e.into_response();
     }
-    let mut resp = Redirect::to("/signin").into_response();
-    resp.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0, is_https(&uri, &headers)));
+    let secret = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    let next = if is_session_secret(secret) {
+        if let Err(e) = service.end_portal_session(&session.who, secret).await {
+            return PageError::from(e).into_response();
+        }
+        crate::oidc::after_signout(&options, &headers).await
+    } else {
+        "/signin".to_owned()
+    };
+    let secure = is_https(&uri, &headers);
+    let mut resp = if next.starts_with('/') {
+        Redirect::to(&next).into_response()
+    } else {
+        // On to the provider by a page, not a redirect: CSP `form-action
+        // 'self'` also governs where a form's redirects may lead.
+        let body = html! {
+            section.signin {
+                h1 { "Signed out of Steward" }
+                p { a #provider-signout href=(next) { "Sign out at your identity provider too" } }
+            }
+        };
+        (StatusCode::OK, page::shell_with_refresh("Signed out", &next, body)).into_response()
+    };
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0, secure));
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie_with(HINT_COOKIE, "", 0, secure, "Strict", "/signout"));
     resp
 }
 

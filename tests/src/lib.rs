@@ -17,6 +17,8 @@
 pub mod generate;
 #[cfg(feature = "identity")]
 pub mod identity;
+#[cfg(feature = "oidc")]
+pub mod oidc;
 pub mod openlineage;
 
 use std::path::{Path, PathBuf};

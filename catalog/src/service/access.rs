@@ -304,24 +304,26 @@ impl Service {
     /// `f` to a consumer's accounts, and returns a producer's domains (the
     /// store keeps only their products). A producer naming a product of
     /// another domain is refused rather than answered with nothing.
+    ///
+    /// Someone who is both producer and consumer (single sign-on gives the
+    /// union of their groups' roles) sees either: the store ORs the two.
     fn access_scope<S>(&self, who: &Principal, f: &mut AccessFilter<S>) -> Result<Option<Vec<String>>, ServiceError> {
-        match who.role {
-            Role::Admin | Role::Reviewer => Ok(None),
-            Role::Consumer => {
-                f.accounts = Some(who.scopes.clone());
-                Ok(None)
-            }
-            Role::Producer => {
-                if let Some(key) = f.product_key.as_deref() {
-                    let domain = key.split('.').next().unwrap_or_default();
-                    require(
-                        who.produces_for(domain),
-                        format!("token `{}` does not produce for domain {domain}", who.name),
-                    )?;
-                }
-                Ok(Some(who.scopes.clone()))
-            }
+        if who.can_review() {
+            return Ok(None);
         }
+        let producer = who.holds(Role::Producer);
+        let consumer = who.holds(Role::Consumer);
+        if let Some(key) = f.product_key.as_deref()
+            && producer
+            && !consumer
+        {
+            let domain = key.split('.').next().unwrap_or_default();
+            require(who.produces_for(domain), format!("token `{}` does not produce for domain {domain}", who.name))?;
+        }
+        if consumer {
+            f.accounts = Some(who.accounts());
+        }
+        Ok(producer.then(|| who.domains()))
     }
 
     /// Access requests `who` may read (see the module docs), newest first.
@@ -501,11 +503,7 @@ fn new_end(
 
 /// May `who` read a request or grant of `account` on `product_key`?
 fn may_read(who: &Principal, product_key: &str, account: &str) -> bool {
-    match who.role {
-        Role::Admin | Role::Reviewer => true,
-        Role::Consumer => who.scopes.iter().any(|a| a == account),
-        Role::Producer => who.produces_for(product_key.split('.').next().unwrap_or_default()),
-    }
+    who.can_review() || who.consumes_for(account) || who.produces_for(product_key.split('.').next().unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -18,7 +18,11 @@ impl Service {
     pub async fn audit_log(&self, who: &Principal, filter: &AuditFilter) -> Result<Vec<AuditEvent>, ServiceError> {
         require(
             who.can_review(),
-            format!("only admins and reviewers read the audit log; token `{}` has role {}", who.name, who.role),
+            format!(
+                "only admins and reviewers read the audit log; token `{}` has role {}",
+                who.name,
+                who.roles_label()
+            ),
         )?;
         super::plain_text("actor", filter.actor.as_deref())?;
         super::plain_text("action", filter.action.as_deref())?;
@@ -39,7 +43,10 @@ impl Service {
         status: Option<StatusFilter>,
         limit: i64,
     ) -> Result<Vec<EffectRow>, ServiceError> {
-        require(who.is_admin(), format!("only admins read the outbox; token `{}` has role {}", who.name, who.role))?;
+        require(
+            who.is_admin(),
+            format!("only admins read the outbox; token `{}` has role {}", who.name, who.roles_label()),
+        )?;
         let mut rows = outbox::list(&mut *self.conn().await?, status, limit).await?;
         for r in &mut rows {
             crate::redact::json(&mut r.payload);
@@ -52,7 +59,10 @@ impl Service {
     /// Puts a dead-lettered effect back in the queue, audited as the admin
     /// who asked. The jobs it blocks run once it is done.
     pub async fn retry_effect(&self, who: &Principal, id: i64) -> Result<(), ServiceError> {
-        require(who.is_admin(), format!("only admins retry effects; token `{}` has role {}", who.name, who.role))?;
+        require(
+            who.is_admin(),
+            format!("only admins retry effects; token `{}` has role {}", who.name, who.roles_label()),
+        )?;
         let mut tx = self.store.begin().await?;
         if outbox::retry_dead(&mut tx, id, self.clock.now()).await? {
             let effect = outbox::get(&mut tx, id).await?;

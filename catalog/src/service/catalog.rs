@@ -308,7 +308,7 @@ impl Service {
     pub async fn rebuild_catalog(&self, who: &Principal) -> Result<Reconciled, ServiceError> {
         super::require(
             who.is_admin(),
-            format!("only admins rebuild the catalog; token `{}` has role {}", who.name, who.role),
+            format!("only admins rebuild the catalog; token `{}` has role {}", who.name, who.roles_label()),
         )?;
         let mut done = self.recover_proposals().await?;
         absorb(&mut done, self.sync_catalog(true).await?);
@@ -383,7 +383,7 @@ impl Service {
                 q.offset
             )));
         }
-        let accounts = if who.role == crate::auth::Role::Consumer { who.scopes.clone() } else { Vec::new() };
+        let accounts = who.accounts();
         let viewer = Viewer { accounts, now: self.clock.now() };
         let mut conn = self.conn().await?;
         Ok(products::search(&mut conn, self.store.dialect, q, &viewer).await?)

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod lineage;
 pub mod proposals;
 pub mod refreshes;
+pub mod sessions;
 pub mod slo;
 pub mod subscriptions;
 pub mod tokens;
@@ -258,8 +259,7 @@ impl Service {
                 "account `{account}` is not a 12-digit AWS account id, which the AWS share backend needs"
             )));
         }
-        let holds =
-            who.is_admin() || (who.role == crate::auth::Role::Consumer && who.scopes.iter().any(|a| a == id.as_str()));
+        let holds = who.consumes_for(id.as_str());
         require(holds, format!("token `{}` does not hold account {id}", who.name))?;
         Ok(id)
     }
@@ -270,5 +270,8 @@ pub(crate) fn require(ok: bool, message: impl Into<String>) -> Result<(), Servic
 }
 
 pub(crate) fn require_reviewer(p: &Principal, what: &str) -> Result<(), ServiceError> {
-    require(p.can_review(), format!("only reviewers and admins may {what}; token `{}` has role {}", p.name, p.role))
+    require(
+        p.can_review(),
+        format!("only reviewers and admins may {what}; token `{}` has role {}", p.name, p.roles_label()),
+    )
 }

@@ -70,8 +70,8 @@ impl Service {
     /// `rejected_by_validation` and answered with their findings.
     pub async fn submit(&self, who: &Principal, text: &str) -> Result<Proposal, ServiceError> {
         require(
-            matches!(who.role, Role::Producer | Role::Admin),
-            format!("only producers submit contracts; token `{}` has role {}", who.name, who.role),
+            who.holds(Role::Producer) || who.is_admin(),
+            format!("only producers submit contracts; token `{}` has role {}", who.name, who.roles_label()),
         )?;
         let (report, base) = self.check(text).await?;
         let findings: Vec<StoredFinding> = report.findings.iter().map(proposals::finding).collect();
@@ -87,7 +87,7 @@ impl Service {
             format!(
                 "token `{}` may submit only for domains [{}], not `{}`",
                 who.name,
-                who.scopes.join(", "),
+                who.domains().join(", "),
                 key.domain
             ),
         )?;
@@ -271,10 +271,10 @@ impl Service {
     /// listing is narrowed to their domains; consumers read none.
     pub async fn proposals(&self, who: &Principal, filter: &ProposalFilter) -> Result<Vec<Proposal>, ServiceError> {
         let mut filter = filter.clone();
-        match who.role {
-            Role::Admin | Role::Reviewer => {}
-            Role::Producer => filter.domains = Some(who.scopes.clone()),
-            Role::Consumer => {
+        match who.holds(Role::Producer) {
+            _ if who.can_review() => {}
+            true => filter.domains = Some(who.domains()),
+            false => {
                 return Err(ServiceError::Forbidden(format!(
                     "proposals are read by reviewers and by the producers of their domain; token `{}` is a consumer",
                     who.name

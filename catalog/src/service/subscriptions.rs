@@ -118,7 +118,7 @@ impl Service {
     /// module comment): the others are left out, not refused.
     pub async fn subscriptions(&self, who: &Principal, key: Option<&str>) -> Result<Vec<Subscription>, ServiceError> {
         let key = key.map(parse_key).transpose()?.map(|k| k.to_string());
-        if !matches!(who.role, Role::Admin | Role::Producer | Role::Consumer) {
+        if !(who.holds(Role::Admin) || who.holds(Role::Producer) || who.holds(Role::Consumer)) {
             return Ok(Vec::new());
         }
         let all = subscriptions::list(&mut *self.conn().await?, key.as_deref()).await?;
@@ -146,7 +146,7 @@ impl Service {
 
 /// Does `who` hold the subscription's account?
 fn owner(who: &Principal, s: &Subscription) -> bool {
-    who.role == Role::Consumer && who.scopes.contains(&s.account)
+    who.holds(Role::Consumer) && who.accounts().contains(&s.account)
 }
 
 /// The subscription as `who` may read it, or `None` if `who` may not read it.
@@ -155,7 +155,7 @@ fn shown_to(who: &Principal, mut s: Subscription) -> Option<Subscription> {
         return Some(s);
     }
     let domain = s.product_key.split_once('.').map_or(s.product_key.as_str(), |(d, _)| d);
-    let producer = who.role == Role::Producer && who.scopes.iter().any(|d| d == domain);
+    let producer = who.domains().iter().any(|d| d == domain);
     if !(producer || who.is_admin()) {
         return None;
     }

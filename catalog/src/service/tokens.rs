@@ -120,7 +120,10 @@ impl Service {
 
     /// Every token with its life cycle, never a secret or hash (admins).
     pub async fn list_tokens(&self, who: &Principal) -> Result<Vec<TokenInfo>, ServiceError> {
-        require(who.is_admin(), format!("only admins list tokens; token `{}` has role {}", who.name, who.role))?;
+        require(
+            who.is_admin(),
+            format!("only admins list tokens; token `{}` has role {}", who.name, who.roles_label()),
+        )?;
         let mut conn = self.conn().await?;
         let now = self.clock.now();
         let rows = tokens::list(&mut conn).await?;
@@ -130,7 +133,10 @@ impl Service {
     /// An admin revokes a token by name. The last active admin token cannot
     /// be revoked (nobody could administer Steward afterwards).
     pub async fn revoke_token(&self, who: &Principal, name: &str) -> Result<TokenInfo, ServiceError> {
-        require(who.is_admin(), format!("only admins revoke tokens; token `{}` has role {}", who.name, who.role))?;
+        require(
+            who.is_admin(),
+            format!("only admins revoke tokens; token `{}` has role {}", who.name, who.roles_label()),
+        )?;
         let mut tx = self.store.begin().await?;
         tokens::lock_admins(&mut tx, self.store.dialect).await?;
         let Some(row) = tokens::find_by_name(&mut tx, name).await? else {
@@ -192,7 +198,10 @@ impl Service {
         scopes: Vec<String>,
         expires_in_days: Option<i64>,
     ) -> Result<CreatedToken, ServiceError> {
-        require(who.is_admin(), format!("only admins create tokens; token `{}` has role {}", who.name, who.role))?;
+        require(
+            who.is_admin(),
+            format!("only admins create tokens; token `{}` has role {}", who.name, who.roles_label()),
+        )?;
         let expires_in = match expires_in_days {
             None => None,
             Some(d) if (1..=MAX_EXPIRES_IN_DAYS).contains(&d) => Some(Duration::days(d)),

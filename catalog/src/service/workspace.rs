@@ -66,10 +66,12 @@ impl Service {
     /// The domains whose workspace `who` reads: a producer's own, every
     /// domain for reviewers and admins (`None`); consumers none (403).
     pub fn workspace_domains(&self, who: &Principal) -> Result<Option<Vec<String>>, ServiceError> {
-        match who.role {
-            Role::Producer => Ok(Some(who.scopes.clone())),
-            Role::Admin | Role::Reviewer => Ok(None),
-            Role::Consumer => Err(ServiceError::Forbidden(format!(
+        if who.can_review() {
+            return Ok(None);
+        }
+        match who.holds(Role::Producer) {
+            true => Ok(Some(who.domains())),
+            false => Err(ServiceError::Forbidden(format!(
                 "the producer workspace is for producers (and reviewers and admins); token `{}` is a consumer: \
                  your requests and grants are under Access",
                 who.name
@@ -143,12 +145,12 @@ impl Service {
         comment: Option<&str>,
     ) -> Result<Proposal, ServiceError> {
         super::require(
-            matches!(who.role, Role::Producer | Role::Admin),
+            who.holds(Role::Producer) || who.is_admin(),
             format!(
                 "only the submitter of a proposal or a producer of its domain may withdraw it; token `{}` has role {}{}",
                 who.name,
-                who.role,
-                if who.role == Role::Reviewer { " (reviewers reject instead)" } else { "" }
+                who.roles_label(),
+                if who.holds(Role::Reviewer) { " (reviewers reject instead)" } else { "" }
             ),
         )?;
         let comment = comment.map(str::trim).filter(|c| !c.is_empty());

@@ -121,24 +121,30 @@ async fn list_where<T, S>(
         p
     };
     let accounts = match f.accounts.as_deref() {
-        None => String::new(),
-        Some([]) => " AND 1 = 0".to_owned(),
-        Some(a) => format!(" AND account IN ({})", params(a.len()).join(", ")),
+        None => None,
+        Some([]) => Some("1 = 0".to_owned()),
+        Some(a) => Some(format!("account IN ({})", params(a.len()).join(", "))),
     };
     // One `LIKE '<domain>.%'` per domain (a producer holds a few); `_` is a
     // LIKE wildcard and domain names contain it, so it is escaped.
-    let scope = match domains {
-        None => String::new(),
-        Some([]) => " AND 1 = 0".to_owned(),
+    let domains_clause = match domains {
+        None => None,
+        Some([]) => Some("1 = 0".to_owned()),
         Some(d) => {
             let likes: Vec<String> =
                 params(d.len()).into_iter().map(|p| format!("product_key LIKE {p} ESCAPE '\\'")).collect();
-            format!(" AND ({})", likes.join(" OR "))
+            Some(format!("({})", likes.join(" OR ")))
         }
+    };
+    // Both: a reader who is a consumer and a producer sees either's rows.
+    let scope = match (accounts, domains_clause) {
+        (None, None) => String::new(),
+        (Some(c), None) | (None, Some(c)) => format!(" AND {c}"),
+        (Some(a), Some(d)) => format!(" AND ({a} OR {d})"),
     };
     let sql = format!(
         "SELECT {columns} FROM {table}
-         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR product_key = $2){accounts}{scope}
+         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR product_key = $2){scope}
          ORDER BY id DESC LIMIT $3"
     );
     let mut q = sqlx::query(AssertSqlSafe(sql)).bind(status).bind(f.product_key.clone()).bind(f.limit);

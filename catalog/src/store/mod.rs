@@ -18,6 +18,7 @@ pub mod proposals;
 pub mod queues;
 pub mod refreshes;
 mod search;
+pub mod sessions;
 pub mod slo;
 pub mod subscriptions;
 pub mod tokens;

@@ -68,7 +68,8 @@ pub struct QueueQuery {
 pub struct Scope {
     /// Only products of these domains (a producer).
     pub domains: Option<Vec<String>>,
-    /// Only these accounts (a consumer).
+    /// Only these accounts (a consumer). With `domains` too, rows matching
+    /// either are kept (a producer who is also a consumer).
     pub accounts: Option<Vec<String>>,
 }
 
@@ -178,6 +179,8 @@ fn filters(q: &QueueQuery, scope: &Scope, has_account: bool) -> Where {
             w.text(|n| format!("product_key LIKE ${n} ESCAPE '\\'"), format!("%.{}", like_escape(p)));
         }
     }
+    // A reader who is both a producer and a consumer sees either's rows.
+    let before = w.clauses.len();
     if let Some(domains) = &scope.domains {
         w.domains(domains);
     }
@@ -187,6 +190,11 @@ fn filters(q: &QueueQuery, scope: &Scope, has_account: bool) -> Where {
         } else {
             w.clauses.push("1 = 0".to_owned());
         }
+    }
+    if w.clauses.len() == before + 2 {
+        let accounts = w.clauses.pop().expect("two scope clauses");
+        let domains = w.clauses.pop().expect("two scope clauses");
+        w.clauses.push(format!("({domains} OR {accounts})"));
     }
     w
 }

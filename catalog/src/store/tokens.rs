@@ -99,6 +99,8 @@ fn token_row(row: &sqlx::any::AnyRow) -> Result<TokenRow, StoreError> {
             scopes: serde_json::from_str(&scopes)?,
             subject: None,
             issuer: None,
+            also: Vec::new(),
+            display_name: None,
         },
         created_at: time_at(row, "created_at")?,
         last_used_at: time_opt(row, "last_used_at")?,

@@ -40,7 +40,7 @@ pub(super) async fn render(
             @if let Some(n) = &notice { (n) }
             p {
                 "My access lists the access requests, grants and subscriptions of a consumer's accounts. "
-                "Token " strong { (session.who.name) } " has role " (session.who.role) "."
+                "Token " strong { (session.who.name) } " has role " (session.who.roles_label()) "."
             }
             @if session.who.can_review() { p { a href="/access" { "Access requests to decide →" } } }
         },
@@ -49,7 +49,7 @@ pub(super) async fn render(
             let message = done.and_then(|(kind, id)| mine.done_message(kind, id));
             html! {
                 h1 { "My access" }
-                p.muted { "Accounts: " @for (i, a) in session.who.scopes.iter().enumerate() { @if i > 0 { ", " } code { (a) } } }
+                p.muted { "Accounts: " @for (i, a) in session.who.accounts().iter().enumerate() { @if i > 0 { ", " } code { (a) } } }
                 @if let Some(n) = &notice { (n) }
                 @if let Some(m) = &message { (flash("ok", m)) }
                 section #my-requests {

@@ -29,7 +29,7 @@ impl Mine {
     /// `None` for other roles (their accounts are not "theirs").
     pub async fn load(service: &Service, session: &Session, key: Option<&str>) -> Option<Result<Mine, ServiceError>> {
         let who = &session.who;
-        if who.role != Role::Consumer {
+        if !who.holds(Role::Consumer) {
             return None;
         }
         let load = async {
@@ -38,9 +38,12 @@ impl Mine {
                 AccessFilter { status: None, product_key: product_key.clone(), accounts: None, limit: LIMIT };
             // With a product the service shows every account's grants (who has
             // access is public); only this token's accounts are "mine".
-            let grants = AccessFilter { status: None, product_key, accounts: Some(who.scopes.clone()), limit: LIMIT };
+            let grants = AccessFilter { status: None, product_key, accounts: Some(who.accounts()), limit: LIMIT };
+            // Someone who also produces reads their domains' requests too; only their accounts' are "mine".
+            let mut requests = service.access_requests(who, &requests).await?;
+            requests.retain(|r| who.accounts().contains(&r.account));
             Ok::<_, ServiceError>(Mine {
-                requests: service.access_requests(who, &requests).await?,
+                requests,
                 grants: service.grants(who, &grants).await?,
                 subscriptions: service.subscriptions(who, key).await?,
             })
@@ -169,7 +172,7 @@ pub fn your_access(session: &Session, p: &ProductDetail, mine: &Result<Mine, Ser
         Ok(m) => m,
         Err(e) => return html! { section #mine { h2 { "Your access" } p.muted { (crate::page::describe(e).1) } } },
     };
-    let accounts = &session.who.scopes;
+    let accounts = &session.who.accounts();
     let free: Vec<&String> = accounts
         .iter()
         .filter(|a| mine.active_grant(&p.key, a).is_none() && mine.pending(&p.key, a).is_none())

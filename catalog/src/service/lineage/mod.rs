@@ -100,10 +100,11 @@ impl Service {
     /// refreshes and lineage edges (see the module docs).
     pub async fn ingest_lineage(&self, who: &Principal, body: Vec<u8>) -> Result<LineageOutcome, ServiceError> {
         require(
-            matches!(who.role, Role::Producer | Role::Consumer | Role::Admin),
+            who.holds(Role::Producer) || who.holds(Role::Consumer) || who.is_admin(),
             format!(
                 "token `{}` has role {}; OpenLineage events come from producer or consumer tokens",
-                who.name, who.role
+                who.name,
+                who.roles_label()
             ),
         )?;
         // Parsing is linear, and bounded by the body limit; still off the async threads.

@@ -25,11 +25,15 @@ pub struct AffectedAccounts {
     pub total: i64,
 }
 
+/// Reviewers and admins read everything; a producer its domains' rows, a
+/// consumer its accounts' rows, and someone who is both, either.
 fn scope(who: &Principal) -> Scope {
-    match who.role {
-        Role::Admin | Role::Reviewer => Scope::default(),
-        Role::Producer => Scope { domains: Some(who.scopes.clone()), accounts: None },
-        Role::Consumer => Scope { domains: None, accounts: Some(who.scopes.clone()) },
+    if who.can_review() {
+        return Scope::default();
+    }
+    Scope {
+        domains: who.holds(Role::Producer).then(|| who.domains()),
+        accounts: who.holds(Role::Consumer).then(|| who.accounts()),
     }
 }
 
@@ -44,7 +48,7 @@ impl Service {
         who: &Principal,
         q: &QueueQuery,
     ) -> Result<QueuePage<super::Proposal>, ServiceError> {
-        if who.role == Role::Consumer {
+        if who.only_consumer() {
             return Err(ServiceError::Forbidden(format!(
                 "proposals are read by reviewers and by the producers of their domain; token `{}` is a consumer",
                 who.name
