@@ -21,8 +21,8 @@ use common::browser::{browser, chromium, shot, start_driver, wait_text, wait_url
 use fantoccini::{Client, Locator};
 use serde_json::json;
 use steward_catalog::api;
-use steward_catalog::service::proposals::ProposalStatus;
 use steward_catalog::service::admin::AuditFilter;
+use steward_catalog::service::proposals::ProposalStatus;
 use steward_portal::oidc::SignInOptions;
 use steward_testkit::oidc::OidcProvider;
 
@@ -51,8 +51,11 @@ async fn sso_sign_in(c: &Client, base: &str, path: &str, sub: &str) {
 async fn people_sign_in_through_their_identity_provider() {
     let Some((chromium, chromedriver)) = chromium() else { return };
     let Some(idp) = OidcProvider::start().await else { return };
-    idp.set_user("rita", json!({"name": "Rita Reviewer", "email": "rita@example.com", "groups": ["steward-reviewers"]}))
-        .await;
+    idp.set_user(
+        "rita",
+        json!({"name": "Rita Reviewer", "email": "rita@example.com", "groups": ["steward-reviewers"]}),
+    )
+    .await;
     idp.set_user("pat", json!({"name": "Pat Both", "groups": ["steward-reviewers", "sales-data", "staff"]})).await;
     idp.set_user("nora", json!({"name": "Nora Nobody", "groups": ["staff"]})).await;
 
@@ -75,8 +78,9 @@ async fn people_sign_in_through_their_identity_provider() {
         ]
     }))
     .unwrap();
-    let options = SignInOptions::from_config(&steward_catalog::config::PortalConfig { token_signin: true, oidc: Some(oidc) })
-        .unwrap();
+    let options =
+        SignInOptions::from_config(&steward_catalog::config::PortalConfig { token_signin: true, oidc: Some(oidc) })
+            .unwrap();
     let router = steward_portal::router_with(app.state.clone(), options).merge(api::router(app.state.clone()));
     let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let driver = start_driver(&chromedriver).await;

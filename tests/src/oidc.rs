@@ -89,7 +89,8 @@ impl OidcProvider {
 
     /// Creates or replaces the user `sub` with these claims (`PUT /users/{sub}`).
     pub async fn set_user(&self, sub: &str, claims: Value) {
-        let r = reqwest::Client::new().put(format!("{}/users/{sub}", self.upstream)).json(&claims).send().await.unwrap();
+        let r =
+            reqwest::Client::new().put(format!("{}/users/{sub}", self.upstream)).json(&claims).send().await.unwrap();
         assert!(r.status().is_success(), "PUT /users/{sub}: {}", r.status());
     }
 
@@ -111,7 +112,13 @@ fn query_param(query: &str, name: &str) -> Option<String> {
     form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
-async fn forward(State(proxy): State<Arc<Proxy>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn forward(
+    State(proxy): State<Arc<Proxy>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let path = uri.path().to_owned();
     let query = uri.query().unwrap_or("").to_owned();
     if path == "/oauth2/token" {
@@ -129,12 +136,17 @@ async fn forward(State(proxy): State<Arc<Proxy>>, method: Method, uri: Uri, head
             };
             if !ok {
                 proxy.refused.fetch_add(1, Ordering::SeqCst);
-                let body = serde_json::json!({"error": "invalid_grant", "error_description": "PKCE verification failed"});
+                let body =
+                    serde_json::json!({"error": "invalid_grant", "error_description": "PKCE verification failed"});
                 return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
             }
         }
     }
-    let url = if query.is_empty() { format!("{}{path}", proxy.upstream) } else { format!("{}{path}?{query}", proxy.upstream) };
+    let url = if query.is_empty() {
+        format!("{}{path}", proxy.upstream)
+    } else {
+        format!("{}{path}?{query}", proxy.upstream)
+    };
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let mut req = client.request(method.clone(), &url).body(body.to_vec());
     for (name, value) in &headers {

@@ -4,6 +4,8 @@
 //! * [`moto`] gives a running moto server: the one named by
 //!   `STEWARD_TEST_MOTO_URL` (CI starts one shared server), or a
 //!   `moto_server` process spawned on a free loopback port and killed on drop.
+//!   Both run through `scripts/moto_server.py`, which fixes a moto bug that
+//!   makes a revoke after a repeated grant fail with HTTP 500.
 //!   Without either it reports the service as missing (a skip locally, a
 //!   failure under `STEWARD_TEST_REQUIRE_SERVICES=1`).
 //! * moto keeps separate state per account, taken from the `x-moto-account-id`
@@ -92,7 +94,11 @@ pub async fn moto_of_its_own() -> Option<Moto> {
             return None;
         }
     };
-    let spawned = Command::new("moto_server")
+    // moto_server with a bug of moto's Lake Formation fixed (a repeated
+    // grant corrupts its permission set; see the script).
+    let launcher = steward_testkit::repo_root().join("scripts/moto_server.py");
+    let spawned = Command::new("python3")
+        .arg(launcher)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -103,14 +109,21 @@ pub async fn moto_of_its_own() -> Option<Moto> {
         Err(e) => {
             steward_testkit::missing_service(
                 "moto",
-                &format!("cannot run moto_server (pip install 'moto[server]'): {e}"),
+                &format!("cannot run python3 scripts/moto_server.py (pip install 'moto[server]'): {e}"),
             );
             return None;
         }
     };
-    let moto = Moto { url: format!("http://127.0.0.1:{port}"), child: Some(child) };
+    let mut moto = Moto { url: format!("http://127.0.0.1:{port}"), child: Some(child) };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
+        if let Some(Ok(Some(status))) = moto.child.as_mut().map(Child::try_wait) {
+            steward_testkit::missing_service(
+                "moto",
+                &format!("scripts/moto_server.py exited ({status}): is moto[server] installed?"),
+            );
+            return None;
+        }
         match answers(&moto.url).await {
             Ok(()) => return Some(moto),
             Err(e) if tokio::time::Instant::now() > deadline => {
