@@ -71,13 +71,14 @@ impl Service {
             return Ok(0);
         }
         let mut tx = self.store.begin().await?;
+        // Ended ones first, so the count is of sessions the logout ended.
+        sessions::delete_expired(&mut tx, self.clock.now()).await?;
         let n = sessions::delete_for_provider(&mut tx, issuer, subject, provider_sid).await?;
         if n > 0 {
             let target = format!("session:{}", crate::auth::workload_name(subject.unwrap_or("*"), issuer));
             let after = json!({"ended": n, "provider_sid": provider_sid});
             self.audit(&mut tx, issuer, "session.provider_logout", &target, None, Some(after)).await?;
         }
-        sessions::delete_expired(&mut tx, self.clock.now()).await?;
         tx.commit().await?;
         Ok(n)
     }
