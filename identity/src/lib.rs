@@ -62,6 +62,8 @@ struct Issuer {
     algorithms: Vec<Algorithm>,
     /// One validation per allowed algorithm: built once, not per request.
     validations: Vec<(Algorithm, Validation)>,
+    /// The same for OIDC back-channel logout tokens (no `sub` or `exp` required).
+    logout_validations: Vec<(Algorithm, Validation)>,
     keys: KeyCache,
 }
 
@@ -116,12 +118,13 @@ impl Verifier {
             .map(|(i, config)| {
                 let algorithms = config.check_keys(i)?;
                 let validations = algorithms.iter().map(|&alg| (alg, validation(&config, alg))).collect();
+                let logout_validations = algorithms.iter().map(|&alg| (alg, logout_validation(&config, alg))).collect();
                 let keys = KeyCache::new(
                     &config.issuer,
                     config.jwks_uri.clone(),
                     Duration::from_secs(config.refetch_interval_secs),
                 );
-                Ok(Arc::new(Issuer { config, algorithms, validations, keys }))
+                Ok(Arc::new(Issuer { config, algorithms, validations, logout_validations, keys }))
             })
             .collect::<Result<_, ConfigError>>()?;
         Ok(Self { issuers, http })
@@ -246,10 +249,61 @@ impl Prepared {
         Ok((claims, subject))
     }
 
+    /// A back-channel logout token's claims (OIDC Back-Channel Logout 1.0
+    /// section 2.6): signature, `iss`, `aud`, `exp` if present, `iat` within
+    /// the last ten minutes, the logout event, `sub` or `sid`, and no `nonce`.
+    /// Returns `(sub, sid)`.
+    pub fn logout(self) -> Result<(Option<String>, Option<String>), VerifyError> {
+        const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+        let issuer = &self.issuer.config.issuer;
+        let validation = self
+            .issuer
+            .logout_validations
+            .iter()
+            .find(|(a, _)| *a == self.alg)
+            .map(|(_, v)| v)
+            .ok_or_else(|| VerifyError::AlgorithmNotAllowed(format!("{:?}", self.alg)))?;
+        let claims = jsonwebtoken::decode::<Map<String, Value>>(&self.token, &self.key.key, validation)
+            .map_err(|e| VerifyError::from_jwt(&e, issuer))?
+            .claims;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let leeway = i64::try_from(self.issuer.config.leeway_secs).unwrap_or(0);
+        match claims.get("iat").and_then(Value::as_i64) {
+            None => return Err(VerifyError::MissingClaim("iat".into())),
+            Some(iat) if iat > now + leeway => return Err(VerifyError::NotYetValid),
+            Some(iat) if iat < now - 600 - leeway => return Err(VerifyError::Expired),
+            Some(_) => {}
+        }
+        if !claims.get("events").and_then(Value::as_object).is_some_and(|e| e.get(EVENT).is_some_and(Value::is_object))
+        {
+            return Err(VerifyError::Malformed(format!("`events` does not hold {EVENT}")));
+        }
+        if claims.contains_key("nonce") {
+            return Err(VerifyError::Malformed("a logout token must not hold `nonce`".into()));
+        }
+        let text = |name: &str| claims.get(name).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+        let (sub, sid) = (text("sub"), text("sid"));
+        if sub.is_none() && sid.is_none() {
+            return Err(VerifyError::MissingClaim("sub or sid".into()));
+        }
+        Ok((sub, sid))
+    }
+
     /// The key id the token named (for logs).
     pub fn kid(&self) -> Option<&str> {
         self.key.kid.as_deref()
     }
+}
+
+/// The validation of back-channel logout tokens: as an ID token's, but
+/// `sub` and `exp` are optional (OIDC Back-Channel Logout 1.0 section 2.4;
+/// `exp`, when present, is still checked).
+fn logout_validation(config: &IssuerConfig, alg: Algorithm) -> Validation {
+    let mut v = validation(config, alg);
+    v.set_required_spec_claims(&["iss", "aud"]);
+    v
 }
 
 /// The validation of tokens signed with `alg` for this issuer.

@@ -396,6 +396,15 @@ impl Provider {
             .collect()
     }
 
+    /// Verifies a back-channel logout token from the provider (OIDC
+    /// Back-Channel Logout 1.0); returns the `sub` and `sid` it ends.
+    pub async fn verify_logout(&self, token: &str) -> Result<(Option<String>, Option<String>), OidcError> {
+        let prepared = self.verifier.prepare(token).await?;
+        Ok(tokio::task::spawn_blocking(move || prepared.logout())
+            .await
+            .map_err(|e| OidcError::Unavailable(format!("verification task: {e}")))??)
+    }
+
     /// Where to send the browser to end the provider's session too
     /// (RP-Initiated Logout 1.0), if the provider has an end-session endpoint.
     pub async fn logout_url(&self, id_token_hint: Option<&str>, post_logout_redirect: &str) -> Option<String> {

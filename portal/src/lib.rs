@@ -67,6 +67,7 @@ pub fn router_with(state: AppState, sign_in: oidc::SignInOptions) -> Router {
         .route("/signin", get(session::signin_page).post(session::signin))
         .route("/signin/oidc", get(oidc::start))
         .route("/signin/oidc/callback", get(oidc::callback))
+        .route("/signin/oidc/backchannel-logout", post(oidc::backchannel_logout))
         .route("/signout", post(session::signout))
         .route("/products/{key}", get(product::page))
         .route("/proposals", get(review::queue))

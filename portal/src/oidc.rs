@@ -291,3 +291,44 @@ pub async fn after_signout(options: &SignInOptions, headers: &HeaderMap) -> Stri
     let hint = cookie(headers, HINT_COOKIE);
     provider.logout_url(hint, &back).await.unwrap_or_else(|| "/signin".to_owned())
 }
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    logout_token: Option<String>,
+}
+
+/// `POST /signin/oidc/backchannel-logout`: the provider says a session of
+/// its ended (OIDC Back-Channel Logout 1.0); the Steward sessions it names
+/// (by `sid`, else every session of `sub`) end too. A replay only ends
+/// sessions again, so no `jti` is kept. Answers 200, or 400 with
+/// `invalid_request` (section 2.8); the reason goes to the log.
+pub async fn backchannel_logout(
+    State(service): State<Service>,
+    axum::Extension(options): axum::Extension<Arc<SignInOptions>>,
+    axum::Form(form): axum::Form<LogoutForm>,
+) -> Response {
+    let Some(provider) = options.oidc.as_ref() else {
+        return problem(StatusCode::NOT_FOUND, "Not found", "Single sign-on is not configured on this Steward.");
+    };
+    let no_store = [(header::CACHE_CONTROL, "no-store")];
+    let token = form.logout_token.unwrap_or_default();
+    let (sub, sid) = match provider.verify_logout(&token).await {
+        Ok(x) => x,
+        Err(e @ OidcError::Unavailable(_)) => {
+            tracing::warn!(error = %e, "back-channel logout: the provider's keys are unavailable");
+            return (StatusCode::SERVICE_UNAVAILABLE, no_store).into_response();
+        }
+        Err(e) => {
+            tracing::warn!(reason = %e, "back-channel logout token refused");
+            let body = axum::Json(serde_json::json!({"error": "invalid_request"}));
+            return (StatusCode::BAD_REQUEST, no_store, body).into_response();
+        }
+    };
+    match service.end_provider_sessions(&provider.config().issuer, sub.as_deref(), sid.as_deref()).await {
+        Ok(ended) => {
+            tracing::info!(ended, subject = ?sub, sid = ?sid, "back-channel logout ended portal sessions");
+            (StatusCode::OK, no_store).into_response()
+        }
+        Err(e) => page::PageError::from(e).into_response(),
+    }
+}

@@ -88,3 +88,91 @@ async fn callbacks_that_are_not_this_browsers_sign_in_are_refused() {
     assert_eq!(start.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(start.body.contains("cannot be reached"), "{}", start.body);
 }
+
+/// OIDC Back-Channel Logout 1.0: the provider POSTs a signed logout token;
+/// the sessions it names end. The provider here is a local issuer whose
+/// TEST-ONLY keys the test holds (`steward_testkit::identity`).
+#[tokio::test]
+async fn the_providers_logout_ends_the_sessions_it_names() {
+    use steward_catalog::auth::{HeldRole, Role};
+    use steward_catalog::service::sessions::NewSession;
+    use steward_testkit::identity::{TestIssuer, now, rsa_a, rsa_b};
+
+    let idp = TestIssuer::start(&[&rsa_a()]).await;
+    let mut app = Portal::start().await;
+    let oidc = serde_json::from_value(json!({
+        "issuer": idp.url,
+        "client_id": "steward-portal",
+        "redirect_url": "http://127.0.0.1:8080/signin/oidc/callback",
+        "roles": [{"claims": {"groups": "steward-reviewers"}, "role": "reviewer"}]
+    }))
+    .unwrap();
+    let options = steward_portal::oidc::SignInOptions::from_config(&steward_catalog::config::PortalConfig {
+        token_signin: true,
+        oidc: Some(oidc),
+    })
+    .unwrap();
+    app.router = steward_portal::router_with(app.state.clone(), options).merge(api::router(app.state.clone()));
+    let session = |sub: &str, sid: &str| NewSession {
+        issuer: idp.url.clone(),
+        subject: sub.into(),
+        display_name: sub.into(),
+        email: String::new(),
+        roles: vec![HeldRole { role: Role::Reviewer, scopes: vec![] }],
+        provider_sid: Some(sid.into()),
+    };
+    let hours = chrono::Duration::hours(1);
+    let rita1 = app.service.start_portal_session(&session("rita", "sid-1"), hours).await.unwrap();
+    let rita2 = app.service.start_portal_session(&session("rita", "sid-2"), hours).await.unwrap();
+    let rob = app.service.start_portal_session(&session("rob", "sid-3"), hours).await.unwrap();
+    let live = |s: String| {
+        let service = app.service.clone();
+        async move { service.portal_session(&s).await.unwrap().is_some() }
+    };
+    let event = json!({"http://schemas.openid.net/event/backchannel-logout": {}});
+    let claims = |extra: serde_json::Value| {
+        let mut c = json!({"iss": idp.url, "aud": "steward-portal", "iat": now(), "jti": "j1", "events": event});
+        c.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        c
+    };
+    let post = |token: String| {
+        let app = &app;
+        async move { app.post("/signin/oidc/backchannel-logout", None, &format!("logout_token={token}")).await }
+    };
+
+    // Refused, and nothing ends: each breaks one rule of section 2.6.
+    let bad = [
+        ("a nonce", rsa_a().sign(&claims(json!({"sid": "sid-1", "nonce": "n"})))),
+        (
+            "no logout event",
+            rsa_a().sign(&{
+                let mut c = claims(json!({"sid": "sid-1"}));
+                c["events"] = json!({});
+                c
+            }),
+        ),
+        ("neither sub nor sid", rsa_a().sign(&claims(json!({})))),
+        ("another audience", rsa_a().sign(&claims(json!({"sid": "sid-1", "aud": "someone-else"})))),
+        ("issued an hour ago", rsa_a().sign(&claims(json!({"sid": "sid-1", "iat": now() - 3600})))),
+        ("a key the provider does not publish", rsa_b().sign(&claims(json!({"sid": "sid-1"})))),
+        ("not a JWT", "nonsense".to_owned()),
+    ];
+    for (what, token) in bad {
+        let page = post(token).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{what}: {}", page.body);
+        assert_eq!(page.body, r#"{"error":"invalid_request"}"#, "{what}: no reason in the body");
+        assert_eq!(page.headers.get("cache-control").unwrap(), "no-store");
+    }
+    assert!(live(rita1.clone()).await && live(rita2.clone()).await && live(rob.clone()).await);
+
+    // By `sid`: that session only.
+    let ok = post(rsa_a().sign(&claims(json!({"sid": "sid-1"})))).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert!(!live(rita1).await && live(rita2.clone()).await && live(rob.clone()).await);
+    // By `sub`: every session of that person; a replay changes nothing more.
+    for _ in 0..2 {
+        let ok = post(rsa_a().sign(&claims(json!({"sub": "rita"})))).await;
+        assert_eq!(ok.status, StatusCode::OK);
+    }
+    assert!(!live(rita2).await && live(rob).await);
+}
