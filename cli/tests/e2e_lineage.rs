@@ -13,7 +13,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{STEWARD, cli, ok, start_with, token};
+use common::{cli, init_contract, ok, start_with, token};
 use serde_json::{Value, json};
 use steward_testkit::openlineage::{Receiver, assert_valid_run_event};
 
@@ -64,12 +64,7 @@ async fn an_airflow_complete_event_refreshes_the_init_contract_and_is_sent_on() 
         let reviewer = token(&srv, &admin, &["--name", "rita", "--role", "reviewer"]);
         let producer = token(&srv, &admin, &["--name", "airflow", "--role", "producer", "--domain", "sales"]);
         let contract = dir.path().join("orders.odcs.yaml");
-        let init = std::process::Command::new(STEWARD)
-            .args(["init", "--domain", "sales", "--product", "orders", "--output"])
-            .arg(&contract)
-            .output()
-            .unwrap();
-        assert_eq!(init.status.code(), Some(0), "{}", String::from_utf8_lossy(&init.stderr));
+        init_contract(&contract);
         ok(cli(&srv, &producer, &["submit", contract.to_str().unwrap()]));
         ok(cli(&srv, &reviewer, &["proposals", "approve", "1"]));
 

@@ -11,7 +11,7 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{STEWARD, Server, cli, ok, start_with, token};
+use common::{Server, cli, init_contract, ok, start_with, token};
 use steward_notify::testing::WebhookSink;
 
 // A dead server's claims expire after 2 s.
@@ -88,12 +88,7 @@ async fn init_contract_and_marketing_example_refresh_into_the_lake() {
 
         // The contract the README starts from, written by the real `steward init`.
         let contract = dir.path().join("orders.odcs.yaml");
-        let init = std::process::Command::new(STEWARD)
-            .args(["init", "--domain", "sales", "--product", "orders", "--output"])
-            .arg(&contract)
-            .output()
-            .unwrap();
-        assert_eq!(init.status.code(), Some(0), "{}", String::from_utf8_lossy(&init.stderr));
+        init_contract(&contract);
         assert!(std::fs::read_to_string(&contract).unwrap().contains("type: local"));
         let producer = token(&srv, &t.admin, &["--name", "paul", "--role", "producer", "--domain", "sales"]);
         let path = format!("/{backend}/orders");

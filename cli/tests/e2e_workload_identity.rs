@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{STEWARD, cli, ok, start_with};
+use common::{cli, init_contract, ok, start_with};
 use serde_json::{Value, json};
 use steward_testkit::identity::{TestIssuer, github_claims, rsa_a};
 
@@ -32,12 +32,7 @@ async fn a_ci_job_submits_with_its_oidc_token_and_the_audit_names_it() {
     let admin = std::fs::read_to_string(data.join("admin.token")).unwrap().trim().to_owned();
 
     let contract = dir.path().join("orders.odcs.yaml");
-    let init = std::process::Command::new(STEWARD)
-        .args(["init", "--domain", "sales", "--product", "orders", "--output"])
-        .arg(&contract)
-        .output()
-        .unwrap();
-    assert_eq!(init.status.code(), Some(0), "{}", String::from_utf8_lossy(&init.stderr));
+    init_contract(&contract);
 
     // A job on another branch: a valid token that no rule admits.
     let dev = key.sign(&github_claims(&issuer.url, "steward", "acme/orders", "refs/heads/dev"));

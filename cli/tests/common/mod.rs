@@ -63,6 +63,17 @@ pub fn cli(server: &Server, token: &str, args: &[&str]) -> Output {
         .expect("steward runs")
 }
 
+/// Writes the contract `steward init --domain sales --product orders` makes
+/// (the one the README starts from) to `path`.
+pub fn init_contract(path: &Path) {
+    let init = Command::new(STEWARD)
+        .args(["init", "--domain", "sales", "--product", "orders", "--output"])
+        .arg(path)
+        .output()
+        .expect("steward runs");
+    assert_eq!(init.status.code(), Some(0), "{}", String::from_utf8_lossy(&init.stderr));
+}
+
 pub fn ok(out: Output) -> String {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(0), "stdout: {text}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
