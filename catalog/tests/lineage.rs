@@ -398,7 +398,7 @@ async fn each_refresh_is_sent_out_as_a_start_and_complete_pair_with_the_schema_f
 
 /// Ingest throughput beside the refresh API's, same process and database:
 /// `cargo test -p steward-catalog --test lineage throughput -- --ignored --nocapture`
-/// (a debug build: compare the two figures, not their size).
+/// (in a debug build, compare the two figures, not their size).
 #[tokio::test]
 #[ignore]
 async fn throughput_of_complete_events_beside_the_refresh_api() {
@@ -430,7 +430,8 @@ async fn throughput_of_complete_events_beside_the_refresh_api() {
         }
         let ol = N as f64 / started.elapsed().as_secs_f64();
         eprintln!(
-            "{backend}: refresh API {api:.0}/s, OpenLineage COMPLETE {ol:.0}/s ({N} each, one client, debug build)"
+            "{backend}: refresh API {api:.0}/s, OpenLineage COMPLETE {ol:.0}/s ({N} each, one client, {} build)",
+            if cfg!(debug_assertions) { "debug" } else { "optimized" }
         );
     }
 }
