@@ -136,6 +136,17 @@ pub async fn publish(
             .bind(columns)
             .execute(&mut *conn)
             .await?;
+            // What search facets count, narrow (migration 0015).
+            sqlx::query(
+                "INSERT INTO product_facets (product_rowid, domain, tags)
+                 VALUES ((SELECT rowid FROM products WHERE product_key = $1), $2, $3)
+                 ON CONFLICT (product_rowid) DO UPDATE SET domain = excluded.domain, tags = excluded.tags",
+            )
+            .bind(&p.key)
+            .bind(&p.domain)
+            .bind(serde_json::to_string(&tags)?)
+            .execute(&mut *conn)
+            .await?;
         }
         Dialect::Postgres => {
             // Every lexeme into the vocabulary that expands prefixes (in byte

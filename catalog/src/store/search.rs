@@ -18,7 +18,7 @@ pub mod fold;
 mod postgres;
 mod sqlite;
 
-use facets::facet_counts;
+use facets::{TagCounts, facet_counts};
 use postgres::postgres_search;
 use sqlite::sqlite_search;
 
@@ -249,14 +249,15 @@ async fn list_filtered(
         (format!("SELECT p.product_key AS k, p.domain AS d FROM products p{hint} WHERE {f} LIMIT {}", COUNT_CAP + 1), b)
     };
     let (set, b) = capped(Omit::Nothing);
-    let mut counted = facet_counts(conn, &set, &b, q.domains.is_empty(), q.tags.is_empty()).await?;
+    let mut counted =
+        facet_counts(conn, &set, &b, q.domains.is_empty(), q.tags.is_empty(), TagCounts::ProductTags).await?;
     if !q.domains.is_empty() {
         let (set, b) = capped(Omit::Domains);
-        counted.absorb(facet_counts(conn, &set, &b, true, false).await?);
+        counted.absorb(facet_counts(conn, &set, &b, true, false, TagCounts::ProductTags).await?);
     }
     if !q.tags.is_empty() {
         let (set, b) = capped(Omit::Tags);
-        counted.absorb(facet_counts(conn, &set, &b, false, true).await?);
+        counted.absorb(facet_counts(conn, &set, &b, false, true, TagCounts::ProductTags).await?);
     }
     let mut b = Binds::default();
     let f = sql_filters(q, Omit::Nothing, &mut b);

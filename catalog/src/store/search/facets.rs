@@ -46,7 +46,16 @@ impl Counted {
     }
 }
 
-/// Counts the first matches of `set` (a statement yielding `k`, `d`, capped
+/// Where a match's tags are read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TagCounts {
+    /// `product_tags`, by the match's key `k`.
+    ProductTags,
+    /// A JSON list `g` in the match's own row.
+    JsonList,
+}
+
+/// Counts the first matches of `set` (a statement yielding `k` or `g`, and `d`, capped
 /// at [`COUNT_CAP`] + 1 rows) in one statement: how many, and by domain and
 /// by tag when asked. Beyond the cap the counts are of those first matches
 /// only (lower bounds, flagged): counting every match of a common word cost
@@ -57,12 +66,18 @@ pub(super) async fn facet_counts(
     binds: &Binds,
     domains: bool,
     tags: bool,
+    tag_counts: TagCounts,
 ) -> Result<Counted, StoreError> {
     let mut parts = vec!["SELECT 'n' AS f, '' AS v, '' AS shown, COUNT(*) AS c FROM m".to_owned()];
     if domains {
         parts.push("SELECT 'd', d, d, COUNT(*) FROM m GROUP BY d".to_owned());
     }
-    if tags {
+    if tags && tag_counts == TagCounts::JsonList {
+        parts.push(
+            "SELECT 't', lower(j.value), MIN(j.value), COUNT(*) FROM m, json_each(m.g) j GROUP BY lower(j.value)"
+                .to_owned(),
+        );
+    } else if tags {
         parts.push(
             // `CROSS JOIN`: SQLite keeps the matches as the outer loop (each a
             // primary-key lookup of its tags). Left free, it walked the whole

@@ -4,7 +4,7 @@
 
 use sqlx::{AnyConnection, Row};
 
-use super::facets::{Counted, facet_counts};
+use super::facets::{Counted, TagCounts, facet_counts};
 use super::{
     AnyQuery, AnyRow, Binds, COUNT_CAP, Exact, Facets, Omit, SCORED_MATCHES_MAX, SUMMARY_COLUMNS, SearchQuery,
     StoreError, assemble, fold, split_page, sql_filters,
@@ -51,16 +51,29 @@ pub(super) async fn postgres_search(
         &set.binds,
         q.domains.is_empty(),
         q.tags.is_empty(),
+        TagCounts::ProductTags,
     )
     .await?;
     if !q.domains.is_empty() {
         let other = PgSet::new(&all, q, Omit::Domains, &[]);
         let scan = sample.words_broad() || (sample.filtered && sample.dense_words());
-        counted.absorb(facet_counts(conn, &other.capped_sql(scan), &other.binds, true, false).await?);
+        counted.absorb(
+            facet_counts(conn, &other.capped_sql(scan), &other.binds, true, false, TagCounts::ProductTags).await?,
+        );
     }
     if !q.tags.is_empty() {
         let other = PgSet::new(&all, q, Omit::Tags, &[]);
-        counted.absorb(facet_counts(conn, &other.capped_sql(sample.count_by_scan()), &other.binds, false, true).await?);
+        counted.absorb(
+            facet_counts(
+                conn,
+                &other.capped_sql(sample.count_by_scan()),
+                &other.binds,
+                false,
+                true,
+                TagCounts::ProductTags,
+            )
+            .await?,
+        );
     }
     let total = counted.total;
     let facets = counted.facets(q);

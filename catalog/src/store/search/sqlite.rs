@@ -4,7 +4,7 @@
 
 use sqlx::{AnyConnection, Row};
 
-use super::facets::facet_counts;
+use super::facets::{TagCounts, facet_counts};
 use super::{
     AnyRow, Binds, COUNT_CAP, Exact, Facets, Omit, SCORED_MATCHES_MAX, SUMMARY_COLUMNS, SearchQuery, StoreError,
     assemble, fold, split_page,
@@ -94,16 +94,21 @@ impl SqliteSet {
         s
     }
 
-    /// The first matches (up to the count cap + 1), as `k` (key) and `d` (domain).
+    /// The first matches (up to the count cap + 1), as `d` (domain) and
+    /// `g` (tags, a JSON list), from the narrow `product_facets` rows.
     fn capped_sql(&self) -> String {
         format!(
-            "SELECT p.product_key AS k, p.domain AS d FROM (SELECT s.rowid AS r FROM product_search s
-                 WHERE product_search MATCH $1 AND {} LIMIT {}) x JOIN products p ON p.rowid = x.r",
+            "SELECT f.domain AS d, f.tags AS g FROM (SELECT s.rowid AS r FROM product_search s
+                 WHERE product_search MATCH $1 AND {} LIMIT {}) x JOIN product_facets f ON f.product_rowid = x.r",
             self.cond,
             COUNT_CAP + 1
         )
     }
 }
+
+/// Tags are counted from each match's JSON list, read with the domain from
+/// one narrow row (`product_facets`): no `product_tags` probes.
+const TAGS: TagCounts = TagCounts::JsonList;
 
 pub(super) async fn sqlite_search(
     conn: &mut AnyConnection,
@@ -114,14 +119,14 @@ pub(super) async fn sqlite_search(
     let words = fts_words(terms);
     let all = SqliteSet::new(&words, q, Omit::Nothing, &[]);
     let mut counted =
-        facet_counts(conn, &all.capped_sql(), &all.binds, q.domains.is_empty(), q.tags.is_empty()).await?;
+        facet_counts(conn, &all.capped_sql(), &all.binds, q.domains.is_empty(), q.tags.is_empty(), TAGS).await?;
     if !q.domains.is_empty() {
         let set = SqliteSet::new(&words, q, Omit::Domains, &[]);
-        counted.absorb(facet_counts(conn, &set.capped_sql(), &set.binds, true, false).await?);
+        counted.absorb(facet_counts(conn, &set.capped_sql(), &set.binds, true, false, TAGS).await?);
     }
     if !q.tags.is_empty() {
         let set = SqliteSet::new(&words, q, Omit::Tags, &[]);
-        counted.absorb(facet_counts(conn, &set.capped_sql(), &set.binds, false, true).await?);
+        counted.absorb(facet_counts(conn, &set.capped_sql(), &set.binds, false, true, TAGS).await?);
     }
     let total = counted.total;
     let facets = counted.facets(q);
