@@ -222,17 +222,7 @@ impl Prepared {
     /// Signature, time claims, audience, issuer and subject: the verified
     /// claims and the subject, before any rule.
     pub fn claims(self) -> Result<(Map<String, Value>, String), VerifyError> {
-        let issuer = &self.issuer.config.issuer;
-        let validation = self
-            .issuer
-            .validations
-            .iter()
-            .find(|(a, _)| *a == self.alg)
-            .map(|(_, v)| v)
-            .ok_or_else(|| VerifyError::AlgorithmNotAllowed(format!("{:?}", self.alg)))?;
-        let data = jsonwebtoken::decode::<Map<String, Value>>(&self.token, &self.key.key, validation)
-            .map_err(|e| VerifyError::from_jwt(&e, issuer))?;
-        let claims = data.claims;
+        let claims = self.decode(&self.issuer.validations)?;
         let subject = match claims.get("sub") {
             Some(Value::String(s)) => s.clone(),
             _ => return Err(VerifyError::MissingClaim("sub".into())),
@@ -249,23 +239,26 @@ impl Prepared {
         Ok((claims, subject))
     }
 
+    /// The signature and the checks of the validation for this token's
+    /// algorithm among `validations`; the claims.
+    fn decode(&self, validations: &[(Algorithm, Validation)]) -> Result<Map<String, Value>, VerifyError> {
+        let validation = validations
+            .iter()
+            .find(|(a, _)| *a == self.alg)
+            .map(|(_, v)| v)
+            .ok_or_else(|| VerifyError::AlgorithmNotAllowed(format!("{:?}", self.alg)))?;
+        jsonwebtoken::decode::<Map<String, Value>>(&self.token, &self.key.key, validation)
+            .map(|d| d.claims)
+            .map_err(|e| VerifyError::from_jwt(&e, &self.issuer.config.issuer))
+    }
+
     /// A back-channel logout token's claims (OIDC Back-Channel Logout 1.0
     /// section 2.6): signature, `iss`, `aud`, `exp` if present, `iat` within
     /// the last ten minutes, the logout event, `sub` or `sid`, and no `nonce`.
     /// Returns `(sub, sid)`.
     pub fn logout(self) -> Result<(Option<String>, Option<String>), VerifyError> {
         const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
-        let issuer = &self.issuer.config.issuer;
-        let validation = self
-            .issuer
-            .logout_validations
-            .iter()
-            .find(|(a, _)| *a == self.alg)
-            .map(|(_, v)| v)
-            .ok_or_else(|| VerifyError::AlgorithmNotAllowed(format!("{:?}", self.alg)))?;
-        let claims = jsonwebtoken::decode::<Map<String, Value>>(&self.token, &self.key.key, validation)
-            .map_err(|e| VerifyError::from_jwt(&e, issuer))?
-            .claims;
+        let claims = self.decode(&self.issuer.logout_validations)?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
