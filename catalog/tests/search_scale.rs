@@ -78,6 +78,15 @@ async fn load(conn: &mut sqlx::AnyConnection, dialect: Dialect) {
         ),
     };
     sqlx::query(sqlx::AssertSqlSafe(index)).execute(&mut *conn).await.unwrap();
+    if dialect == Dialect::Sqlite {
+        // What search facets count, as `products::publish` writes it (migration 0015).
+        sqlx::query(
+            "INSERT INTO product_facets (product_rowid, domain, tags) SELECT rowid, domain, '[]' FROM products",
+        )
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    }
 }
 
 /// What a broad query must return, by plain rules: matches by name first,
