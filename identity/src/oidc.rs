@@ -453,10 +453,10 @@ mod tests {
 
     #[test]
     fn the_pkce_challenge_is_rfc_7636s() {
-        // RFC 7636 appendix B.
+        // RFC 7636 appendix B: the verifier of its 32 octets and its S256 challenge.
         assert_eq!(
-            code_challenge("dBjftJeZ4CVP-mJ92K1uZ5q8fo0kLEtW1ZwWV3-mbP4"),
-            "E9Melhoa2OwvFWiHlE-x7WFSP8DFl9XRmVD5ET5x4Ew"
+            code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
         let t = random_token();
         assert_eq!(t.len(), 43);
