@@ -267,8 +267,9 @@ fn signin_form(
                 input type="hidden" name=(CSRF_FIELD) value=(nonce);
                 @if let Some(n) = next { input type="hidden" name="next" value=(n); }
                 label for="token" { "API token" }
-                input #token type="password" name="token" autocomplete="current-password" required autofocus
-                    placeholder="stw_…";
+                // The single sign-on button is the way in when there is one; focus the token otherwise.
+                input #token type="password" name="token" autocomplete="current-password" required
+                    autofocus[sso.is_none()] placeholder="stw_…";
                 button.primary type="submit" { "Sign in" }
             }
             }

@@ -17,7 +17,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::Portal;
-use common::browser::{browser, chromium, shot, start_driver, wait_text, wait_url};
+use common::browser::{browser, chromium, doc_shot, shot, start_driver, wait_text, wait_url};
 use fantoccini::{Client, Locator};
 use serde_json::json;
 use steward_catalog::api;
@@ -88,6 +88,9 @@ async fn people_sign_in_through_their_identity_provider() {
     c.set_window_size(1280, 900).await.unwrap();
 
     // --- A reviewer by group: in through the provider's form, back where they were going.
+    c.goto(&format!("{base}/signin")).await.unwrap();
+    wait_text(&c, "Sign in with Acme SSO").await;
+    doc_shot(&c, "signin-sso").await;
     sso_sign_in(&c, &base, &format!("/proposals/{proposal}"), "rita").await;
     wait_url(&c, &format!("/proposals/{proposal}")).await;
     let page = wait_text(&c, "Rita Reviewer").await;
@@ -135,7 +138,7 @@ async fn people_sign_in_through_their_identity_provider() {
     assert!(page.contains("none of your groups"), "says why");
     assert!(page.contains("steward-reviewers"), "says which groups would do");
     assert!(c.get_named_cookie("steward_session").await.is_err(), "no session cookie");
-    shot(&c, "sso-no-access").await;
+    doc_shot(&c, "sso-no-access").await;
 
     assert_eq!(idp.pkce(), (3, 0), "every exchange checked");
     c.close().await.unwrap();
