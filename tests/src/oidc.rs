@@ -34,13 +34,14 @@ pub struct OidcProvider {
     task: tokio::task::JoinHandle<()>,
 }
 
-#[derive(Default)]
 struct Proxy {
     upstream: String,
     /// code → the challenge its authorization request carried.
     challenges: Mutex<HashMap<String, String>>,
     checked: AtomicUsize,
     refused: AtomicUsize,
+    /// Passes redirects back to the browser instead of following them.
+    http: reqwest::Client,
 }
 
 fn free_port() -> u16 {
@@ -67,7 +68,14 @@ impl OidcProvider {
         let upstream = format!("http://127.0.0.1:{port}");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let issuer = format!("http://{}", listener.local_addr().unwrap());
-        let proxy = Arc::new(Proxy { upstream: upstream.clone(), ..Default::default() });
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let proxy = Arc::new(Proxy {
+            upstream: upstream.clone(),
+            challenges: Mutex::default(),
+            checked: AtomicUsize::default(),
+            refused: AtomicUsize::default(),
+            http,
+        });
         let app = axum::Router::new().fallback(forward).with_state(proxy.clone());
         let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         let me = Self { child, issuer, upstream, proxy, task };
@@ -147,8 +155,7 @@ async fn forward(
     } else {
         format!("{}{path}?{query}", proxy.upstream)
     };
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let mut req = client.request(method.clone(), &url).body(body.to_vec());
+    let mut req = proxy.http.request(method.clone(), &url).body(body.to_vec());
     for (name, value) in &headers {
         if name != header::CONTENT_LENGTH && name != header::CONNECTION {
             req = req.header(name, value);

@@ -38,10 +38,11 @@ impl Mine {
                 AccessFilter { status: None, product_key: product_key.clone(), accounts: None, limit: LIMIT };
             // With a product the service shows every account's grants (who has
             // access is public); only this token's accounts are "mine".
-            let grants = AccessFilter { status: None, product_key, accounts: Some(who.accounts()), limit: LIMIT };
+            let accounts = who.accounts();
+            let grants = AccessFilter { status: None, product_key, accounts: Some(accounts.clone()), limit: LIMIT };
             // Someone who also produces reads their domains' requests too; only their accounts' are "mine".
             let mut requests = service.access_requests(who, &requests).await?;
-            requests.retain(|r| who.accounts().contains(&r.account));
+            requests.retain(|r| accounts.contains(&r.account));
             Ok::<_, ServiceError>(Mine {
                 requests,
                 grants: service.grants(who, &grants).await?,
