@@ -145,6 +145,40 @@ async fn singular_and_plural_find_the_same_products() {
     .await;
 }
 
+/// The last word is a prefix still being typed. Both databases expand it to
+/// the exact words of the catalog's vocabulary (kept on publish), falling
+/// back to a prefix match where the vocabulary has words outside plain
+/// ASCII; either way the same products are found.
+#[tokio::test]
+async fn prefixes_find_words_published_later_and_in_other_scripts() {
+    each_db(|app| async move {
+        catalog(&app).await;
+        let tok = &app.reviewer;
+        assert_eq!(keys(&search(&app, tok, "q=campa").await), ["marketing.campaign_orders"]);
+        assert!(keys(&search(&app, tok, "q=zebr").await).is_empty());
+        let c = contract;
+        let purpose = "Sightings per café and straße.";
+        publish(&app, &c("zoo.stripes", "Stripes", "Zebra, zebra", purpose, "active", &["zebra_count"])).await;
+        // A word published after the first searches is found by its prefix
+        // (the vocabulary grew with the publish) and whole.
+        assert_eq!(keys(&search(&app, tok, "q=zebr").await), ["zoo.stripes"]);
+        assert_eq!(keys(&search(&app, tok, "q=zebra_c").await), ["zoo.stripes"]);
+        // Non-ASCII words: the prefix form stays, and finds them.
+        assert_eq!(keys(&search(&app, tok, "q=caf").await), ["zoo.stripes"]);
+        assert_eq!(keys(&search(&app, tok, "q=sightings+stra").await), ["zoo.stripes"]);
+        // A tag written twice in different case is one tag, counted once,
+        // and the filter finds it in any case, with words or without.
+        let page = search(&app, tok, "q=sightings").await;
+        assert_eq!(facet(&page, "tags"), [("zebra".into(), 1, false)], "{page}");
+        assert_eq!(keys(&search(&app, tok, "q=sightings&tag=ZEBRA").await), ["zoo.stripes"]);
+        assert_eq!(keys(&search(&app, tok, "tag=zEbRa").await), ["zoo.stripes"]);
+        // A prefix nothing in the catalog starts matches nothing (no error).
+        let page = search(&app, tok, "q=qqqq").await;
+        assert_eq!(page["total"], 0, "{page}");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn matching_columns_are_named() {
     each_db(|app| async move {

@@ -79,13 +79,17 @@ async fn load(conn: &mut sqlx::AnyConnection, dialect: Dialect) {
     };
     sqlx::query(sqlx::AssertSqlSafe(index)).execute(&mut *conn).await.unwrap();
     if dialect == Dialect::Sqlite {
-        // What search facets count, as `products::publish` writes it (migration 0015).
-        sqlx::query(
+        // What search facets count, as `products::publish` writes it (migration 0015),
+        // and the vocabulary prefixes expand from, as migration 0016 fills it.
+        for sql in [
             "INSERT INTO product_facets (product_rowid, domain, tags) SELECT rowid, domain, '[]' FROM products",
-        )
-        .execute(&mut *conn)
-        .await
-        .unwrap();
+            "CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, product_search, 'col')",
+            "INSERT INTO search_lexemes (lexeme) SELECT DISTINCT term FROM temp.v
+             WHERE col IN ('names', 'descriptions', 'columns') ON CONFLICT DO NOTHING",
+            "DROP TABLE temp.v",
+        ] {
+            sqlx::query(sql).execute(&mut *conn).await.unwrap();
+        }
     }
 }
 

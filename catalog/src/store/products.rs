@@ -34,10 +34,11 @@ pub async fn publish(
     let (doc_columns, doc_values, doc_updates) = match dialect {
         Dialect::Sqlite => ("", "", ""),
         Dialect::Postgres => (
-            ", search_doc, search_names",
+            ", search_doc, search_names, tag_keys",
             ", setweight(to_tsvector('simple', $16), 'A') || setweight(to_tsvector('simple', $17), 'C')
-                 || setweight(to_tsvector('simple', $18), 'B'), setweight(to_tsvector('simple', $16), 'A')",
-            ", search_doc = excluded.search_doc, search_names = excluded.search_names",
+                 || setweight(to_tsvector('simple', $18), 'B'), setweight(to_tsvector('simple', $16), 'A'),
+               ARRAY(SELECT DISTINCT lower(j.v) FROM json_array_elements_text($10::json) AS j(v))",
+            ", search_doc = excluded.search_doc, search_names = excluded.search_names, tag_keys = excluded.tag_keys",
         ),
     };
     let upsert = sqlx::query(AssertSqlSafe(format!(
@@ -125,17 +126,21 @@ pub async fn publish(
                 .execute(&mut *conn)
                 .await?;
             sqlx::query(
-                "INSERT INTO product_search (rowid, product_key, domain, classification, names, descriptions, columns)
-                 VALUES ((SELECT rowid FROM products WHERE product_key = $1), $1, $2, $3, $4, $5, $6)",
+                "INSERT INTO product_search (rowid, product_key, domain, classification, names, descriptions, columns, tags)
+                 VALUES ((SELECT rowid FROM products WHERE product_key = $1), $1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(&p.key)
             .bind(hex::encode(&p.domain))
             .bind(hex::encode(&p.classification))
-            .bind(names)
-            .bind(descriptions)
-            .bind(columns)
+            .bind(&names)
+            .bind(&descriptions)
+            .bind(&columns)
+            .bind(tags.iter().map(|t| hex::encode(t.to_lowercase())).collect::<Vec<_>>().join(" "))
             .execute(&mut *conn)
             .await?;
+            // The words the last query word expands to (migration 0016).
+            let words = super::search::lexemes::fts_words([names.as_str(), descriptions.as_str(), columns.as_str()]);
+            super::search::lexemes::add_sqlite(&mut *conn, &words).await?;
             // What search facets count, narrow (migration 0015).
             sqlx::query(
                 "INSERT INTO product_facets (product_rowid, domain, tags)

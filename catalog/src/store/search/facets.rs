@@ -51,11 +51,15 @@ impl Counted {
 pub(super) enum TagCounts {
     /// `product_tags`, by the match's key `k`.
     ProductTags,
-    /// A JSON list `g` in the match's own row.
+    /// A JSON list `g` in the match's own row (SQLite's `json_each`).
     JsonList,
+    /// A JSON list `g` (text) in the match's own row, read with PostgreSQL's
+    /// `json_array_elements_text`.
+    JsonText,
 }
 
-/// Counts the first matches of `set` (a statement yielding `k` or `g`, and `d`, capped
+/// Counts the first matches of `set` (a statement yielding `k` (a key or
+/// rowid), `g` when tags are read from a JSON list, and `d`, capped
 /// at [`COUNT_CAP`] + 1 rows) in one statement: how many, and by domain and
 /// by tag when asked. Beyond the cap the counts are of those first matches
 /// only (lower bounds, flagged): counting every match of a common word cost
@@ -68,13 +72,21 @@ pub(super) async fn facet_counts(
     tags: bool,
     tag_counts: TagCounts,
 ) -> Result<Counted, StoreError> {
+    // `COUNT(DISTINCT m.k)` for JSON lists: a list may hold a tag twice in
+    // different case, which is one tag to the filter.
     let mut parts = vec!["SELECT 'n' AS f, '' AS v, '' AS shown, COUNT(*) AS c FROM m".to_owned()];
     if domains {
         parts.push("SELECT 'd', d, d, COUNT(*) FROM m GROUP BY d".to_owned());
     }
     if tags && tag_counts == TagCounts::JsonList {
         parts.push(
-            "SELECT 't', lower(j.value), MIN(j.value), COUNT(*) FROM m, json_each(m.g) j GROUP BY lower(j.value)"
+            "SELECT 't', lower(j.value), MIN(j.value), COUNT(DISTINCT m.k) FROM m, json_each(m.g) j GROUP BY lower(j.value)"
+                .to_owned(),
+        );
+    } else if tags && tag_counts == TagCounts::JsonText {
+        parts.push(
+            "SELECT 't', lower(j.value), MIN(j.value), COUNT(DISTINCT m.k) FROM m, json_array_elements_text(m.g::json) AS j(value)
+             GROUP BY lower(j.value)"
                 .to_owned(),
         );
     } else if tags {

@@ -4,7 +4,10 @@
 
 use sqlx::{AnyConnection, Row};
 
+use crate::store::Dialect;
+
 use super::facets::{Counted, TagCounts, facet_counts};
+use super::lexemes::expand_prefix;
 use super::{
     AnyQuery, AnyRow, Binds, COUNT_CAP, Exact, Facets, Omit, SCORED_MATCHES_MAX, SUMMARY_COLUMNS, SearchQuery,
     StoreError, assemble, fold, split_page, sql_filters,
@@ -21,7 +24,7 @@ async fn pg_tsquery(conn: &mut AnyConnection, terms: &[String]) -> Result<Option
     // the planner can estimate (when the table has statistics).
     let mut alts = Vec::new();
     for root in fold::prefix_roots(last) {
-        match pg_expand_prefix(conn, &root).await? {
+        match expand_prefix(conn, &root).await? {
             Some(lexemes) => alts.extend(lexemes),
             None => alts.push(format!("{root}:*")),
         }
@@ -33,6 +36,11 @@ async fn pg_tsquery(conn: &mut AnyConnection, terms: &[String]) -> Result<Option
     parts.push(group(alts));
     Ok(Some(parts.join(" & ")))
 }
+
+/// Tags are counted from the JSON list in each match's `products` row, which
+/// the count reads anyway: probing `product_tags` for each of up to 1,001
+/// matches took 12-18 ms at 100,000 products (docs/performance.md).
+const TAGS: TagCounts = TagCounts::JsonText;
 
 pub(super) async fn postgres_search(
     conn: &mut AnyConnection,
@@ -51,28 +59,18 @@ pub(super) async fn postgres_search(
         &set.binds,
         q.domains.is_empty(),
         q.tags.is_empty(),
-        TagCounts::ProductTags,
+        TAGS,
     )
     .await?;
     if !q.domains.is_empty() {
         let other = PgSet::new(&all, q, Omit::Domains, &[]);
         let scan = sample.words_broad() || (sample.filtered && sample.dense_words());
-        counted.absorb(
-            facet_counts(conn, &other.capped_sql(scan), &other.binds, true, false, TagCounts::ProductTags).await?,
-        );
+        counted.absorb(facet_counts(conn, &other.capped_sql(scan), &other.binds, true, false, TAGS).await?);
     }
     if !q.tags.is_empty() {
         let other = PgSet::new(&all, q, Omit::Tags, &[]);
         counted.absorb(
-            facet_counts(
-                conn,
-                &other.capped_sql(sample.count_by_scan()),
-                &other.binds,
-                false,
-                true,
-                TagCounts::ProductTags,
-            )
-            .await?,
+            facet_counts(conn, &other.capped_sql(sample.count_by_scan()), &other.binds, false, true, TAGS).await?,
         );
     }
     let total = counted.total;
@@ -107,39 +105,6 @@ pub(super) async fn postgres_search(
     Ok((total, assemble(exact, shown, rows), facets))
 }
 
-/// The last query word is expanded to at most this many exact lexemes; a
-/// prefix that starts more keeps the prefix form (`word:*`).
-const PREFIX_EXPANSIONS_MAX: usize = 16;
-
-/// The lexemes in the catalog that start with `prefix`, if there are at most
-/// [`PREFIX_EXPANSIONS_MAX`] and all are plain ASCII words (each must read back
-/// as itself through `to_tsquery`); `None` means "keep the prefix form". An
-/// empty list means nothing in the catalog can match.
-async fn pg_expand_prefix(conn: &mut AnyConnection, prefix: &str) -> Result<Option<Vec<String>>, StoreError> {
-    let plain = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    if !plain(prefix) {
-        return Ok(None);
-    }
-    // Byte order ("C"): the lexemes sharing the prefix come first, contiguous.
-    let rows = sqlx::query("SELECT lexeme FROM search_lexemes WHERE lexeme >= $1 ORDER BY lexeme LIMIT $2")
-        .bind(prefix)
-        .bind(PREFIX_EXPANSIONS_MAX as i64 + 1)
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut lexemes = Vec::new();
-    for r in &rows {
-        let lexeme: String = r.try_get(0)?;
-        if !lexeme.starts_with(prefix) {
-            break;
-        }
-        if !plain(&lexeme) {
-            return Ok(None);
-        }
-        lexemes.push(lexeme);
-    }
-    Ok((lexemes.len() <= PREFIX_EXPANSIONS_MAX).then_some(lexemes))
-}
-
 /// A PostgreSQL statement's match: the tsquery ($1) and the filters (and
 /// exclusions) on `products p`, values from $2. Statements are never kept
 /// prepared (see "Plans" below).
@@ -151,7 +116,7 @@ struct PgSet {
 impl PgSet {
     fn new(tsquery: &str, q: &SearchQuery, omit: Omit, exclude: &[String]) -> Self {
         let mut binds = Binds(vec![tsquery.to_owned()]);
-        let mut filters = sql_filters(q, omit, &mut binds);
+        let mut filters = sql_filters(Dialect::Postgres, q, omit, &mut binds);
         if !exclude.is_empty() {
             filters = format!("{filters} AND p.product_key NOT IN ({})", binds.list(exclude));
         }
@@ -162,7 +127,7 @@ impl PgSet {
         self.binds.query(sql).persistent(false)
     }
 
-    /// The first matches (up to the count cap + 1) as `k`, `d`: for common
+    /// The first matches (up to the count cap + 1) as `k`, `d`, `g` (tags): for common
     /// words a scan of the filtered rows that stops at the cap (the words are
     /// tested above an `OFFSET 0` fence, out of the index's reach), else the
     /// plan the planner picks (the GIN index for rare words).
@@ -171,12 +136,13 @@ impl PgSet {
         let cap = COUNT_CAP + 1;
         if scan {
             format!(
-                "SELECT s.k, s.d FROM (SELECT p.product_key AS k, p.domain AS d, p.search_doc FROM products p WHERE {f} OFFSET 0) s
+                "SELECT s.k, s.d, s.g FROM (SELECT p.product_key AS k, p.domain AS d, p.tags AS g, p.search_doc FROM products p
+                   WHERE {f} OFFSET 0) s
                  WHERE s.search_doc @@ to_tsquery('simple', $1) LIMIT {cap}"
             )
         } else {
             format!(
-                "SELECT p.product_key AS k, p.domain AS d FROM products p
+                "SELECT p.product_key AS k, p.domain AS d, p.tags AS g FROM products p
                  WHERE p.search_doc @@ to_tsquery('simple', $1) AND {f} LIMIT {cap}"
             )
         }
@@ -283,7 +249,8 @@ async fn pg_page(
     let from = match window {
         None => "products p".to_owned(),
         Some(w) => format!(
-            "(SELECT {SUMMARY_COLUMNS}, p.search_doc, p.search_names FROM products p ORDER BY p.product_key LIMIT {w}) p"
+            "(SELECT {SUMMARY_COLUMNS}, p.search_doc, p.search_names, p.tag_keys FROM products p
+             ORDER BY p.product_key LIMIT {w}) p"
         ),
     };
     let sql = format!(

@@ -1,38 +1,46 @@
-//! SQLite: FTS5 with `domain` and `classification` as exact (hex) tokens,
+//! SQLite: FTS5 with `domain`, `classification` and `tags` as exact (hex) tokens,
 //! so words and those filters resolve inside the index and only the page is
 //! joined to `products`; selective queries ranked by BM25, broad ones by tier.
 
 use sqlx::{AnyConnection, Row};
 
-use super::facets::{TagCounts, facet_counts};
+use super::facets::{Counted, TagCounts, facet_counts};
+use super::lexemes::expand_prefix;
 use super::{
     AnyRow, Binds, COUNT_CAP, Exact, Facets, Omit, SCORED_MATCHES_MAX, SUMMARY_COLUMNS, SearchQuery, StoreError,
     assemble, fold, split_page,
 };
 
 /// The FTS5 expression of the words: each word as any of its forms, the
-/// last as a prefix of any of its roots.
-fn fts_words(terms: &[String]) -> String {
-    let quote = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
-    let last = terms.len() - 1;
-    let words = terms
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let alts: Vec<String> = if i == last {
-                fold::prefix_roots(t).iter().map(|r| format!("{}*", quote(r))).collect()
-            } else {
-                fold::forms(t).iter().map(|f| quote(f)).collect()
-            };
-            if alts.len() == 1 { alts[0].clone() } else { format!("({})", alts.join(" OR ")) }
-        })
-        .collect::<Vec<_>>()
-        .join(" AND ");
-    format!("({words})")
+/// last as the exact words its roots start (or as a prefix of them, see
+/// [`expand_prefix`]); `None` when nothing in the catalog can match.
+async fn fts_words(conn: &mut AnyConnection, terms: &[String]) -> Result<Option<String>, StoreError> {
+    let (last, whole) = terms.split_last().expect("search terms are not empty");
+    let group = |alts: Vec<String>| if alts.len() == 1 { alts[0].clone() } else { format!("({})", alts.join(" OR ")) };
+    let mut words: Vec<String> =
+        whole.iter().map(|t| group(fold::forms(t).iter().map(|f| quote(f)).collect())).collect();
+    let mut alts = Vec::new();
+    for root in fold::prefix_roots(last) {
+        match expand_prefix(conn, &root).await? {
+            Some(exact) => alts.extend(exact.iter().map(|w| quote(w))),
+            None => alts.push(format!("{}*", quote(&root))),
+        }
+    }
+    alts.sort();
+    alts.dedup();
+    if alts.is_empty() {
+        return Ok(None);
+    }
+    words.push(group(alts));
+    Ok(Some(format!("({})", words.join(" AND "))))
+}
+
+fn quote(v: &str) -> String {
+    format!("\"{}\"", v.replace('"', "\"\""))
 }
 
 /// A SQLite statement's match: the FTS expression ($1) and the conditions
-/// on the FTS row `s` outside the index (tags, exclusions), values from $2.
+/// on the FTS row `s` outside the index (owner, exclusions), values from $2.
 #[derive(Clone)]
 struct SqliteSet {
     matcher: String,
@@ -44,7 +52,6 @@ struct SqliteSet {
 
 impl SqliteSet {
     fn new(words: &str, q: &SearchQuery, omit: Omit, exclude: &[i64]) -> Self {
-        let quote = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
         let mut parts = Vec::new();
         if omit != Omit::Domains && !q.domains.is_empty() {
             let any = q.domains.iter().map(|d| quote(&hex::encode(d))).collect::<Vec<_>>().join(" OR ");
@@ -53,24 +60,16 @@ impl SqliteSet {
         if let Some(c) = &q.classification {
             parts.push(format!("classification : {}", quote(&hex::encode(c))));
         }
+        if omit != Omit::Tags && !q.tags.is_empty() {
+            // Tags are exact tokens too (migration 0016): the filter runs in
+            // the index. It was a set of rowids from `product_tags` tested
+            // against every match (~12 ms per statement for one common tag).
+            let any = q.tags.iter().map(|t| quote(&hex::encode(t))).collect::<Vec<_>>().join(" OR ");
+            parts.push(format!("tags : ({any})"));
+        }
         let matcher = std::iter::once(words.to_owned()).chain(parts.iter().cloned()).collect::<Vec<_>>().join(" AND ");
         let mut binds = Binds(vec![matcher.clone()]);
         let mut cond = Vec::new();
-        if omit != Omit::Tags && !q.tags.is_empty() {
-            // By rowid, not by the FTS row's `product_key`: reading that column
-            // reads the FTS content row of every candidate (a common word with a
-            // tag filter took ~1 s at 100,000 products); the set of rowids with
-            // the tag is built once and each candidate is a lookup in it.
-            // `+s.rowid`: a plain `s.rowid IN (...)` is handed to FTS5 as a
-            // rowid constraint, and FTS5 then runs the MATCH once per rowid
-            // in the set (2.6 s for a common tag at 100,000 products, 19 ms
-            // as a filter on the matches).
-            cond.push(format!(
-                "+s.rowid IN (SELECT p.rowid FROM product_tags t JOIN products p ON p.product_key = t.product_key
-                              WHERE lower(t.tag) IN ({}))",
-                binds.list(&q.tags)
-            ));
-        }
         if let Some(o) = &q.owner {
             let o = binds.add(o);
             cond.push(format!(
@@ -98,7 +97,7 @@ impl SqliteSet {
     /// `g` (tags, a JSON list), from the narrow `product_facets` rows.
     fn capped_sql(&self) -> String {
         format!(
-            "SELECT f.domain AS d, f.tags AS g FROM (SELECT s.rowid AS r FROM product_search s
+            "SELECT x.r AS k, f.domain AS d, f.tags AS g FROM (SELECT s.rowid AS r FROM product_search s
                  WHERE product_search MATCH $1 AND {} LIMIT {}) x JOIN product_facets f ON f.product_rowid = x.r",
             self.cond,
             COUNT_CAP + 1
@@ -116,7 +115,9 @@ pub(super) async fn sqlite_search(
     terms: &[String],
     exact: Exact,
 ) -> Result<(i64, Vec<AnyRow>, Facets), StoreError> {
-    let words = fts_words(terms);
+    let Some(words) = fts_words(conn, terms).await? else {
+        return Ok((0, Vec::new(), Counted::default().facets(q)));
+    };
     let all = SqliteSet::new(&words, q, Omit::Nothing, &[]);
     let mut counted =
         facet_counts(conn, &all.capped_sql(), &all.binds, q.domains.is_empty(), q.tags.is_empty(), TAGS).await?;
@@ -138,7 +139,7 @@ pub(super) async fn sqlite_search(
     let cond = &page.cond;
     let (lim, off) = (limit, offset);
     if total <= q.scored_max.unwrap_or(SCORED_MATCHES_MAX) {
-        let score = "bm25(product_search, 0.0, 0.0, 0.0, 10.0, 2.0, 5.0)";
+        let score = "bm25(product_search, 0.0, 0.0, 0.0, 10.0, 2.0, 5.0, 0.0)";
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS} FROM (SELECT product_key, {score} AS score FROM product_search s
                  WHERE product_search MATCH $1 AND {cond} ORDER BY score LIMIT {lim} OFFSET {off}) s
