@@ -108,6 +108,11 @@ pub struct Grant {
     pub account: String,
     /// The access request it came from.
     pub request_id: Option<i64>,
+    /// The contract major version it was approved against (`2` for 2.x):
+    /// a new major is published beside this one, and the grant stays on it
+    /// until the consumer migrates.
+    #[serde(default)]
+    pub major: i64,
     /// `active`, `revoked` or `expired`.
     pub status: GrantStatus,
     /// The reviewer who approved it.

@@ -42,6 +42,10 @@ pub struct Subscription {
     pub account: String,
     /// `email`, `webhook` or `sns`.
     pub channel: Channel,
+    /// The contract major version whose refreshes it receives: its account's
+    /// grant's when it was made.
+    #[serde(default)]
+    pub major: i64,
     /// The address, URL or topic ARN (redacted for readers other than its owner).
     pub target: String,
     /// The token name that made it.

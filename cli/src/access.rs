@@ -252,10 +252,12 @@ pub fn run(args: AccessArgs) -> u8 {
 
 fn print_grant(g: &Grant) {
     outln!(
-        "grant {}  {:<8} {:<28} {:<14} since {}{}",
+        "grant {}  {:<8} {:<28} {:<4} {:<14} since {}{}",
         g.id,
         g.status.as_str(),
         g.product_key,
+        // The contract major it was approved against.
+        format!("v{}", g.major),
         g.account,
         time::format(&g.granted_at),
         g.expires_at.map(|e| format!(" until {}", time::format(&e))).unwrap_or_default()

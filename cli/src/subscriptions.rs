@@ -92,7 +92,16 @@ pub fn run(args: SubscriptionsArgs) -> u8 {
             SubscriptionsCommand::List { .. } => {
                 // The id is not padded: the text has always been `3  sales.orders ...`.
                 for x in text.json::<Vec<Subscription>>()? {
-                    outln!("{}  {:<28} {:<14} {:<8} {}", x.id, x.product_key, x.account, x.channel.as_str(), x.target);
+                    let major = format!("v{}", x.major);
+                    outln!(
+                        "{}  {:<28} {:<4} {:<14} {:<8} {}",
+                        x.id,
+                        x.product_key,
+                        major,
+                        x.account,
+                        x.channel.as_str(),
+                        x.target
+                    );
                 }
             }
             SubscriptionsCommand::Remove { id } => outln!("subscription {id} removed"),

@@ -150,12 +150,18 @@ impl Service {
         }
         let current = access::active_grant(&mut tx, &request.product_key, &request.account).await?;
         let expires_at = new_end(current.as_ref(), request.duration_days, now);
+        // New access is to the newest major; an extended grant keeps its own.
+        let major = match &current {
+            Some(g) => g.major,
+            None => crate::store::products::current_major(&mut tx, &request.product_key).await?.unwrap_or(1),
+        };
         let grant_id = access::upsert_grant(
             &mut tx,
             &NewGrant {
                 product_key: &request.product_key,
                 account: &request.account,
                 request_id: Some(id),
+                major,
                 granted_by: &who.name,
                 now,
                 expires_at,
@@ -518,6 +524,7 @@ mod tests {
             product_key: "sales.orders".into(),
             account: "123456789012".into(),
             request_id: Some(1),
+            major: 1,
             status: GrantStatus::Active,
             granted_by: "rita".into(),
             granted_at: chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),

@@ -78,17 +78,18 @@ impl Service {
         if products::get(&mut tx, &key_s).await?.is_none() {
             return Err(ServiceError::NotFound(format!("product {key} is not published")));
         }
-        if access::active_grant(&mut tx, &key_s, account.as_str()).await?.is_none() {
+        let Some(grant) = access::active_grant(&mut tx, &key_s, account.as_str()).await? else {
             return Err(ServiceError::Forbidden(format!(
                 "account {account} has no grant on {key}; request access first (steward access request {key})"
             )));
-        }
+        };
         let id = subscriptions::insert(
             &mut tx,
             &NewSubscription {
                 product_key: &key_s,
                 account: account.as_str(),
                 channel,
+                major: grant.major,
                 target,
                 secret: secret.as_deref(),
                 created_by: &who.name,

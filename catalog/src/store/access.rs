@@ -185,6 +185,9 @@ pub struct NewGrant<'a> {
     pub product_key: &'a str,
     pub account: &'a str,
     pub request_id: Option<i64>,
+    /// The contract major the grant is approved against (kept when an
+    /// active grant is extended).
+    pub major: i64,
     pub granted_by: &'a str,
     pub now: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -204,8 +207,8 @@ pub async fn upsert_grant(conn: &mut AnyConnection, g: &NewGrant<'_>) -> Result<
         return Ok(existing.id);
     }
     let row = sqlx::query(
-        "INSERT INTO grants (product_key, account, request_id, status, granted_by, granted_at, expires_at)
-         VALUES ($1, $2, $3, 'active', $4, $5, $6) RETURNING id",
+        "INSERT INTO grants (product_key, account, request_id, status, granted_by, granted_at, expires_at, major)
+         VALUES ($1, $2, $3, 'active', $4, $5, $6, $7) RETURNING id",
     )
     .bind(g.product_key)
     .bind(g.account)
@@ -213,13 +216,13 @@ pub async fn upsert_grant(conn: &mut AnyConnection, g: &NewGrant<'_>) -> Result<
     .bind(g.granted_by)
     .bind(ts(g.now))
     .bind(g.expires_at.map(ts))
+    .bind(g.major)
     .fetch_one(conn)
     .await?;
     Ok(row.try_get(0)?)
 }
 
-const GRANT_COLUMNS: &str =
-    "id, product_key, account, request_id, status, granted_by, granted_at, expires_at, ended_by, ended_at, share_arn";
+const GRANT_COLUMNS: &str = "id, product_key, account, request_id, major, status, granted_by, granted_at, expires_at, ended_by, ended_at, share_arn";
 
 fn grant_from_row(r: &sqlx::any::AnyRow) -> Result<Grant, StoreError> {
     Ok(Grant {
@@ -227,6 +230,7 @@ fn grant_from_row(r: &sqlx::any::AnyRow) -> Result<Grant, StoreError> {
         product_key: r.try_get("product_key")?,
         account: r.try_get("account")?,
         request_id: r.try_get("request_id")?,
+        major: r.try_get("major")?,
         status: name_at(r, "status")?,
         granted_by: r.try_get("granted_by")?,
         granted_at: time_at(r, "granted_at")?,

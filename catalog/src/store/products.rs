@@ -170,6 +170,15 @@ pub async fn publish(
     Ok(())
 }
 
+/// The major version of a product's published contract (`2` for 2.1.0).
+pub async fn current_major(conn: &mut AnyConnection, key: &str) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query("SELECT version FROM products WHERE product_key = $1").bind(key).fetch_optional(conn).await?;
+    let Some(row) = row else { return Ok(None) };
+    let version: String = row.try_get(0)?;
+    // Versions are semantic versions by the contract rules (STW policy).
+    Ok(version.split('.').next().and_then(|m| m.parse().ok()))
+}
+
 /// The published detail of a product.
 pub async fn get(conn: &mut AnyConnection, key: &str) -> Result<Option<ProductDetail>, StoreError> {
     let row = sqlx::query("SELECT detail FROM products WHERE product_key = $1").bind(key).fetch_optional(conn).await?;

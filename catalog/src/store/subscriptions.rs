@@ -14,6 +14,8 @@ pub struct NewSubscription<'a> {
     pub product_key: &'a str,
     pub account: &'a str,
     pub channel: Channel,
+    /// The contract major whose refreshes it receives.
+    pub major: i64,
     pub target: &'a str,
     pub secret: Option<&'a str>,
     pub created_by: &'a str,
@@ -22,8 +24,8 @@ pub struct NewSubscription<'a> {
 
 pub async fn insert(conn: &mut AnyConnection, s: &NewSubscription<'_>) -> Result<i64, StoreError> {
     let row = sqlx::query(
-        "INSERT INTO subscriptions (product_key, account, channel, target, secret, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO subscriptions (product_key, account, channel, target, secret, created_by, created_at, major)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(s.product_key)
     .bind(s.account)
@@ -32,13 +34,14 @@ pub async fn insert(conn: &mut AnyConnection, s: &NewSubscription<'_>) -> Result
     .bind(s.secret)
     .bind(s.created_by)
     .bind(ts(s.now))
+    .bind(s.major)
     .fetch_one(conn)
     .await?;
     Ok(row.try_get(0)?)
 }
 
 const COLUMNS: &str =
-    "s.id, s.product_key, s.account, s.channel, s.target, s.secret, s.created_by, s.created_at, s.removed_at";
+    "s.id, s.product_key, s.account, s.channel, s.major, s.target, s.secret, s.created_by, s.created_at, s.removed_at";
 
 fn from_row(r: &sqlx::any::AnyRow, with_secret: bool) -> Result<Subscription, StoreError> {
     Ok(Subscription {
@@ -46,6 +49,7 @@ fn from_row(r: &sqlx::any::AnyRow, with_secret: bool) -> Result<Subscription, St
         product_key: r.try_get("product_key")?,
         account: r.try_get("account")?,
         channel: name_at(r, "channel")?,
+        major: r.try_get("major")?,
         target: r.try_get("target")?,
         created_by: r.try_get("created_by")?,
         created_at: time_at(r, "created_at")?,

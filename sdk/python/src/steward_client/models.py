@@ -418,6 +418,8 @@ class Grant:
     expires_at: Optional[datetime] = None
     request_id: Optional[int] = None
     share_arn: Optional[str] = None
+    #: The contract major version the grant was approved against.
+    major: int = 1
 
 
 @dataclass
@@ -434,6 +436,8 @@ class Subscription:
     created_by: str
     created_at: datetime
     removed_at: Optional[datetime] = None
+    #: The contract major version whose refreshes it receives.
+    major: int = 1
     secret: Optional[str] = field(default=None, repr=False)
 
 
