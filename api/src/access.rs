@@ -167,7 +167,7 @@ mod tests {
         "requested_at":"2026-11-21T06:00:00.000000Z","decided_by":null,"decided_at":null,"comment":null,"renews":null}"#;
 
     const GRANT: &str = r#"{"id":1,"product_key":"sales.orders","account":"123456789012","request_id":1,
-        "status":"active","granted_by":"rita","granted_at":"2026-11-21T06:05:00.000000Z",
+        "major":2,"status":"active","granted_by":"rita","granted_at":"2026-11-21T06:05:00.000000Z",
         "expires_at":"2026-12-21T06:05:00.000000Z","ended_by":null,"ended_at":null,"share_arn":null}"#;
 
     #[test]
@@ -186,7 +186,7 @@ mod tests {
         let renewal: AccessRequest = round_trip(&REQUEST.replace(r#""renews":null"#, r#""renews":7"#));
         assert_eq!(renewal.renews, Some(7));
         let g: Grant = round_trip(GRANT);
-        assert_eq!(g.status, GrantStatus::Active);
+        assert_eq!((g.status, g.major), (GrantStatus::Active, 2));
         round_trip::<Grant>(
             &GRANT.replace(r#""request_id":1"#, r#""request_id":null"#).replace("active", "revoked").replace(
                 r#""ended_by":null,"ended_at":null"#,

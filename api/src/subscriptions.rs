@@ -71,16 +71,17 @@ mod tests {
     fn subscriptions_round_trip() {
         let s: Subscription = round_trip(
             r#"{"id":1,"product_key":"sales.orders","account":"123456789012","channel":"webhook",
-                "target":"https://hooks.example.com/steward","created_by":"carla",
+                "major":1,"target":"https://hooks.example.com/steward","created_by":"carla",
                 "created_at":"2026-11-21T06:00:00.000000Z","removed_at":null,"secret":"whsec_0123456789abcdef"}"#,
         );
         assert_eq!(s.channel, Channel::Webhook);
         let listed: Vec<Subscription> = round_trip(
             r#"[{"id":2,"product_key":"sales.orders","account":"123456789012","channel":"email",
-                 "target":"c***@example.com","created_by":"carla","created_at":"2026-11-21T06:00:00.000000Z",
+                 "major":3,"target":"c***@example.com","created_by":"carla","created_at":"2026-11-21T06:00:00.000000Z",
                  "removed_at":null}]"#,
         );
         assert_eq!(listed[0].secret, None, "the secret is left out, not null, once shown");
+        assert_eq!((s.major, listed[0].major), (1, 3));
     }
 
     #[test]

@@ -253,13 +253,13 @@ enum TypeField {
     PhysicalDropped,
 }
 
-struct TypeChange {
+pub(crate) struct TypeChange {
     field: TypeField,
-    why: String,
+    pub(crate) why: String,
 }
 
 /// Why the type change from `old` to `new` breaks readers, if it does.
-fn type_change(old: &Property, new: &Property) -> Option<TypeChange> {
+pub(crate) fn type_change(old: &Property, new: &Property) -> Option<TypeChange> {
     let (ol, nl) = (old.logical_type.as_deref(), new.logical_type.as_deref());
     if ol != nl && !(ol == Some("integer") && nl == Some("number")) {
         let why = format!("logicalType changed from `{}` to `{}`", ol.unwrap_or("(none)"), nl.unwrap_or("(none)"));

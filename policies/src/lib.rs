@@ -11,11 +11,13 @@
 pub mod config;
 pub mod evolution;
 pub mod finding;
+pub mod impact;
 pub mod rules;
 pub mod validate;
 
 pub use config::{DEFAULT_POLICY_YAML, Policy, PolicyError};
 pub use evolution::{BREAKING_RULES, is_breaking};
 pub use finding::{Finding, Severity, Source};
+pub use impact::{Losses, losses};
 pub use rules::{FIXED_SEVERITY, RULES, RuleInfo};
 pub use validate::{Previous, Report, read_previous, validate, validate_document};
