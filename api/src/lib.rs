@@ -40,7 +40,8 @@ pub use products::{
     SearchPage, Slo,
 };
 pub use proposals::{
-    BaseKind, Decision, Finding, FindingDocument, Proposal, ProposalStatus, ProposalView, Severity, SubmitJson,
+    BaseKind, Consumer, Decision, Finding, FindingDocument, Impact, Proposal, ProposalStatus, ProposalView, Retyped,
+    Severity, SubmitJson,
 };
 pub use refreshes::{
     MarkerState, MarkerStatus, NotificationStatus, Partition, Refresh, RefreshEvent, RefreshInput, RefreshOutcome,

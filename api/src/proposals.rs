@@ -158,6 +158,52 @@ pub struct ProposalView {
     /// Which version that is: published now, or the one the decision was judged on.
     #[serde(default)]
     pub base_kind: BaseKind,
+    /// For a breaking proposal: what consumers of the base version lose,
+    /// and who they are. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<Impact>,
+}
+
+/// What a breaking proposal takes from the consumers of the version it
+/// replaces, and who they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Impact {
+    /// Tables of the base version the proposal no longer has.
+    pub tables: Vec<String>,
+    /// Columns (`table.column`) of kept tables it no longer has.
+    pub columns: Vec<String>,
+    /// Kept columns whose type changes in a way that breaks readers.
+    pub retyped: Vec<Retyped>,
+    /// Accounts with an active grant or a live subscription on the product
+    /// (at most 100, by account); each loses all of the above.
+    pub consumers: Vec<Consumer>,
+    /// How many such accounts there are in all.
+    pub consumers_total: i64,
+}
+
+/// A column whose type changes under its readers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Retyped {
+    /// `table.column`.
+    pub column: String,
+    /// What changes.
+    pub why: String,
+}
+
+/// A consumer a change reaches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Consumer {
+    pub account: String,
+    /// Its active grant, if it has one.
+    pub grant_id: Option<i64>,
+    /// The contract major that grant was approved against.
+    pub major: Option<i64>,
+    /// When that grant ends by itself.
+    #[serde(default, with = "crate::time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Its live subscriptions.
+    pub subscriptions: i64,
 }
 
 /// The JSON form of a submission (`POST /api/v1/proposals` with

@@ -1,8 +1,9 @@
-//! Grants and subscriptions know the contract major they were approved
-//! against ([M11]), on SQLite and PostgreSQL through the API: a grant made
-//! on 1.x stays on major 1 when 2.0.0 is published (and when it is
-//! extended), a subscription takes its grant's major, and new access goes
-//! to the newest major.
+//! Change without breakage ([M11]), on SQLite and PostgreSQL through the
+//! API. Grants and subscriptions know the contract major they were approved
+//! against: a grant made on 1.x stays on major 1 when 2.0.0 is published
+//! (and when it is renewed), a subscription takes its grant's major, and new
+//! access goes to the newest major. A breaking proposal names its consumers
+//! and what they lose.
 
 mod common;
 
@@ -64,6 +65,50 @@ async fn grants_and_subscriptions_record_their_major() {
         assert_eq!(grant(&app, second["id"].as_i64().unwrap()).await["major"], 2);
         let sub = app.subscribe("email", "reports@example.com").await;
         assert_eq!(sub["major"], 2, "{sub}");
+    })
+    .await;
+}
+
+/// Impact before approval: a breaking proposal names what consumers of the
+/// published version lose and who they are (accounts with grants or
+/// subscriptions, with their grant's major), before and after the decision;
+/// a new product's proposal has no impact.
+#[tokio::test]
+async fn breaking_proposal_names_its_consumers_and_what_they_lose() {
+    each_db(|app| async move {
+        let (s, first) = app.submit(&app.producer, &steward_testkit::sales_orders()).await;
+        assert_eq!(s, StatusCode::CREATED, "{first}");
+        let (_, view) = app.call("GET", &format!("/api/v1/proposals/{}", first["id"]), Some(&app.reviewer), None).await;
+        assert!(view.get("impact").is_none(), "a new product takes nothing from anyone: {view}");
+        let (s, body) = app.approve(&app.reviewer, first["id"].as_i64().unwrap()).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let grant = approved(&app, None).await;
+        app.subscribe("email", "dashboards@example.com").await;
+
+        let (s, p) = app.submit(&app.producer, &steward_testkit::sales_orders_without_quantity("2.0.0")).await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        assert_eq!(p["breaking"], true, "{p}");
+        let uri = format!("/api/v1/proposals/{}", p["id"]);
+        for token in [&app.reviewer, &app.producer] {
+            let (s, view) = app.call("GET", &uri, Some(token), None).await;
+            assert_eq!(s, StatusCode::OK, "{view}");
+            let impact = &view["impact"];
+            assert_eq!(impact["columns"], json!(["order_lines.quantity"]), "{view}");
+            assert_eq!(impact["tables"], json!([]));
+            assert_eq!(impact["consumers_total"], 1);
+            let expected = json!([{"account": "123456789012", "grant_id": grant["id"], "major": 1,
+                                   "expires_at": grant["expires_at"], "subscriptions": 1}]);
+            assert_eq!(impact["consumers"], expected);
+        }
+        // Consumers do not read proposals at all.
+        let (s, _) = app.call("GET", &uri, Some(&app.consumer), None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        // Decided, it still says what it took, against the version it replaced.
+        let (s, body) = app.approve(&app.reviewer, p["id"].as_i64().unwrap()).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (_, view) = app.call("GET", &uri, Some(&app.reviewer), None).await;
+        assert_eq!(view["base_version"], "1.0.0", "{view}");
+        assert_eq!(view["impact"]["columns"], json!(["order_lines.quantity"]), "{view}");
     })
     .await;
 }

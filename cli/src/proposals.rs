@@ -145,6 +145,9 @@ pub fn run(args: ProposalsArgs) -> u8 {
                 for f in &p.findings {
                     outln!("{}", render_finding_json(Some("contract"), f));
                 }
+                if let Some(impact) = &view.impact {
+                    print_impact(impact, view.base_version.as_deref().unwrap_or("the published version"));
+                }
                 if !view.diff.is_empty() {
                     outln!("\n{}", view.diff);
                 }
@@ -155,6 +158,36 @@ pub fn run(args: ProposalsArgs) -> u8 {
         }
         Ok(EXIT_OK)
     })
+}
+
+/// What a breaking proposal takes from whom.
+fn print_impact(impact: &api::Impact, base: &str) {
+    outln!("\nimpact on consumers of {base}:");
+    for t in &impact.tables {
+        outln!("  loses table {t}");
+    }
+    for c in &impact.columns {
+        outln!("  loses column {c}");
+    }
+    for r in &impact.retyped {
+        outln!("  column {}: {}", r.column, r.why);
+    }
+    if impact.consumers_total == 0 {
+        outln!("  no account holds a grant or a subscription on it");
+        return;
+    }
+    outln!("  {} consumer account(s):", impact.consumers_total);
+    for c in &impact.consumers {
+        let grant = match (c.grant_id, c.major) {
+            (Some(g), Some(m)) => format!("grant {g} (v{m})"),
+            (Some(g), None) => format!("grant {g}"),
+            _ => "no grant".to_owned(),
+        };
+        outln!("    {}  {grant}, {} subscription(s)", c.account, c.subscriptions);
+    }
+    if impact.consumers_total > impact.consumers.len() as i64 {
+        outln!("    ... and {} more", impact.consumers_total - impact.consumers.len() as i64);
+    }
 }
 
 fn summary(p: &Proposal) -> String {

@@ -70,6 +70,11 @@ fn flow(database_url: Option<&str>) {
     std::fs::write(&breaking, steward_testkit::sales_orders_without_quantity("2.0.0")).unwrap();
     let out = ok(cli(&server, &producer, &["submit", breaking.to_str().unwrap()]));
     assert!(out.contains("pending_review") && out.contains("breaking change"), "{out}");
+    // The reviewer sees what consumers of 1.0.0 lose, and that nobody holds access yet.
+    let out = ok(cli(&server, &reviewer, &["proposals", "show", "3"]));
+    assert!(out.contains("impact on consumers of 1.0.0:"), "{out}");
+    assert!(out.contains("loses column order_lines.quantity"), "{out}");
+    assert!(out.contains("no account holds a grant or a subscription on it"), "{out}");
 
     // A consumer cannot approve, with a clear message and exit status 1.
     let out = cli(&server, &consumer, &["proposals", "approve", "3"]);

@@ -41,9 +41,6 @@ const STATUSES: [(ProposalStatus, &str); 4] = [
     (ProposalStatus::RejectedByValidation, "Invalid"),
 ];
 
-/// How many affected accounts the proposal page lists.
-const AFFECTED_SHOWN: i64 = 100;
-
 /// `GET /proposals`: the queue, pending and oldest first by default.
 pub async fn queue(
     State(service): State<Service>,
@@ -142,11 +139,7 @@ async fn render(service: &Service, session: &Session, id: i64, status: StatusCod
         Notice::Error(m) => Some(("error", m)),
     };
     // Who a breaking change reaches matters while it can still be stopped.
-    let affected = if p.breaking && p.status == ProposalStatus::PendingReview {
-        service.affected_by(&session.who, &p.product_key, AFFECTED_SHOWN).await.ok()
-    } else {
-        None
-    };
+    let affected = view.impact.as_ref().filter(|_| p.status == ProposalStatus::PendingReview);
     let preview = if view.base_kind == BaseKind::NewProduct {
         service.proposal_preview(&session.who, id).await.ok().flatten()
     } else {
@@ -171,7 +164,7 @@ async fn render(service: &Service, session: &Session, id: i64, status: StatusCod
         @if let Some(c) = &p.comment { blockquote.comment { (c) } }
         (banner(p))
         (findings(&p.findings))
-        @if let Some(a) = &affected { (preview::affected(a, &p.findings, &p.product_key)) }
+        @if let Some(a) = affected { (preview::affected(a, &p.findings, &p.product_key)) }
         section #diff {
             (diff_heading(&view))
             @if view.diff.is_empty() {

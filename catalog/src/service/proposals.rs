@@ -20,6 +20,9 @@ pub use steward_api::{BaseKind, ProposalView};
 
 pub use crate::store::proposals::{FindingDocument, Proposal, ProposalFilter, ProposalStatus, StoredFinding, finding};
 
+/// Consumers listed in a proposal's impact (the total counts them all).
+const IMPACT_CONSUMERS_SHOWN: i64 = 100;
+
 impl Service {
     /// Validates a contract against the policy and, if the product is
     /// published, against the published version, which it returns as the
@@ -240,8 +243,50 @@ impl Service {
             }
             _ => String::new(),
         };
+        let impact = match &base {
+            Some(b) if proposal.breaking && !b.is_new_product() => {
+                Some(self.impact(&mut conn, &proposal, &b.contract).await?)
+            }
+            _ => None,
+        };
         let base_version = base.filter(|b| !b.is_new_product()).map(|b| b.version);
-        Ok(ProposalView { proposal, diff, base_version, base_kind: kind })
+        Ok(ProposalView { proposal, diff, base_version, base_kind: kind, impact })
+    }
+
+    /// What a breaking proposal takes from the consumers of `base` (the
+    /// contract it is judged against), and who they are: today's grants and
+    /// subscriptions on the product.
+    async fn impact(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        proposal: &Proposal,
+        base: &str,
+    ) -> Result<steward_api::Impact, ServiceError> {
+        let (old, new) = (base.to_owned(), proposal.contract.clone());
+        let losses =
+            super::cpu(move || match (steward_schemas::parse_contract(&old), steward_schemas::parse_contract(&new)) {
+                (Ok((_, old)), Ok((_, new))) => steward_policies::losses(&old, &new),
+                _ => steward_policies::Losses::default(),
+            })
+            .await?;
+        let (accounts, total) =
+            crate::store::queues::affected(conn, &proposal.product_key, IMPACT_CONSUMERS_SHOWN).await?;
+        Ok(steward_api::Impact {
+            tables: losses.tables,
+            columns: losses.columns,
+            retyped: losses.retyped.into_iter().map(|(column, why)| steward_api::Retyped { column, why }).collect(),
+            consumers: accounts
+                .into_iter()
+                .map(|a| steward_api::Consumer {
+                    account: a.account,
+                    grant_id: a.grant_id,
+                    major: a.major,
+                    expires_at: a.expires_at,
+                    subscriptions: a.subscriptions,
+                })
+                .collect(),
+            consumers_total: total,
+        })
     }
 
     /// The catalog model of a proposal's contract (tables, columns,

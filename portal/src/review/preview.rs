@@ -3,7 +3,8 @@
 //! PII, SLO, location) and who a breaking change affects.
 
 use maud::{Markup, html};
-use steward_catalog::service::proposals::{Affected, AffectedAccounts, StoredFinding};
+use steward_api::{Consumer, Impact};
+use steward_catalog::service::proposals::StoredFinding;
 
 use crate::diff::is_breaking_rule;
 use crate::page::{classification, when};
@@ -63,16 +64,16 @@ pub fn product(d: &steward_api::ProductDetail, pii_tags: &[String]) -> Markup {
 }
 
 /// Who a breaking change affects, and what they lose (the breaking findings).
-pub fn affected(who: &AffectedAccounts, findings: &[StoredFinding], key: &str) -> Markup {
+pub fn affected(who: &Impact, findings: &[StoredFinding], key: &str) -> Markup {
     let losses: Vec<&StoredFinding> = findings.iter().filter(|f| is_breaking_rule(&f.rule)).collect();
     html! {
         section #affected aria-labelledby="affected-h" {
             h2 #affected-h { "Who this breaking change affects" }
-            @if who.total == 0 {
+            @if who.consumers_total == 0 {
                 p { "No account holds a grant on or a subscription to " code { (key) } " now: nobody reads it through Steward." }
             } @else {
                 p {
-                    strong { (who.total) " account(s)" } " hold an active grant on or a subscription to " code { (key) }
+                    strong { (who.consumers_total) " account(s)" } " hold an active grant on or a subscription to " code { (key) }
                     ". Publishing this version, each of them loses:"
                 }
                 ul.losses {
@@ -81,11 +82,11 @@ pub fn affected(who: &AffectedAccounts, findings: &[StoredFinding], key: &str) -
                 div.scroll tabindex="0" role="region" aria-label="Affected accounts" {
                     table.affected {
                         thead { tr { th { "Account" } th { "Grant" } th { "Subscriptions" } } }
-                        tbody { @for a in &who.accounts { (row(a)) } }
+                        tbody { @for a in &who.consumers { (row(a)) } }
                     }
                 }
-                @if (who.accounts.len() as i64) < who.total {
-                    p.muted { "Showing " (who.accounts.len()) " of " (who.total) " accounts; "
+                @if (who.consumers.len() as i64) < who.consumers_total {
+                    p.muted { "Showing " (who.consumers.len()) " of " (who.consumers_total) " accounts; "
                         a href={ "/grants?status=active&product=" (crate::page::enc(key)) } { "all grants on " (key) } "." }
                 }
             }
@@ -93,13 +94,13 @@ pub fn affected(who: &AffectedAccounts, findings: &[StoredFinding], key: &str) -
     }
 }
 
-fn row(a: &Affected) -> Markup {
+fn row(a: &Consumer) -> Markup {
     html! {
         tr {
             td { code { (a.account) } }
             td {
                 @match a.grant_id {
-                    Some(id) => { "grant " (id) @match &a.expires_at { Some(e) => { ", until " (when(e)) }, None => { ", no end date" } } },
+                    Some(id) => { "grant " (id) @if let Some(m) = a.major { " (v" (m) ")" } @match &a.expires_at { Some(e) => { ", until " (when(e)) }, None => { ", no end date" } } },
                     None => span.muted { "none (subscription only)" },
                 }
             }
