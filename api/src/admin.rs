@@ -53,6 +53,9 @@ pub enum JobKind {
     /// Send a refresh to the configured OpenLineage endpoint.
     #[serde(rename = "lineage.emit")]
     LineageEmit,
+    /// Deliver one event to one event hook.
+    #[serde(rename = "event.deliver")]
+    EventDeliver,
     /// A kind this version does not know (written by a newer replica during
     /// a rolling upgrade): listed, and dead-lettered if claimed, instead of
     /// breaking every claim. Any unknown name reads as this.
@@ -71,13 +74,14 @@ wire_names!(
         NotifyRefresh = "notify.refresh",
         NotifyAlert = "notify.alert",
         LineageEmit = "lineage.emit",
+        EventDeliver = "event.deliver",
         Unknown = "unknown",
     ]
 );
 
 impl JobKind {
     /// The kinds this version runs (all but [`JobKind::Unknown`]).
-    pub const KNOWN: [JobKind; 7] = [
+    pub const KNOWN: [JobKind; 8] = [
         JobKind::ShareGrant,
         JobKind::ShareRevoke,
         JobKind::CatalogPublish,
@@ -85,6 +89,7 @@ impl JobKind {
         JobKind::NotifyRefresh,
         JobKind::NotifyAlert,
         JobKind::LineageEmit,
+        JobKind::EventDeliver,
     ];
 
     /// The kind stored as `s`; [`JobKind::Unknown`] for anything else.
@@ -255,6 +260,7 @@ mod tests {
                 "notify.refresh",
                 "notify.alert",
                 "lineage.emit",
+                "event.deliver",
                 "unknown"
             ]
         );

@@ -18,6 +18,7 @@ mod testing;
 pub mod access;
 pub mod admin;
 pub mod error;
+pub mod events;
 pub mod lineage;
 pub mod products;
 pub mod proposals;
@@ -30,6 +31,7 @@ pub mod tokens;
 pub use access::{AccessCheck, AccessDecision, AccessRequest, AccessRequestInput, Grant, GrantStatus, RequestStatus};
 pub use admin::{AuditEvent, EffectRow, FailedEntry, JobKind, JobStatus, Reconciled, RefusedMerge, StatusFilter};
 pub use error::{ErrorBody, ErrorKind};
+pub use events::{CloudEvent, CloudEventType, EventHook, EventHookInput, EventPage, HookChannel};
 pub use lineage::{
     DatasetRef, EventType, IgnoredOutput, LineageGraph, LineageLink, LineageNode, LineageOutcome, NodeKind,
     OpenLineageEvent, RecordedRefresh,

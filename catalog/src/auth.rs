@@ -186,6 +186,16 @@ pub fn new_secret() -> String {
     format!("stw_{}", hex::encode(bytes))
 }
 
+/// A webhook signing secret: `whsec_` and 32 random bytes in base64, the
+/// form Standard Webhooks libraries read (they base64-decode what follows
+/// the prefix to get the HMAC key).
+pub fn new_webhook_secret() -> String {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
 /// `hex_chars` random hex digits: ids that must not collide or be guessed
 /// (error ids in 5xx bodies, worker names, idempotency keys), not secrets.
 pub fn random_id(hex_chars: usize) -> String {

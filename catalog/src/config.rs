@@ -55,6 +55,27 @@ pub struct Config {
     /// How people sign in to the portal (docs/identity.md).
     #[serde(default)]
     pub portal: PortalConfig,
+    /// CloudEvents for every change (docs/events.md).
+    #[serde(default)]
+    pub events: EventsSettings,
+}
+
+/// `events.*`: the CloudEvents Steward records for every change.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventsSettings {
+    /// The CloudEvents `source` of every event (a URI reference naming this
+    /// Steward, e.g. `https://steward.example.com`).
+    pub source: String,
+    /// How many days before a grant's end `io.steward.access.expiring` is
+    /// announced (0: never).
+    pub expiring_days: u32,
+}
+
+impl Default for EventsSettings {
+    fn default() -> Self {
+        Self { source: "/steward".into(), expiring_days: 14 }
+    }
 }
 
 /// `portal.*`: sign-in with single sign-on (OIDC) and with API tokens.

@@ -20,6 +20,7 @@ pub mod config;
 pub mod datadir;
 mod effects;
 pub mod error;
+pub mod events;
 pub mod model;
 pub mod redact;
 pub mod server;

@@ -54,6 +54,7 @@ pub async fn open(config: &Config) -> anyhow::Result<Service> {
             signals: config.backends.signals,
             data_dir: Some(config.data_dir.clone()),
             openlineage: config.openlineage.is_some(),
+            events: config.events.clone(),
         })
         .build()
         .await

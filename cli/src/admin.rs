@@ -1,4 +1,5 @@
-//! `steward admin token create|list|revoke`, `steward admin outbox`, `steward admin rebuild-catalog`.
+//! `steward admin token create|list|revoke`, `steward admin outbox`, `steward admin rebuild-catalog`,
+//! `steward admin events`, `steward admin hooks add|list|remove`.
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
@@ -35,6 +36,23 @@ enum AdminCommand {
         /// Requeue this dead-lettered effect instead of listing (the jobs it blocks run after it).
         #[arg(long, value_name = "ID")]
         retry: Option<i64>,
+    },
+    /// The CloudEvents feed of every change, oldest first (docs/events.md).
+    Events {
+        /// Only events after this sequence (printed as `next:` by the previous call).
+        #[arg(long, value_name = "SEQUENCE")]
+        after: Option<String>,
+        /// Only event types starting with this, e.g. io.steward.access.
+        #[arg(long = "type", value_name = "PREFIX")]
+        type_prefix: Option<String>,
+        /// At most this many events (up to 1000).
+        #[arg(long, default_value_t = 100, value_parser = crate::positive_i64)]
+        limit: i64,
+    },
+    /// Where events are delivered besides the feed: webhooks and SNS topics.
+    Hooks {
+        #[command(subcommand)]
+        command: crate::events::HookCommand,
     },
 }
 
@@ -205,6 +223,10 @@ pub fn run(args: AdminArgs) -> u8 {
                     }
                 }
             }
+            AdminCommand::Events { after, type_prefix, limit } => {
+                crate::events::feed(&client, args.client.json, after, type_prefix, limit).await?;
+            }
+            AdminCommand::Hooks { command } => crate::events::hooks(&client, args.client.json, command).await?,
             AdminCommand::RebuildCatalog => {
                 let text = client.call(Method::POST, "/api/v1/admin/rebuild-catalog", None).await?;
                 if args.client.json {

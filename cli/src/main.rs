@@ -8,6 +8,7 @@ mod access;
 mod admin;
 mod aws;
 mod client;
+mod events;
 mod init;
 mod products;
 mod proposals;

@@ -28,6 +28,9 @@ pub mod testing;
 
 pub use email::{Email, MailLog, Mailer, SmtpSettings, SmtpTls};
 pub use error::{NotifyError, SignatureError};
-pub use signature::{EVENT_ID_HEADER, SIGNATURE_HEADER, signature_header, verify_signature};
+pub use signature::{
+    EVENT_ID_HEADER, SIGNATURE_HEADER, STANDARD_ID_HEADER, STANDARD_SIGNATURE_HEADER, STANDARD_TIMESTAMP_HEADER,
+    signature_header, standard_signature, verify_signature, verify_standard_signature,
+};
 pub use target::{check_target, forbidden_reason, redact_url};
 pub use webhook::{SignedPost, SlackPost, WebhookLog, WebhookSender, WebhookSettings};

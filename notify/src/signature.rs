@@ -33,6 +33,64 @@ pub fn signature_header(secret: &str, unix_time: i64, body: &[u8]) -> String {
     format!("t={unix_time},v1={}", hex::encode(tag))
 }
 
+/// Standard Webhooks headers (<https://www.standardwebhooks.com/>, spec
+/// `spec/standard-webhooks.md`): the message id, the unix time of sending, and
+/// `v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`, where the key is
+/// the secret after its `whsec_` prefix, base64-decoded (a secret in another
+/// form is used as its bytes, as the reference libraries do).
+pub const STANDARD_ID_HEADER: &str = "webhook-id";
+pub const STANDARD_TIMESTAMP_HEADER: &str = "webhook-timestamp";
+pub const STANDARD_SIGNATURE_HEADER: &str = "webhook-signature";
+
+fn standard_key(secret: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    secret
+        .strip_prefix("whsec_")
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .unwrap_or_else(|| secret.as_bytes().to_vec())
+}
+
+fn standard_mac(secret: &str, msg_id: &str, unix_time: i64, body: &[u8]) -> HmacSha256 {
+    let mut mac = HmacSha256::new_from_slice(&standard_key(secret)).expect("HMAC takes keys of any length");
+    mac.update(msg_id.as_bytes());
+    mac.update(b".");
+    mac.update(unix_time.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac
+}
+
+/// The `webhook-signature` header value (Standard Webhooks) for one message.
+pub fn standard_signature(secret: &str, msg_id: &str, unix_time: i64, body: &[u8]) -> String {
+    use base64::Engine as _;
+    let tag = standard_mac(secret, msg_id, unix_time, body).finalize().into_bytes();
+    format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(tag))
+}
+
+/// Checks Standard Webhooks headers as a receiver does: any `v1,` entry of the
+/// space-separated `signature` header must match (constant-time).
+pub fn verify_standard_signature(
+    secret: &str,
+    msg_id: &str,
+    unix_time: i64,
+    signature: &str,
+    body: &[u8],
+) -> Result<(), SignatureError> {
+    use base64::Engine as _;
+    let expected = standard_mac(secret, msg_id, unix_time, body);
+    let mut any = false;
+    for entry in signature.split(' ') {
+        let Some(b64) = entry.strip_prefix("v1,") else { continue };
+        any = true;
+        if let Ok(tag) = base64::engine::general_purpose::STANDARD.decode(b64)
+            && expected.clone().verify_slice(&tag).is_ok()
+        {
+            return Ok(());
+        }
+    }
+    if any { Err(SignatureError::Mismatch) } else { Err(SignatureError::Malformed("no v1 signature")) }
+}
+
 /// Checks a `Steward-Signature` header against the raw request body, as a receiver does.
 ///
 /// Fails if the header is malformed, if its timestamp is more than `tolerance_secs`
@@ -121,6 +179,31 @@ mod tests {
         let both = format!("{new},v1={old_tag}");
         assert_eq!(verify_signature("old", &both, BODY, now, 300), Ok(()));
         assert_eq!(verify_signature("new", &both, BODY, now, 300), Ok(()));
+    }
+
+    /// The vector of the Standard Webhooks reference libraries' tests
+    /// (standard-webhooks/standard-webhooks `libraries/go/webhook_test.go`): secret `whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw`, id
+    /// `msg_p5jXN8AQM9LWM0D4loKWxJek`, timestamp 1614265330, body
+    /// `{"test": 2432232314}` signs to `v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=`.
+    #[test]
+    fn standard_webhooks_reference_vector() {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let body = br#"{"test": 2432232314}"#;
+        let sig = standard_signature(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, body);
+        assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        assert_eq!(
+            verify_standard_signature(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, &sig, body),
+            Ok(())
+        );
+        let two = format!("v1,AAAA {sig}");
+        assert_eq!(
+            verify_standard_signature(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, &two, body),
+            Ok(())
+        );
+        assert_eq!(
+            verify_standard_signature(secret, "msg_other", 1_614_265_330, &sig, body),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]

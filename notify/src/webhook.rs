@@ -34,7 +34,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 
 use crate::error::NotifyError;
-use crate::signature::{EVENT_ID_HEADER, SIGNATURE_HEADER, signature_header};
+use crate::signature::{
+    STANDARD_ID_HEADER, STANDARD_SIGNATURE_HEADER, STANDARD_TIMESTAMP_HEADER, signature_header, standard_signature,
+};
 use crate::target::{VettingResolver, find_refusal, redact_url, vet_url};
 
 /// Webhook channel settings (config section `webhooks`).
@@ -105,39 +107,46 @@ impl WebhookSender {
     }
 
     /// POSTs `body` (JSON) to `url` with `Steward-Signature` (signed now with `secret`)
-    /// and `Steward-Event-Id: event_id`, the receiver's idempotency key.
+    /// and `Steward-Event-Id: event_id`, the receiver's idempotency key, and the same
+    /// as Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
     pub async fn post_signed(&self, url: &str, secret: &str, event_id: &str, body: &[u8]) -> Result<(), NotifyError> {
+        self.post_signed_as(url, secret, event_id, body, "application/json").await
+    }
+
+    /// As [`WebhookSender::post_signed`], with another JSON content type (a CloudEvent
+    /// in structured mode is `application/cloudevents+json`).
+    pub async fn post_signed_as(
+        &self,
+        url: &str,
+        secret: &str,
+        event_id: &str,
+        body: &[u8],
+        content_type: &'static str,
+    ) -> Result<(), NotifyError> {
         let now = unix_now();
-        let signature = signature_header(secret, now, body);
-        let event_id = HeaderValue::from_str(event_id)
-            .map_err(|_| NotifyError::InvalidSettings(format!("event id {event_id:?} is not a valid header value")))?;
+        let invalid = || NotifyError::InvalidSettings(format!("event id {event_id:?} is not a valid header value"));
+        let id = HeaderValue::from_str(event_id).map_err(|_| invalid())?;
         let parsed = vet_url(url, &self.settings)?;
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        let signature = HeaderValue::from_str(&signature_header(secret, now, body)).expect("a signature is ASCII");
+        headers.insert(HeaderName::from_static("steward-signature"), signature);
+        headers.insert(HeaderName::from_static("steward-event-id"), id.clone());
+        headers.insert(HeaderName::from_static(STANDARD_ID_HEADER), id);
+        headers.insert(HeaderName::from_static(STANDARD_TIMESTAMP_HEADER), HeaderValue::from(now));
+        let standard = standard_signature(secret, event_id, now, body);
+        headers.insert(
+            HeaderName::from_static(STANDARD_SIGNATURE_HEADER),
+            HeaderValue::from_str(&standard).expect("base64 is ASCII"),
+        );
         match &self.transport {
             Transport::Http(client) => {
-                let request = client
-                    .post(parsed)
-                    .header(CONTENT_TYPE, "application/json")
-                    .header(SIGNATURE_HEADER, signature)
-                    .header(EVENT_ID_HEADER, event_id)
-                    .body(body.to_vec());
+                let request = client.post(parsed).headers(headers).body(body.to_vec());
                 self.execute(url, request).await
             }
-            Transport::Memory(log) => {
-                let mut headers = HeaderMap::new();
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                let signature = HeaderValue::from_str(&signature).expect("a signature is hex and ASCII");
-                headers.insert(HeaderName::from_static("steward-signature"), signature);
-                headers.insert(HeaderName::from_static("steward-event-id"), event_id);
-                log.record(url, |status| {
-                    Posted::Signed(SignedPost {
-                        url: url.to_owned(),
-                        headers,
-                        body: body.to_vec(),
-                        sent_at: now,
-                        status,
-                    })
-                })
-            }
+            Transport::Memory(log) => log.record(url, |status| {
+                Posted::Signed(SignedPost { url: url.to_owned(), headers, body: body.to_vec(), sent_at: now, status })
+            }),
         }
     }
 
@@ -341,7 +350,7 @@ impl WebhookLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signature::verify_signature;
+    use crate::signature::{EVENT_ID_HEADER, SIGNATURE_HEADER, verify_signature};
 
     const BODY: &[u8] = br#"{"type":"product.refreshed","product":"sales.orders"}"#;
 

@@ -14,6 +14,7 @@
 //!   `tests/data/openlineage/`).
 //! * `identity` (feature `identity`): a local OIDC issuer and TEST-ONLY signing keys.
 
+pub mod cloudevents;
 pub mod generate;
 #[cfg(feature = "identity")]
 pub mod identity;

@@ -5,6 +5,7 @@ pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod json;
 pub mod lineage;
@@ -79,6 +80,9 @@ pub fn router(state: AppState) -> Router {
         .route("/tokens", post(admin::create_token).get(admin::list_tokens))
         .route("/tokens/{name}/revoke", post(admin::revoke_token))
         .route("/admin/rebuild-catalog", post(admin::rebuild))
+        .route("/events", get(events::feed))
+        .route("/event-hooks", post(events::add_hook).get(events::list_hooks))
+        .route("/event-hooks/{id}", axum::routing::delete(events::remove_hook))
         // Path and query strings are checked here, once, for every route.
         .route_layer(middleware::from_fn(extract::reject_control_chars));
     Router::new()
@@ -260,6 +264,7 @@ impl Modify for EdgeResponses {
         slo::status, slo::breaches,
         lineage::ingest, lineage::graph,
         admin::audit_log, admin::create_token, admin::list_tokens, admin::revoke_token, admin::rebuild, admin::outbox, admin::outbox_retry,
+        events::feed, events::add_hook, events::list_hooks, events::remove_hook,
         ops::healthz, ops::readyz, ops::metrics,
     ),
     modifiers(&BearerAuth, &EdgeResponses),
@@ -270,6 +275,7 @@ impl Modify for EdgeResponses {
          (name = "slo", description = "SLO status, history and breaches"),
          (name = "lineage", description = "OpenLineage events in, and the lineage graph learnt from them"),
          (name = "admin", description = "Tokens, audit, outbox, maintenance"),
+         (name = "events", description = "CloudEvents for every change: the feed and event hooks"),
          (name = "ops", description = "Health and metrics"))
 )]
 pub struct ApiDoc;

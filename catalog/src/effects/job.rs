@@ -10,7 +10,9 @@ use serde::de::DeserializeOwned;
 use super::backends::EffectBackends;
 use super::lake::{Lake, LakeError};
 use super::openlineage::LineageEmitter;
-use super::{EmitLineage, GrantShare, NotifyRefresh, PublishCatalog, RevokeShare, SendAlert, WriteMarker};
+use super::{
+    DeliverEvent, EmitLineage, GrantShare, NotifyRefresh, PublishCatalog, RevokeShare, SendAlert, WriteMarker,
+};
 use crate::error::StoreError;
 use crate::store::outbox::{self, Claimed, JobKind, NewEffect};
 use crate::store::{Store, Tx};
@@ -56,6 +58,8 @@ pub(crate) struct JobContext {
     pub data_dir: Option<PathBuf>,
     /// The OpenLineage endpoint refreshes are sent to, if configured.
     pub openlineage: Option<LineageEmitter>,
+    /// The CloudEvents `source` of delivered events (`events.source`).
+    pub event_source: String,
 }
 
 impl JobContext {
@@ -152,6 +156,7 @@ pub(crate) enum Queued {
     NotifyRefresh(NotifyRefresh),
     SendAlert(SendAlert),
     EmitLineage(EmitLineage),
+    DeliverEvent(DeliverEvent),
 }
 
 impl Queued {
@@ -171,6 +176,7 @@ impl Queued {
             JobKind::NotifyRefresh => Queued::NotifyRefresh(payload(row)?),
             JobKind::NotifyAlert => Queued::SendAlert(payload(row)?),
             JobKind::LineageEmit => Queued::EmitLineage(payload(row)?),
+            JobKind::EventDeliver => Queued::DeliverEvent(payload(row)?),
             JobKind::Unknown => {
                 return Err(EffectError::permanent(format!(
                     "job {} (`{}`) is of a kind this version does not know",
@@ -189,6 +195,7 @@ impl Queued {
             Queued::NotifyRefresh(j) => j.lane(),
             Queued::SendAlert(j) => j.lane(),
             Queued::EmitLineage(j) => j.lane(),
+            Queued::DeliverEvent(j) => j.lane(),
         }
     }
 
@@ -201,6 +208,7 @@ impl Queued {
             Queued::NotifyRefresh(j) => j.run(ctx).await,
             Queued::SendAlert(j) => j.run(ctx).await,
             Queued::EmitLineage(j) => j.run(ctx).await,
+            Queued::DeliverEvent(j) => j.run(ctx).await,
         }
     }
 }

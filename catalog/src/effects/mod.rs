@@ -15,6 +15,7 @@
 //! whole service. [`Queued`] turns a claimed row back into its typed job.
 
 pub(crate) mod backends;
+mod deliver;
 mod job;
 pub(crate) mod lake;
 mod marker;
@@ -23,6 +24,7 @@ pub(crate) mod openlineage;
 mod publish;
 mod share;
 
+pub(crate) use deliver::{DeliverEvent, cloud_event};
 pub(crate) use job::{EffectError, JobContext, Lane, Queued, enqueue, enqueue_all};
 pub(crate) use marker::WriteMarker;
 pub(crate) use notify::{AlertChannel, NotifyRefresh, RefreshEvent, SendAlert};

@@ -44,6 +44,7 @@ use super::{Service, parse_key, require, require_reviewer};
 use crate::auth::{Principal, Role};
 use crate::effects::{self, GrantShare, RevokeShare, ShareTarget};
 use crate::error::{ServiceError, StoreError};
+use crate::events::Change;
 use crate::store::access::{self, NewGrant, NewRequest};
 pub use steward_api::AccessRequestInput;
 pub use steward_api::access::GrantRenewalInput;
@@ -124,6 +125,7 @@ impl Service {
         )
         .await?;
         let request = access::get_request(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("{id}")))?;
+        self.announce(&mut tx, &Change::AccessRequested { request: &request }).await?;
         tx.commit().await?;
         Ok(request)
     }
@@ -205,6 +207,8 @@ impl Service {
         let grant = access::get_grant(&mut tx, grant_id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("grant {grant_id}")))?;
+        self.announce(&mut tx, &Change::AccessApproved { request_id: id, grant: &grant, approved_by: &who.name })
+            .await?;
         tx.commit().await?;
         Ok(grant)
     }
@@ -235,6 +239,7 @@ impl Service {
         )
         .await?;
         let request = access::get_request(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("{id}")))?;
+        self.announce(&mut tx, &Change::AccessRejected { request: &request }).await?;
         tx.commit().await?;
         Ok(request)
     }
@@ -270,6 +275,14 @@ impl Service {
             Some(json!({"status": status, "reason": reason})),
         )
         .await?;
+        let ended = access::get_grant(&mut tx, grant.id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("grant {}", grant.id)))?;
+        let change = match status {
+            GrantStatus::Expired => Change::AccessExpired { grant: &ended },
+            _ => Change::AccessRevoked { grant: &ended, reason: reason.unwrap_or_default() },
+        };
+        self.announce(&mut tx, &change).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -386,6 +399,7 @@ impl Service {
         )
         .await?;
         let request = access::get_request(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("{id}")))?;
+        self.announce(&mut tx, &Change::AccessCancelled { request: &request }).await?;
         tx.commit().await?;
         Ok(request)
     }
@@ -457,6 +471,7 @@ impl Service {
         )
         .await?;
         let request = access::get_request(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("{id}")))?;
+        self.announce(&mut tx, &Change::AccessRequested { request: &request }).await?;
         tx.commit().await?;
         Ok(request)
     }

@@ -14,6 +14,7 @@ use super::Service;
 use crate::auth::Principal;
 use crate::effects;
 use crate::error::{ServiceError, StoreError};
+use crate::events::Change;
 use crate::model::{self, ProductDetail};
 use crate::store::access::{self, GrantFilter, GrantStatus};
 use crate::store::products::{self, Provenance};
@@ -21,6 +22,7 @@ pub use crate::store::products::{
     COUNT_CAP, FacetCount, Facets, ProductSummary, ProductVersion, SearchPage, SearchQuery, SloHealth, Viewer,
 };
 use crate::store::proposals::{self, Proposal, ProposalStatus};
+use steward_api::ProductStatus;
 
 /// Products written by one catalog sync above which it refreshes the
 /// planner's statistics (search plans at scale depend on them).
@@ -72,6 +74,7 @@ impl Service {
         // A lost compare-and-set is a `StoreError::Conflict`: 409 like any other.
         proposals::transition(&mut tx, id, &[ProposalStatus::Approved], ProposalStatus::Published).await?;
         proposals::set_merge_commit(&mut tx, id, merge_commit).await?;
+        let before = products::get(&mut tx, &detail.key).await?.map(|d| d.status);
         products::publish(
             &mut tx,
             self.store.dialect,
@@ -104,7 +107,43 @@ impl Service {
             Some(json!({"version": detail.version, "commit": merge_commit, "proposal": id})),
         )
         .await?;
+        self.announce(
+            &mut tx,
+            &Change::ProposalApproved {
+                id,
+                product: &detail.key,
+                version: &detail.version,
+                approved_by: &reviewer,
+                merge_commit,
+            },
+        )
+        .await?;
+        self.announce_publication(&mut tx, before, &detail, merge_commit, Some(id)).await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// The events of a version entering the catalog: published, and
+    /// deprecated or retired when the version moves the product there.
+    /// Republishing a version (rebuild, recovery) announces nothing again.
+    async fn announce_publication(
+        &self,
+        tx: &mut crate::store::Tx,
+        before: Option<ProductStatus>,
+        detail: &ProductDetail,
+        commit: &str,
+        proposal: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let (product, version) = (detail.key.as_str(), detail.version.as_str());
+        let status = detail.status.as_str();
+        self.announce(tx, &Change::ProductPublished { product, version, commit, proposal, status }).await?;
+        if before.as_ref() != Some(&detail.status) {
+            match detail.status {
+                ProductStatus::Deprecated => self.announce(tx, &Change::ProductDeprecated { product, version }).await?,
+                ProductStatus::Retired => self.announce(tx, &Change::ProductRetired { product, version }).await?,
+                _ => {}
+            }
+        }
         Ok(())
     }
 
@@ -288,6 +327,7 @@ impl Service {
         let now = self.clock.now();
         let provenance = Provenance { contract: text, commit: &entry.commit, proposal_id, now };
         let mut tx = self.store.begin().await?;
+        let before = products::get(&mut tx, &detail.key).await?.map(|d| d.status);
         products::publish(&mut tx, self.store.dialect, &detail, &provenance).await?;
         self.after_publish(&mut tx, &detail, &entry.commit, now).await?;
         self.audit(
@@ -299,6 +339,7 @@ impl Service {
             Some(json!({"commit": entry.commit, "version": detail.version})),
         )
         .await?;
+        self.announce_publication(&mut tx, before, &detail, &entry.commit, proposal_id).await?;
         tx.commit().await?;
         Ok(())
     }

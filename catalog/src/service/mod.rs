@@ -5,6 +5,7 @@
 pub mod access;
 pub mod admin;
 pub mod catalog;
+pub mod events;
 pub mod lineage;
 pub mod proposals;
 pub mod refreshes;
@@ -64,6 +65,8 @@ pub struct BackendChoices {
     /// An OpenLineage endpoint is configured (`openlineage.url`): each
     /// recorded refresh enqueues a `lineage.emit` job.
     pub openlineage: bool,
+    /// The events' `source` and when expiring grants are announced.
+    pub events: crate::config::EventsSettings,
 }
 
 impl BackendChoices {
@@ -189,6 +192,17 @@ impl Service {
         after: Option<Value>,
     ) -> Result<(), StoreError> {
         audit::append(tx, self.clock.now(), actor, action, target, before.as_ref(), after.as_ref()).await
+    }
+
+    /// Records the event of a change inside `tx` (see [`crate::events`]);
+    /// call it last before the commit.
+    pub(crate) async fn announce(
+        &self,
+        tx: &mut crate::store::Tx,
+        change: &crate::events::Change<'_>,
+    ) -> Result<(), StoreError> {
+        crate::events::record(tx, self.store.dialect, self.clock.now(), change).await?;
+        Ok(())
     }
 }
 

@@ -14,6 +14,7 @@ use steward_schemas::ProductKey;
 use super::{Service, require, require_reviewer};
 use crate::auth::{Principal, Role};
 use crate::error::ServiceError;
+use crate::events::Change;
 use crate::store::products;
 use crate::store::proposals::{self, Base, NewProposal};
 pub use steward_api::{BaseKind, ProposalView};
@@ -173,6 +174,8 @@ impl Service {
             Some(json!({"status": ProposalStatus::PendingReview, "commit": commit})),
         )
         .await?;
+        let (product, submitted_by) = (key.to_string(), author);
+        self.announce(&mut tx, &Change::ProposalSubmitted { id, product: &product, version, submitted_by }).await?;
         tx.commit().await.map_err(crate::error::StoreError::from)?;
         Ok(())
     }
@@ -472,6 +475,14 @@ impl Service {
             Some(json!({"status": ProposalStatus::Rejected, "comment": comment})),
         )
         .await?;
+        let change = Change::ProposalRejected {
+            id,
+            product: &proposal.product_key,
+            version: &proposal.version,
+            rejected_by: &who.name,
+            comment,
+        };
+        self.announce(&mut tx, &change).await?;
         tx.commit().await.map_err(crate::error::StoreError::from)?;
         self.proposal(id).await
     }

@@ -25,6 +25,7 @@ use crate::auth::Principal;
 use crate::effects::lake::{Lake, LakeError, LocationKind, location_kind};
 use crate::effects::{self, NotifyRefresh, RefreshEvent, WriteMarker};
 use crate::error::{ServiceError, StoreError};
+use crate::events::Change;
 use crate::model::{CatalogTable, Column};
 use crate::store::outbox::{self, DependentCounts, JobStatus};
 use crate::store::products;
@@ -263,6 +264,13 @@ impl Service {
             Some(json!({"refresh": id, "table": table.name, "partition": partition, "snapshot_id": input.snapshot_id, "rows": input.row_count})),
         )
         .await?;
+        let data = json!({
+            "refresh": id, "product": key_s, "table": table.name,
+            "partition": (!partition.is_empty()).then_some(&partition), "partition_values": values,
+            "snapshot_id": input.snapshot_id, "location": location, "marker": marker,
+            "row_count": input.row_count, "reported_by": who.name,
+        });
+        self.announce(&mut tx, &Change::RefreshRecorded { refresh_id: id, product: &key_s, data }).await?;
         tx.commit().await?;
         Ok(RefreshOutcome { refresh, replayed: false, partition_added, notifications: recipients.len(), marker })
     }

@@ -22,6 +22,7 @@ use super::Service;
 use super::parse_key;
 use crate::effects::{self, AlertChannel, SendAlert};
 use crate::error::{ServiceError, StoreError};
+use crate::events::Change;
 use crate::model::{ProductDetail, Slo};
 pub use steward_api::{SloState, SloStatus, SpecStatus};
 
@@ -292,6 +293,22 @@ impl Service {
                 Some(serde_json::to_value(&alerts).map_err(StoreError::from)?),
             )
             .await?;
+            for alert in &alerts {
+                let table = match alert {
+                    Alert::Missed { table, .. }
+                    | Alert::MissedSummary { table, .. }
+                    | Alert::Recovered { table, .. } => table.as_deref().unwrap_or("*"),
+                };
+                let key_of = format!("{table}/{}", alert_key(alert));
+                let mut data = serde_json::to_value(alert).map_err(StoreError::from)?;
+                data["product"] = serde_json::Value::from(key);
+                data["version"] = serde_json::Value::from(version.as_str());
+                let change = match alert {
+                    Alert::Recovered { .. } => Change::SloRecovered { product: key, key: key_of, alert: data },
+                    _ => Change::SloBreached { product: key, key: key_of, alert: data },
+                };
+                self.announce(&mut tx, &change).await?;
+            }
             report.alerts += alerts.len();
         }
         tx.commit().await?;

@@ -28,7 +28,7 @@ fn check_email(target: &str) -> Result<(), ServiceError> {
     if ok { Ok(()) } else { Err(ServiceError::BadRequest(format!("target: `{target}` is not an email address"))) }
 }
 
-fn check_sns(target: &str) -> Result<(), ServiceError> {
+pub(crate) fn check_sns(target: &str) -> Result<(), ServiceError> {
     let parts: Vec<&str> = target.split(':').collect();
     let ok = parts.len() == 6
         && parts[0] == "arn"
@@ -65,7 +65,7 @@ impl Service {
                 steward_notify::check_target(target, &self.backends.webhooks)
                     .await
                     .map_err(|e| ServiceError::BadRequest(format!("target: {e}")))?;
-                Some(crate::auth::new_secret().replacen("stw_", "whsec_", 1))
+                Some(crate::auth::new_webhook_secret())
             }
             Channel::Sns => {
                 check_sns(target)?;

@@ -14,6 +14,7 @@ use serde_json::json;
 use super::Service;
 use crate::auth::{Principal, Role};
 use crate::error::{ServiceError, StoreError};
+use crate::events::Change;
 use crate::store::proposals::{self, Proposal, ProposalFilter, ProposalStatus};
 use crate::store::workspace as ws;
 pub use crate::store::workspace::{DeadRow, GrantRow, ProductRow, RequestRow};
@@ -191,6 +192,13 @@ impl Service {
                         "version": proposal.version, "comment": comment})),
         )
         .await?;
+        let change = Change::ProposalWithdrawn {
+            id,
+            product: &proposal.product_key,
+            version: &proposal.version,
+            withdrawn_by: &who.name,
+        };
+        self.announce(&mut tx, &change).await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.proposal(id).await
     }

@@ -315,3 +315,41 @@ pub async fn expired(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -
     .await?;
     rows.iter().map(grant_from_row).collect()
 }
+
+/// Active grants ending by `horizon` whose end date has not been announced
+/// (`io.steward.access.expiring`), soonest first.
+pub async fn expiring_unannounced(
+    conn: &mut AnyConnection,
+    horizon: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Grant>, StoreError> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {GRANT_COLUMNS} FROM grants WHERE status = 'active' AND expires_at IS NOT NULL AND expires_at <= $1
+           AND (expiry_announced IS NULL OR expiry_announced <> expires_at)
+         ORDER BY expires_at LIMIT $2"
+    )))
+    .bind(ts(horizon))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(grant_from_row).collect()
+}
+
+/// Marks `grant`'s end date `expires_at` announced; false if the grant has
+/// ended or moved its end date since it was read (or another replica did it).
+pub async fn mark_expiry_announced(
+    conn: &mut AnyConnection,
+    grant: i64,
+    expires_at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE grants SET expiry_announced = expires_at
+         WHERE id = $1 AND status = 'active' AND expires_at = $2
+           AND (expiry_announced IS NULL OR expiry_announced <> expires_at)",
+    )
+    .bind(grant)
+    .bind(ts(expires_at))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

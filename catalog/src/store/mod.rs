@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod events;
 pub mod lineage;
 pub mod outbox;
 pub mod products;

@@ -87,6 +87,11 @@ impl Monitor {
                     Ok(n) => tracing::info!(expired = n, "grants expired"),
                     Err(e) => tracing::error!(error = %e, "grant expiry failed"),
                 }
+                match self.service.announce_expiring_grants().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(announced = n, "grants ending soon announced"),
+                    Err(e) => tracing::error!(error = %e, "announcing grants that end soon failed"),
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(self.settings.interval_secs)) => {}

@@ -108,6 +108,7 @@ impl OutboxWorker {
             backends,
             data_dir: service.backends.data_dir.clone(),
             openlineage: None,
+            event_source: service.backends.events.source.clone(),
         };
         let id = format!("{}-{}", std::process::id(), crate::auth::short_id());
         Self { ctx: Arc::new(ctx), clock: service.clock.clone(), settings, faults, id }
