@@ -56,6 +56,9 @@ pub enum JobKind {
     /// Deliver one event to one event hook.
     #[serde(rename = "event.deliver")]
     EventDeliver,
+    /// Tell one subscription that a breaking version was published.
+    #[serde(rename = "notify.breaking")]
+    NotifyBreaking,
     /// A kind this version does not know (written by a newer replica during
     /// a rolling upgrade): listed, and dead-lettered if claimed, instead of
     /// breaking every claim. Any unknown name reads as this.
@@ -75,13 +78,14 @@ wire_names!(
         NotifyAlert = "notify.alert",
         LineageEmit = "lineage.emit",
         EventDeliver = "event.deliver",
+        NotifyBreaking = "notify.breaking",
         Unknown = "unknown",
     ]
 );
 
 impl JobKind {
     /// The kinds this version runs (all but [`JobKind::Unknown`]).
-    pub const KNOWN: [JobKind; 8] = [
+    pub const KNOWN: [JobKind; 9] = [
         JobKind::ShareGrant,
         JobKind::ShareRevoke,
         JobKind::CatalogPublish,
@@ -90,6 +94,7 @@ impl JobKind {
         JobKind::NotifyAlert,
         JobKind::LineageEmit,
         JobKind::EventDeliver,
+        JobKind::NotifyBreaking,
     ];
 
     /// The kind stored as `s`; [`JobKind::Unknown`] for anything else.
@@ -261,6 +266,7 @@ mod tests {
                 "notify.alert",
                 "lineage.emit",
                 "event.deliver",
+                "notify.breaking",
                 "unknown"
             ]
         );

@@ -50,5 +50,5 @@ pub use refreshes::{
     RefreshStatus,
 };
 pub use slo::{SloState, SloStatus, SpecStatus, Tick, TickStatus};
-pub use subscriptions::{Channel, Subscription, SubscriptionInput};
+pub use subscriptions::{BreakingChangeNotice, Channel, Subscription, SubscriptionInput};
 pub use tokens::{CreatedToken, NewToken, Role, TokenInfo, TokenStatus};

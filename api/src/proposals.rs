@@ -179,6 +179,13 @@ pub struct Impact {
     pub consumers: Vec<Consumer>,
     /// How many such accounts there are in all.
     pub consumers_total: i64,
+    /// While the proposal is pending: the earliest time a reviewer may
+    /// approve it, when the policy gives consumers notice of breaking
+    /// changes (`breaking_changes.notice_days`) and there are consumers;
+    /// `null` otherwise.
+    #[serde(default, with = "crate::time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub approvable_from: Option<DateTime<Utc>>,
 }
 
 /// A column whose type changes under its readers.

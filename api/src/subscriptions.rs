@@ -62,6 +62,35 @@ pub struct Subscription {
     pub secret: Option<String>,
 }
 
+/// What subscribers are told when a breaking version of their product is
+/// published (the webhook body; the email and SNS message say the same).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BreakingChangeNotice {
+    /// Unique per change and subscription; receivers can drop repeats by it.
+    pub event_id: String,
+    /// Always `breaking_change` (a refresh notification has none).
+    pub kind: String,
+    /// `domain.product`.
+    pub product: String,
+    /// The version consumers read until now.
+    pub previous_version: String,
+    /// The version published.
+    pub version: String,
+    /// Its major version.
+    pub major: i64,
+    /// The approved proposal.
+    pub proposal: i64,
+    /// Tables of the previous version the new one no longer has.
+    pub tables: Vec<String>,
+    /// Columns (`table.column`) no longer there.
+    pub columns: Vec<String>,
+    /// Columns whose type changes under readers.
+    pub retyped: Vec<crate::proposals::Retyped>,
+    #[serde(with = "crate::time")]
+    #[schema(value_type = String, format = DateTime)]
+    pub published_at: DateTime<Utc>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

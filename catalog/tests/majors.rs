@@ -112,3 +112,104 @@ async fn breaking_proposal_names_its_consumers_and_what_they_lose() {
     })
     .await;
 }
+
+/// Policy `breaking_changes.notice_days`: a breaking proposal that affects
+/// consumers may be approved only once they have had the notice; its view
+/// says from when. Without consumers, or once decided, there is no wait.
+#[tokio::test]
+async fn a_breaking_change_waits_for_the_policys_notice() {
+    use chrono::TimeZone;
+    for backend in common::backends().await {
+        let start = chrono::Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
+        let clock = std::sync::Arc::new(steward_catalog::clock::ManualClock::new(start));
+        let policy = steward_policies::Policy::from_yaml("breaking_changes:\n  notice_days: 14\n").unwrap();
+        let app = common::TestApp::builder(backend).clock(clock.clone()).policy(policy).start().await;
+        app.publish(&steward_testkit::sales_orders()).await;
+
+        // Nobody reads 1.x yet: 2.0.0 needs no notice.
+        let (s, p) = app.submit(&app.producer, &steward_testkit::sales_orders_without_quantity("2.0.0")).await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        let (_, view) = app.call("GET", &format!("/api/v1/proposals/{}", p["id"]), Some(&app.reviewer), None).await;
+        assert_eq!(view["impact"]["approvable_from"], Value::Null, "{view}");
+        let (s, body) = app.approve(&app.reviewer, p["id"].as_i64().unwrap()).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+
+        // With a consumer, 3.0.0 (renaming a column: a removal) waits 14 days.
+        approved(&app, None).await;
+        let v3 = steward_testkit::sales_orders_without_quantity("3.0.0").replacen(
+            "      - name: sku\n",
+            "      - name: sku_code\n",
+            1,
+        );
+        let (s, p) = app.submit(&app.producer, &v3).await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        assert_eq!(p["breaking"], true, "{p}");
+        let id = p["id"].as_i64().unwrap();
+        let (_, view) = app.call("GET", &format!("/api/v1/proposals/{id}"), Some(&app.reviewer), None).await;
+        assert_eq!(view["impact"]["approvable_from"], "2026-11-16T09:00:00.000000Z", "{view}");
+        let (s, body) = app.approve(&app.reviewer, id).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains("1 consumer account") && message.contains("2026-11-16T09:00:00"), "{message}");
+        clock.advance(chrono::Duration::days(13));
+        assert_eq!(app.approve(&app.reviewer, id).await.0, StatusCode::CONFLICT, "a day early");
+        clock.advance(chrono::Duration::days(1));
+        let (s, body) = app.approve(&app.reviewer, id).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (_, view) = app.call("GET", &format!("/api/v1/proposals/{id}"), Some(&app.reviewer), None).await;
+        assert_eq!(view["impact"]["approvable_from"], Value::Null, "decided: {view}");
+    }
+}
+
+/// Approving a breaking version tells each subscription of the product (its
+/// account holding a grant) what it loses: by real SMTP and a signed webhook
+/// over HTTP, once, however often the worker runs; a non-breaking version
+/// tells nobody.
+#[tokio::test]
+async fn a_breaking_version_is_announced_to_subscribers_once() {
+    use steward_notify::testing::{SmtpSink, WebhookSink};
+    let Some(smtp) = SmtpSink::start() else { return };
+    let hooks = WebhookSink::start().await;
+    for backend in common::backends().await {
+        let backends = steward_catalog::service::BackendChoices {
+            webhooks: steward_notify::WebhookSettings { allow_private: true, ..Default::default() },
+            ..Default::default()
+        };
+        let app = common::TestApp::builder(backend).backends(backends).start().await;
+        let before_mail = smtp.messages().len();
+        app.publish(&steward_testkit::sales_orders()).await;
+        approved(&app, None).await;
+        app.subscribe("email", "analyst@example.com").await;
+        let path = format!("/{backend}/breaking");
+        let secret = app.subscribe("webhook", &hooks.url(&path)).await["secret"].as_str().unwrap().to_owned();
+        // A compatible version is not a breaking change.
+        app.publish(&steward_testkit::sales_orders().replace("version: 1.0.0", "version: 1.1.0")).await;
+        let id = app.publish(&steward_testkit::sales_orders_without_quantity("2.0.0")).await;
+
+        for _ in 0..2 {
+            app.worker(Some(smtp.settings())).drain().await.unwrap();
+        }
+        let mails = smtp.wait_for(before_mail + 1, std::time::Duration::from_secs(10)).await;
+        let mails: Vec<_> = mails[before_mail..].iter().filter(|m| m.subject.contains("breaking change")).collect();
+        assert_eq!(mails.len(), 1, "{mails:#?}");
+        assert!(mails[0].subject.contains("sales.orders 2.0.0 replaces 1.1.0"), "{:?}", mails[0].subject);
+        assert!(mails[0].rcpt_to.iter().any(|r| r == "analyst@example.com"));
+        assert!(mails[0].text.contains("column order_lines.quantity is gone"), "{}", mails[0].text);
+
+        let got: Vec<_> = hooks
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == path && String::from_utf8_lossy(&r.body).contains("breaking_change"))
+            .collect();
+        assert_eq!(got.len(), 1, "{got:#?}");
+        let notice: Value = serde_json::from_slice(&got[0].body).unwrap();
+        assert_eq!(
+            (notice["previous_version"].as_str(), notice["version"].as_str(), notice["major"].as_i64()),
+            (Some("1.1.0"), Some("2.0.0"), Some(2))
+        );
+        assert_eq!(notice["columns"], json!(["order_lines.quantity"]));
+        assert_eq!(notice["proposal"], id);
+        let header = got[0].header(steward_notify::SIGNATURE_HEADER).expect("signed");
+        steward_notify::verify_signature(&secret, header, &got[0].body, chrono::Utc::now().timestamp(), 300).unwrap();
+    }
+}

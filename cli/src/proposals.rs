@@ -188,6 +188,9 @@ fn print_impact(impact: &api::Impact, base: &str) {
     if impact.consumers_total > impact.consumers.len() as i64 {
         outln!("    ... and {} more", impact.consumers_total - impact.consumers.len() as i64);
     }
+    if let Some(from) = &impact.approvable_from {
+        outln!("  may be approved from {} (the policy's notice of breaking changes)", api::time::format(from));
+    }
 }
 
 fn summary(p: &Proposal) -> String {

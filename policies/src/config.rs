@@ -51,6 +51,15 @@ pub struct PiiPolicy {
     pub min_product_classification: String,
 }
 
+/// How breaking changes (a new major version) are rolled out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakingChangePolicy {
+    /// A breaking proposal that affects consumers (accounts with grants or
+    /// subscriptions) may be approved only this many days after it was
+    /// submitted, so they hear of it and can prepare; 0: at once.
+    pub notice_days: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocationPolicy {
     pub defaults: Vec<String>,
@@ -67,6 +76,7 @@ pub struct Policy {
     pub min_slo_interval_minutes: u32,
     pub locations: LocationPolicy,
     pub severity: BTreeMap<String, SeverityOverride>,
+    pub breaking_changes: BreakingChangePolicy,
 }
 
 /// A policy file as written: every key optional. [`Policy::from_yaml`]
@@ -81,6 +91,13 @@ struct PolicyFile {
     min_slo_interval_minutes: Option<u32>,
     locations: Option<LocationFile>,
     severity: Option<BTreeMap<String, SeverityOverride>>,
+    breaking_changes: Option<BreakingChangesFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BreakingChangesFile {
+    notice_days: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -123,6 +140,12 @@ fn built_in() -> Policy {
             domains: locations.domains.unwrap_or_default(),
         },
         severity: file.severity.unwrap_or_default(),
+        breaking_changes: BreakingChangePolicy {
+            notice_days: file
+                .breaking_changes
+                .and_then(|b| b.notice_days)
+                .expect("built-in breaking_changes.notice_days"),
+        },
     };
     policy.check().expect("the built-in policy is valid");
     policy
@@ -162,6 +185,9 @@ impl Policy {
             policy.locations.domains.extend(locations.domains.unwrap_or_default());
         }
         policy.severity.extend(file.severity.unwrap_or_default());
+        if let Some(b) = file.breaking_changes {
+            set(&mut policy.breaking_changes.notice_days, b.notice_days);
+        }
         policy.check()?;
         Ok(policy)
     }
@@ -284,5 +310,17 @@ mod tests {
         .unwrap();
         assert_eq!(p.location_prefixes("sales"), vec!["s3://acme-sales/"]);
         assert_eq!(p.location_prefixes("hr"), vec!["s3://steward-hr/", "lake/hr/"]);
+    }
+
+    #[test]
+    fn breaking_change_notice_is_off_by_default_and_set_by_a_file() {
+        assert_eq!(Policy::default().breaking_changes.notice_days, 0);
+        let p = Policy::from_yaml("breaking_changes:\n  notice_days: 14\n").unwrap();
+        assert_eq!(p.breaking_changes.notice_days, 14);
+        assert_eq!(p.pii, Policy::default().pii, "the rest stays");
+        let e = Policy::from_yaml("breaking_changes:\n  notice_days: -1\n").unwrap_err().to_string();
+        assert!(e.contains("notice_days") || e.contains("line 2"), "{e}");
+        let e = Policy::from_yaml("breaking_changes:\n  notice: 3\n").unwrap_err().to_string();
+        assert!(e.contains("notice"), "{e}");
     }
 }

@@ -11,7 +11,8 @@ use super::backends::EffectBackends;
 use super::lake::{Lake, LakeError};
 use super::openlineage::LineageEmitter;
 use super::{
-    DeliverEvent, EmitLineage, GrantShare, NotifyRefresh, PublishCatalog, RevokeShare, SendAlert, WriteMarker,
+    DeliverEvent, EmitLineage, GrantShare, NotifyBreaking, NotifyRefresh, PublishCatalog, RevokeShare, SendAlert,
+    WriteMarker,
 };
 use crate::error::StoreError;
 use crate::store::outbox::{self, Claimed, JobKind, NewEffect};
@@ -157,6 +158,7 @@ pub(crate) enum Queued {
     SendAlert(SendAlert),
     EmitLineage(EmitLineage),
     DeliverEvent(DeliverEvent),
+    NotifyBreaking(NotifyBreaking),
 }
 
 impl Queued {
@@ -177,6 +179,7 @@ impl Queued {
             JobKind::NotifyAlert => Queued::SendAlert(payload(row)?),
             JobKind::LineageEmit => Queued::EmitLineage(payload(row)?),
             JobKind::EventDeliver => Queued::DeliverEvent(payload(row)?),
+            JobKind::NotifyBreaking => Queued::NotifyBreaking(payload(row)?),
             JobKind::Unknown => {
                 return Err(EffectError::permanent(format!(
                     "job {} (`{}`) is of a kind this version does not know",
@@ -196,6 +199,7 @@ impl Queued {
             Queued::SendAlert(j) => j.lane(),
             Queued::EmitLineage(j) => j.lane(),
             Queued::DeliverEvent(j) => j.lane(),
+            Queued::NotifyBreaking(j) => j.lane(),
         }
     }
 
@@ -209,6 +213,7 @@ impl Queued {
             Queued::SendAlert(j) => j.run(ctx).await,
             Queued::EmitLineage(j) => j.run(ctx).await,
             Queued::DeliverEvent(j) => j.run(ctx).await,
+            Queued::NotifyBreaking(j) => j.run(ctx).await,
         }
     }
 }

@@ -4,10 +4,10 @@ use serde::{Deserialize, Serialize};
 
 use super::job::{EffectError, Job, JobContext};
 use crate::store::outbox::JobKind;
-use crate::store::subscriptions::Channel;
+use crate::store::subscriptions::{Channel, Subscription};
 use crate::store::{access, subscriptions};
 
-pub use steward_api::RefreshEvent;
+pub use steward_api::{BreakingChangeNotice, RefreshEvent};
 
 /// Tell one subscription about a refresh.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,57 +24,124 @@ impl Job for NotifyRefresh {
     }
 
     async fn run(self, ctx: &JobContext) -> Result<(), EffectError> {
-        let mut conn = ctx.conn().await?;
-        let Some(sub) = subscriptions::get_with_secret(&mut conn, self.subscription_id).await? else {
-            return Ok(());
-        };
-        let granted = access::active_grant(&mut conn, &sub.product_key, &sub.account).await?.is_some();
-        drop(conn);
-        if sub.removed_at.is_some() || !granted {
+        let Some(sub) = live_subscription(ctx, self.subscription_id).await? else {
             return Ok(()); // unsubscribed or revoked since the refresh
-        }
+        };
         let e = &self.event;
         let what = match &e.partition {
             Some(p) => format!("{} {p}", e.table),
             None => e.table.clone(),
         };
         let subject = format!("[steward] {} refreshed: {what}", e.product);
-        match sub.channel {
-            Channel::Email => {
-                let text = format!(
-                    "{} has new data.\n\nTable:     {}\nPartition: {}\nLocation:  {}\nMarker:    {}\nRows:      {}\nReported:  {}\nRefresh:   {}\n\nYou receive this because account {} subscribed to {}.\n",
-                    e.product,
-                    e.table,
-                    e.partition.as_deref().unwrap_or("-"),
-                    e.location,
-                    e.marker,
-                    e.row_count.map_or_else(|| "-".to_owned(), |n| n.to_string()),
-                    steward_api::time::format(&e.reported_at),
-                    e.refresh_id,
-                    sub.account,
-                    e.product
-                );
-                mailer(ctx)?.send(&steward_notify::Email { to: vec![sub.target.clone()], subject, text }).await?;
-            }
-            Channel::Webhook => {
-                let secret = sub.secret.as_deref().unwrap_or_default();
-                let body = serde_json::to_vec(e).map_err(|x| EffectError::permanent(x.to_string()))?;
-                ctx.backends.webhooks.post_signed(&sub.target, secret, &e.event_id, &body).await?;
-            }
-            Channel::Sns => {
-                let sns = ctx
-                    .backends
-                    .sns
-                    .as_ref()
-                    .ok_or_else(|| EffectError::permanent("SNS needs the aws settings (aws.region)"))?;
-                let body = serde_json::to_string(e).map_err(|x| EffectError::permanent(x.to_string()))?;
-                // The event id deduplicates on FIFO topics; the publisher
-                // keeps the subject under SNS's 100 characters.
-                sns.publish_event(&sub.target, &subject, &body, &e.event_id).await?;
-            }
-        }
-        Ok(())
+        let text = format!(
+            "{} has new data.\n\nTable:     {}\nPartition: {}\nLocation:  {}\nMarker:    {}\nRows:      {}\nReported:  {}\nRefresh:   {}\n\nYou receive this because account {} subscribed to {}.\n",
+            e.product,
+            e.table,
+            e.partition.as_deref().unwrap_or("-"),
+            e.location,
+            e.marker,
+            e.row_count.map_or_else(|| "-".to_owned(), |n| n.to_string()),
+            steward_api::time::format(&e.reported_at),
+            e.refresh_id,
+            sub.account,
+            e.product
+        );
+        let body = serde_json::to_vec(e).map_err(|x| EffectError::permanent(x.to_string()))?;
+        tell(ctx, &sub, &Message { subject: &subject, text: &text, body: &body, event_id: &e.event_id }).await
     }
+}
+
+/// Tell one subscription that a breaking version of its product was published.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct NotifyBreaking {
+    pub subscription_id: i64,
+    pub notice: BreakingChangeNotice,
+}
+
+impl Job for NotifyBreaking {
+    const KIND: JobKind = JobKind::NotifyBreaking;
+
+    fn occasion(&self) -> String {
+        format!("{}:{}", self.notice.proposal, self.subscription_id)
+    }
+
+    async fn run(self, ctx: &JobContext) -> Result<(), EffectError> {
+        let Some(sub) = live_subscription(ctx, self.subscription_id).await? else {
+            return Ok(());
+        };
+        let n = &self.notice;
+        let subject = format!("[steward] breaking change: {} {} replaces {}", n.product, n.version, n.previous_version);
+        let mut lost: Vec<String> = n.tables.iter().map(|t| format!("  table {t} is gone")).collect();
+        lost.extend(n.columns.iter().map(|c| format!("  column {c} is gone")));
+        lost.extend(n.retyped.iter().map(|r| format!("  column {}: {}", r.column, r.why)));
+        let text = format!(
+            "{} {} (major {}) is published and replaces {}. Queries written for {} may break:\n\n{}\n\nProposal {} was approved {}. See `steward products diff {} --from {} --to {}`.\n\nYou receive this because account {} subscribed to {}.\n",
+            n.product,
+            n.version,
+            n.major,
+            n.previous_version,
+            n.previous_version,
+            lost.join("\n"),
+            n.proposal,
+            steward_api::time::format(&n.published_at),
+            n.product,
+            n.previous_version,
+            n.version,
+            sub.account,
+            n.product
+        );
+        let body = serde_json::to_vec(n).map_err(|x| EffectError::permanent(x.to_string()))?;
+        tell(ctx, &sub, &Message { subject: &subject, text: &text, body: &body, event_id: &n.event_id }).await
+    }
+}
+
+/// The subscription, if it is still live and its account still holds a grant.
+async fn live_subscription(ctx: &JobContext, id: i64) -> Result<Option<Subscription>, EffectError> {
+    let mut conn = ctx.conn().await?;
+    let Some(sub) = subscriptions::get_with_secret(&mut conn, id).await? else {
+        return Ok(None);
+    };
+    let granted = access::active_grant(&mut conn, &sub.product_key, &sub.account).await?.is_some();
+    Ok((sub.removed_at.is_none() && granted).then_some(sub))
+}
+
+/// What a subscription is told: the email's subject and text, the JSON body
+/// of a webhook or SNS message, and its idempotency key.
+struct Message<'a> {
+    subject: &'a str,
+    text: &'a str,
+    body: &'a [u8],
+    event_id: &'a str,
+}
+
+/// Sends `m` through the subscription's channel.
+async fn tell(ctx: &JobContext, sub: &Subscription, m: &Message<'_>) -> Result<(), EffectError> {
+    match sub.channel {
+        Channel::Email => {
+            let mail = steward_notify::Email {
+                to: vec![sub.target.clone()],
+                subject: m.subject.to_owned(),
+                text: m.text.to_owned(),
+            };
+            mailer(ctx)?.send(&mail).await?;
+        }
+        Channel::Webhook => {
+            let secret = sub.secret.as_deref().unwrap_or_default();
+            ctx.backends.webhooks.post_signed(&sub.target, secret, m.event_id, m.body).await?;
+        }
+        Channel::Sns => {
+            let sns = ctx
+                .backends
+                .sns
+                .as_ref()
+                .ok_or_else(|| EffectError::permanent("SNS needs the aws settings (aws.region)"))?;
+            let body = std::str::from_utf8(m.body).map_err(|x| EffectError::permanent(x.to_string()))?;
+            // The event id deduplicates on FIFO topics; the publisher
+            // keeps the subject under SNS's 100 characters.
+            sns.publish_event(&sub.target, m.subject, body, m.event_id).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Where an SLO alert goes: a producer channel taken from the contract.

@@ -70,6 +70,7 @@ impl Service {
             None => ("steward".to_owned(), "proposal.recovered"),
         };
         let comment = decision.map_or(proposal.comment.as_deref(), |(_, c)| c);
+        let losses = if proposal.breaking { self.losses_of(proposal).await? } else { None };
         let mut tx = self.store.begin().await?;
         // A lost compare-and-set is a `StoreError::Conflict`: 409 like any other.
         proposals::transition(&mut tx, id, &[ProposalStatus::Approved], ProposalStatus::Published).await?;
@@ -119,8 +120,66 @@ impl Service {
         )
         .await?;
         self.announce_publication(&mut tx, before, &detail, merge_commit, Some(id)).await?;
+        if let Some((previous_version, losses)) = losses {
+            self.notify_breaking(&mut tx, proposal, &detail, previous_version, losses, now).await?;
+        }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// What a breaking proposal takes from readers of the version published
+    /// now, and that version; `None` for a new product.
+    async fn losses_of(&self, proposal: &Proposal) -> Result<Option<(String, steward_policies::Losses)>, ServiceError> {
+        let base = self.published_base(&proposal.product_key).await?;
+        if base.is_new_product() {
+            return Ok(None);
+        }
+        let (old, new) = (base.contract, proposal.contract.clone());
+        let losses = super::cpu(move || match (parse_contract(&old), parse_contract(&new)) {
+            (Ok((_, old)), Ok((_, new))) => steward_policies::losses(&old, &new),
+            _ => steward_policies::Losses::default(),
+        })
+        .await?;
+        Ok(Some((base.version, losses)))
+    }
+
+    /// Tells every live subscription of the product (its account holding a
+    /// grant) what a breaking version takes away: one `notify.breaking` job
+    /// each, enqueued in the publishing transaction (a few multi-row inserts
+    /// for thousands of subscribers).
+    async fn notify_breaking(
+        &self,
+        tx: &mut crate::store::Tx,
+        proposal: &Proposal,
+        detail: &ProductDetail,
+        previous_version: String,
+        losses: steward_policies::Losses,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        let recipients = crate::store::subscriptions::recipients(tx, &detail.key).await?;
+        let major = detail.version.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(1);
+        let retyped: Vec<steward_api::Retyped> =
+            losses.retyped.into_iter().map(|(column, why)| steward_api::Retyped { column, why }).collect();
+        let jobs: Vec<effects::NotifyBreaking> = recipients
+            .iter()
+            .map(|sub| effects::NotifyBreaking {
+                subscription_id: sub.id,
+                notice: effects::BreakingChangeNotice {
+                    event_id: format!("breaking-{}-sub-{}", proposal.id, sub.id),
+                    kind: "breaking_change".to_owned(),
+                    product: detail.key.clone(),
+                    previous_version: previous_version.clone(),
+                    version: detail.version.clone(),
+                    major,
+                    proposal: proposal.id,
+                    tables: losses.tables.clone(),
+                    columns: losses.columns.clone(),
+                    retyped: retyped.clone(),
+                    published_at: now,
+                },
+            })
+            .collect();
+        effects::enqueue_all(tx, &jobs, None, now).await
     }
 
     /// The events of a version entering the catalog: published, and

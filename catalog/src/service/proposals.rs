@@ -289,7 +289,35 @@ impl Service {
                 })
                 .collect(),
             consumers_total: total,
+            approvable_from: (proposal.status == ProposalStatus::PendingReview)
+                .then(|| self.notice_ends(proposal, total))
+                .flatten(),
         })
+    }
+
+    /// When the policy's notice for a breaking change to `consumers`
+    /// accounts ends (`None`: no notice is required).
+    fn notice_ends(&self, proposal: &Proposal, consumers: i64) -> Option<chrono::DateTime<chrono::Utc>> {
+        let days = self.policy.breaking_changes.notice_days;
+        (days > 0 && consumers > 0).then(|| proposal.submitted_at + chrono::Duration::days(i64::from(days)))
+    }
+
+    /// Refuses to approve a breaking proposal before the consumers it
+    /// affects have had the policy's notice (`breaking_changes.notice_days`).
+    async fn require_notice(&self, proposal: &Proposal) -> Result<(), ServiceError> {
+        if self.policy.breaking_changes.notice_days == 0 {
+            return Ok(());
+        }
+        let (_, consumers) = crate::store::queues::affected(&mut *self.conn().await?, &proposal.product_key, 0).await?;
+        match self.notice_ends(proposal, consumers) {
+            Some(from) if self.clock.now() < from => Err(ServiceError::Conflict(format!(
+                "proposal {} is a breaking change for {consumers} consumer account(s); the policy gives them {} days' notice (breaking_changes.notice_days): it may be approved from {}",
+                proposal.id,
+                self.policy.breaking_changes.notice_days,
+                steward_api::time::format(&from)
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// The catalog model of a proposal's contract (tables, columns,
@@ -366,6 +394,9 @@ impl Service {
         let key = ProductKey::parse(&proposal.product_key).map_err(|e| ServiceError::Conflict(e.to_string()))?;
         let findings: Vec<StoredFinding> = report.findings.iter().map(proposals::finding).collect();
         let breaking = report.findings.iter().any(|f| steward_policies::is_breaking(f.rule));
+        if breaking {
+            self.require_notice(&proposal).await?;
+        }
         self.claim_approval(who, id, comment, &base, (&findings, breaking)).await?;
         let proposal = self.proposal(id).await?;
         let merge = match self.merge(&proposal, &key, who.signature()).await {

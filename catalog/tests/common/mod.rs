@@ -54,9 +54,16 @@ pub struct TestAppBuilder {
     knows_data_dir: bool,
     upstream: Option<String>,
     identity: Option<Arc<steward_identity::Verifier>>,
+    policy: steward_policies::Policy,
 }
 
 impl TestAppBuilder {
+    /// A governance policy other than the built-in one.
+    pub fn policy(mut self, policy: steward_policies::Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
     /// Accept JWTs of trusted issuers (workload identity).
     pub fn identity(mut self, verifier: steward_identity::Verifier) -> Self {
         self.identity = Some(Arc::new(verifier));
@@ -151,6 +158,7 @@ impl TestApp {
             knows_data_dir: false,
             upstream: None,
             identity: None,
+            policy: steward_policies::Policy::default(),
         }
     }
 
@@ -164,7 +172,7 @@ impl TestApp {
     /// A service with a given clock and backend switches (e.g. a manual
     /// clock for SLO scenarios, a webhook policy that allows loopback).
     async fn start_with(b: TestAppBuilder) -> Self {
-        let TestAppBuilder { backend, clock, mut backends, knows_data_dir, upstream, identity } = b;
+        let TestAppBuilder { backend, clock, mut backends, knows_data_dir, upstream, identity, policy } = b;
         let dir = tempfile::tempdir().unwrap();
         if knows_data_dir {
             backends.data_dir = Some(dir.path().to_owned());
@@ -176,6 +184,7 @@ impl TestApp {
         let url = pg.as_ref().map_or_else(|| steward_testkit::sqlite_url(dir.path()), |pg| pg.url().to_owned());
         let service = ServiceBuilder::new(url.clone(), dir.path().join("registry.git"))
             .clock(clock)
+            .policy(policy)
             .backends(backends)
             .upstream(upstream)
             .identity(identity)

@@ -85,6 +85,10 @@ pub fn affected(who: &Impact, findings: &[StoredFinding], key: &str) -> Markup {
                         tbody { @for a in &who.consumers { (row(a)) } }
                     }
                 }
+                @if let Some(from) = &who.approvable_from {
+                    p.notice { "The policy gives consumers notice of breaking changes: this proposal may be approved from "
+                        strong { (steward_api::time::format(from).get(..16).unwrap_or_default().replacen('T', " ", 1)) " UTC" } "." }
+                }
                 @if (who.consumers.len() as i64) < who.consumers_total {
                     p.muted { "Showing " (who.consumers.len()) " of " (who.consumers_total) " accounts; "
                         a href={ "/grants?status=active&product=" (crate::page::enc(key)) } { "all grants on " (key) } "." }
