@@ -173,12 +173,16 @@ async fn an_unknown_kid_flood_refetches_at_most_once_per_interval() {
     let mut c = config(&issuer);
     c.refetch_interval_secs = 2;
     let v = std::sync::Arc::new(Verifier::new(vec![c]).unwrap());
+    // Signed before the clock starts: 200 RSA signatures on a loaded machine
+    // could outlast the 2 s interval and turn "within it" into "after it".
+    let junk: Vec<String> = (0..200).map(|i| a.sign_as(&format!("junk-{i}"), &claims(&issuer))).collect();
     v.verify(&a.sign(&claims(&issuer))).await.unwrap();
     assert_eq!(issuer.jwks_fetches(), 1);
     let flood = |n: usize| {
-        let tasks: Vec<_> = (0..n)
-            .map(|i| {
-                let (v, token) = (v.clone(), a.sign_as(&format!("junk-{i}"), &claims(&issuer)));
+        let tasks: Vec<_> = junk[..n]
+            .iter()
+            .map(|token| {
+                let (v, token) = (v.clone(), token.clone());
                 tokio::spawn(async move { v.verify(&token).await })
             })
             .collect();
