@@ -63,6 +63,9 @@ pub enum CloudEventType {
     /// A grant ends soon (`events.expiring_days` before its end).
     #[serde(rename = "io.steward.access.expiring")]
     AccessExpiring,
+    /// A grant moved to the product's newest major version.
+    #[serde(rename = "io.steward.grant.migrated")]
+    GrantMigrated,
     /// A producer reported a refresh.
     #[serde(rename = "io.steward.refresh.recorded")]
     RefreshRecorded,
@@ -92,6 +95,7 @@ wire_names!(
         AccessRevoked = "io.steward.access.revoked",
         AccessExpired = "io.steward.access.expired",
         AccessExpiring = "io.steward.access.expiring",
+        GrantMigrated = "io.steward.grant.migrated",
         RefreshRecorded = "io.steward.refresh.recorded",
         SloBreached = "io.steward.slo.breached",
         SloRecovered = "io.steward.slo.recovered",
@@ -186,7 +190,7 @@ mod tests {
     fn closed_sets() {
         check_names!(HookChannel, ["webhook", "sns"]);
         let names: Vec<&str> = CloudEventType::ALL.iter().map(|t| t.as_str()).collect();
-        assert_eq!(names.len(), 17);
+        assert_eq!(names.len(), 18);
         assert!(names.iter().all(|n| n.starts_with("io.steward.")), "{names:?}");
         for t in CloudEventType::ALL {
             assert_eq!(serde_json::to_string(t).unwrap(), format!("\"{t}\""));

@@ -98,6 +98,12 @@ pub(crate) enum Change<'a> {
         grant: &'a Grant,
         expires_at: DateTime<Utc>,
     },
+    /// `from_major` is the major the grant was on.
+    GrantMigrated {
+        grant: &'a Grant,
+        from_major: i64,
+        migrated_by: &'a str,
+    },
     RefreshRecorded {
         refresh_id: i64,
         product: &'a str,
@@ -133,6 +139,7 @@ impl Change<'_> {
             Change::AccessRevoked { .. } => CloudEventType::AccessRevoked,
             Change::AccessExpired { .. } => CloudEventType::AccessExpired,
             Change::AccessExpiring { .. } => CloudEventType::AccessExpiring,
+            Change::GrantMigrated { .. } => CloudEventType::GrantMigrated,
             Change::RefreshRecorded { .. } => CloudEventType::RefreshRecorded,
             Change::SloBreached { .. } => CloudEventType::SloBreached,
             Change::SloRecovered { .. } => CloudEventType::SloRecovered,
@@ -158,7 +165,8 @@ impl Change<'_> {
             Change::AccessApproved { grant, .. }
             | Change::AccessRevoked { grant, .. }
             | Change::AccessExpired { grant }
-            | Change::AccessExpiring { grant, .. } => &grant.product_key,
+            | Change::AccessExpiring { grant, .. }
+            | Change::GrantMigrated { grant, .. } => &grant.product_key,
         }
     }
 
@@ -180,6 +188,7 @@ impl Change<'_> {
             Change::AccessExpiring { grant, expires_at } => {
                 format!("grant/{}@{}", grant.id, expires_at.timestamp())
             }
+            Change::GrantMigrated { grant, .. } => format!("grant/{}@{}", grant.id, grant.major),
             Change::RefreshRecorded { refresh_id, .. } => format!("refresh/{refresh_id}"),
             Change::SloBreached { product, key, .. } | Change::SloRecovered { product, key, .. } => {
                 format!("product/{product}/{key}")
@@ -225,6 +234,9 @@ impl Change<'_> {
             }
             Change::AccessRevoked { grant, reason } => json!({"grant": grant, "reason": reason}),
             Change::AccessExpired { grant } | Change::AccessExpiring { grant, .. } => json!({ "grant": grant }),
+            Change::GrantMigrated { grant, from_major, migrated_by } => {
+                json!({"grant": grant, "from_major": from_major, "migrated_by": migrated_by})
+            }
             Change::RefreshRecorded { data, .. } => data.clone(),
             Change::SloBreached { alert, .. } | Change::SloRecovered { alert, .. } => alert.clone(),
         }

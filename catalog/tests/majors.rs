@@ -213,3 +213,57 @@ async fn a_breaking_version_is_announced_to_subscribers_once() {
         steward_notify::verify_signature(&secret, header, &got[0].body, chrono::Utc::now().timestamp(), 300).unwrap();
     }
 }
+
+/// After a breaking version, a consumer moves its grant to the new major
+/// alone when it reaches nothing more; a version that adds a table needs a
+/// reviewer to migrate it. The subscriptions follow; each migration is
+/// announced once.
+#[tokio::test]
+async fn grants_migrate_to_the_new_major_and_widening_needs_a_reviewer() {
+    each_db(|app| async move {
+        app.publish(&steward_testkit::sales_orders()).await;
+        let grant = approved(&app, None).await["id"].as_i64().unwrap();
+        app.subscribe("email", "dashboards@example.com").await;
+        let migrate = format!("/api/v1/grants/{grant}/migrate");
+        let (s, e) = app.call("POST", &migrate, Some(&app.consumer), None).await;
+        assert_eq!(s, StatusCode::CONFLICT, "already on the newest major: {e}");
+
+        app.publish(&steward_testkit::sales_orders_without_quantity("2.0.0")).await;
+        for other in [&app.producer, &app.hr_producer] {
+            let (s, _) = app.call("POST", &migrate, Some(other), None).await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "not theirs to move");
+        }
+        let (s, moved) = app.call("POST", &migrate, Some(&app.consumer), None).await;
+        assert_eq!(s, StatusCode::OK, "{moved}");
+        assert_eq!((moved["id"].as_i64(), moved["major"].as_i64()), (Some(grant), Some(2)), "{moved}");
+        let (_, subs) = app.call("GET", "/api/v1/subscriptions", Some(&app.consumer), None).await;
+        assert_eq!(subs[0]["major"], 2, "{subs}");
+        let (s, _) = app.call("POST", &migrate, Some(&app.consumer), None).await;
+        assert_eq!(s, StatusCode::CONFLICT, "migrated once");
+
+        // 3.0.0 renames daily_revenue: a removal (breaking) and a new table (wider).
+        let v3 = steward_testkit::sales_orders_without_quantity("3.0.0")
+            .replace("  - name: daily_revenue\n", "  - name: revenue_by_day\n");
+        app.publish(&v3).await;
+        let (s, e) = app.call("POST", &migrate, Some(&app.consumer), None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+        let message = e["message"].as_str().unwrap();
+        assert!(message.contains("adds table revenue_by_day") && message.contains("reviewer"), "{message}");
+        let (s, moved) = app.call("POST", &migrate, Some(&app.reviewer), None).await;
+        assert_eq!(s, StatusCode::OK, "{moved}");
+        assert_eq!(moved["major"], 3);
+
+        let (_, page) = app.call("GET", "/api/v1/events?type=io.steward.grant.migrated", Some(&app.admin), None).await;
+        let events = page["events"].as_array().unwrap();
+        assert_eq!(events.len(), 2, "{page}");
+        for e in events {
+            steward_testkit::cloudevents::validate(e);
+        }
+        assert_eq!(
+            (events[0]["data"]["from_major"].as_i64(), events[0]["data"]["grant"]["major"].as_i64()),
+            (Some(1), Some(2))
+        );
+        assert_eq!(events[1]["data"]["migrated_by"], "rita");
+    })
+    .await;
+}

@@ -6,10 +6,15 @@
 //!    the same run (goal ≥ 0.8×); the same API figure on SQLite;
 //!  * one refresh fanned out to 1,000 webhook subscribers on loopback, from
 //!    the POST until the last signed delivery arrived (goal < 2 s), through
-//!    the real outbox worker with its default settings.
+//!    the real outbox worker with its default settings;
+//!  * one breaking version approved over 10,000 accounts with grants and
+//!    webhook subscriptions: the notices enqueued in the publishing
+//!    transaction and delivered to loopback sinks (goal < 10 s from the
+//!    approval to the last delivery).
 //!
 //! Environment: STEWARD_BENCH_REFRESHES (default 5000), STEWARD_BENCH_CLIENTS
-//! (default 8), STEWARD_BENCH_SUBSCRIBERS (default 1000), STEWARD_BENCH_BACKENDS
+//! (default 8), STEWARD_BENCH_SUBSCRIBERS (default 1000), STEWARD_BENCH_BREAKING
+//! (default 10000; 0 skips it), STEWARD_BENCH_ONLY=breaking (only that part), STEWARD_BENCH_BACKENDS
 //! (default `sqlite,postgres`), DATABASE_URL (PostgreSQL server; skipped if
 //! unreachable), PGBENCH (default `pgbench`).
 
@@ -35,8 +40,12 @@ fn main() {
     let n: usize = env_or("STEWARD_BENCH_REFRESHES", 5_000);
     let clients: usize = env_or("STEWARD_BENCH_CLIENTS", 8).max(1);
     let subscribers: usize = env_or("STEWARD_BENCH_SUBSCRIBERS", 1_000);
+    let breaking: usize = env_or("STEWARD_BENCH_BREAKING", 10_000);
     let backends = std::env::var("STEWARD_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_owned());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    if std::env::var("STEWARD_BENCH_ONLY").is_ok_and(|o| o == "breaking") {
+        return breaking_only(&runtime, &backends, breaking);
+    }
     println!(
         "refreshes: {n}, clients: {clients}, fan-out subscribers: {subscribers}; {} cores, load average {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -58,6 +67,22 @@ fn main() {
     if backends.contains("sqlite") {
         let dir = tempfile::tempdir().unwrap();
         runtime.block_on(fanout("sqlite", &steward_testkit::sqlite_url(dir.path()), subscribers, 1));
+    }
+    breaking_only(&runtime, &backends, breaking);
+}
+
+fn breaking_only(runtime: &tokio::runtime::Runtime, backends: &str, n: usize) {
+    if n == 0 {
+        return;
+    }
+    if backends.contains("postgres")
+        && let Some(url) = runtime.block_on(steward_testkit::postgres())
+    {
+        runtime.block_on(breaking_fanout("postgres", &url, n, 8));
+    }
+    if backends.contains("sqlite") {
+        let dir = tempfile::tempdir().unwrap();
+        runtime.block_on(breaking_fanout("sqlite", &steward_testkit::sqlite_url(dir.path()), n, 1));
     }
 }
 
@@ -481,36 +506,9 @@ async fn fanout(backend: &str, url: &str, subscribers: usize, seed_tasks: usize)
     let sinks: Vec<WebhookSink> = start_sinks(4).await;
     let accounts: Vec<String> = (0..subscribers).map(|i| format!("{:012}", 300_000_000_000u64 + i as u64)).collect();
     let app = Arc::new(App::start(url, &accounts).await);
-    let seeded = Instant::now();
-    let urls: Vec<String> = (0..subscribers).map(|i| sinks[i % sinks.len()].url(&format!("/hook/{i}"))).collect();
-    let mut tasks = tokio::task::JoinSet::new();
-    for t in 0..seed_tasks {
-        let (app, accounts, urls) = (app.clone(), accounts.clone(), urls.clone());
-        tasks.spawn(async move {
-            for i in (t..accounts.len()).step_by(seed_tasks) {
-                app.grant_and_subscribe(&accounts[i], &[(Channel::Webhook, urls[i].clone())]).await;
-            }
-        });
-    }
-    while let Some(r) = tasks.join_next().await {
-        r.unwrap();
-    }
-    println!(
-        "[{backend}] seeded {subscribers} grants + webhook subscriptions in {:.1}s",
-        seeded.elapsed().as_secs_f64()
-    );
-
+    seed(backend, &app, &accounts, &sinks, seed_tasks).await;
     let dir = tempfile::tempdir().unwrap();
-    let webhooks = steward_notify::WebhookSettings { allow_private: true, ..Default::default() };
-    let backends = EffectBackends {
-        glue: None,
-        shares: None,
-        markers: steward_aws::Markers::local(dir.path().join("objects")),
-        mailer: None,
-        webhooks: steward_notify::WebhookSender::new(&webhooks).unwrap(),
-        sns: None,
-    };
-    let worker = Arc::new(OutboxWorker::new(&app.service, backends, OutboxSettings::default(), Faults::default()));
+    let worker = webhook_worker(&app, dir.path());
     let before = worker.drain().await.unwrap(); // nothing should be due; clears anything that is
     let load = loadavg();
 
@@ -552,6 +550,97 @@ async fn fanout(backend: &str, url: &str, subscribers: usize, seed_tasks: usize)
         "[{backend}] fan-out time (POST to last delivery received): {:.3}s (goal < 2 s: {}); load average {load} before",
         secs(last),
         if received == subscribers && secs(last) < 2.0 { "met" } else { "NOT met" }
+    );
+}
+
+/// Gives each account a grant and one webhook subscription (to the sinks in
+/// turn), through the service, from `tasks` concurrent tasks.
+async fn seed(backend: &str, app: &Arc<App>, accounts: &[String], sinks: &[WebhookSink], tasks: usize) {
+    let seeded = Instant::now();
+    let urls: Vec<String> = (0..accounts.len()).map(|i| sinks[i % sinks.len()].url(&format!("/hook/{i}"))).collect();
+    let mut set = tokio::task::JoinSet::new();
+    for t in 0..tasks {
+        let (app, accounts, urls) = (app.clone(), accounts.to_vec(), urls.clone());
+        set.spawn(async move {
+            for i in (t..accounts.len()).step_by(tasks) {
+                app.grant_and_subscribe(&accounts[i], &[(Channel::Webhook, urls[i].clone())]).await;
+            }
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r.unwrap();
+    }
+    println!(
+        "[{backend}] seeded {} grants + webhook subscriptions in {:.1}s",
+        accounts.len(),
+        seeded.elapsed().as_secs_f64()
+    );
+}
+
+/// The real outbox worker with its default settings, delivering webhooks over HTTP.
+fn webhook_worker(app: &App, dir: &std::path::Path) -> Arc<OutboxWorker> {
+    let webhooks = steward_notify::WebhookSettings { allow_private: true, ..Default::default() };
+    let backends = EffectBackends {
+        glue: None,
+        shares: None,
+        markers: steward_aws::Markers::local(dir.join("objects")),
+        mailer: None,
+        webhooks: steward_notify::WebhookSender::new(&webhooks).unwrap(),
+        sns: None,
+    };
+    Arc::new(OutboxWorker::new(&app.service, backends, OutboxSettings::default(), Faults::default()))
+}
+
+/// One breaking version (2.0.0 drops a column) approved over `n` accounts
+/// with a grant and a webhook subscription each: the approval (which
+/// enqueues `n` notices in its publishing transaction), then the worker
+/// until the last notice arrived.
+async fn breaking_fanout(backend: &str, url: &str, n: usize, seed_tasks: usize) {
+    println!("\n== one breaking change to {n} grants and webhook subscriptions on {backend} ==");
+    let sinks: Vec<WebhookSink> = start_sinks(4).await;
+    let accounts: Vec<String> = (0..n).map(|i| format!("{:012}", 400_000_000_000u64 + i as u64)).collect();
+    let app = Arc::new(App::start(url, &accounts).await);
+    seed(backend, &app, &accounts, &sinks, seed_tasks).await;
+    let dir = tempfile::tempdir().unwrap();
+    let worker = webhook_worker(&app, dir.path());
+    worker.drain().await.unwrap();
+    let already: usize = sinks.iter().map(WebhookSink::count).sum();
+    let proposal =
+        app.service.submit(&app.producer_p, &steward_testkit::sales_orders_without_quantity("2.0.0")).await.unwrap();
+    let load = loadavg();
+
+    let started = Instant::now();
+    app.service.approve(&app.reviewer, proposal.id, None).await.unwrap();
+    let approved = started.elapsed();
+    let drainer = {
+        let worker = worker.clone();
+        tokio::spawn(async move { worker.drain().await.unwrap() })
+    };
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let delivered = || sinks.iter().map(WebhookSink::count).sum::<usize>() - already;
+    while delivered() < n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let last = started.elapsed();
+    let round = drainer.await.unwrap();
+    let notices = sinks
+        .iter()
+        .flat_map(|s| s.requests())
+        .filter(|r| String::from_utf8_lossy(&r.body).contains("\"breaking_change\""))
+        .count();
+    println!(
+        "[{backend}] approval (merge, publish, {n} notices enqueued in one transaction) answered in {:.3}s; \
+         {notices}/{n} notices delivered, the last at {:.3}s; worker: {} done, {} retried, {} dead",
+        approved.as_secs_f64(),
+        last.as_secs_f64(),
+        round.done,
+        round.retried,
+        round.dead
+    );
+    println!(
+        "[{backend}] breaking-change fan-out (approval to last notice): {:.3}s (goal < 10 s: {}); load average {load} before",
+        last.as_secs_f64(),
+        if notices == n && last.as_secs_f64() < 10.0 { "met" } else { "NOT met" }
     );
 }
 

@@ -96,6 +96,14 @@ enum AccessCommand {
         #[arg(long, value_name = "DAYS", value_parser = crate::positive_i64, allow_negative_numbers = true)]
         duration: Option<i64>,
     },
+    /// Move a grant to the product's newest major version (after a breaking
+    /// change). You may when the new major reaches nothing more than yours did;
+    /// otherwise a reviewer migrates it.
+    Migrate {
+        /// Grant id.
+        #[arg(value_parser = crate::positive_i64, allow_negative_numbers = true)]
+        id: i64,
+    },
 }
 
 /// An access request's state.
@@ -186,6 +194,7 @@ pub fn run(args: AccessArgs) -> u8 {
                 (Method::POST, format!("/api/v1/grants/{id}/revoke"), decision(&Some(reason.clone())))
             }
             AccessCommand::Cancel { id } => (Method::POST, format!("/api/v1/access-requests/{id}/cancel"), None),
+            AccessCommand::Migrate { id } => (Method::POST, format!("/api/v1/grants/{id}/migrate"), None),
             AccessCommand::Renew { id, justification, duration } => (
                 Method::POST,
                 format!("/api/v1/grants/{id}/renew"),
@@ -228,7 +237,9 @@ pub fn run(args: AccessArgs) -> u8 {
                 }
             }
             AccessCommand::Grants { .. } => text.json::<Vec<Grant>>()?.iter().for_each(print_grant),
-            AccessCommand::Approve { .. } | AccessCommand::Revoke { .. } => print_grant(&text.json()?),
+            AccessCommand::Approve { .. } | AccessCommand::Revoke { .. } | AccessCommand::Migrate { .. } => {
+                print_grant(&text.json()?)
+            }
             AccessCommand::Reject { id, .. } => outln!("access request {id} rejected"),
             AccessCommand::Cancel { .. } => {
                 let r: AccessRequest = text.json()?;

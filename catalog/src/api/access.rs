@@ -131,6 +131,18 @@ pub async fn renew(
     Ok((StatusCode::CREATED, Json(service.renew_grant(&who, id, &input).await?)))
 }
 
+/// Move an active grant to the product's newest major version. Its holder
+/// may when the new major reaches nothing more (no new table, no higher
+/// classification); otherwise a reviewer does, which approves the widening.
+/// The account's subscriptions to the product move along.
+#[utoipa::path(post, path = "/api/v1/grants/{id}/migrate", tag = "access", params(("id" = i64, Path)),
+    responses((status = 200, body = Grant), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn migrate(State(service): State<Service>, Auth(who): Auth, Path(id): Path<i64>) -> ApiResult<Json<Grant>> {
+    Ok(Json(service.migrate_grant(&who, id).await?))
+}
+
 /// Revoke a grant (and its share); `comment` (why) is required.
 #[utoipa::path(post, path = "/api/v1/grants/{id}/revoke", tag = "access", params(("id" = i64, Path)),
     request_body = AccessDecision,

@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .route("/grants", get(access::list_grants))
         .route("/grants/{id}/revoke", post(access::revoke))
         .route("/grants/{id}/renew", post(access::renew))
+        .route("/grants/{id}/migrate", post(access::migrate))
         .route("/subscriptions", get(refreshes::subscriptions))
         .route("/subscriptions/{id}", axum::routing::delete(refreshes::unsubscribe))
         .route("/slo/breaches", get(slo::breaches))
@@ -258,7 +259,7 @@ impl Modify for EdgeResponses {
         workspace::withdraw,
         products::search, products::show, products::versions, products::diff,
         access::request, access::list_requests, access::approve, access::reject, access::list_grants, access::revoke,
-        access::check, access::cancel, access::renew,
+        access::check, access::cancel, access::renew, access::migrate,
         refreshes::report, refreshes::list, refreshes::show, refreshes::partitions, refreshes::subscribe, refreshes::subscriptions,
         refreshes::unsubscribe,
         slo::status, slo::breaches,

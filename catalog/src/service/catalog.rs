@@ -45,7 +45,7 @@ pub struct Synced {
 }
 
 impl Service {
-    fn detail_of(&self, key: &ProductKey, text: &str) -> Result<ProductDetail, ServiceError> {
+    pub(crate) fn detail_of(&self, key: &ProductKey, text: &str) -> Result<ProductDetail, ServiceError> {
         let (_, contract) = parse_contract(text)
             .map_err(|e| ServiceError::Conflict(format!("contract of {key} on main does not parse: {e}")))?;
         Ok(model::build(key, &contract, &self.policy.default_product_classification))

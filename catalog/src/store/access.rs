@@ -353,3 +353,25 @@ pub async fn mark_expiry_announced(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Moves an active grant from major `from` to `to`, and the account's live
+/// subscriptions to the product with it; false if the grant is no longer
+/// active on `from` (ended, or migrated by someone else first).
+pub async fn migrate_grant(conn: &mut AnyConnection, grant: &Grant, from: i64, to: i64) -> Result<bool, StoreError> {
+    let moved = sqlx::query("UPDATE grants SET major = $3 WHERE id = $1 AND status = 'active' AND major = $2")
+        .bind(grant.id)
+        .bind(from)
+        .bind(to)
+        .execute(&mut *conn)
+        .await?;
+    if moved.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE subscriptions SET major = $3 WHERE product_key = $1 AND account = $2 AND removed_at IS NULL")
+        .bind(&grant.product_key)
+        .bind(&grant.account)
+        .bind(to)
+        .execute(conn)
+        .await?;
+    Ok(true)
+}
