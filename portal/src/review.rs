@@ -139,7 +139,9 @@ async fn render(service: &Service, session: &Session, id: i64, status: StatusCod
         Notice::Error(m) => Some(("error", m)),
     };
     // Who a breaking change reaches matters while it can still be stopped.
-    let affected = view.impact.as_ref().filter(|_| p.status == ProposalStatus::PendingReview);
+    // Pending: who it would affect; published: who it did, and who has migrated.
+    let affected =
+        view.impact.as_ref().filter(|_| matches!(p.status, ProposalStatus::PendingReview | ProposalStatus::Published));
     let preview = if view.base_kind == BaseKind::NewProduct {
         service.proposal_preview(&session.who, id).await.ok().flatten()
     } else {
@@ -148,6 +150,9 @@ async fn render(service: &Service, session: &Session, id: i64, status: StatusCod
     let mut lines = diff::parse(&view.diff);
     let marked = diff::mark_breaking(&mut lines, &p.findings);
     let unmarked = diff::breaking_count(&p.findings).saturating_sub(marked);
+    let published_major = (p.status == ProposalStatus::Published)
+        .then(|| p.version.split('.').next().and_then(|m| m.parse::<i64>().ok()))
+        .flatten();
     let body = html! {
         header.proposal {
             h1 { "Proposal #" (p.id) ": " (p.product_key) " " span.ver { "v" (p.version) } }
@@ -164,7 +169,7 @@ async fn render(service: &Service, session: &Session, id: i64, status: StatusCod
         @if let Some(c) = &p.comment { blockquote.comment { (c) } }
         (banner(p))
         (findings(&p.findings))
-        @if let Some(a) = affected { (preview::affected(a, &p.findings, &p.product_key)) }
+        @if let Some(a) = affected { (preview::affected(a, &p.findings, &p.product_key, published_major)) }
         section #diff {
             (diff_heading(&view))
             @if view.diff.is_empty() {

@@ -109,13 +109,29 @@ async fn a_refused_proposal_never_says_it_may_be_approved() {
     let input =
         AccessRequestInput { account: "123456789012".into(), justification: "dashboards".into(), duration_days: None };
     let request = app.service.request_access(&carla, "sales.orders", &input).await.unwrap();
-    app.service.approve_access(&app.principal(&app.reviewer).await, request.id, None).await.unwrap();
+    let granted = app.service.approve_access(&app.principal(&app.reviewer).await, request.id, None).await.unwrap();
     let major = app.submit(&steward_testkit::sales_orders_without_quantity("2.0.0")).await;
     let page = app.get(&format!("/proposals/{major}"), Some(&reviewer)).await;
     assert!(page.body.contains("may be approved"));
     let affected =
         page.body.split("id=\"affected\"").nth(1).expect("who it affects").split("</section>").next().unwrap();
     assert!(affected.contains("123456789012") && affected.contains("order_lines.quantity"), "{affected}");
+    assert!(!affected.contains("not yet"), "no migration column before it is published: {affected}");
+
+    // Published, the page says who has moved their grant to v2 and who has not.
+    app.service.approve(&app.principal(&app.reviewer).await, major, None).await.unwrap();
+    let migration = |body: &str| {
+        body.split("id=\"affected\"").nth(1).expect("who it affects").split("</section>").next().unwrap().to_owned()
+    };
+    let page = app.get(&format!("/proposals/{major}"), Some(&reviewer)).await;
+    let affected = migration(&page.body);
+    assert!(
+        affected.contains("On v2?") && affected.contains("not yet") && affected.contains("still on v1"),
+        "{affected}"
+    );
+    app.service.migrate_grant(&carla, granted.id).await.unwrap();
+    let affected = migration(&app.get(&format!("/proposals/{major}"), Some(&reviewer)).await.body);
+    assert!(affected.contains("migrated") && !affected.contains("not yet"), "{affected}");
 }
 
 #[tokio::test]

@@ -64,7 +64,9 @@ pub fn product(d: &steward_api::ProductDetail, pii_tags: &[String]) -> Markup {
 }
 
 /// Who a breaking change affects, and what they lose (the breaking findings).
-pub fn affected(who: &Impact, findings: &[StoredFinding], key: &str) -> Markup {
+/// `published_major`: the proposal's major once it is published, so the
+/// table says which accounts have moved their grant to it and which have not.
+pub fn affected(who: &Impact, findings: &[StoredFinding], key: &str, published_major: Option<i64>) -> Markup {
     let losses: Vec<&StoredFinding> = findings.iter().filter(|f| is_breaking_rule(&f.rule)).collect();
     html! {
         section #affected aria-labelledby="affected-h" {
@@ -74,15 +76,18 @@ pub fn affected(who: &Impact, findings: &[StoredFinding], key: &str) -> Markup {
             } @else {
                 p {
                     strong { (who.consumers_total) " account(s)" } " hold an active grant on or a subscription to " code { (key) }
-                    ". Publishing this version, each of them loses:"
+                    @if published_major.is_some() { ". This version took from each of them:" } @else { ". Publishing this version, each of them loses:" }
                 }
                 ul.losses {
                     @for f in &losses { li { code { (f.rule) } " " (f.message) } }
                 }
                 div.scroll tabindex="0" role="region" aria-label="Affected accounts" {
                     table.affected {
-                        thead { tr { th { "Account" } th { "Grant" } th { "Subscriptions" } } }
-                        tbody { @for a in &who.consumers { (row(a)) } }
+                        thead { tr {
+                            th { "Account" } th { "Grant" } th { "Subscriptions" }
+                            @if let Some(m) = published_major { th { "On v" (m) "?" } }
+                        } }
+                        tbody { @for a in &who.consumers { (row(a, published_major)) } }
                     }
                 }
                 @if let Some(from) = &who.approvable_from {
@@ -98,7 +103,7 @@ pub fn affected(who: &Impact, findings: &[StoredFinding], key: &str) -> Markup {
     }
 }
 
-fn row(a: &Consumer) -> Markup {
+fn row(a: &Consumer, published_major: Option<i64>) -> Markup {
     html! {
         tr {
             td { code { (a.account) } }
@@ -109,6 +114,15 @@ fn row(a: &Consumer) -> Markup {
                 }
             }
             td { (a.subscriptions) }
+            @if let Some(new) = published_major {
+                td.migration {
+                    @match a.major {
+                        Some(m) if m >= new => { "migrated" }
+                        Some(m) => { strong { "not yet" } " (still on v" (m) ")" }
+                        None => span.muted { "no grant" },
+                    }
+                }
+            }
         }
     }
 }
