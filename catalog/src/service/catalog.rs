@@ -157,7 +157,7 @@ impl Service {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), StoreError> {
         let recipients = crate::store::subscriptions::recipients(tx, &detail.key).await?;
-        let major = detail.version.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(1);
+        let major = products::major_of(&detail.version).unwrap_or(1);
         let retyped: Vec<steward_api::Retyped> =
             losses.retyped.into_iter().map(|(column, why)| steward_api::Retyped { column, why }).collect();
         let jobs: Vec<effects::NotifyBreaking> = recipients

@@ -22,7 +22,7 @@ use crate::store::access::{self, GrantStatus};
 use crate::store::products;
 
 fn major_of(version: &str) -> i64 {
-    version.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(1)
+    products::major_of(version).unwrap_or(1)
 }
 
 /// What a grant would reach on the new major that it did not on its own.

@@ -175,8 +175,13 @@ pub async fn current_major(conn: &mut AnyConnection, key: &str) -> Result<Option
     let row = sqlx::query("SELECT version FROM products WHERE product_key = $1").bind(key).fetch_optional(conn).await?;
     let Some(row) = row else { return Ok(None) };
     let version: String = row.try_get(0)?;
-    // Versions are semantic versions by the contract rules (STW policy).
-    Ok(version.split('.').next().and_then(|m| m.parse().ok()))
+    Ok(major_of(&version))
+}
+
+/// The major of a published version (`2` for `2.1.0`); versions are semantic
+/// versions by the contract rules, so only a corrupt row has none.
+pub fn major_of(version: &str) -> Option<i64> {
+    version.split('.').next().and_then(|m| m.parse().ok())
 }
 
 /// The published detail of a product.
