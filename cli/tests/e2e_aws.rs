@@ -344,16 +344,16 @@ async fn lf_tags_and_hybrid_access_end_to_end() {
     for (k, v) in [("product", "sales.orders"), ("domain", "sales"), ("classification", "confidential")] {
         assert!(db_tags.contains(&(k.to_owned(), vec![v.to_owned()])), "{k}={v} on the database: {db_tags:?}");
     }
-    let email = proxy
-        .calls_to("lakeformation", "AddLFTagsToResource")
-        .into_iter()
-        .map(|c| c.json())
-        .find(|b| {
+    // The database is tagged before its tables and columns, so the column
+    // call may still be on its way when the database's tags show.
+    let email = eventually("the PII column tagged at column level", || async {
+        proxy.calls_to("lakeformation", "AddLFTagsToResource").into_iter().map(|c| c.json()).find(|b| {
             b["Resource"]["TableWithColumns"]["ColumnNames"]
                 .as_array()
                 .is_some_and(|c| c.iter().any(|n| n == "customer_email"))
         })
-        .expect("the PII column is tagged at column level");
+    })
+    .await;
     assert_eq!(email["LFTags"][0]["TagKey"], "classification");
     assert_eq!(email["LFTags"][0]["TagValues"][0], "confidential");
     // Registered in hybrid access mode.

@@ -22,6 +22,12 @@ pub enum RegistryError {
     /// Worth retrying shortly; callers answer 503 with `Retry-After`.
     #[error("the registry is busy: {0}")]
     Busy(String),
+    /// The upstream git remote could not be reached, refused the
+    /// credentials or failed mid-transfer. Nothing was changed in the store;
+    /// worth retrying (callers answer 503). The message names the remote
+    /// without credentials.
+    #[error("the registry's upstream is unavailable: {0}")]
+    Upstream(String),
     /// libgit2 failed (bad signature, unreadable object, push refused, ...).
     #[error("git error: {0}")]
     Git(git2::Error),

@@ -75,6 +75,12 @@
 //! **first-parent** line only, so they list the merge commits (who approved,
 //! when) rather than the proposal commits (who proposed).
 //!
+//! # Upstream
+//!
+//! With an [`Upstream`] (a git remote), the remote holds the truth and the
+//! local repository is a cache: see [`Registry::fetch`] and [`Registry::push`]
+//! and the `remote` module's docs.
+//!
 //! # Concurrency
 //!
 //! [`Registry`] is synchronous and not `Sync`. Async code uses
@@ -84,12 +90,14 @@
 mod error;
 mod history;
 mod proposals;
+mod remote;
 mod repo;
 mod shared;
 mod types;
 
 pub use error::{RegistryError, Result};
 pub use proposals::{merge_message, proposal_ref, propose_message};
+pub use remote::{Credentials, Fetched, Upstream, redact_url};
 pub use repo::{INIT_MESSAGE, MAIN_BRANCH, Registry};
 pub use shared::SharedRegistry;
 pub use steward_schemas::ProductKey;

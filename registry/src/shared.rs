@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use steward_schemas::ProductKey;
 
 use crate::error::{RegistryError, Result};
+use crate::remote::{Fetched, Upstream};
 use crate::repo::Registry;
 use crate::types::{CommitInfo, MainEntry, Signature};
 
@@ -107,6 +108,43 @@ impl SharedRegistry {
 
     pub async fn push_main(&self, remote_url: String) -> Result<()> {
         self.with(move |r| r.push_main(&remote_url)).await
+    }
+
+    /// [`Registry::propose_shared`] off the runtime.
+    pub async fn propose_shared(
+        &self,
+        upstream: Option<Upstream>,
+        proposal_id: u64,
+        key: ProductKey,
+        version: String,
+        contents: Vec<u8>,
+        author: Signature,
+    ) -> Result<String> {
+        self.with(move |r| r.propose_shared(upstream.as_ref(), proposal_id, &key, &version, &contents, &author)).await
+    }
+
+    /// [`Registry::merge_shared`] off the runtime.
+    pub async fn merge_shared(
+        &self,
+        upstream: Option<Upstream>,
+        proposal_id: u64,
+        key: ProductKey,
+        version: String,
+        reviewer: Signature,
+        comment: Option<String>,
+    ) -> Result<String> {
+        self.with(move |r| {
+            r.merge_shared(upstream.as_ref(), proposal_id, &key, &version, &reviewer, comment.as_deref())
+        })
+        .await
+    }
+
+    pub async fn fetch(&self, upstream: Upstream) -> Result<Fetched> {
+        self.with(move |r| r.fetch(&upstream)).await
+    }
+
+    pub async fn push(&self, upstream: Upstream, refs: Vec<String>) -> Result<()> {
+        self.with(move |r| r.push(&upstream, &refs)).await
     }
 }
 
