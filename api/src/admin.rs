@@ -180,6 +180,28 @@ pub struct Reconciled {
     pub refused: Vec<RefusedMerge>,
     /// Contracts on `main` that could not be written (see the error).
     pub failed: Vec<FailedEntry>,
+    /// Contracts changed on `main` outside Steward (a merge on the git
+    /// server), published or refused per `registry.accept_external_merges`.
+    #[serde(default)]
+    pub external: Vec<ExternalMerge>,
+}
+
+/// A contract changed on `main` by a commit Steward did not make (no
+/// `Proposal:` trailer): validated with the rules a proposal meets, then
+/// published if the policy accepts external merges, else reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExternalMerge {
+    /// `domain.product`.
+    pub product: String,
+    /// The commit on `main`.
+    pub commit: String,
+    /// Its author, as git records it.
+    pub author: String,
+    /// True if it is in the catalog now.
+    pub published: bool,
+    /// Why it was not published (findings, or the policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_because: Option<String>,
 }
 
 /// A contract on `main` that could not be written to the catalog (it no

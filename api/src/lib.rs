@@ -29,7 +29,9 @@ pub mod time;
 pub mod tokens;
 
 pub use access::{AccessCheck, AccessDecision, AccessRequest, AccessRequestInput, Grant, GrantStatus, RequestStatus};
-pub use admin::{AuditEvent, EffectRow, FailedEntry, JobKind, JobStatus, Reconciled, RefusedMerge, StatusFilter};
+pub use admin::{
+    AuditEvent, EffectRow, ExternalMerge, FailedEntry, JobKind, JobStatus, Reconciled, RefusedMerge, StatusFilter,
+};
 pub use error::{ErrorBody, ErrorKind};
 pub use events::{CloudEvent, CloudEventType, EventHook, EventHookInput, EventPage, HookChannel};
 pub use lineage::{

@@ -316,10 +316,74 @@ config_names!(SignalsBackend, [Local = "local", S3 = "s3"]);
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RegistryConfig {
-    /// Default `<data_dir>/registry.git`.
+    /// Default `<data_dir>/registry.git`. With an upstream, a cache of it.
     pub path: Option<PathBuf>,
-    /// A git remote (URL or path) that `main` is pushed to after each merge.
+    /// The git remote holding the registry's truth (`https://`, `ssh://`,
+    /// `git@host:path`, `git://` or a path). Required for more than one
+    /// replica on one PostgreSQL database.
     pub upstream: Option<String>,
+    /// How to authenticate to the upstream.
+    #[serde(default)]
+    pub credentials: RegistryCredentials,
+    /// Publish contracts changed on the upstream's `main` outside Steward
+    /// (a merge on the git server) when they pass validation; otherwise they
+    /// are reported to admins and never published.
+    #[serde(default)]
+    pub accept_external_merges: bool,
+    /// With an upstream: how old (seconds) a submission or approval left
+    /// unfinished must be before another replica finishes it (the one
+    /// doing it may still be waiting for the registry). Default 30.
+    #[serde(default = "default_recovery_after_secs")]
+    pub recovery_after_secs: u64,
+}
+
+pub const DEFAULT_RECOVERY_AFTER_SECS: u64 = 30;
+
+fn default_recovery_after_secs() -> u64 {
+    DEFAULT_RECOVERY_AFTER_SECS
+}
+
+/// `registry.credentials.*`; set the secrets through the environment
+/// (`STEWARD__REGISTRY__CREDENTIALS__PASSWORD`). Never logged.
+#[derive(Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryCredentials {
+    /// HTTPS user name (with a token as the password), or the SSH user.
+    pub username: Option<String>,
+    /// HTTPS password or access token.
+    pub password: Option<String>,
+    /// SSH private key file; without it the SSH agent is asked.
+    pub ssh_key: Option<PathBuf>,
+    pub ssh_passphrase: Option<String>,
+}
+
+impl std::fmt::Debug for RegistryCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |o: bool| if o { "<set>" } else { "<unset>" };
+        f.debug_struct("RegistryCredentials")
+            .field("username", &self.username)
+            .field("password", &set(self.password.is_some()))
+            .field("ssh_key", &self.ssh_key)
+            .field("ssh_passphrase", &set(self.ssh_passphrase.is_some()))
+            .finish()
+    }
+}
+
+impl RegistryConfig {
+    /// The upstream with its credentials, if one is set.
+    pub fn upstream(&self) -> Option<steward_registry::Upstream> {
+        let url = self.upstream.as_deref().map(str::trim).filter(|u| !u.is_empty())?;
+        let c = &self.credentials;
+        Some(steward_registry::Upstream {
+            url: url.to_owned(),
+            credentials: steward_registry::Credentials {
+                username: c.username.clone(),
+                password: c.password.clone(),
+                ssh_key: c.ssh_key.clone(),
+                ssh_passphrase: c.ssh_passphrase.clone(),
+            },
+        })
+    }
 }
 
 const DEFAULTS: &str = r#"

@@ -15,6 +15,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A lock another replica holds did not come free in time (PostgreSQL
+    /// `lock_not_available`). Worth retrying; answered with 503.
+    #[error("busy: {0}")]
+    Busy(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -22,6 +26,10 @@ impl From<sqlx::Error> for StoreError {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound("row".to_owned()),
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+            // PostgreSQL's lock_not_available: a `lock_timeout` ran out.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03") => {
+                StoreError::Busy(db.message().to_owned())
+            }
             _ => StoreError::Database(e),
         }
     }
@@ -73,6 +81,7 @@ impl From<RegistryError> for ServiceError {
             RegistryError::NotFound(m) => ServiceError::NotFound(m),
             RegistryError::InvalidInput(m) => ServiceError::BadRequest(m),
             RegistryError::Busy(m) => ServiceError::Busy(format!("the registry is busy ({m}); retry in a moment")),
+            RegistryError::Upstream(m) => ServiceError::Busy(format!("{m}; nothing was changed, retry in a moment")),
             other => ServiceError::Registry(other),
         }
     }

@@ -46,7 +46,9 @@ pub async fn open(config: &Config) -> anyhow::Result<Service> {
     let service = ServiceBuilder::new(config.database_url(), registry_path)
         .identity(identity)
         .policy(policy)
-        .upstream(config.registry.upstream.clone())
+        .upstream(config.registry.upstream())
+        .accept_external_merges(config.registry.accept_external_merges)
+        .recovery_after_secs(config.registry.recovery_after_secs)
         .backends(BackendChoices {
             catalog: config.backends.catalog,
             shares: config.backends.shares,
@@ -156,6 +158,8 @@ pub async fn serve_with(config: Config, extra: impl FnOnce(AppState) -> axum::Ro
     // Held until this function returns: one server per data dir.
     let _data_dir_lock = crate::datadir::lock(&config.data_dir)?;
     let service = open(&config).await?;
+    // Held until this function returns: without an upstream, one replica per database.
+    let _sole_registry = service.claim_sole_registry().await?;
     if let Some(path) = service.bootstrap_admin(&config.data_dir).await? {
         tracing::info!(path = %path.display(), "created the first admin token");
         eprintln!("steward: created an admin token in {} (keep it secret; use it as STEWARD_TOKEN)", path.display());

@@ -14,16 +14,29 @@ async fn holder(pool: &sqlx::AnyPool) -> Option<String> {
     row.try_get::<String, _>(0).ok()
 }
 
-fn replica(data: &std::path::Path, url: &str) -> Server {
-    start_with(data, Some(url), &[("STEWARD__SLO__INTERVAL_SECS", "1"), ("STEWARD__SLO__LEASE_SECS", "3")])
+/// Replicas share a registry on a git remote (here a bare repository by
+/// path); without one the second would refuse to start.
+fn replica(data: &std::path::Path, url: &str, upstream: &str) -> Server {
+    start_with(
+        data,
+        Some(url),
+        &[
+            ("STEWARD__SLO__INTERVAL_SECS", "1"),
+            ("STEWARD__SLO__LEASE_SECS", "3"),
+            ("STEWARD__REGISTRY__UPSTREAM", upstream),
+        ],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_monitor_at_a_time_and_a_takeover_when_it_dies() {
     let Some(url) = steward_testkit::postgres().await else { return };
     let dir = tempfile::tempdir().unwrap();
-    let a = replica(&dir.path().join("a"), &url);
-    let b = replica(&dir.path().join("b"), &url);
+    let upstream = dir.path().join("upstream.git");
+    git2::Repository::init_bare(&upstream).unwrap();
+    let upstream = upstream.display().to_string();
+    let a = replica(&dir.path().join("a"), &url, &upstream);
+    let b = replica(&dir.path().join("b"), &url, &upstream);
     let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
     let pid = |s: &Server| s.child.id().to_string();
 

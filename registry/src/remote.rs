@@ -204,19 +204,19 @@ impl Registry {
         Ok(main.parent_count() == 0 && main.tree()?.is_empty())
     }
 
-    /// True if `commit` is on the fetched upstream's `main` (it or an
-    /// ancestor of it). A commit the repository has never seen is not.
-    pub fn upstream_has(&self, commit: &str) -> Result<bool> {
-        let Ok(theirs) = self.repo.refname_to_id(&format!("{TRACKING}main")) else { return Ok(false) };
-        let Ok(commit) = git2::Oid::from_str(commit) else { return Ok(false) };
-        if commit == theirs {
-            return Ok(true);
+    /// Those of `commits` that are not on the fetched upstream's `main`
+    /// (neither its tip nor an ancestor), in the order given. One walk of
+    /// the upstream's history, however many commits are asked about.
+    pub fn upstream_lacks<'a>(&self, commits: impl IntoIterator<Item = &'a str>) -> Result<Vec<&'a str>> {
+        let mut on_main = std::collections::HashSet::new();
+        if let Ok(theirs) = self.repo.refname_to_id(&format!("{TRACKING}main")) {
+            let mut walk = self.repo.revwalk()?;
+            walk.push(theirs)?;
+            for id in walk {
+                on_main.insert(id?);
+            }
         }
-        match self.repo.graph_descendant_of(theirs, commit) {
-            Ok(yes) => Ok(yes),
-            Err(e) if e.code() == ErrorCode::NotFound => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        Ok(commits.into_iter().filter(|c| git2::Oid::from_str(c).map_or(true, |id| !on_main.contains(&id))).collect())
     }
 }
 

@@ -121,17 +121,17 @@ fn what_the_upstream_holds_is_known_after_a_download() {
     // Another registry with contracts of its own, never connected.
     let other = Registry::open_or_init(&dir.path().join("other.git")).unwrap();
     let own = propose_and_merge(&other, 1, &key("hr.people"), "1.0.0");
-    assert!(!other.upstream_has(&first).unwrap(), "nothing downloaded yet");
+    assert_eq!(other.upstream_lacks([first.as_str()]).unwrap(), [first.as_str()], "nothing downloaded yet");
     assert!(other.download(&up).unwrap());
-    assert!(other.upstream_has(&first).unwrap());
-    assert!(!other.upstream_has(&own).unwrap());
+    assert_eq!(other.upstream_lacks([first.as_str(), own.as_str()]).unwrap(), [own.as_str()]);
+    assert_eq!(other.upstream_lacks(["not a commit"]).unwrap(), ["not a commit"]);
     assert!(!other.is_pristine().unwrap());
     assert!(Registry::open_or_init(&dir.path().join("fresh.git")).unwrap().is_pristine().unwrap());
     // An older commit of main counts too.
     a.propose_shared(Some(&up), 2, &k, "1.1.0", &contract(&k, "1.1.0"), &alice()).unwrap();
     a.merge_shared(Some(&up), 2, &k, "1.1.0", &rita(), None).unwrap();
     other.download(&up).unwrap();
-    assert!(other.upstream_has(&first).unwrap());
+    assert!(other.upstream_lacks([first.as_str()]).unwrap().is_empty());
 }
 
 /// `git daemon` serving `base` over git:// with pushes enabled.

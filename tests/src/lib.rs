@@ -13,9 +13,12 @@
 //!   validates them against the spec's JSON schemas (vendored in
 //!   `tests/data/openlineage/`).
 //! * `identity` (feature `identity`): a local OIDC issuer and TEST-ONLY signing keys.
+//! * `gitserver` (feature `gitserver`): `git daemon` as an upstream and a proxy that mutes push replies.
 
 pub mod cloudevents;
 pub mod generate;
+#[cfg(feature = "gitserver")]
+pub mod gitserver;
 #[cfg(feature = "identity")]
 pub mod identity;
 #[cfg(feature = "oidc")]

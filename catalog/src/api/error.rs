@@ -118,7 +118,9 @@ pub fn describe(e: &ServiceError) -> Described {
         ServiceError::Conflict(m) | ServiceError::Store(StoreError::Conflict(m)) => {
             plain(StatusCode::CONFLICT, ErrorKind::Conflict, m)
         }
-        ServiceError::Busy(m) => plain(StatusCode::SERVICE_UNAVAILABLE, ErrorKind::Unavailable, m),
+        ServiceError::Busy(m) | ServiceError::Store(StoreError::Busy(m)) => {
+            plain(StatusCode::SERVICE_UNAVAILABLE, ErrorKind::Unavailable, m)
+        }
         ServiceError::Invalid { message, .. } => {
             plain(StatusCode::UNPROCESSABLE_ENTITY, ErrorKind::InvalidContract, message)
         }
@@ -154,7 +156,7 @@ impl From<ServiceError> for ApiError {
         }
         let mut out = Self::new(d.status, d.kind, d.message);
         match e {
-            ServiceError::Busy(_) => out.retry_after = Some(1),
+            ServiceError::Busy(_) | ServiceError::Store(StoreError::Busy(_)) => out.retry_after = Some(1),
             ServiceError::Invalid { findings, proposal_id, .. } => {
                 out.body.findings = Some(findings.iter().map(crate::service::proposals::finding).collect());
                 out.body.proposal_id = proposal_id;

@@ -28,12 +28,13 @@ use steward_api::ProductStatus;
 /// planner's statistics (search plans at scale depend on them).
 const BULK_WRITE: usize = 1_000;
 
-pub use steward_api::{FailedEntry, Reconciled, RefusedMerge};
+pub use steward_api::{ExternalMerge, FailedEntry, Reconciled, RefusedMerge};
 
-fn absorb(into: &mut Reconciled, synced: Synced) {
-    into.republished = synced.written;
-    into.refused = synced.refused;
+pub(crate) fn absorb(into: &mut Reconciled, synced: Synced) {
+    into.republished.extend(synced.written);
+    into.refused.extend(synced.refused);
     into.failed.extend(synced.failed);
+    into.external.extend(synced.external);
 }
 
 /// What [`Service::sync_catalog`] did.
@@ -42,6 +43,7 @@ pub struct Synced {
     pub written: Vec<String>,
     pub refused: Vec<RefusedMerge>,
     pub failed: Vec<FailedEntry>,
+    pub external: Vec<ExternalMerge>,
 }
 
 impl Service {
@@ -247,16 +249,6 @@ impl Service {
         Ok(())
     }
 
-    /// Pushes `main` upstream if configured. A failure is logged and retried
-    /// at the next merge: the local registry stays the source of truth.
-    pub(crate) async fn push_upstream(&self) {
-        if let Some(url) = &self.upstream
-            && let Err(e) = self.registry.push_main(url.clone()).await
-        {
-            tracing::warn!(error = %e, upstream = %url, "pushing the registry upstream failed; will retry after the next merge");
-        }
-    }
-
     /// Brings the store in line with git after a crash: re-opens proposals
     /// stuck before their branch commit, finishes approvals whose claim
     /// committed (merging if the crash came before the merge, publishing if it
@@ -264,23 +256,43 @@ impl Service {
     /// catalog does not have, unless that commit merged a proposal that was
     /// not approved (reported in `refused`, never published).
     pub async fn reconcile(&self) -> Result<Reconciled, ServiceError> {
-        let mut done = self.recover_proposals().await?;
-        absorb(&mut done, self.sync_catalog(false).await?);
-        Ok(done)
+        self.replay_main(false).await
     }
 
-    /// The proposal half of [`Self::reconcile`].
-    async fn recover_proposals(&self) -> Result<Reconciled, ServiceError> {
+    /// Under the registry writer lock: follow the upstream, recover the
+    /// proposals, then sync the catalog with `main` (all of it with `all`).
+    async fn replay_main(&self, all: bool) -> Result<Reconciled, ServiceError> {
+        let lock = self.lock_registry().await?;
+        let result = async {
+            self.fetch_upstream().await?;
+            let mut done = self.recover_proposals_locked().await?;
+            absorb(&mut done, self.sync_catalog(all).await?);
+            Ok(done)
+        }
+        .await;
+        lock.release().await;
+        result
+    }
+
+    /// The proposal half of [`Self::reconcile`]; the caller holds the
+    /// registry writer lock. With an upstream, work younger than
+    /// `registry.recovery_after_secs` is left to the replica doing it.
+    pub(crate) async fn recover_proposals_locked(&self) -> Result<Reconciled, ServiceError> {
         let mut done = Reconciled::default();
         let mut conn = self.conn().await?;
         let stuck = proposals::in_status(&mut conn, ProposalStatus::Submitted).await?;
         let approved = proposals::in_status(&mut conn, ProposalStatus::Approved).await?;
         drop(conn);
+        let cutoff = self.clock.now() - chrono::Duration::seconds(self.recovery_after_secs as i64);
+        let shared = self.upstream.is_some();
+        let left_behind = |at: Option<chrono::DateTime<chrono::Utc>>| !shared || at.is_none_or(|at| at < cutoff);
+        let stuck = stuck.into_iter().filter(|p| left_behind(Some(p.submitted_at)));
+        let approved = approved.into_iter().filter(|p| left_behind(p.decided_at));
 
         for p in stuck {
             let key = ProductKey::parse(&p.product_key).map_err(|e| ServiceError::Conflict(e.to_string()))?;
             let email = format!("{}@steward.invalid", p.submitted_by);
-            self.open_for_review(p.id, &key, &p.version, &p.contract, &p.submitted_by, &email).await?;
+            self.open_for_review_locked(p.id, &key, &p.version, &p.contract, &p.submitted_by, &email).await?;
             done.reopened.push(p.id);
         }
         for p in approved {
@@ -292,7 +304,11 @@ impl Service {
                     let signature = steward_registry::Signature::new(&reviewer, format!("{reviewer}@steward.invalid"));
                     match self.merge(&p, &key, signature).await {
                         Ok(merge) => merge,
-                        Err(e) => {
+                        Err(super::proposals::MergeFailure::Unknown(e)) => {
+                            tracing::warn!(proposal = p.id, error = %e, "an approval cannot be finished until the registry's upstream answers");
+                            continue;
+                        }
+                        Err(super::proposals::MergeFailure::NotMerged(e)) => {
                             tracing::warn!(proposal = p.id, error = %e, "an approval interrupted before its merge cannot be finished; back to review");
                             self.release_claim(super::tokens::SYSTEM_ACTOR, p.id, &e).await?;
                             done.reopened.push(p.id);
@@ -350,6 +366,16 @@ impl Service {
                 synced.refused.push(refused);
                 continue;
             }
+            let external = if entry.proposal.is_none() {
+                let judged = self.judge_external(&entry).await?;
+                if !judged.published {
+                    synced.external.push(judged);
+                    continue;
+                }
+                Some(judged)
+            } else {
+                None
+            };
             let proposal_id = proposal.as_ref().map(|p| p.id);
             match self.write_entry(&entry, proposal_id, known.get(&key)).await {
                 Ok(()) => {}
@@ -364,12 +390,65 @@ impl Service {
                     continue;
                 }
             }
+            synced.external.extend(external);
             synced.written.push(key);
         }
         if synced.written.len() >= BULK_WRITE {
             self.store.analyze().await?;
         }
         Ok(synced)
+    }
+
+    /// A contract changed on `main` by a commit Steward did not make: checked
+    /// with the rules a proposal meets (against the published version), then
+    /// accepted if `registry.accept_external_merges` says so; a refusal is
+    /// audited (`registry.external_merge_refused`) and logged for admins.
+    async fn judge_external(&self, entry: &steward_registry::MainEntry) -> Result<ExternalMerge, ServiceError> {
+        let key = entry.key.to_string();
+        let author = self
+            .registry
+            .history(entry.key.clone())
+            .await?
+            .into_iter()
+            .find(|c| c.id == entry.commit)
+            .map_or_else(|| "unknown".to_owned(), |c| c.author.to_string());
+        let refusal = match std::str::from_utf8(&entry.contents) {
+            Err(_) => Some("the contract is not UTF-8".to_owned()),
+            Ok(text) => {
+                let (report, _) = self.check(text).await?;
+                if !report.is_ok() {
+                    let rules: Vec<&str> = report.findings.iter().filter(|f| f.is_error()).map(|f| f.rule).collect();
+                    Some(format!("it does not pass validation: {}", rules.join(", ")))
+                } else if report.key.as_ref() != Some(&entry.key) {
+                    Some("its domain and dataProduct do not match its path in the registry".to_owned())
+                } else if !self.accept_external_merges {
+                    Some(
+                        "registry.accept_external_merges is off: changes reach the catalog through proposals"
+                            .to_owned(),
+                    )
+                } else {
+                    None
+                }
+            }
+        };
+        let judged = ExternalMerge {
+            product: key.clone(),
+            commit: entry.commit.clone(),
+            author,
+            published: refusal.is_none(),
+            refused_because: refusal,
+        };
+        let action =
+            if judged.published { "registry.external_merge_published" } else { "registry.external_merge_refused" };
+        if judged.published {
+            tracing::warn!(product = %key, commit = %entry.commit, author = %judged.author, "publishing a change made on the registry's main outside Steward");
+        } else {
+            tracing::error!(product = %key, commit = %entry.commit, author = %judged.author, reason = ?judged.refused_because, "main holds a change made outside Steward; not published (revert it on the git server, or propose it)");
+        }
+        let mut tx = self.store.begin().await?;
+        self.audit(&mut tx, "steward", action, &format!("product:{key}"), None, Some(json!(judged))).await?;
+        tx.commit().await?;
+        Ok(judged)
     }
 
     /// Writes one contract from `main` to the catalog, with its effects and audit.
@@ -410,8 +489,7 @@ impl Service {
             who.is_admin(),
             format!("only admins rebuild the catalog; token `{}` has role {}", who.name, who.roles_label()),
         )?;
-        let mut done = self.recover_proposals().await?;
-        absorb(&mut done, self.sync_catalog(true).await?);
+        let done = self.replay_main(true).await?;
         let mut tx = self.store.begin().await?;
         self.audit(
             &mut tx,
@@ -514,10 +592,10 @@ impl Service {
         let (a, b) = (commit(from)?, commit(to)?);
         let key = ProductKey::parse(key).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
         if crate::redact::owns_contract(who, key.domain.as_str()) {
-            return Ok(self.registry.diff(key, a, b).await?);
+            return self.read_through(|| self.registry.diff(key.clone(), a.clone(), b.clone())).await;
         }
-        let old = self.registry.read(key.clone(), Some(a)).await?.unwrap_or_default();
-        let new = self.registry.read(key.clone(), Some(b)).await?.unwrap_or_default();
+        let old = self.read_through(|| self.registry.read(key.clone(), Some(a.clone()))).await?.unwrap_or_default();
+        let new = self.read_through(|| self.registry.read(key.clone(), Some(b.clone()))).await?.unwrap_or_default();
         let path = key.registry_path();
         // Parsing two contracts of up to 1 MiB is CPU work: off the async threads.
         tokio::task::spawn_blocking(move || {

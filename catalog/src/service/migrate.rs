@@ -119,7 +119,10 @@ impl Service {
             return Ok(None);
         };
         let product = steward_schemas::ProductKey::parse(key).map_err(|e| ServiceError::Conflict(e.to_string()))?;
-        let text = self.registry.read(product.clone(), Some(v.commit_id.clone())).await?.unwrap_or_default();
+        let text = self
+            .read_through(|| self.registry.read(product.clone(), Some(v.commit_id.clone())))
+            .await?
+            .unwrap_or_default();
         let service = self.clone();
         let detail = super::cpu(move || service.detail_of(&product, &String::from_utf8_lossy(&text))).await??;
         Ok(Some(detail))

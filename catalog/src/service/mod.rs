@@ -14,6 +14,7 @@ pub mod sessions;
 pub mod slo;
 pub mod subscriptions;
 pub mod tokens;
+pub mod upstream;
 pub mod workspace;
 
 use std::sync::Arc;
@@ -37,8 +38,20 @@ pub struct Service {
     pub(crate) registry: SharedRegistry,
     pub(crate) policy: Arc<Policy>,
     pub(crate) clock: Arc<dyn Clock>,
-    /// Where `main` is pushed after each merge, if anywhere.
-    pub(crate) upstream: Option<String>,
+    /// The git remote holding the registry's truth, if replicas share it
+    /// (see [`upstream`]).
+    pub(crate) upstream: Option<steward_registry::Upstream>,
+    /// Publish contracts changed on the upstream's `main` outside Steward
+    /// when they pass validation (`registry.accept_external_merges`).
+    pub(crate) accept_external_merges: bool,
+    /// With an upstream, how old an unfinished submission or approval must
+    /// be before recovery takes it over (`registry.recovery_after_secs`).
+    pub(crate) recovery_after_secs: u64,
+    /// One registry writer at a time in this process (the first half of
+    /// [`upstream::WriterLock`]).
+    pub(crate) registry_writer: Arc<tokio::sync::Mutex<()>>,
+    /// The `main` the last registry poll replayed into the catalog.
+    pub(crate) replayed_main: Arc<std::sync::Mutex<Option<String>>>,
     /// Which external backends are on (what effects operations enqueue).
     pub(crate) backends: Arc<BackendChoices>,
     /// Verifies JWTs of trusted issuers (`identity.trusted_issuers`); none:
@@ -88,7 +101,9 @@ pub struct ServiceBuilder {
     registry_path: std::path::PathBuf,
     policy: Policy,
     clock: Arc<dyn Clock>,
-    upstream: Option<String>,
+    upstream: Option<steward_registry::Upstream>,
+    accept_external_merges: bool,
+    recovery_after_secs: u64,
     backends: BackendChoices,
     identity: Option<Arc<steward_identity::Verifier>>,
 }
@@ -101,6 +116,8 @@ impl ServiceBuilder {
             policy: Policy::default(),
             clock: Arc::new(crate::clock::SystemClock),
             upstream: None,
+            accept_external_merges: false,
+            recovery_after_secs: crate::config::DEFAULT_RECOVERY_AFTER_SECS,
             backends: BackendChoices::default(),
             identity: None,
         }
@@ -116,9 +133,22 @@ impl ServiceBuilder {
         self
     }
 
-    /// A git remote `main` is pushed to after each merge.
-    pub fn upstream(mut self, upstream: Option<String>) -> Self {
+    /// The git remote holding the registry's truth (replicas share it).
+    pub fn upstream(mut self, upstream: Option<steward_registry::Upstream>) -> Self {
         self.upstream = upstream;
+        self
+    }
+
+    /// With an upstream: the age after which recovery finishes work another
+    /// replica left unfinished.
+    pub fn recovery_after_secs(mut self, secs: u64) -> Self {
+        self.recovery_after_secs = secs;
+        self
+    }
+
+    /// Publish valid contracts changed on the upstream outside Steward.
+    pub fn accept_external_merges(mut self, accept: bool) -> Self {
+        self.accept_external_merges = accept;
         self
     }
 
@@ -133,22 +163,31 @@ impl ServiceBuilder {
         self
     }
 
-    /// Connects the store (applying migrations) and opens or creates the registry.
+    /// Connects the store (applying migrations) and opens or creates the
+    /// registry; with an upstream, attaches it ([`Service::attach_upstream`]).
     pub async fn build(self) -> Result<Service, ServiceError> {
         let store = Store::connect(&self.database_url).await?;
         let path = self.registry_path;
         let registry = tokio::task::spawn_blocking(move || steward_registry::Registry::open_or_init(&path))
             .await
             .map_err(|e| ServiceError::Store(StoreError::Corrupt(format!("the registry task failed: {e}"))))??;
-        Ok(Service {
+        let service = Service {
             store,
             registry: SharedRegistry::new(registry),
             policy: Arc::new(self.policy),
             clock: self.clock,
             upstream: self.upstream,
+            accept_external_merges: self.accept_external_merges,
+            recovery_after_secs: self.recovery_after_secs,
+            registry_writer: Arc::new(tokio::sync::Mutex::new(())),
+            replayed_main: Arc::default(),
             backends: Arc::new(self.backends),
             identity: self.identity,
-        })
+        };
+        if let Some(upstream) = &service.upstream {
+            service.attach_upstream(upstream).await?;
+        }
+        Ok(service)
     }
 }
 
@@ -170,9 +209,9 @@ impl Service {
         &self.backends
     }
 
-    /// Where merges are pushed, if anywhere.
-    pub fn upstream(&self) -> Option<&str> {
-        self.upstream.as_deref()
+    /// The registry's upstream, if replicas share one.
+    pub fn upstream(&self) -> Option<&steward_registry::Upstream> {
+        self.upstream.as_ref()
     }
 }
 

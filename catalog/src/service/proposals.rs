@@ -30,7 +30,7 @@ impl Service {
     /// base the report was made against (empty: nothing published, or the
     /// product unreadable). The document is read once, off the async threads
     /// (see [`super::cpu`]).
-    async fn check(&self, text: &str) -> Result<(Report, Base), ServiceError> {
+    pub(crate) async fn check(&self, text: &str) -> Result<(Report, Base), ServiceError> {
         let owned = text.to_owned();
         let parsed = super::cpu(move || {
             let doc = steward_schemas::Document::from_bytes(owned.as_bytes())?;
@@ -157,10 +157,37 @@ impl Service {
         author: &str,
         email: &str,
     ) -> Result<(), ServiceError> {
+        let lock = self.lock_registry().await?;
+        let result = self.open_for_review_locked(id, key, version, text, author, email).await;
+        lock.release().await;
+        result
+    }
+
+    /// [`Self::open_for_review`] with the registry writer lock held.
+    pub(crate) async fn open_for_review_locked(
+        &self,
+        id: i64,
+        key: &ProductKey,
+        version: &str,
+        text: &str,
+        author: &str,
+        email: &str,
+    ) -> Result<(), ServiceError> {
+        // Another replica's recovery may have opened it while this one waited.
+        if self.proposal(id).await?.status != ProposalStatus::Submitted {
+            return Ok(());
+        }
         let signature = steward_registry::Signature { name: author.to_owned(), email: email.to_owned() };
         let commit = self
             .registry
-            .propose(id as u64, key.clone(), version.to_owned(), text.as_bytes().to_vec(), signature)
+            .propose_shared(
+                self.upstream.clone(),
+                id as u64,
+                key.clone(),
+                version.to_owned(),
+                text.as_bytes().to_vec(),
+                signature,
+            )
             .await?;
         let mut tx = self.store.begin().await?;
         proposals::set_branch_commit(&mut tx, id, &commit).await?;
@@ -398,37 +425,82 @@ impl Service {
             self.require_notice(&proposal).await?;
         }
         self.claim_approval(who, id, comment, &base, (&findings, breaking)).await?;
-        let proposal = self.proposal(id).await?;
-        let merge = match self.merge(&proposal, &key, who.signature()).await {
-            Ok(merge) => merge,
+        let lock = match self.lock_registry().await {
+            Ok(lock) => lock,
             Err(e) => {
                 self.release_claim(&who.name, id, &e).await?;
                 return Err(e);
             }
         };
-        self.publish_merged(&proposal, &key, &merge, Some((who, comment))).await?;
-        self.push_upstream().await;
+        let finished = self.finish_approval(who, id, &key, comment).await;
+        lock.release().await;
+        finished?;
         self.proposal(id).await
     }
 
-    /// Merges an approved proposal's branch into `main`. A failure after the
-    /// merge landed (the registry answers late) counts as merged.
+    /// Merges a claimed approval and publishes it; the caller holds the
+    /// registry writer lock.
+    async fn finish_approval(
+        &self,
+        who: &Principal,
+        id: i64,
+        key: &ProductKey,
+        comment: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let proposal = self.proposal(id).await?;
+        match proposal.status {
+            ProposalStatus::Approved => {}
+            // Finished by another replica's recovery while this one waited.
+            ProposalStatus::Published => return Ok(()),
+            other => {
+                return Err(ServiceError::Conflict(format!(
+                    "proposal {id} became {other} while its approval waited for the registry; look at it again"
+                )));
+            }
+        }
+        let merge = match self.merge(&proposal, key, who.signature()).await {
+            Ok(merge) => merge,
+            Err(MergeFailure::NotMerged(e)) => {
+                self.release_claim(&who.name, id, &e).await?;
+                return Err(e);
+            }
+            Err(MergeFailure::Unknown(e)) => {
+                return Err(ServiceError::Busy(format!(
+                    "proposal {id} is approved, but the registry's upstream did not confirm the merge ({e}); \
+                     Steward finishes the approval once the upstream answers"
+                )));
+            }
+        };
+        self.publish_merged(&proposal, key, &merge, Some((who, comment))).await
+    }
+
+    /// Merges an approved proposal's branch into `main` (and pushes it to
+    /// the upstream). A failure after the merge landed (the registry answers
+    /// late) counts as merged.
     pub(crate) async fn merge(
         &self,
         proposal: &Proposal,
         key: &ProductKey,
         reviewer: steward_registry::Signature,
-    ) -> Result<String, ServiceError> {
+    ) -> Result<String, MergeFailure> {
         let id = proposal.id;
         let merged = self
             .registry
-            .merge_proposal(id as u64, key.clone(), proposal.version.clone(), reviewer, proposal.comment.clone())
+            .merge_shared(
+                self.upstream.clone(),
+                id as u64,
+                key.clone(),
+                proposal.version.clone(),
+                reviewer,
+                proposal.comment.clone(),
+            )
             .await;
         match merged {
             Ok(merge) => Ok(merge),
+            Err(e @ steward_registry::RegistryError::Upstream(_)) => Err(MergeFailure::Unknown(e.into())),
             Err(e) => match self.registry.merged_in(id as u64).await {
                 Ok(Some(merge)) => Ok(merge),
-                _ => Err(e.into()),
+                _ => Err(MergeFailure::NotMerged(e.into())),
             },
         }
     }
@@ -535,6 +607,15 @@ fn may_read(who: &Principal, product_key: &str) -> bool {
 }
 
 /// A lost compare-and-set says what happened instead of a store error.
+/// Why a merge did not come back with a commit.
+#[derive(Debug)]
+pub(crate) enum MergeFailure {
+    /// It did not land; the registry is as before.
+    NotMerged(ServiceError),
+    /// The upstream went away mid-push: it may have landed. Recovery finds out.
+    Unknown(ServiceError),
+}
+
 fn conflict_or(e: crate::error::StoreError, id: i64) -> ServiceError {
     match e {
         crate::error::StoreError::Conflict(_) => {

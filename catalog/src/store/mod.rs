@@ -18,6 +18,7 @@ pub mod products;
 pub mod proposals;
 pub mod queues;
 pub mod refreshes;
+pub mod registry;
 mod search;
 pub mod sessions;
 pub mod slo;

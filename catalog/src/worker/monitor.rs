@@ -4,7 +4,9 @@
 //! holds the `slo-monitor` lease in the store and renews it every pass; a
 //! replica that dies stops renewing and another takes the lease once it
 //! expires (`lease_secs`, default 30 s, so within a minute). Grant expiry is
-//! idempotent (compare-and-set per grant) and runs under the same lease.
+//! idempotent (compare-and-set per grant) and runs under the same lease, as
+//! does the registry poll when replicas share an upstream (recovery of work a
+//! dead replica left, changes made on the remote: see `service::upstream`).
 
 use std::time::Duration;
 
@@ -86,6 +88,15 @@ impl Monitor {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(expired = n, "grants expired"),
                     Err(e) => tracing::error!(error = %e, "grant expiry failed"),
+                }
+                if self.service.upstream().is_some() {
+                    match self.service.poll_registry().await {
+                        Ok(done) if done != Default::default() => {
+                            tracing::warn!(?done, "the registry poll finished or replayed work");
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error = %e, "polling the registry's upstream failed"),
+                    }
                 }
                 match self.service.announce_expiring_grants().await {
                     Ok(0) => {}

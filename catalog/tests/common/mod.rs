@@ -53,6 +53,7 @@ pub struct TestAppBuilder {
     backends: BackendChoices,
     knows_data_dir: bool,
     upstream: Option<String>,
+    accept_external_merges: bool,
     identity: Option<Arc<steward_identity::Verifier>>,
     policy: steward_policies::Policy,
 }
@@ -82,9 +83,15 @@ impl TestAppBuilder {
         self
     }
 
-    /// A git remote `main` is pushed to after each merge.
+    /// The git remote holding the registry's truth (a path or URL).
     pub fn upstream(mut self, upstream: String) -> Self {
         self.upstream = Some(upstream);
+        self
+    }
+
+    /// `registry.accept_external_merges`.
+    pub fn accept_external_merges(mut self) -> Self {
+        self.accept_external_merges = true;
         self
     }
 
@@ -157,8 +164,42 @@ impl TestApp {
             backends: BackendChoices::default(),
             knows_data_dir: false,
             upstream: None,
+            accept_external_merges: false,
             identity: None,
             policy: steward_policies::Policy::default(),
+        }
+    }
+
+    /// A second replica: its own data dir and registry cache, this app's
+    /// database, upstream and tokens. Its workers are the test's to start.
+    pub async fn replica(&self) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let service = ServiceBuilder::new(self.db_url.clone(), dir.path().join("registry.git"))
+            .clock(self.service.clock().clone())
+            .policy(self.service.policy().clone())
+            .backends(self.service.backends().clone())
+            .upstream(self.service.upstream().cloned())
+            .build()
+            .await
+            .unwrap();
+        let router =
+            api::router(AppState { service: service.clone(), metrics: Arc::new(api::ops::Metrics::default()) });
+        TestApp {
+            dir,
+            service,
+            router,
+            admin: self.admin.clone(),
+            reviewer: self.reviewer.clone(),
+            reviewer2: self.reviewer2.clone(),
+            producer: self.producer.clone(),
+            hr_producer: self.hr_producer.clone(),
+            consumer: self.consumer.clone(),
+            backend: self.backend,
+            db_url: self.db_url.clone(),
+            mail: self.mail.clone(),
+            hooks: self.hooks.clone(),
+            memory: self.memory.clone(),
+            _pg: None,
         }
     }
 
@@ -172,7 +213,16 @@ impl TestApp {
     /// A service with a given clock and backend switches (e.g. a manual
     /// clock for SLO scenarios, a webhook policy that allows loopback).
     async fn start_with(b: TestAppBuilder) -> Self {
-        let TestAppBuilder { backend, clock, mut backends, knows_data_dir, upstream, identity, policy } = b;
+        let TestAppBuilder {
+            backend,
+            clock,
+            mut backends,
+            knows_data_dir,
+            upstream,
+            accept_external_merges,
+            identity,
+            policy,
+        } = b;
         let dir = tempfile::tempdir().unwrap();
         if knows_data_dir {
             backends.data_dir = Some(dir.path().to_owned());
@@ -186,7 +236,8 @@ impl TestApp {
             .clock(clock)
             .policy(policy)
             .backends(backends)
-            .upstream(upstream)
+            .upstream(upstream.map(steward_registry::Upstream::new))
+            .accept_external_merges(accept_external_merges)
             .identity(identity)
             .build()
             .await

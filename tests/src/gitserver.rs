@@ -1,0 +1,175 @@
+//! A git server as the registry's upstream, the way a git host serves it:
+//! `git daemon` over `git://` with pushes enabled (Debian's `git` package),
+//! and a TCP proxy in front of it that can swallow the answer to a push, so
+//! a test can kill a replica after its merge reached the server but before
+//! the replica heard so.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// `git daemon` serving a bare `registry.git` under a temp dir.
+pub struct GitDaemon {
+    child: Child,
+    pub port: u16,
+    /// The bare repository the daemon serves.
+    pub repo: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl GitDaemon {
+    /// Starts a daemon on a free loopback port serving an empty bare repository.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let repo = dir.path().join("registry.git");
+        git2::Repository::init_bare(&repo).expect("bare repository");
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("git")
+            .args(["daemon", "--reuseaddr", "--export-all", "--enable=receive-pack", "--listen=127.0.0.1"])
+            .arg(format!("--port={port}"))
+            .arg(format!("--base-path={}", dir.path().display()))
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("`git daemon` runs (Debian's git package)");
+        wait_for_port(port);
+        Self { child, port, repo, _dir: dir }
+    }
+
+    /// The `git://` URL of the repository.
+    pub fn url(&self) -> String {
+        format!("git://127.0.0.1:{}/registry.git", self.port)
+    }
+
+    /// The server's `main`, if it has one.
+    pub fn main(&self) -> Option<git2::Oid> {
+        git2::Repository::open_bare(&self.repo).ok()?.refname_to_id("refs/heads/main").ok()
+    }
+
+    /// Subjects of `main`'s first-parent history, newest first.
+    pub fn main_subjects(&self) -> Vec<String> {
+        let repo = git2::Repository::open_bare(&self.repo).unwrap();
+        let Ok(tip) = repo.refname_to_id("refs/heads/main") else { return Vec::new() };
+        let mut walk = repo.revwalk().unwrap();
+        walk.push(tip).unwrap();
+        walk.simplify_first_parent().unwrap();
+        walk.map(|id| repo.find_commit(id.unwrap()).unwrap().summary().ok().flatten().unwrap_or_default().to_owned())
+            .collect()
+    }
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A TCP proxy to a [`GitDaemon`]. With [`GitProxy::mute_push_replies`]
+/// on, a push goes through to the server but the server's answer after the
+/// pack (the status report) never reaches the client, which waits.
+pub struct GitProxy {
+    pub port: u16,
+    target: u16,
+    mute: Arc<AtomicBool>,
+    muted: Arc<AtomicUsize>,
+}
+
+impl GitProxy {
+    pub fn start(daemon: &GitDaemon) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let proxy = Self {
+            port,
+            target: daemon.port,
+            mute: Arc::new(AtomicBool::new(false)),
+            muted: Arc::new(AtomicUsize::new(0)),
+        };
+        let (target, mute, muted) = (proxy.target, proxy.mute.clone(), proxy.muted.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().map_while(Result::ok) {
+                let (mute, muted) = (mute.clone(), muted.clone());
+                std::thread::spawn(move || relay(client, target, &mute, &muted));
+            }
+        });
+        proxy
+    }
+
+    /// The `git://` URL of the repository through the proxy.
+    pub fn url(&self) -> String {
+        format!("git://127.0.0.1:{}/registry.git", self.port)
+    }
+
+    pub fn mute_push_replies(&self, on: bool) {
+        self.mute.store(on, Ordering::SeqCst);
+    }
+
+    /// Pushes whose reply was swallowed so far.
+    pub fn muted_pushes(&self) -> usize {
+        self.muted.load(Ordering::SeqCst)
+    }
+}
+
+fn relay(client: TcpStream, target: u16, mute: &AtomicBool, muted: &AtomicUsize) {
+    let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else { return };
+    let (mut client_in, mut server_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+    let (mut server_in, mut client_out) = (server, client);
+    // The first packet names the service: git-receive-pack is a push.
+    let mut first = vec![0u8; 4096];
+    let Ok(n) = client_in.read(&mut first) else { return };
+    let is_push = String::from_utf8_lossy(&first[..n]).contains("git-receive-pack");
+    if server_out.write_all(&first[..n]).is_err() {
+        return;
+    }
+    // Set once the client sends its commands and pack: after that the
+    // server only reports the result, which a muted push never delivers.
+    let pack_sent = Arc::new(AtomicBool::new(false));
+    let muting = is_push && mute.load(Ordering::SeqCst);
+    let sent = pack_sent.clone();
+    let upstream = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        while let Ok(n) = client_in.read(&mut buf) {
+            if n == 0 || server_out.write_all(&buf[..n]).is_err() {
+                break;
+            }
+            sent.store(true, Ordering::SeqCst);
+        }
+        let _ = server_out.shutdown(Shutdown::Write);
+    });
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut counted = false;
+    while let Ok(n) = server_in.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        if muting && pack_sent.load(Ordering::SeqCst) {
+            if !counted {
+                muted.fetch_add(1, Ordering::SeqCst);
+                counted = true;
+            }
+            continue;
+        }
+        if client_out.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    if muting {
+        // Keep the client waiting, as a server that never answers would.
+        let _ = upstream.join();
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+    let _ = client_out.shutdown(Shutdown::Write);
+}
