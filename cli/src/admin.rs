@@ -232,8 +232,24 @@ pub fn run(args: AdminArgs) -> u8 {
                 if args.client.json {
                     println!("{}", text.compact());
                 } else {
-                    let n = text.json::<api::Reconciled>()?.republished.len();
-                    println!("republished {n} product(s) from the registry's main");
+                    let done = text.json::<api::Reconciled>()?;
+                    println!("republished {} product(s) from the registry's main", done.republished.len());
+                    for r in &done.refused {
+                        println!(
+                            "refused {} at {}: it merges proposal {}, which is {}",
+                            r.product, r.commit, r.proposal, r.status
+                        );
+                    }
+                    for e in &done.external {
+                        let verdict = match &e.refused_because {
+                            None => "published".to_owned(),
+                            Some(why) => format!("not published: {why}"),
+                        };
+                        println!("changed outside Steward: {} at {} by {}, {verdict}", e.product, e.commit, e.author);
+                    }
+                    for f in &done.failed {
+                        println!("failed {} at {}: {}", f.product, f.commit, f.error);
+                    }
                 }
             }
         }

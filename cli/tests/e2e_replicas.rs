@@ -181,3 +181,184 @@ async fn three_replicas_share_one_registry_on_a_git_server() {
         assert!(statuses.contains(&(id, "published".to_owned())), "{subject} is published: {statuses:?}");
     }
 }
+
+/// What one load client saw.
+#[derive(Default)]
+struct Tally {
+    ok: u64,
+    retried: u64,
+    failed: u64,
+    latencies_ms: Vec<u64>,
+    keys: Vec<String>,
+}
+
+/// Sends `body` to the live replicas in turn until one answers with
+/// success, at most five times (a refresh keeps its idempotency key, so a
+/// retry after a lost answer records nothing twice). `Err` after that.
+async fn send_retrying(
+    client: &reqwest::Client,
+    urls: &std::sync::RwLock<Vec<String>>,
+    start: usize,
+    request: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+) -> Result<u32, ()> {
+    for attempt in 0..5u32 {
+        let url = {
+            let urls = urls.read().unwrap();
+            urls[(start + attempt as usize) % urls.len()].clone()
+        };
+        let answer = request(client, &url).send().await;
+        if matches!(&answer, Ok(r) if r.status().is_success()) {
+            return Ok(attempt);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(())
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0)
+}
+
+/// The load run of [M15]: refreshes and searches spread over three replicas
+/// for a bounded time while one is killed (SIGKILL) and started again. Every
+/// refresh is recorded exactly once (the killed replica's in-flight ones are
+/// retried on another with their idempotency keys); the figures are printed
+/// for docs/performance.md.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_over_three_replicas_while_one_is_killed_and_restarted() {
+    let Some(db) = steward_testkit::postgres().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let git = GitDaemon::start();
+    let a = replica(&dir.path().join("a"), &db, &git.url());
+    let b = replica(&dir.path().join("b"), &db, &git.url());
+    let mut c = replica(&dir.path().join("c"), &db, &git.url());
+    let admin = std::fs::read_to_string(a.data.join("admin.token")).unwrap().trim().to_owned();
+    let producer = token(&a, &admin, &["--name", "paul", "--role", "producer", "--domain", "sales"]);
+    let rita = token(&b, &admin, &["--name", "rita", "--role", "reviewer"]);
+    let id = submit(&a, &producer, dir.path(), "orders", "1.0.0");
+    ok(cli(&c, &rita, &["proposals", "approve", &id.to_string()]));
+
+    let urls = std::sync::Arc::new(std::sync::RwLock::new(vec![a.url.clone(), b.url.clone(), c.url.clone()]));
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let run_for = Duration::from_secs(12);
+    let started = Instant::now();
+    let mut refreshers = Vec::new();
+    for n in 0..4usize {
+        let (urls, client, producer) = (urls.clone(), client.clone(), producer.clone());
+        refreshers.push(tokio::spawn(async move {
+            let mut tally = Tally::default();
+            let mut i = 0usize;
+            while started.elapsed() < run_for {
+                let key = format!("load-{n}-{i}");
+                let body = serde_json::json!({
+                    "table": "order_lines", "partition": {"dt": "2026-11-21"}, "idempotency_key": key, "row_count": i,
+                });
+                let sent = Instant::now();
+                let result = send_retrying(&client, &urls, n + i, |c, url| {
+                    c.post(format!("{url}/api/v1/products/sales.orders/refreshes")).bearer_auth(&producer).json(&body)
+                })
+                .await;
+                match result {
+                    Ok(attempts) => {
+                        tally.ok += 1;
+                        tally.retried += u64::from(attempts > 0);
+                        tally.latencies_ms.push(sent.elapsed().as_millis() as u64);
+                        tally.keys.push(key);
+                    }
+                    Err(()) => tally.failed += 1,
+                }
+                i += 1;
+            }
+            tally
+        }));
+    }
+    let mut searchers = Vec::new();
+    for n in 0..2usize {
+        let (urls, client, token) = (urls.clone(), client.clone(), rita.clone());
+        searchers.push(tokio::spawn(async move {
+            let mut tally = Tally::default();
+            let mut i = 0usize;
+            while started.elapsed() < run_for {
+                let sent = Instant::now();
+                let result = send_retrying(&client, &urls, n + i, |c, url| {
+                    c.get(format!("{url}/api/v1/products?q=orders")).bearer_auth(&token)
+                })
+                .await;
+                match result {
+                    Ok(attempts) => {
+                        tally.ok += 1;
+                        tally.retried += u64::from(attempts > 0);
+                        tally.latencies_ms.push(sent.elapsed().as_millis() as u64);
+                    }
+                    Err(()) => tally.failed += 1,
+                }
+                i += 1;
+            }
+            tally
+        }));
+    }
+
+    // Kill c a third of the way in; start it again (a new address) later.
+    tokio::time::sleep(run_for / 3).await;
+    c.child.kill().unwrap();
+    c.child.wait().unwrap();
+    let killed_at = started.elapsed();
+    tokio::time::sleep(run_for / 4).await;
+    c = replica(&dir.path().join("c"), &db, &git.url());
+    urls.write().unwrap()[2] = c.url.clone();
+    let restarted_at = started.elapsed();
+
+    let mut refreshes = Tally::default();
+    for t in refreshers {
+        let t = t.await.unwrap();
+        refreshes.ok += t.ok;
+        refreshes.retried += t.retried;
+        refreshes.failed += t.failed;
+        refreshes.latencies_ms.extend(t.latencies_ms);
+        refreshes.keys.extend(t.keys);
+    }
+    let mut searches = Tally::default();
+    for t in searchers {
+        let t = t.await.unwrap();
+        searches.ok += t.ok;
+        searches.retried += t.retried;
+        searches.failed += t.failed;
+        searches.latencies_ms.extend(t.latencies_ms);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    refreshes.latencies_ms.sort_unstable();
+    searches.latencies_ms.sort_unstable();
+    eprintln!(
+        "load over 3 replicas for {elapsed:.1} s (c killed at {killed_at:.1?}, back at {restarted_at:.1?}):\n  \
+         refreshes: {} ok ({:.0}/s), {} retried on another replica, {} failed; p50 {} ms, p99 {} ms\n  \
+         searches:  {} ok ({:.0}/s), {} retried, {} failed; p50 {} ms, p99 {} ms",
+        refreshes.ok,
+        refreshes.ok as f64 / elapsed,
+        refreshes.retried,
+        refreshes.failed,
+        percentile(&refreshes.latencies_ms, 0.5),
+        percentile(&refreshes.latencies_ms, 0.99),
+        searches.ok,
+        searches.ok as f64 / elapsed,
+        searches.retried,
+        searches.failed,
+        percentile(&searches.latencies_ms, 0.5),
+        percentile(&searches.latencies_ms, 0.99),
+    );
+    assert_eq!(refreshes.failed, 0, "every refresh is recorded, on some replica");
+    assert_eq!(searches.failed, 0);
+    assert!(refreshes.ok > 0 && searches.ok > 0);
+
+    // Exactly once: one row per key, and no row without an acknowledged key.
+    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&db).await.unwrap();
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT idem_key FROM refreshes WHERE idem_key LIKE 'load-%'").fetch_all(&pool).await.unwrap();
+    let mut stored: Vec<String> = rows.into_iter().map(|(k,)| k).collect();
+    stored.sort();
+    let mut acknowledged = refreshes.keys.clone();
+    acknowledged.sort();
+    assert_eq!(stored.len(), acknowledged.len(), "one refresh per acknowledged key");
+    assert_eq!(stored, acknowledged);
+    // The restarted replica answers like the others.
+    all_agree(&[&a, &b, &c], &producer, "sales.orders", "1.0.0").await;
+}
