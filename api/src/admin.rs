@@ -266,12 +266,15 @@ mod tests {
     #[test]
     fn reconciliation_reports_round_trip() {
         round_trip::<Reconciled>(
-            r#"{"reopened":[],"recovered":[],"republished":["sales.orders"],"refused":[],"failed":[]}"#,
+            r#"{"reopened":[],"recovered":[],"republished":["sales.orders"],"refused":[],"failed":[],"external":[]}"#,
         );
         round_trip::<Reconciled>(
             r#"{"reopened":[4],"recovered":[2],"republished":[],
                 "refused":[{"product":"sales.orders","commit":"0123abcd","proposal":5,"status":"rejected"}],
-                "failed":[{"product":"hr.people","commit":"4567ef01","error":"STW020: not a contract"}]}"#,
+                "failed":[{"product":"hr.people","commit":"4567ef01","error":"STW020: not a contract"}],
+                "external":[{"product":"sales.orders","commit":"89ab","author":"Erin <erin@example.com>",
+                             "published":false,"refused_because":"registry.accept_external_merges is off"},
+                            {"product":"hr.people","commit":"cdef","author":"Erin <erin@example.com>","published":true}]}"#,
         );
     }
 
