@@ -265,3 +265,62 @@ async fn without_an_upstream_a_second_replica_on_postgres_refuses() {
     let shared = shared("postgres", &server).await;
     assert!(shared.service.claim_sole_registry().await.unwrap().is_none());
 }
+
+/// The git server demands a token over smart HTTP (as GitHub or GitLab
+/// serve git): with the right one replicas work; with a wrong one the start
+/// is refused, and after the token is rotated on the server a write answers
+/// 503 and merges nothing. The token never shows in an answer.
+#[tokio::test]
+async fn an_authenticated_git_server_over_http() {
+    use steward_testkit::gitserver::GitHttp;
+    for backend in backends().await {
+        eprintln!("-- on {backend}");
+        let server = GitHttp::start("steward-bot", "tok-right-1").await;
+        let with_token = |token: &str| {
+            let mut up = steward_registry::Upstream::new(server.url());
+            up.credentials.username = Some("steward-bot".into());
+            up.credentials.password = Some(token.into());
+            up
+        };
+        let app = TestApp::builder(backend).upstream_with(with_token("tok-right-1")).start().await;
+        app.publish(&sales_orders()).await;
+        assert_eq!(server.main().map(|m| m.to_string()), Some(published(&app).await.1));
+
+        // Another replica with a wrong token does not start, and says why without the token.
+        let dir = tempfile::tempdir().unwrap();
+        let err = steward_catalog::service::ServiceBuilder::new(app.db_url.clone(), dir.path().join("registry.git"))
+            .upstream(Some(with_token("tok-wrong-2")))
+            .build()
+            .await
+            .err()
+            .expect("a refused token stops the start");
+        let message = err.to_string();
+        assert!(message.contains(&format!("127.0.0.1:{}", server.port)), "{message}");
+        assert!(!message.contains("tok-wrong-2") && !message.contains("tok-right-1"), "{message}");
+
+        // The token is rotated on the server: a submission is not opened for
+        // review (503) and main does not move; nothing leaks.
+        let before = server.main();
+        server.accept("steward-bot", "tok-rotated-3");
+        let refused_before = server.refused();
+        let v2 = sales_orders().replace("version: 1.0.0", "version: 1.1.0");
+        let (s, body) = app.submit(&app.producer, &v2).await;
+        assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert!(!body.to_string().contains("tok-"), "{body}");
+        assert!(server.refused() > refused_before, "the server was asked and said no");
+        assert_eq!(server.main(), before);
+        assert_eq!(published(&app).await.0, "1.0.0");
+        // Nothing half-done: the submission is withdrawn (audited with the
+        // reason), so the same version can be submitted again once the
+        // token is right.
+        let (_, list) = app.call("GET", "/api/v1/proposals", Some(&app.reviewer), None).await;
+        let last = list.as_array().unwrap().iter().max_by_key(|p| p["id"].as_i64()).unwrap().clone();
+        assert_eq!(last["status"], "withdrawn", "{last}");
+        let (_, audit) = app.call("GET", "/api/v1/audit?action=proposal.submit_failed", Some(&app.admin), None).await;
+        assert!(audit.to_string().contains(&format!("proposal:{}", last["id"])), "{audit}");
+        assert!(!audit.to_string().contains("tok-"), "{audit}");
+        server.accept("steward-bot", "tok-right-1");
+        let (s, body) = app.submit(&app.producer, &v2).await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+    }
+}

@@ -173,3 +173,133 @@ fn relay(client: TcpStream, target: u16, mute: &AtomicBool, muted: &AtomicUsize)
     }
     let _ = client_out.shutdown(Shutdown::Write);
 }
+
+/// `git http-backend` (smart HTTP, the way GitHub or GitLab serve git)
+/// behind HTTP basic authentication, on a free loopback port. Requests
+/// without the accepted user and token get 401, as a git host answers.
+pub struct GitHttp {
+    pub port: u16,
+    /// The bare repository served.
+    pub repo: PathBuf,
+    auth: Arc<std::sync::Mutex<String>>,
+    refused: Arc<AtomicUsize>,
+    _dir: tempfile::TempDir,
+}
+
+#[derive(Clone)]
+struct HttpState {
+    root: PathBuf,
+    auth: Arc<std::sync::Mutex<String>>,
+    refused: Arc<AtomicUsize>,
+}
+
+impl GitHttp {
+    /// Serves an empty bare `registry.git` accepting `user` with `token`.
+    /// Must be called within a tokio runtime.
+    pub async fn start(user: &str, token: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let repo = dir.path().join("registry.git");
+        git2::Repository::init_bare(&repo).expect("bare repository");
+        let auth = Arc::new(std::sync::Mutex::new(basic(user, token)));
+        let refused = Arc::new(AtomicUsize::new(0));
+        let state = HttpState { root: dir.path().to_owned(), auth: auth.clone(), refused: refused.clone() };
+        let app = axum::Router::new().fallback(cgi).with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { port, repo, auth, refused, _dir: dir }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/registry.git", self.port)
+    }
+
+    /// From now on only `user` with `token` is let in (a rotated token).
+    pub fn accept(&self, user: &str, token: &str) {
+        *self.auth.lock().unwrap() = basic(user, token);
+    }
+
+    /// Requests answered 401 so far.
+    pub fn refused(&self) -> usize {
+        self.refused.load(Ordering::SeqCst)
+    }
+
+    /// The server's `main`, if it has one.
+    pub fn main(&self) -> Option<git2::Oid> {
+        git2::Repository::open_bare(&self.repo).ok()?.refname_to_id("refs/heads/main").ok()
+    }
+}
+
+fn basic(user: &str, token: &str) -> String {
+    use base64::Engine as _;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{token}")))
+}
+
+/// Runs `git http-backend` as a CGI program for one request.
+async fn cgi(
+    axum::extract::State(state): axum::extract::State<HttpState>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, StatusCode};
+    use axum::response::IntoResponse;
+    use tokio::io::AsyncWriteExt;
+
+    let expected = state.auth.lock().unwrap().clone();
+    let given = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if given != expected {
+        state.refused.fetch_add(1, Ordering::SeqCst);
+        let mut refused = (StatusCode::UNAUTHORIZED, "authentication required\n").into_response();
+        refused.headers_mut().insert("www-authenticate", HeaderValue::from_static("Basic realm=\"git\""));
+        return refused;
+    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let mut child = tokio::process::Command::new("git")
+        .arg("http-backend")
+        .env("GIT_PROJECT_ROOT", &state.root)
+        .env("GIT_HTTP_EXPORT_ALL", "1")
+        .env("REMOTE_USER", "steward")
+        .env("REMOTE_ADDR", "127.0.0.1")
+        .env("REQUEST_METHOD", method.as_str())
+        .env("PATH_INFO", uri.path())
+        .env("QUERY_STRING", uri.query().unwrap_or_default())
+        .env("CONTENT_TYPE", header("content-type"))
+        .env("CONTENT_LENGTH", body.len().to_string())
+        .env("HTTP_CONTENT_ENCODING", header("content-encoding"))
+        .env("GIT_PROTOCOL", header("git-protocol"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("`git http-backend` runs (Debian's git package)");
+    let mut stdin = child.stdin.take().unwrap();
+    let _ = stdin.write_all(&body).await;
+    drop(stdin);
+    let out = child.wait_with_output().await.expect("git http-backend finishes");
+    // CGI output: header lines, a blank line, the body.
+    let raw = out.stdout;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| (i, i + 4))
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|i| (i, i + 2)));
+    let Some((end, start)) = split else {
+        return (StatusCode::BAD_GATEWAY, "git http-backend wrote no headers\n").into_response();
+    };
+    let mut response = axum::response::Response::new(axum::body::Body::from(raw[start..].to_vec()));
+    for line in String::from_utf8_lossy(&raw[..end]).lines() {
+        let Some((name, value)) = line.split_once(':') else { continue };
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("status") {
+            let code = value.split_whitespace().next().and_then(|c| c.parse().ok()).unwrap_or(500);
+            *response.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        } else if let (Ok(name), Ok(value)) =
+            (axum::http::HeaderName::try_from(name.trim()), HeaderValue::from_str(value))
+        {
+            response.headers_mut().append(name, value);
+        }
+    }
+    response
+}

@@ -142,8 +142,36 @@ impl Service {
                 proposal_id: Some(id),
             });
         }
-        self.open_for_review(id, &key, &version, text, &who.name, &who.email).await?;
+        if let Err(e) = self.open_for_review(id, &key, &version, text, &who.name, &who.email).await {
+            self.abandon_submission(id, &e).await?;
+            return Err(e);
+        }
         self.proposal(id).await
+    }
+
+    /// A submission whose branch could not be written (the registry or its
+    /// upstream is unavailable) is withdrawn by Steward, so nothing is left
+    /// half-done and the same version can be submitted again. Audited as
+    /// `proposal.submit_failed` with the reason. If recovery on another
+    /// replica opened it for review meanwhile, it stays open.
+    async fn abandon_submission(&self, id: i64, why: &ServiceError) -> Result<(), ServiceError> {
+        let mut tx = self.store.begin().await?;
+        match proposals::transition(&mut tx, id, &[ProposalStatus::Submitted], ProposalStatus::Withdrawn).await {
+            Ok(()) => {}
+            Err(crate::error::StoreError::Conflict(_) | crate::error::StoreError::NotFound(_)) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        self.audit(
+            &mut tx,
+            super::tokens::SYSTEM_ACTOR,
+            "proposal.submit_failed",
+            &format!("proposal:{id}"),
+            Some(json!({"status": ProposalStatus::Submitted})),
+            Some(json!({"status": ProposalStatus::Withdrawn, "error": why.to_string()})),
+        )
+        .await?;
+        tx.commit().await.map_err(crate::error::StoreError::from)?;
+        Ok(())
     }
 
     /// Commits a valid proposal to its branch and opens it for review.

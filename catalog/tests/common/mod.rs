@@ -52,7 +52,7 @@ pub struct TestAppBuilder {
     clock: Arc<dyn Clock>,
     backends: BackendChoices,
     knows_data_dir: bool,
-    upstream: Option<String>,
+    upstream: Option<steward_registry::Upstream>,
     accept_external_merges: bool,
     identity: Option<Arc<steward_identity::Verifier>>,
     policy: steward_policies::Policy,
@@ -85,6 +85,12 @@ impl TestAppBuilder {
 
     /// The git remote holding the registry's truth (a path or URL).
     pub fn upstream(mut self, upstream: String) -> Self {
+        self.upstream = Some(steward_registry::Upstream::new(upstream));
+        self
+    }
+
+    /// The upstream with credentials.
+    pub fn upstream_with(mut self, upstream: steward_registry::Upstream) -> Self {
         self.upstream = Some(upstream);
         self
     }
@@ -236,7 +242,7 @@ impl TestApp {
             .clock(clock)
             .policy(policy)
             .backends(backends)
-            .upstream(upstream.map(steward_registry::Upstream::new))
+            .upstream(upstream)
             .accept_external_merges(accept_external_merges)
             .identity(identity)
             .build()
