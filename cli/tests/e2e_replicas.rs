@@ -102,6 +102,7 @@ async fn three_replicas_share_one_registry_on_a_git_server() {
     let producer = token(&a, &admin, &["--name", "paul", "--role", "producer", "--domain", "sales"]);
     let rita = token(&b, &admin, &["--name", "rita", "--role", "reviewer"]);
     let rob = token(&c, &admin, &["--name", "rob", "--role", "reviewer"]);
+    let rob_token = rob.clone();
 
     // Submitted through a, approved through b.
     let orders = submit(&a, &producer, dir.path(), "orders", "1.0.0");
@@ -132,12 +133,12 @@ async fn three_replicas_share_one_registry_on_a_git_server() {
     // the server's answer never reaches c.
     let v12 = submit(&a, &producer, dir.path(), "orders", "1.2.0");
     proxy.mute_push_replies(true);
-    let c_url = c.url.clone();
+    let (c_url, rob_for_c) = (c.url.clone(), rob_token.clone());
     let approving = std::thread::spawn(move || {
         std::process::Command::new(common::STEWARD)
             .args(["proposals", "approve", &v12.to_string()])
             .env("STEWARD_URL", c_url)
-            .env("STEWARD_TOKEN", rob)
+            .env("STEWARD_TOKEN", rob_for_c)
             .output()
     });
     eventually("c's merge on the git server", Duration::from_secs(30), || async {
@@ -162,9 +163,43 @@ async fn three_replicas_share_one_registry_on_a_git_server() {
     let commit = all_agree(&[&a, &b], &producer, "sales.orders", "1.2.0").await;
     assert_eq!(Some(commit.clone()), git.main().map(|o| o.to_string()));
 
+    // c comes back and agrees.
+    let mut c = replica(&dir.path().join("c"), &db, &proxy.url());
+    assert_eq!(all_agree(&[&a, &b, &c], &producer, "sales.orders", "1.2.0").await, commit);
+    proxy.mute_push_replies(false);
+
+    // c is killed again mid-merge, this time before its push reached the
+    // server: a live replica merges the approved proposal itself, once.
+    let v13 = submit(&b, &producer, dir.path(), "orders", "1.3.0");
+    proxy.hold_pushes(true);
+    let (c_url, rob2) = (c.url.clone(), rob_token.clone());
+    let approving = std::thread::spawn(move || {
+        std::process::Command::new(common::STEWARD)
+            .args(["proposals", "approve", &v13.to_string()])
+            .env("STEWARD_URL", c_url)
+            .env("STEWARD_TOKEN", rob2)
+            .output()
+    });
+    eventually("c's push held back", Duration::from_secs(30), || async { (proxy.held_pushes() > 0).then_some(()) })
+        .await;
+    c.child.kill().unwrap();
+    c.child.wait().unwrap();
+    let _ = approving.join();
+    assert_eq!(merges(v13), 0, "the server never saw c's merge");
+    eventually("the approval merged and published by a live replica", Duration::from_secs(60), || async {
+        let (_, p) = get(&a, &rita, &format!("/api/v1/proposals/{v13}")).await;
+        (p["status"] == "published").then_some(())
+    })
+    .await;
+    assert_eq!(merges(v13), 1, "{:?}", git.main_subjects());
+    let merge = git.main_subjects().into_iter().find(|s| s.starts_with(&format!("Merge proposal {v13}:"))).unwrap();
+    assert!(merge.contains("1.3.0"), "{merge}");
+    let commit = all_agree(&[&a, &b], &producer, "sales.orders", "1.3.0").await;
+    assert_eq!(Some(commit.clone()), git.main().map(|o| o.to_string()));
+
     // c comes back (directly this time) and agrees.
     let c = replica(&dir.path().join("c"), &db, &git.url());
-    assert_eq!(all_agree(&[&a, &b, &c], &producer, "sales.orders", "1.2.0").await, commit);
+    assert_eq!(all_agree(&[&a, &b, &c], &producer, "sales.orders", "1.3.0").await, commit);
     let (_, list) = get(&c, &rita, "/api/v1/proposals").await;
     let statuses: Vec<(i64, String)> = list
         .as_array()
@@ -172,7 +207,9 @@ async fn three_replicas_share_one_registry_on_a_git_server() {
         .iter()
         .map(|p| (p["id"].as_i64().unwrap(), p["status"].as_str().unwrap().to_owned()))
         .collect();
-    for (id, status) in [(orders, "published"), (returns, "rejected"), (v11, "published"), (v12, "published")] {
+    for (id, status) in
+        [(orders, "published"), (returns, "rejected"), (v11, "published"), (v12, "published"), (v13, "published")]
+    {
         assert!(statuses.contains(&(id, status.to_owned())), "{id} {status}: {statuses:?}");
     }
     // Every merge on the server names a proposal the store published.

@@ -80,12 +80,15 @@ fn wait_for_port(port: u16) {
 
 /// A TCP proxy to a [`GitDaemon`]. With [`GitProxy::mute_push_replies`]
 /// on, a push goes through to the server but the server's answer after the
-/// pack (the status report) never reaches the client, which waits.
+/// pack (the status report) never reaches the client, which waits. With
+/// [`GitProxy::hold_pushes`] on, a push never reaches the server at all.
 pub struct GitProxy {
     pub port: u16,
     target: u16,
     mute: Arc<AtomicBool>,
     muted: Arc<AtomicUsize>,
+    hold: Arc<AtomicBool>,
+    held: Arc<AtomicUsize>,
 }
 
 impl GitProxy {
@@ -97,12 +100,20 @@ impl GitProxy {
             target: daemon.port,
             mute: Arc::new(AtomicBool::new(false)),
             muted: Arc::new(AtomicUsize::new(0)),
+            hold: Arc::new(AtomicBool::new(false)),
+            held: Arc::new(AtomicUsize::new(0)),
         };
-        let (target, mute, muted) = (proxy.target, proxy.mute.clone(), proxy.muted.clone());
+        let target = proxy.target;
+        let switches = Switches {
+            mute: proxy.mute.clone(),
+            muted: proxy.muted.clone(),
+            hold: proxy.hold.clone(),
+            held: proxy.held.clone(),
+        };
         std::thread::spawn(move || {
             for client in listener.incoming().map_while(Result::ok) {
-                let (mute, muted) = (mute.clone(), muted.clone());
-                std::thread::spawn(move || relay(client, target, &mute, &muted));
+                let switches = switches.clone();
+                std::thread::spawn(move || relay(client, target, &switches));
             }
         });
         proxy
@@ -121,9 +132,27 @@ impl GitProxy {
     pub fn muted_pushes(&self) -> usize {
         self.muted.load(Ordering::SeqCst)
     }
+
+    pub fn hold_pushes(&self, on: bool) {
+        self.hold.store(on, Ordering::SeqCst);
+    }
+
+    /// Pushes held back (never sent to the server) so far.
+    pub fn held_pushes(&self) -> usize {
+        self.held.load(Ordering::SeqCst)
+    }
 }
 
-fn relay(client: TcpStream, target: u16, mute: &AtomicBool, muted: &AtomicUsize) {
+#[derive(Clone)]
+struct Switches {
+    mute: Arc<AtomicBool>,
+    muted: Arc<AtomicUsize>,
+    hold: Arc<AtomicBool>,
+    held: Arc<AtomicUsize>,
+}
+
+fn relay(client: TcpStream, target: u16, switches: &Switches) {
+    let Switches { mute, muted, hold, held } = switches;
     let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else { return };
     let (mut client_in, mut server_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
     let (mut server_in, mut client_out) = (server, client);
@@ -131,6 +160,12 @@ fn relay(client: TcpStream, target: u16, mute: &AtomicBool, muted: &AtomicUsize)
     let mut first = vec![0u8; 4096];
     let Ok(n) = client_in.read(&mut first) else { return };
     let is_push = String::from_utf8_lossy(&first[..n]).contains("git-receive-pack");
+    if is_push && hold.load(Ordering::SeqCst) {
+        // The server never hears of it; the client waits for an answer.
+        held.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_secs(3600));
+        return;
+    }
     if server_out.write_all(&first[..n]).is_err() {
         return;
     }
