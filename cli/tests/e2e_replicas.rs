@@ -399,3 +399,55 @@ async fn load_over_three_replicas_while_one_is_killed_and_restarted() {
     // The restarted replica answers like the others.
     all_agree(&[&a, &b, &c], &producer, "sales.orders", "1.0.0").await;
 }
+
+/// The registry's upstream over SSH: the key from the configuration, the
+/// server's host key checked against `~/.ssh/known_hosts` (libgit2's rule).
+/// A server whose host key is not known stops the start, saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_upstream_over_ssh_with_a_key_and_a_checked_host_key() {
+    let Some(ssh) = steward_testkit::gitserver::SshGit::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let home = ssh.home_trusting().display().to_string();
+    let (url, key) = (ssh.url(), ssh.client_key.display().to_string());
+    let env = [
+        ("HOME", home.as_str()),
+        ("STEWARD__REGISTRY__UPSTREAM", url.as_str()),
+        ("STEWARD__REGISTRY__CREDENTIALS__SSH_KEY", key.as_str()),
+    ];
+    let srv = start_with(&dir.path().join("a"), None, &env);
+    assert!(ssh.main().is_some(), "the start pushed the registry over SSH");
+    let admin = std::fs::read_to_string(srv.data.join("admin.token")).unwrap().trim().to_owned();
+    let producer = token(&srv, &admin, &["--name", "paul", "--role", "producer", "--domain", "sales"]);
+    let rita = token(&srv, &admin, &["--name", "rita", "--role", "reviewer"]);
+    let id = submit(&srv, &producer, dir.path(), "orders", "1.0.0");
+    ok(cli(&srv, &rita, &["proposals", "approve", &id.to_string()]));
+    let commit = all_agree(&[&srv], &producer, "sales.orders", "1.0.0").await;
+    assert_eq!(ssh.main().map(|m| m.to_string()), Some(commit));
+
+    // The same server, unknown to this replica's known_hosts.
+    let stranger = dir.path().join("stranger-home");
+    std::fs::create_dir_all(&stranger).unwrap();
+    let mut child = std::process::Command::new(common::STEWARD)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("b"))
+        .env("HOME", &stranger)
+        .env("STEWARD__REGISTRY__UPSTREAM", &url)
+        .env("STEWARD__REGISTRY__CREDENTIALS__SSH_KEY", &key)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "a replica that cannot trust the server must not start");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    eprintln!("the refused start said: {stderr}");
+    assert!(!status.success(), "{stderr}");
+    assert!(stderr.contains("127.0.0.1") && stderr.contains("known_hosts"), "{stderr}");
+}

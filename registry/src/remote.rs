@@ -100,7 +100,13 @@ impl Upstream {
     }
 
     fn error(&self, what: &str, e: git2::Error) -> RegistryError {
-        RegistryError::Upstream(format!("{what} {}: {}", self.display_url(), redact_url(e.message())))
+        let hint = if e.class() == git2::ErrorClass::Ssh && e.message().contains("hostkey") {
+            " (libgit2 checks SSH host keys against ~/.ssh/known_hosts of the user running steward: \
+             add the server's key there, e.g. from `ssh-keyscan`, after checking it)"
+        } else {
+            ""
+        };
+        RegistryError::Upstream(format!("{what} {}: {}{hint}", self.display_url(), redact_url(e.message())))
     }
 }
 

@@ -338,3 +338,101 @@ async fn cgi(
     }
     response
 }
+
+/// `sshd` on a free loopback port serving a bare `registry.git` to one
+/// client key (Debian's openssh-server; run as the current user, who logs
+/// in with that key). `None` when sshd is not installed.
+pub struct SshGit {
+    child: Child,
+    pub port: u16,
+    /// The bare repository served.
+    pub repo: PathBuf,
+    /// The private key sshd accepts (no passphrase).
+    pub client_key: PathBuf,
+    /// `known_hosts` lines naming this server's host key.
+    pub known_hosts: String,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for SshGit {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl SshGit {
+    pub fn start() -> Option<Self> {
+        let sshd = PathBuf::from("/usr/sbin/sshd");
+        if !sshd.exists() {
+            crate::missing_service("sshd", "/usr/sbin/sshd not found (Debian's openssh-server)");
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let repo = dir.path().join("registry.git");
+        git2::Repository::init_bare(&repo).expect("bare repository");
+        let keygen = |name: &str| {
+            let path = dir.path().join(name);
+            let made = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+                .arg(&path)
+                .status()
+                .expect("ssh-keygen runs");
+            assert!(made.success(), "ssh-keygen {name}");
+            path
+        };
+        let host_key = keygen("host_key");
+        let client_key = keygen("client_key");
+        let client_pub = std::fs::read_to_string(dir.path().join("client_key.pub")).unwrap();
+        std::fs::write(dir.path().join("authorized_keys"), client_pub).unwrap();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let config = dir.path().join("sshd_config");
+        std::fs::write(
+            &config,
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {host}\nPidFile {dir}/sshd.pid\n\
+                 AuthorizedKeysFile {dir}/authorized_keys\nStrictModes no\nUsePAM no\n\
+                 PasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+                 PubkeyAuthentication yes\nPermitRootLogin prohibit-password\n",
+                host = host_key.display(),
+                dir = dir.path().display()
+            ),
+        )
+        .unwrap();
+        // sshd wants its privilege separation directory.
+        let _ = std::fs::create_dir_all("/run/sshd");
+        let child = Command::new(&sshd)
+            .args(["-D", "-e", "-f"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sshd starts");
+        wait_for_port(port);
+        let host_pub = std::fs::read_to_string(dir.path().join("host_key.pub")).unwrap();
+        let mut fields = host_pub.split_whitespace();
+        let (kind, key) = (fields.next().unwrap(), fields.next().unwrap());
+        let known_hosts = format!("[127.0.0.1]:{port} {kind} {key}\n");
+        Some(Self { child, port, repo, client_key, known_hosts, dir })
+    }
+
+    /// `ssh://<current user>@127.0.0.1:<port>/<path>/registry.git`.
+    pub fn url(&self) -> String {
+        let user = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "root".to_owned());
+        format!("ssh://{user}@127.0.0.1:{}{}", self.port, self.repo.display())
+    }
+
+    /// A home directory whose `.ssh/known_hosts` trusts this server (libgit2
+    /// checks host keys against `~/.ssh/known_hosts`).
+    pub fn home_trusting(&self) -> PathBuf {
+        let home = self.dir.path().join("home");
+        std::fs::create_dir_all(home.join(".ssh")).unwrap();
+        std::fs::write(home.join(".ssh/known_hosts"), &self.known_hosts).unwrap();
+        home
+    }
+
+    /// The server's `main`, if it has one.
+    pub fn main(&self) -> Option<git2::Oid> {
+        git2::Repository::open_bare(&self.repo).ok()?.refname_to_id("refs/heads/main").ok()
+    }
+}
