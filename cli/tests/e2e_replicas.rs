@@ -53,6 +53,27 @@ where
     }
 }
 
+/// Runs a `serve` that must exit on its own within a minute (it refuses to
+/// start); its exit status and what it printed on stderr.
+fn refused_start(mut serve: std::process::Command, why: &str) -> (std::process::ExitStatus, String) {
+    let mut child =
+        serve.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().expect("steward runs");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{why}: it is still running after a minute");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    (status, stderr)
+}
+
 fn contract(product: &str, version: &str) -> String {
     steward_testkit::sales_orders()
         .replace("dataProduct: orders", &format!("dataProduct: {product}"))
@@ -427,27 +448,33 @@ async fn the_upstream_over_ssh_with_a_key_and_a_checked_host_key() {
     // The same server, unknown to this replica's known_hosts.
     let stranger = dir.path().join("stranger-home");
     std::fs::create_dir_all(&stranger).unwrap();
-    let mut child = std::process::Command::new(common::STEWARD)
+    let mut serve = std::process::Command::new(common::STEWARD);
+    serve
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path().join("b"))
         .env("HOME", &stranger)
         .env("STEWARD__REGISTRY__UPSTREAM", &url)
-        .env("STEWARD__REGISTRY__CREDENTIALS__SSH_KEY", &key)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "a replica that cannot trust the server must not start");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        .env("STEWARD__REGISTRY__CREDENTIALS__SSH_KEY", &key);
+    let (status, stderr) = refused_start(serve, "a replica that cannot trust the server must not start");
     eprintln!("the refused start said: {stderr}");
     assert!(!status.success(), "{stderr}");
     assert!(stderr.contains("127.0.0.1") && stderr.contains("known_hosts"), "{stderr}");
+}
+
+/// Without an upstream, a second `steward serve` on the same PostgreSQL
+/// database would keep a registry of its own: it refuses to start and says
+/// how to run replicas.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_upstream_a_second_replica_refuses_to_start() {
+    let Some(db) = steward_testkit::postgres().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let _first = start_with(&dir.path().join("a"), Some(&db), &[]);
+    let mut serve = std::process::Command::new(common::STEWARD);
+    serve
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("b"))
+        .args(["--database-url", &db]);
+    let (status, stderr) = refused_start(serve, "a second replica without an upstream must not start");
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("registry.upstream") && stderr.contains("STEWARD__REGISTRY__UPSTREAM"), "{stderr}");
 }
