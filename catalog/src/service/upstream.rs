@@ -36,6 +36,8 @@ use super::Service;
 use crate::error::{ServiceError, StoreError};
 use crate::store::{self, Dialect, Tx};
 
+/// Tries (250 ms apart) at the lock of a replica without an upstream.
+const SOLE_LOCK_TRIES: u32 = 12;
 /// How long a writer waits for the registry before answering 503.
 const WRITER_WAIT: Duration = Duration::from_secs(30);
 
@@ -157,8 +159,13 @@ impl Service {
         let conn = self.store.pool.acquire().await.map_err(StoreError::from)?;
         // Out of the pool for good: the lock lives as long as this connection.
         let mut conn = conn.detach();
-        if store::registry::try_lock_sole(&mut conn).await? {
-            return Ok(Some(SoleRegistry { _conn: conn }));
+        // A replica restarted right after being killed may find its old
+        // session still ending on the server: give it a few seconds.
+        for _ in 0..SOLE_LOCK_TRIES {
+            if store::registry::try_lock_sole(&mut conn).await? {
+                return Ok(Some(SoleRegistry { _conn: conn }));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
         let _ = conn.close().await;
         Err(ServiceError::Conflict(
