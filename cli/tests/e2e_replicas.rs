@@ -218,6 +218,20 @@ async fn three_replicas_share_one_registry_on_a_git_server() {
     let commit = all_agree(&[&a, &b], &producer, "sales.orders", "1.3.0").await;
     assert_eq!(Some(commit.clone()), git.main().map(|o| o.to_string()));
 
+    // The lease holder's polls show in its metrics (an operator alerts on
+    // the failed ones).
+    let mut polled = 0;
+    for r in [&a, &b] {
+        let text = reqwest::get(format!("{}/metrics", r.url)).await.unwrap().text().await.unwrap();
+        let ok_polls = text
+            .lines()
+            .find_map(|l| l.strip_prefix("steward_registry_polls_total{outcome=\"ok\"} "))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no poll counter in {text}"));
+        polled += ok_polls;
+    }
+    assert!(polled > 0, "one of the live replicas polls the registry");
+
     // c comes back (directly this time) and agrees.
     let c = replica(&dir.path().join("c"), &db, &git.url());
     assert_eq!(all_agree(&[&a, &b, &c], &producer, "sales.orders", "1.3.0").await, commit);

@@ -26,6 +26,8 @@ struct Series {
 pub struct Metrics {
     series: Mutex<BTreeMap<(String, String, u16), Series>>,
     slo: Mutex<SloSeries>,
+    /// Registry polls (replicas with an upstream): [succeeded, failed].
+    registry_polls: Mutex<[u64; 2]>,
 }
 
 /// SLO monitor figures: passes, their duration, and alerts raised.
@@ -45,6 +47,14 @@ impl Metrics {
         s.seconds_sum += took.as_secs_f64();
         s.last_seconds = took.as_secs_f64();
         s.alerts += alerts;
+    }
+
+    /// Records one registry poll of the monitor lease holder (fetch from the
+    /// upstream, recovery, replay); a failed one usually means the git server
+    /// is unreachable or refuses the credentials.
+    pub fn record_registry_poll(&self, ok: bool) {
+        let mut polls = self.registry_polls.lock().expect("metrics lock");
+        polls[usize::from(!ok)] += 1;
     }
 
     /// Records one answered request (what [`track`] does after each response).
@@ -94,6 +104,16 @@ impl Metrics {
              # HELP steward_slo_last_evaluation_seconds Duration of the last SLO monitor pass.\n# TYPE steward_slo_last_evaluation_seconds gauge\nsteward_slo_last_evaluation_seconds {}\n\
              # HELP steward_slo_alerts_total SLO alerts raised (missed, summaries, recoveries).\n# TYPE steward_slo_alerts_total counter\nsteward_slo_alerts_total {}\n",
             slo.seconds_sum, slo.passes, slo.last_seconds, slo.alerts
+        ));
+        let [ok, failed] = *self.registry_polls.lock().expect("metrics lock");
+        out.push_str(&format!(
+            "# HELP steward_registry_polls_total Polls of the registry's upstream by the monitor lease holder.
+\
+             # TYPE steward_registry_polls_total counter
+\
+             steward_registry_polls_total{{outcome=\"ok\"}} {ok}
+steward_registry_polls_total{{outcome=\"failed\"}} {failed}
+"
         ));
         out
     }

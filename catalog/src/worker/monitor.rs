@@ -90,7 +90,9 @@ impl Monitor {
                     Err(e) => tracing::error!(error = %e, "grant expiry failed"),
                 }
                 if self.service.upstream().is_some() {
-                    match self.service.poll_registry().await {
+                    let polled = self.service.poll_registry().await;
+                    self.metrics.record_registry_poll(polled.is_ok());
+                    match polled {
                         Ok(done) if done != Default::default() => {
                             tracing::warn!(?done, "the registry poll finished or replayed work");
                         }
