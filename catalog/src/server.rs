@@ -49,6 +49,7 @@ pub async fn open(config: &Config) -> anyhow::Result<Service> {
         .upstream(config.registry.upstream())
         .accept_external_merges(config.registry.accept_external_merges)
         .recovery_after_secs(config.registry.recovery_after_secs)
+        .exit_at(config.faults.exit_at)
         .backends(BackendChoices {
             catalog: config.backends.catalog,
             shares: config.backends.shares,

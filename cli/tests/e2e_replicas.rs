@@ -218,6 +218,36 @@ async fn three_replicas_share_one_registry_on_a_git_server() {
     let commit = all_agree(&[&a, &b], &producer, "sales.orders", "1.3.0").await;
     assert_eq!(Some(commit.clone()), git.main().map(|o| o.to_string()));
 
+    // A replica dies between recording a submission and writing its branch
+    // (a fault point exits it there): a live replica opens it for review.
+    let dying = start_with(
+        &dir.path().join("d"),
+        Some(&db),
+        &[
+            ("STEWARD__REGISTRY__UPSTREAM", git.url().as_str()),
+            ("STEWARD__FAULTS__EXIT_AT", "proposal.branch"),
+            ("STEWARD__SLO__ENABLED", "false"),
+        ],
+    );
+    let path = dir.path().join("returns-1.1.0.yaml");
+    std::fs::write(&path, contract("returns", "1.1.0")).unwrap();
+    let out = cli(&dying, &producer, &["submit", path.to_str().unwrap()]);
+    assert_ne!(out.status.code(), Some(0), "the replica died mid-submit");
+    let (_, list) = get(&a, &rita, "/api/v1/proposals").await;
+    let stuck =
+        list.as_array().unwrap().iter().find(|p| p["version"] == "1.1.0" && p["product_key"] == "sales.returns");
+    let stuck = stuck.unwrap_or_else(|| panic!("the submission was recorded: {list}"))["id"].as_i64().unwrap();
+    drop(dying);
+    eventually("the submission opened for review by a live replica", Duration::from_secs(60), || async {
+        let (_, p) = get(&b, &rita, &format!("/api/v1/proposals/{stuck}")).await;
+        (p["status"] == "pending_review").then_some(())
+    })
+    .await;
+    let branch =
+        git2::Repository::open_bare(&git.repo).unwrap().refname_to_id(&format!("refs/heads/proposals/{stuck}"));
+    assert!(branch.is_ok(), "its branch is on the git server");
+    ok(cli(&a, &rita, &["proposals", "approve", &stuck.to_string()]));
+
     // The lease holder's polls show in its metrics (an operator alerts on
     // the failed ones).
     let mut polled = 0;

@@ -50,6 +50,8 @@ pub struct Service {
     /// One registry writer at a time in this process (the first half of
     /// [`upstream::WriterLock`]).
     pub(crate) registry_writer: Arc<tokio::sync::Mutex<()>>,
+    /// `faults.exit_at` (tests only): where an operation exits the process.
+    pub(crate) exit_at: Option<crate::worker::outbox::FaultPoint>,
     /// The `main` the last registry poll replayed into the catalog.
     pub(crate) replayed_main: Arc<std::sync::Mutex<Option<String>>>,
     /// Which external backends are on (what effects operations enqueue).
@@ -104,6 +106,7 @@ pub struct ServiceBuilder {
     upstream: Option<steward_registry::Upstream>,
     accept_external_merges: bool,
     recovery_after_secs: u64,
+    exit_at: Option<crate::worker::outbox::FaultPoint>,
     backends: BackendChoices,
     identity: Option<Arc<steward_identity::Verifier>>,
 }
@@ -118,6 +121,7 @@ impl ServiceBuilder {
             upstream: None,
             accept_external_merges: false,
             recovery_after_secs: crate::config::DEFAULT_RECOVERY_AFTER_SECS,
+            exit_at: None,
             backends: BackendChoices::default(),
             identity: None,
         }
@@ -143,6 +147,12 @@ impl ServiceBuilder {
     /// replica left unfinished.
     pub fn recovery_after_secs(mut self, secs: u64) -> Self {
         self.recovery_after_secs = secs;
+        self
+    }
+
+    /// A fault point (tests of crash safety only): the process exits there.
+    pub fn exit_at(mut self, point: Option<crate::worker::outbox::FaultPoint>) -> Self {
+        self.exit_at = point;
         self
     }
 
@@ -179,6 +189,7 @@ impl ServiceBuilder {
             upstream: self.upstream,
             accept_external_merges: self.accept_external_merges,
             recovery_after_secs: self.recovery_after_secs,
+            exit_at: self.exit_at,
             registry_writer: Arc::new(tokio::sync::Mutex::new(())),
             replayed_main: Arc::default(),
             backends: Arc::new(self.backends),

@@ -142,6 +142,10 @@ impl Service {
                 proposal_id: Some(id),
             });
         }
+        if self.exit_at == Some(crate::worker::outbox::FaultPoint::ProposalBranch) {
+            eprintln!("steward: fault point: exiting after recording proposal {id}, before its branch");
+            std::process::exit(88);
+        }
         if let Err(e) = self.open_for_review(id, &key, &version, text, &who.name, &who.email).await {
             self.abandon_submission(id, &e).await?;
             return Err(e);

@@ -71,12 +71,22 @@ impl OutboxSettings {
 }
 
 /// Test-only fault points: the process exits right before or right after
-/// running a job of the named kind (to prove crash safety end to end).
+/// running a job of the named kind, or at a named point of an operation (to
+/// prove crash safety end to end).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
     pub exit_before: Option<JobKind>,
     pub exit_after: Option<JobKind>,
+    pub exit_at: Option<FaultPoint>,
+}
+
+/// A point inside an operation where `faults.exit_at` stops the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum FaultPoint {
+    /// A submission is recorded in the store; its branch is not written yet.
+    #[serde(rename = "proposal.branch")]
+    ProposalBranch,
 }
 
 /// Claims due outbox jobs and runs them (see the module docs).
