@@ -335,6 +335,14 @@ pub struct RegistryConfig {
     /// doing it may still be waiting for the registry). Default 30.
     #[serde(default = "default_recovery_after_secs")]
     pub recovery_after_secs: u64,
+    /// Seconds to connect to the upstream, and for each read or write on
+    /// the connection, before the operation fails (503). Default 30.
+    #[serde(default = "default_network_timeout_secs")]
+    pub network_timeout_secs: u64,
+}
+
+fn default_network_timeout_secs() -> u64 {
+    30
 }
 
 pub const DEFAULT_RECOVERY_AFTER_SECS: u64 = 30;

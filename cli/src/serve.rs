@@ -45,6 +45,15 @@ pub fn run(args: ServeArgs) -> u8 {
     if let Some(u) = args.database_url {
         config.database_url = Some(u);
     }
+    if config.registry.upstream.is_some() {
+        let timeout = std::time::Duration::from_secs(config.registry.network_timeout_secs.max(1));
+        // SAFETY: no thread exists yet: the async runtime starts below.
+        #[allow(unsafe_code)]
+        let set = unsafe { steward_registry::set_network_timeouts(timeout) };
+        if let Err(e) = set {
+            return usage_error(format!("cannot set the registry's network timeouts: {e}"));
+        }
+    }
     init_tracing(config.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,

@@ -522,3 +522,31 @@ async fn without_an_upstream_a_second_replica_refuses_to_start() {
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("registry.upstream") && stderr.contains("STEWARD__REGISTRY__UPSTREAM"), "{stderr}");
 }
+
+/// A git server that accepts connections and never answers (a hung host)
+/// does not hold a replica forever: with `registry.network_timeout_secs`
+/// the fetch at start fails, and the start says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_git_server_that_never_answers_times_out() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    // Accept and hold every connection, answering nothing.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in silent.incoming().map_while(Result::ok) {
+            held.push(conn);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let mut serve = std::process::Command::new(common::STEWARD);
+    serve
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("a"))
+        .env("STEWARD__REGISTRY__UPSTREAM", format!("git://127.0.0.1:{port}/registry.git"))
+        .env("STEWARD__REGISTRY__NETWORK_TIMEOUT_SECS", "2");
+    let (status, stderr) = refused_start(serve, "a replica whose git server hangs must give up");
+    eprintln!("gave up after {:?}: {stderr}", started.elapsed());
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+}

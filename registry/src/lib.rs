@@ -97,7 +97,7 @@ mod types;
 
 pub use error::{RegistryError, Result};
 pub use proposals::{merge_message, proposal_ref, propose_message};
-pub use remote::{Credentials, Fetched, Upstream, redact_url};
+pub use remote::{Credentials, Fetched, Upstream, redact_url, set_network_timeouts};
 pub use repo::{INIT_MESSAGE, MAIN_BRANCH, Registry};
 pub use shared::SharedRegistry;
 pub use steward_schemas::ProductKey;

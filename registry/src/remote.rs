@@ -290,6 +290,25 @@ impl Registry {
     }
 }
 
+/// Sets libgit2's network timeouts for every remote: connecting, and each
+/// read or write on an open connection. Without them a git server that
+/// accepts a connection and never answers would hold the registry writer
+/// (and with it every replica's writes) forever.
+///
+/// # Safety
+/// Writes libgit2 globals without synchronisation: call it before any
+/// thread exists (first thing in `main`, before the async runtime starts).
+#[allow(unsafe_code)]
+pub unsafe fn set_network_timeouts(timeout: std::time::Duration) -> Result<()> {
+    let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX).max(1);
+    // SAFETY: the caller guarantees no other thread exists yet (see above).
+    unsafe {
+        git2::opts::set_server_connect_timeout_in_milliseconds(ms)?;
+        git2::opts::set_server_timeout_in_milliseconds(ms)?;
+    }
+    Ok(())
+}
+
 /// `scheme://user:secret@host/path` → `scheme://host/path`; anything else as is.
 pub fn redact_url(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
