@@ -74,6 +74,18 @@ fn refused_start(mut serve: std::process::Command, why: &str) -> (std::process::
     (status, stderr)
 }
 
+/// `steward proposals approve <id>` against `server` on a thread of its own
+/// (the test kills the server while it waits).
+fn approve_in_background(
+    server: &Server,
+    token: &str,
+    id: i64,
+) -> std::thread::JoinHandle<std::io::Result<std::process::Output>> {
+    let mut approve = std::process::Command::new(common::STEWARD);
+    approve.args(["proposals", "approve", &id.to_string()]).env("STEWARD_URL", &server.url).env("STEWARD_TOKEN", token);
+    std::thread::spawn(move || approve.output())
+}
+
 fn contract(product: &str, version: &str) -> String {
     steward_testkit::sales_orders()
         .replace("dataProduct: orders", &format!("dataProduct: {product}"))
@@ -123,7 +135,6 @@ async fn three_replicas_share_one_registry_on_a_git_server() {
     let producer = token(&a, &admin, &["--name", "paul", "--role", "producer", "--domain", "sales"]);
     let rita = token(&b, &admin, &["--name", "rita", "--role", "reviewer"]);
     let rob = token(&c, &admin, &["--name", "rob", "--role", "reviewer"]);
-    let rob_token = rob.clone();
 
     // Submitted through a, approved through b.
     let orders = submit(&a, &producer, dir.path(), "orders", "1.0.0");
@@ -154,14 +165,7 @@ async fn three_replicas_share_one_registry_on_a_git_server() {
     // the server's answer never reaches c.
     let v12 = submit(&a, &producer, dir.path(), "orders", "1.2.0");
     proxy.mute_push_replies(true);
-    let (c_url, rob_for_c) = (c.url.clone(), rob_token.clone());
-    let approving = std::thread::spawn(move || {
-        std::process::Command::new(common::STEWARD)
-            .args(["proposals", "approve", &v12.to_string()])
-            .env("STEWARD_URL", c_url)
-            .env("STEWARD_TOKEN", rob_for_c)
-            .output()
-    });
+    let approving = approve_in_background(&c, &rob, v12);
     eventually("c's merge on the git server", Duration::from_secs(30), || async {
         (merges(v12) == 1 && proxy.muted_pushes() > 0).then_some(())
     })
@@ -193,14 +197,7 @@ async fn three_replicas_share_one_registry_on_a_git_server() {
     // server: a live replica merges the approved proposal itself, once.
     let v13 = submit(&b, &producer, dir.path(), "orders", "1.3.0");
     proxy.hold_pushes(true);
-    let (c_url, rob2) = (c.url.clone(), rob_token.clone());
-    let approving = std::thread::spawn(move || {
-        std::process::Command::new(common::STEWARD)
-            .args(["proposals", "approve", &v13.to_string()])
-            .env("STEWARD_URL", c_url)
-            .env("STEWARD_TOKEN", rob2)
-            .output()
-    });
+    let approving = approve_in_background(&c, &rob, v13);
     eventually("c's push held back", Duration::from_secs(30), || async { (proxy.held_pushes() > 0).then_some(()) })
         .await;
     c.child.kill().unwrap();
