@@ -8,7 +8,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::each_db;
+use common::{TestApp, each_db};
 use serde_json::{Value, json};
 
 async fn grant(app: &common::TestApp, id: i64) -> Value {
@@ -264,6 +264,45 @@ async fn grants_migrate_to_the_new_major_and_widening_needs_a_reviewer() {
             (Some(1), Some(2))
         );
         assert_eq!(events[1]["data"]["migrated_by"], "rita");
+    })
+    .await;
+}
+
+/// After 2.0.0 is published, 1.x stays readable: `?major=1` answers what
+/// the last 1.x version promised (its columns), `?major=2` and no major the
+/// current version; an unknown major is a 404 naming the majors there are.
+#[tokio::test]
+async fn the_previous_major_stays_readable() {
+    each_db(|app: TestApp| async move {
+        app.publish(&steward_testkit::sales_orders()).await;
+        app.publish(&steward_testkit::sales_orders().replace("version: 1.0.0", "version: 1.1.0")).await;
+        app.publish(&steward_testkit::sales_orders_without_quantity("2.0.0")).await;
+        let columns = |p: &Value| -> Vec<String> {
+            p["tables"][0]["columns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let get = |q: &'static str| app.call("GET", q, Some(&app.consumer), None);
+        let (s, current) = get("/api/v1/products/sales.orders").await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(current["version"], "2.0.0");
+        assert!(!columns(&current).contains(&"quantity".to_owned()));
+        let (s, one) = get("/api/v1/products/sales.orders?major=1").await;
+        assert_eq!(s, StatusCode::OK, "{one}");
+        assert_eq!(one["version"], "1.1.0", "the last 1.x");
+        assert!(columns(&one).contains(&"quantity".to_owned()), "{one}");
+        let (_, two) = get("/api/v1/products/sales.orders?major=2").await;
+        assert_eq!(two, current);
+        let (s, none) = get("/api/v1/products/sales.orders?major=3").await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{none}");
+        assert!(none["message"].as_str().unwrap().contains("majors: 2, 1"), "{none}");
+        // Redacted as the current version is, for non-producers.
+        let (_, as_producer) =
+            app.call("GET", "/api/v1/products/sales.orders?major=1", Some(&app.producer), None).await;
+        assert_eq!(as_producer["version"], "1.1.0");
     })
     .await;
 }

@@ -42,6 +42,9 @@ enum ProductsCommand {
     Show {
         /// `domain.product`.
         product: String,
+        /// Show the last version of this major (e.g. `1` after 2.0.0 is out).
+        #[arg(long, value_name = "N")]
+        major: Option<u32>,
     },
     /// Published versions, newest first.
     History {
@@ -75,7 +78,10 @@ pub fn run(args: ProductsArgs) -> u8 {
                 }
                 format!("/api/v1/products?{}", q.join("&"))
             }
-            ProductsCommand::Show { product } => format!("/api/v1/products/{}", enc(product)),
+            ProductsCommand::Show { product, major: None } => format!("/api/v1/products/{}", enc(product)),
+            ProductsCommand::Show { product, major: Some(major) } => {
+                format!("/api/v1/products/{}?major={major}", enc(product))
+            }
             ProductsCommand::History { product } => {
                 format!("/api/v1/products/{}/versions", enc(product))
             }

@@ -87,14 +87,30 @@ fn key(raw: &str) -> ApiResult<String> {
 ///
 /// Secret-bearing contact URLs (Slack webhooks) are shown in full only to the
 /// product's producers; everyone else reads `scheme://host:port/…`.
-#[utoipa::path(get, path = "/api/v1/products/{key}", tag = "products", params(("key" = String, Path, description = "domain.product")),
+///
+/// `?major=N` reads the product as its last `N.x` version promised (a
+/// previous major stays readable after a breaking version is published).
+#[utoipa::path(get, path = "/api/v1/products/{key}", tag = "products",
+    params(("key" = String, Path, description = "domain.product"), ShowParams),
     responses((status = 200, body = ProductDetail), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn show(
     State(service): State<Service>,
     Auth(who): Auth,
     Path(k): Path<String>,
+    Query(p): Query<ShowParams>,
 ) -> ApiResult<Json<ProductDetail>> {
-    Ok(Json(service.product(&who, &key(&k)?).await?))
+    let k = key(&k)?;
+    Ok(Json(match p.major {
+        None => service.product(&who, &k).await?,
+        Some(major) => service.product_major(&who, &k, major).await?,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ShowParams {
+    /// A major version (the `1` of `1.4.0`): the last version of that major.
+    #[param(minimum = 0)]
+    pub major: Option<i64>,
 }
 
 /// Published versions, newest first.

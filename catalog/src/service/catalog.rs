@@ -542,6 +542,31 @@ impl Service {
         Ok(detail)
     }
 
+    /// A product as published under one major version: the current detail
+    /// for the current major, otherwise the last version of that major,
+    /// rebuilt from its contract in the registry (a consumer still on 1.x
+    /// reads what 1.x promised after 2.0.0 is out). Redacted as [`Self::product`].
+    pub async fn product_major(&self, who: &Principal, key: &str, major: i64) -> Result<ProductDetail, ServiceError> {
+        let current = self.product(who, key).await?;
+        if products::major_of(&current.version) == Some(major) {
+            return Ok(current);
+        }
+        let Some(mut detail) = self.latest_of_major(key, major).await? else {
+            let mut majors: Vec<i64> =
+                self.versions(key).await?.iter().filter_map(|v| products::major_of(&v.version)).collect();
+            majors.dedup();
+            let majors: Vec<String> = majors.iter().map(i64::to_string).collect();
+            return Err(ServiceError::NotFound(format!(
+                "{key} has no published major {major}; its majors: {}",
+                majors.join(", ")
+            )));
+        };
+        if !crate::redact::owns_contract(who, &detail.domain) {
+            crate::redact::product_detail(&mut detail);
+        }
+        Ok(detail)
+    }
+
     /// Searches the catalog as `who`: the hits say whether one of `who`'s
     /// own accounts holds an active grant (consumers; nobody else has accounts).
     pub async fn search(&self, who: &Principal, q: &SearchQuery) -> Result<SearchPage, ServiceError> {

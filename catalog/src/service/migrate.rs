@@ -112,8 +112,9 @@ impl Service {
         Ok(migrated)
     }
 
-    /// The catalog model of the newest published version of `major`.
-    async fn latest_of_major(&self, key: &str, major: i64) -> Result<Option<ProductDetail>, ServiceError> {
+    /// The catalog model of the newest published version of `major`, built
+    /// from its contract in the registry (not redacted).
+    pub(crate) async fn latest_of_major(&self, key: &str, major: i64) -> Result<Option<ProductDetail>, ServiceError> {
         let versions = self.versions(key).await?;
         let Some(v) = versions.iter().find(|v| major_of(&v.version) == major) else {
             return Ok(None);
