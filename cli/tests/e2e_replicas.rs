@@ -291,6 +291,30 @@ struct Tally {
     keys: Vec<String>,
 }
 
+impl Tally {
+    /// Counts one request sent at `sent`; `key` is the idempotency key of a refresh.
+    fn record(&mut self, result: Result<u32, ()>, sent: Instant, key: Option<String>) {
+        match result {
+            Ok(attempts) => {
+                self.ok += 1;
+                self.retried += u64::from(attempts > 0);
+                self.latencies_ms.push(sent.elapsed().as_millis() as u64);
+                self.keys.extend(key);
+            }
+            Err(()) => self.failed += 1,
+        }
+    }
+
+    /// Adds another client's counts to these.
+    fn absorb(&mut self, other: Tally) {
+        self.ok += other.ok;
+        self.retried += other.retried;
+        self.failed += other.failed;
+        self.latencies_ms.extend(other.latencies_ms);
+        self.keys.extend(other.keys);
+    }
+}
+
 /// Sends `body` to the live replicas in turn until one answers with
 /// success, at most five times (a refresh keeps its idempotency key, so a
 /// retry after a lost answer records nothing twice). `Err` after that.
@@ -357,15 +381,7 @@ async fn load_over_three_replicas_while_one_is_killed_and_restarted() {
                     c.post(format!("{url}/api/v1/products/sales.orders/refreshes")).bearer_auth(&producer).json(&body)
                 })
                 .await;
-                match result {
-                    Ok(attempts) => {
-                        tally.ok += 1;
-                        tally.retried += u64::from(attempts > 0);
-                        tally.latencies_ms.push(sent.elapsed().as_millis() as u64);
-                        tally.keys.push(key);
-                    }
-                    Err(()) => tally.failed += 1,
-                }
+                tally.record(result, sent, Some(key));
                 i += 1;
             }
             tally
@@ -383,14 +399,7 @@ async fn load_over_three_replicas_while_one_is_killed_and_restarted() {
                     c.get(format!("{url}/api/v1/products?q=orders")).bearer_auth(&token)
                 })
                 .await;
-                match result {
-                    Ok(attempts) => {
-                        tally.ok += 1;
-                        tally.retried += u64::from(attempts > 0);
-                        tally.latencies_ms.push(sent.elapsed().as_millis() as u64);
-                    }
-                    Err(()) => tally.failed += 1,
-                }
+                tally.record(result, sent, None);
                 i += 1;
             }
             tally
@@ -409,20 +418,11 @@ async fn load_over_three_replicas_while_one_is_killed_and_restarted() {
 
     let mut refreshes = Tally::default();
     for t in refreshers {
-        let t = t.await.unwrap();
-        refreshes.ok += t.ok;
-        refreshes.retried += t.retried;
-        refreshes.failed += t.failed;
-        refreshes.latencies_ms.extend(t.latencies_ms);
-        refreshes.keys.extend(t.keys);
+        refreshes.absorb(t.await.unwrap());
     }
     let mut searches = Tally::default();
     for t in searchers {
-        let t = t.await.unwrap();
-        searches.ok += t.ok;
-        searches.retried += t.retried;
-        searches.failed += t.failed;
-        searches.latencies_ms.extend(t.latencies_ms);
+        searches.absorb(t.await.unwrap());
     }
     let elapsed = started.elapsed().as_secs_f64();
     refreshes.latencies_ms.sort_unstable();

@@ -165,15 +165,8 @@ impl Service {
             Err(crate::error::StoreError::Conflict(_) | crate::error::StoreError::NotFound(_)) => return Ok(()),
             Err(e) => return Err(e.into()),
         }
-        self.audit(
-            &mut tx,
-            super::tokens::SYSTEM_ACTOR,
-            "proposal.submit_failed",
-            &format!("proposal:{id}"),
-            Some(json!({"status": ProposalStatus::Submitted})),
-            Some(json!({"status": ProposalStatus::Withdrawn, "error": why.to_string()})),
-        )
-        .await?;
+        let change = (ProposalStatus::Submitted, ProposalStatus::Withdrawn);
+        self.audit_failure(&mut tx, super::tokens::SYSTEM_ACTOR, "proposal.submit_failed", id, change, why).await?;
         tx.commit().await.map_err(crate::error::StoreError::from)?;
         Ok(())
     }
@@ -573,16 +566,32 @@ impl Service {
         let mut tx = self.store.begin().await?;
         proposals::transition(&mut tx, id, &[ProposalStatus::Approved], ProposalStatus::PendingReview).await?;
         proposals::clear_decision(&mut tx, id).await?;
+        let change = (ProposalStatus::Approved, ProposalStatus::PendingReview);
+        self.audit_failure(&mut tx, actor, "proposal.approve_failed", id, change, why).await?;
+        tx.commit().await.map_err(crate::error::StoreError::from)?;
+        Ok(())
+    }
+
+    /// Audits a proposal put back or set aside because an operation failed:
+    /// the status it left, the one it has now, and the error.
+    async fn audit_failure(
+        &self,
+        tx: &mut crate::store::Tx,
+        actor: &str,
+        action: &str,
+        id: i64,
+        (from, to): (ProposalStatus, ProposalStatus),
+        why: &ServiceError,
+    ) -> Result<(), ServiceError> {
         self.audit(
-            &mut tx,
+            tx,
             actor,
-            "proposal.approve_failed",
+            action,
             &format!("proposal:{id}"),
-            Some(json!({"status": ProposalStatus::Approved})),
-            Some(json!({"status": ProposalStatus::PendingReview, "error": why.to_string()})),
+            Some(json!({"status": from})),
+            Some(json!({"status": to, "error": why.to_string()})),
         )
         .await?;
-        tx.commit().await.map_err(crate::error::StoreError::from)?;
         Ok(())
     }
 
