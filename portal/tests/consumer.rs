@@ -181,8 +181,10 @@ async fn with_a_grant_the_consumer_subscribes_renews_and_sees_it_all_on_my_acces
     assert_eq!(sub.status, StatusCode::CREATED, "{}", sub.body);
     assert!(sub.body.contains("by webhook to <code>https://93.184.215.14/steward</code>"), "{}", sub.body);
     let secret_at = sub.body.find("whsec_").expect("the secret is shown");
-    let secret: String = sub.body[secret_at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-    assert!(secret.len() > 20);
+    // `whsec_` and 32 bytes in standard base64 (`+`, `/` and `=` included).
+    let base64 = |c: &char| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '/' | '=');
+    let secret: String = sub.body[secret_at..].chars().take_while(base64).collect();
+    assert_eq!(secret.len(), "whsec_".len() + 44, "{secret}");
     let later = app.get("/products/sales.orders", Some(&carla)).await;
     assert!(!later.body.contains(&secret), "shown once only");
     assert!(section(&later, "mine").contains("https://93.184.215.14/steward"), "the owner sees its target");
