@@ -59,6 +59,12 @@ pub enum JobKind {
     /// Tell one subscription that a breaking version was published.
     #[serde(rename = "notify.breaking")]
     NotifyBreaking,
+    /// Tell one subscription that an old major ends soon, or has been retired.
+    #[serde(rename = "notify.sunset")]
+    NotifySunset,
+    /// Drop a retired major's database from the external catalog (Glue).
+    #[serde(rename = "catalog.retire")]
+    CatalogRetire,
     /// A kind this version does not know (written by a newer replica during
     /// a rolling upgrade): listed, and dead-lettered if claimed, instead of
     /// breaking every claim. Any unknown name reads as this.
@@ -79,13 +85,15 @@ wire_names!(
         LineageEmit = "lineage.emit",
         EventDeliver = "event.deliver",
         NotifyBreaking = "notify.breaking",
+        NotifySunset = "notify.sunset",
+        CatalogRetire = "catalog.retire",
         Unknown = "unknown",
     ]
 );
 
 impl JobKind {
     /// The kinds this version runs (all but [`JobKind::Unknown`]).
-    pub const KNOWN: [JobKind; 9] = [
+    pub const KNOWN: [JobKind; 11] = [
         JobKind::ShareGrant,
         JobKind::ShareRevoke,
         JobKind::CatalogPublish,
@@ -95,6 +103,8 @@ impl JobKind {
         JobKind::LineageEmit,
         JobKind::EventDeliver,
         JobKind::NotifyBreaking,
+        JobKind::NotifySunset,
+        JobKind::CatalogRetire,
     ];
 
     /// The kind stored as `s`; [`JobKind::Unknown`] for anything else.

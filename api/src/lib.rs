@@ -40,7 +40,8 @@ pub use lineage::{
 };
 pub use names::UnknownName;
 pub use products::{
-    CatalogTable, Column, Contact, Description, DiffBody, ProductDetail, ProductStatus, ProductSummary, ProductVersion,
+    CatalogTable, Column, Contact, Description, DiffBody, ProductDetail, ProductMajor, ProductStatus, ProductSummary,
+    ProductVersion,
     SearchPage, Slo,
 };
 pub use proposals::{
@@ -52,5 +53,5 @@ pub use refreshes::{
     RefreshStatus,
 };
 pub use slo::{SloState, SloStatus, SpecStatus, Tick, TickStatus};
-pub use subscriptions::{BreakingChangeNotice, Channel, Subscription, SubscriptionInput};
+pub use subscriptions::{BreakingChangeNotice, Channel, MajorSunsetNotice, Subscription, SubscriptionInput};
 pub use tokens::{CreatedToken, NewToken, Role, TokenInfo, TokenStatus};

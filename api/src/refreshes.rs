@@ -22,6 +22,12 @@ pub struct RefreshInput {
     pub idempotency_key: Option<String>,
     /// Rows written.
     pub row_count: Option<i64>,
+    /// The major the refresh is of (its tables and locations), while an
+    /// older major is published beside the newest; default: the newest.
+    /// The subscribers on that major are told.
+    #[serde(default)]
+    #[schema(minimum = 0)]
+    pub major: Option<i64>,
 }
 
 /// A recorded refresh.

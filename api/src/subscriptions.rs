@@ -89,6 +89,42 @@ pub struct BreakingChangeNotice {
     #[serde(with = "crate::time")]
     #[schema(value_type = String, format = DateTime)]
     pub published_at: DateTime<Utc>,
+    /// Until when the previous major is supported, and when it is retired
+    /// (its grants revoked): move before then (`steward access migrate`).
+    #[serde(with = "crate::time::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub end_of_support: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub end_of_life: Option<DateTime<Utc>>,
+}
+
+/// What subscribers holding a grant on an old major are told: its end of
+/// support comes (`kind: end_of_support_reminder`), or it was retired and
+/// their grant revoked (`kind: major_retired`). The webhook body; the email
+/// and SNS message say the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MajorSunsetNotice {
+    /// Unique per notice and subscription; receivers can drop repeats by it.
+    pub event_id: String,
+    /// `end_of_support_reminder` or `major_retired`.
+    pub kind: String,
+    /// `domain.product`.
+    pub product: String,
+    /// The old major.
+    pub major: i64,
+    /// Its last version.
+    pub version: String,
+    /// The newest version, to move to (`steward access migrate`).
+    pub newest_version: String,
+    #[serde(with = "crate::time")]
+    #[schema(value_type = String, format = DateTime)]
+    pub end_of_support: DateTime<Utc>,
+    #[serde(with = "crate::time")]
+    #[schema(value_type = String, format = DateTime)]
+    pub end_of_life: DateTime<Utc>,
+    /// The subscriber's account's grant on the old major.
+    pub grant: i64,
 }
 
 #[cfg(test)]

@@ -298,6 +298,22 @@ impl GlueCatalog {
         .await
     }
 
+    /// Deletes a database and its tables from the catalog (a retired major).
+    /// The tables are metadata: their data stays where it is. A database
+    /// that is already gone is fine (Glue model `DeleteDatabase`:
+    /// `EntityNotFoundException`).
+    pub async fn drop_database(&self, name: &str) -> Result<(), AwsError> {
+        let out = self.glue.delete_database().name(name).send().await;
+        match out.map_err(|e| AwsError::sdk("glue", "DeleteDatabase", e)) {
+            Ok(_) => {
+                tracing::info!(database = %name, "deleted Glue database");
+                Ok(())
+            }
+            Err(e) if e.code() == Some("EntityNotFoundException") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Registers the common prefix of `s3_uris` (per bucket) once: one
     /// registration per product prefix rather than one per table keeps the
     /// service-linked role's inline policy small (LF guide, "Service-linked

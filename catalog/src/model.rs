@@ -1,5 +1,6 @@
 //! The catalog model of a published contract: one database per product
-//! (`<domain>_<product>`), one table per schema object, with the Steward
+//! major (`<domain>_<product>`, from major 2 on `<domain>_<product>_v<N>`:
+//! [`database_of`]), one table per schema object, with the Steward
 //! metadata as table parameters (the same parameters the Glue backend writes).
 //!
 //! Table locations: the product's server location (S3 prefix or local path)
@@ -31,7 +32,7 @@ pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str
     let base = server.and_then(|s| s.data_location()).unwrap_or_default().trim_end_matches('/').to_owned();
     let format = server.and_then(|s| s.format.clone()).unwrap_or_else(|| "parquet".to_owned());
     let version = contract.version.clone().unwrap_or_default();
-    let database = key.database_name();
+    let database = database_of(key, &version);
 
     let tables = contract
         .schema
@@ -115,6 +116,17 @@ pub fn build(key: &ProductKey, contract: &Contract, default_classification: &str
         slo,
         database,
         tables,
+    }
+}
+
+/// The catalog database a version is published as: `<domain>_<product>` for
+/// major 0 and 1, `<domain>_<product>_v<N>` for major N ≥ 2, so that each
+/// major's tables live side by side (in Glue too) until the older one's end
+/// of life (docs/breaking-changes.md).
+pub fn database_of(key: &ProductKey, version: &str) -> String {
+    match crate::store::products::major_of(version) {
+        Some(major) if major >= 2 => format!("{}_v{major}", key.database_name()),
+        _ => key.database_name(),
     }
 }
 

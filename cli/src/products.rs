@@ -1,8 +1,8 @@
-//! `steward products search|show|history|diff`.
+//! `steward products search|show|history|majors|diff`.
 
 use clap::{Args, Subcommand};
 use reqwest::Method;
-use steward_api::{DiffBody, ProductDetail, ProductVersion, SearchPage, time};
+use steward_api::{DiffBody, ProductDetail, ProductMajor, ProductVersion, SearchPage, time};
 
 use crate::EXIT_OK;
 use crate::client::{Client, ClientArgs, ClientError, block_on, enc, or_null};
@@ -51,6 +51,12 @@ enum ProductsCommand {
         /// `domain.product`.
         product: String,
     },
+    /// The product's majors: the current one and older ones published beside
+    /// it, with their database, end of support, end of life and grants.
+    Majors {
+        /// `domain.product`.
+        product: String,
+    },
     /// Diff of the contract between two versions.
     Diff {
         /// `domain.product`.
@@ -85,6 +91,7 @@ pub fn run(args: ProductsArgs) -> u8 {
             ProductsCommand::History { product } => {
                 format!("/api/v1/products/{}/versions", enc(product))
             }
+            ProductsCommand::Majors { product } => format!("/api/v1/products/{}/majors", enc(product)),
             ProductsCommand::Diff { product, from, to } => {
                 format!("/api/v1/products/{}/diff?from={}&to={}", enc(product), enc(from), enc(to))
             }
@@ -112,6 +119,22 @@ pub fn run(args: ProductsArgs) -> u8 {
                         time::format(&ver.published_at),
                         ver.commit_id,
                         or_null(ver.proposal_id)
+                    );
+                }
+            }
+            ProductsCommand::Majors { .. } => {
+                let when = |t: &Option<chrono::DateTime<chrono::Utc>>| t.as_ref().map_or("-".to_owned(), time::format);
+                outln!("{:<6} {:<10} {:<10} {:<28} {:<28} {:<28} {:>6}", "MAJOR", "VERSION", "STATE", "DATABASE", "END OF SUPPORT", "END OF LIFE", "GRANTS");
+                for m in text.json::<Vec<ProductMajor>>()? {
+                    outln!(
+                        "{:<6} {:<10} {:<10} {:<28} {:<28} {:<28} {:>6}",
+                        format!("v{}", m.major),
+                        m.version,
+                        m.state,
+                        m.database,
+                        when(&m.end_of_support),
+                        when(&m.end_of_life),
+                        m.grants
                     );
                 }
             }

@@ -37,6 +37,10 @@ pub struct RefreshArgs {
     /// Rows written (0 or more).
     #[arg(long, value_parser = crate::non_negative_i64, allow_negative_numbers = true)]
     rows: Option<i64>,
+    /// The major the refresh is of, while an older one is published beside
+    /// the newest (default: the newest); its subscribers are told.
+    #[arg(long, value_name = "N")]
+    major: Option<u32>,
     /// Seconds to wait for the marker to be written (0: do not wait).
     #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = wait_secs, allow_negative_numbers = true)]
     wait: f64,
@@ -87,6 +91,7 @@ pub fn run(args: RefreshArgs) -> u8 {
             snapshot_id: args.snapshot.clone(),
             idempotency_key: Some(key),
             row_count: args.rows,
+            major: args.major.map(i64::from),
         };
         let path = format!("/api/v1/products/{}/refreshes", enc(&args.product));
         let text = client.call(Method::POST, &path, Some(Body::json(&body))).await?;

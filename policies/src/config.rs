@@ -58,6 +58,29 @@ pub struct BreakingChangePolicy {
     /// subscriptions) may be approved only this many days after it was
     /// submitted, so they hear of it and can prepare; 0: at once.
     pub notice_days: u32,
+    /// When a newer major is published, the previous one is supported this
+    /// many days (unless its contract names `endOfSupport`).
+    pub support_days: u32,
+    /// ... and kept this many days in all (unless its contract names
+    /// `endOfLife`): then it is retired, its grants revoked. At least `support_days`.
+    pub end_of_life_days: u32,
+    /// Grantees still on an old major are reminded this many days before
+    /// its end of support.
+    pub reminder_days: u32,
+    /// What happens to a retired major's catalog entries.
+    pub retired_catalog: RetiredCatalog,
+}
+
+/// What happens to a retired major's catalog entries (its Glue database, its
+/// `GET /products/{key}?major=N` answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RetiredCatalog {
+    /// Kept, read-only: no grant reaches it any more.
+    Keep,
+    /// Dropped: the Glue database is deleted (its data stays where it is)
+    /// and Steward answers 404 for the major.
+    Drop,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +121,10 @@ struct PolicyFile {
 #[serde(deny_unknown_fields)]
 struct BreakingChangesFile {
     notice_days: Option<u32>,
+    support_days: Option<u32>,
+    end_of_life_days: Option<u32>,
+    reminder_days: Option<u32>,
+    retired_catalog: Option<RetiredCatalog>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -140,11 +167,15 @@ fn built_in() -> Policy {
             domains: locations.domains.unwrap_or_default(),
         },
         severity: file.severity.unwrap_or_default(),
-        breaking_changes: BreakingChangePolicy {
-            notice_days: file
-                .breaking_changes
-                .and_then(|b| b.notice_days)
-                .expect("built-in breaking_changes.notice_days"),
+        breaking_changes: {
+            let b = file.breaking_changes.expect("built-in breaking_changes");
+            BreakingChangePolicy {
+                notice_days: b.notice_days.expect("built-in breaking_changes.notice_days"),
+                support_days: b.support_days.expect("built-in breaking_changes.support_days"),
+                end_of_life_days: b.end_of_life_days.expect("built-in breaking_changes.end_of_life_days"),
+                reminder_days: b.reminder_days.expect("built-in breaking_changes.reminder_days"),
+                retired_catalog: b.retired_catalog.expect("built-in breaking_changes.retired_catalog"),
+            }
         },
     };
     policy.check().expect("the built-in policy is valid");
@@ -186,7 +217,12 @@ impl Policy {
         }
         policy.severity.extend(file.severity.unwrap_or_default());
         if let Some(b) = file.breaking_changes {
-            set(&mut policy.breaking_changes.notice_days, b.notice_days);
+            let slot = &mut policy.breaking_changes;
+            set(&mut slot.notice_days, b.notice_days);
+            set(&mut slot.support_days, b.support_days);
+            set(&mut slot.end_of_life_days, b.end_of_life_days);
+            set(&mut slot.reminder_days, b.reminder_days);
+            set(&mut slot.retired_catalog, b.retired_catalog);
         }
         policy.check()?;
         Ok(policy)
@@ -230,6 +266,13 @@ impl Policy {
             if prefix.split('/').any(|s| s == "..") {
                 return err(format!("location prefix `{prefix}` must not contain `..`"));
             }
+        }
+        let b = &self.breaking_changes;
+        if b.end_of_life_days < b.support_days {
+            return err(format!(
+                "`breaking_changes.end_of_life_days: {}` must be at least `support_days` ({}): a major is supported until it is retired at the latest",
+                b.end_of_life_days, b.support_days
+            ));
         }
         if self.min_slo_interval_minutes == 0 {
             return err("`min_slo_interval_minutes` must be at least 1".into());

@@ -15,7 +15,7 @@ pub mod impact;
 pub mod rules;
 pub mod validate;
 
-pub use config::{BreakingChangePolicy, DEFAULT_POLICY_YAML, Policy, PolicyError};
+pub use config::{BreakingChangePolicy, DEFAULT_POLICY_YAML, Policy, PolicyError, RetiredCatalog};
 pub use evolution::{BREAKING_RULES, is_breaking};
 pub use finding::{Finding, Severity, Source};
 pub use impact::{Losses, losses};

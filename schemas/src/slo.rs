@@ -130,6 +130,57 @@ pub fn slo_specs(contract: &Contract) -> (Vec<SloSpec>, Vec<SloIssue>) {
     (specs, issues)
 }
 
+/// The sunset a contract declares for its major: the ODCS SLA properties
+/// `endOfSupport` and `endOfLife` (RFC 3339 date-times, or dates meaning
+/// midnight UTC), read when a newer major replaces this one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sunset {
+    pub end_of_support: Option<chrono::DateTime<chrono::Utc>>,
+    pub end_of_life: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Reads [`Sunset`], with a problem for each value that is not a date and
+/// for an end of life before the end of support.
+pub fn sunset(contract: &Contract) -> (Sunset, Vec<SloIssue>) {
+    let mut issues = Vec::new();
+    let mut read = |name: &str| {
+        let (i, entry) = contract.sla_properties.iter().enumerate().find(|(_, p)| {
+            p.property.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)) && p.element.is_none()
+        })?;
+        let text = entry.value.as_ref().and_then(Value::as_str).unwrap_or_default();
+        let at = parse_instant(text);
+        if at.is_none() {
+            issues.push(SloIssue {
+                path: sla_path(i).key("value"),
+                message: format!("{name} must be a date (`2027-03-31`) or an RFC 3339 date-time (`2027-03-31T00:00:00Z`)"),
+                offset: None,
+            });
+        }
+        at.map(|at| (i, at))
+    };
+    let support = read("endOfSupport");
+    let life = read("endOfLife");
+    if let (Some((_, s)), Some((li, l))) = (support, life)
+        && l < s
+    {
+        issues.push(SloIssue {
+            path: sla_path(li).key("value"),
+            message: "endOfLife must not be before endOfSupport".to_owned(),
+            offset: None,
+        });
+    }
+    (Sunset { end_of_support: support.map(|(_, t)| t), end_of_life: life.map(|(_, t)| t) }, issues)
+}
+
+fn parse_instant(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let text = text.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&chrono::Utc));
+    }
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    Some(day.and_hms_opt(0, 0, 0)?.and_utc())
+}
+
 fn parse_grace(entry: &SlaProperty) -> Result<Duration, String> {
     let bad =
         || "gracePeriod must be a number with `unit: m`, `h` or `d`, or an ISO 8601 duration like `PT30M`".to_owned();
@@ -187,6 +238,32 @@ mod tests {
     fn specs(sla: &str) -> (Vec<SloSpec>, Vec<SloIssue>) {
         let (_, c) = parse_contract(&format!("slaProperties:\n{sla}")).unwrap();
         slo_specs(&c)
+    }
+
+    #[test]
+    fn sunset_dates_are_read_and_checked() {
+        let (_, c) = parse_contract(
+            "slaProperties:\n  - property: endOfSupport\n    value: \"2032-05-12T09:30:10-08:00\"\n  - property: endOfLife\n    value: 2033-01-01\n",
+        )
+        .unwrap();
+        let (s, i) = sunset(&c);
+        assert!(i.is_empty(), "{i:?}");
+        assert_eq!(s.end_of_support.unwrap().to_rfc3339(), "2032-05-12T17:30:10+00:00");
+        assert_eq!(s.end_of_life.unwrap().to_rfc3339(), "2033-01-01T00:00:00+00:00");
+        let (_, c) = parse_contract(
+            "slaProperties:\n  - property: endOfSupport\n    value: soon\n  - property: endOfLife\n    value: 2020-01-01\n",
+        )
+        .unwrap();
+        let (s, i) = sunset(&c);
+        assert_eq!(s.end_of_support, None);
+        assert_eq!(i.len(), 1, "{i:?}");
+        assert_eq!(i[0].path.to_string(), "slaProperties[0].value");
+        let (_, c) = parse_contract(
+            "slaProperties:\n  - property: endOfSupport\n    value: 2030-01-01\n  - property: endOfLife\n    value: 2029-01-01\n",
+        )
+        .unwrap();
+        let (_, i) = sunset(&c);
+        assert_eq!(i[0].path.to_string(), "slaProperties[1].value", "{i:?}");
     }
 
     #[test]

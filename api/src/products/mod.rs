@@ -26,6 +26,35 @@ pub struct ProductVersion {
     pub published_at: DateTime<Utc>,
 }
 
+/// One major of a product: the newest major, or an older one published
+/// beside it until its end of life (`GET /api/v1/products/{key}/majors`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ProductMajor {
+    pub major: i64,
+    /// Its newest version.
+    pub version: String,
+    /// The catalog database it is published as (`<domain>_<product>`, from
+    /// major 2 on `<domain>_<product>_v<N>`).
+    pub database: String,
+    /// `current`, `supported` (an older major before its end of support),
+    /// `ending` (past its end of support, before its end of life) or `retired`.
+    pub state: String,
+    #[serde(with = "crate::time")]
+    #[schema(value_type = String, format = DateTime)]
+    pub published_at: DateTime<Utc>,
+    #[serde(with = "crate::time::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub end_of_support: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub end_of_life: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub retired_at: Option<DateTime<Utc>>,
+    /// Active grants on this major.
+    pub grants: i64,
+}
+
 /// The diff of a product's contract between two versions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct DiffBody {

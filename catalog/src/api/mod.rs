@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/products", get(products::search))
         .route("/products/{key}", get(products::show))
         .route("/products/{key}/versions", get(products::versions))
+        .route("/products/{key}/majors", get(products::majors))
         .route("/products/{key}/diff", get(products::diff))
         .route("/products/{key}/access-requests", post(access::request))
         .route("/products/{key}/access/{account}", get(access::check))
@@ -257,7 +258,7 @@ impl Modify for EdgeResponses {
     paths(
         proposals::submit, proposals::list, proposals::show, proposals::approve, proposals::reject,
         workspace::withdraw,
-        products::search, products::show, products::versions, products::diff,
+        products::search, products::show, products::versions, products::majors, products::diff,
         access::request, access::list_requests, access::approve, access::reject, access::list_grants, access::revoke,
         access::check, access::cancel, access::renew, access::migrate,
         refreshes::report, refreshes::list, refreshes::show, refreshes::partitions, refreshes::subscribe, refreshes::subscriptions,

@@ -1,11 +1,11 @@
-//! `/api/v1/products`: search, show, versions, diff.
+//! `/api/v1/products`: search, show, versions, majors, diff.
 
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use steward_api::DiffBody;
+use steward_api::{DiffBody, ProductMajor};
 
 use super::auth::Auth;
 use super::error::{ApiError, ApiResult, ErrorBody};
@@ -122,6 +122,19 @@ pub async fn versions(
     Path(k): Path<String>,
 ) -> ApiResult<Json<Vec<ProductVersion>>> {
     Ok(Json(service.versions(&key(&k)?).await?))
+}
+
+/// The product's majors, newest first: the current one, and older ones
+/// published beside it until their end of life, with their catalog
+/// database, end of support and end of life, and active grants.
+#[utoipa::path(get, path = "/api/v1/products/{key}/majors", tag = "products", params(("key" = String, Path)),
+    responses((status = 200, body = Vec<ProductMajor>), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn majors(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    Path(k): Path<String>,
+) -> ApiResult<Json<Vec<ProductMajor>>> {
+    Ok(Json(service.majors(&who, &key(&k)?).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

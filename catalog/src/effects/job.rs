@@ -11,8 +11,8 @@ use super::backends::EffectBackends;
 use super::lake::{Lake, LakeError};
 use super::openlineage::LineageEmitter;
 use super::{
-    DeliverEvent, EmitLineage, GrantShare, NotifyBreaking, NotifyRefresh, PublishCatalog, RevokeShare, SendAlert,
-    WriteMarker,
+    DeliverEvent, EmitLineage, GrantShare, NotifyBreaking, NotifyRefresh, NotifySunset, PublishCatalog, RetireCatalog,
+    RevokeShare, SendAlert, WriteMarker,
 };
 use crate::error::StoreError;
 use crate::store::outbox::{self, Claimed, JobKind, NewEffect};
@@ -159,6 +159,8 @@ pub(crate) enum Queued {
     EmitLineage(EmitLineage),
     DeliverEvent(DeliverEvent),
     NotifyBreaking(NotifyBreaking),
+    NotifySunset(NotifySunset),
+    RetireCatalog(RetireCatalog),
 }
 
 impl Queued {
@@ -180,6 +182,8 @@ impl Queued {
             JobKind::LineageEmit => Queued::EmitLineage(payload(row)?),
             JobKind::EventDeliver => Queued::DeliverEvent(payload(row)?),
             JobKind::NotifyBreaking => Queued::NotifyBreaking(payload(row)?),
+            JobKind::NotifySunset => Queued::NotifySunset(payload(row)?),
+            JobKind::CatalogRetire => Queued::RetireCatalog(payload(row)?),
             JobKind::Unknown => {
                 return Err(EffectError::permanent(format!(
                     "job {} (`{}`) is of a kind this version does not know",
@@ -200,6 +204,8 @@ impl Queued {
             Queued::EmitLineage(j) => j.lane(),
             Queued::DeliverEvent(j) => j.lane(),
             Queued::NotifyBreaking(j) => j.lane(),
+            Queued::NotifySunset(j) => j.lane(),
+            Queued::RetireCatalog(j) => j.lane(),
         }
     }
 
@@ -214,6 +220,8 @@ impl Queued {
             Queued::EmitLineage(j) => j.run(ctx).await,
             Queued::DeliverEvent(j) => j.run(ctx).await,
             Queued::NotifyBreaking(j) => j.run(ctx).await,
+            Queued::NotifySunset(j) => j.run(ctx).await,
+            Queued::RetireCatalog(j) => j.run(ctx).await,
         }
     }
 }

@@ -27,7 +27,10 @@ mod share;
 pub(crate) use deliver::{DeliverEvent, cloud_event};
 pub(crate) use job::{EffectError, JobContext, Lane, Queued, enqueue, enqueue_all};
 pub(crate) use marker::WriteMarker;
-pub(crate) use notify::{AlertChannel, BreakingChangeNotice, NotifyBreaking, NotifyRefresh, RefreshEvent, SendAlert};
+pub(crate) use notify::{
+    AlertChannel, BreakingChangeNotice, MajorSunsetNotice, NotifyBreaking, NotifyRefresh, NotifySunset, RefreshEvent,
+    SendAlert,
+};
 pub(crate) use openlineage::EmitLineage;
-pub(crate) use publish::PublishCatalog;
+pub(crate) use publish::{PublishCatalog, RetireCatalog};
 pub(crate) use share::{GrantShare, RevokeShare, ShareTarget};

@@ -7,7 +7,7 @@ use crate::store::outbox::JobKind;
 use crate::store::subscriptions::{Channel, Subscription};
 use crate::store::{access, subscriptions};
 
-pub use steward_api::{BreakingChangeNotice, RefreshEvent};
+pub use steward_api::{BreakingChangeNotice, MajorSunsetNotice, RefreshEvent};
 
 /// Tell one subscription about a refresh.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,8 +74,16 @@ impl Job for NotifyBreaking {
         let mut lost: Vec<String> = n.tables.iter().map(|t| format!("  table {t} is gone")).collect();
         lost.extend(n.columns.iter().map(|c| format!("  column {c} is gone")));
         lost.extend(n.retyped.iter().map(|r| format!("  column {}: {}", r.column, r.why)));
+        let when = |t: &Option<chrono::DateTime<chrono::Utc>>| t.as_ref().map(steward_api::time::format);
+        let sunset = match (when(&n.end_of_support), when(&n.end_of_life)) {
+            (Some(support), Some(life)) => format!(
+                "\n\n{} stays published beside it for grants still on it: supported until {support}, retired {life} (grants on it are revoked then). Move yours with `steward access migrate GRANT`.",
+                n.previous_version
+            ),
+            _ => String::new(),
+        };
         let text = format!(
-            "{} {} (major {}) is published and replaces {}. Queries written for {} may break:\n\n{}\n\nProposal {} was approved {}. See `steward products diff {} --from {} --to {}`.\n\nYou receive this because account {} subscribed to {}.\n",
+            "{} {} (major {}) is published and replaces {}. Queries written for {} may break:\n\n{}{sunset}\n\nProposal {} was approved {}. See `steward products diff {} --from {} --to {}`.\n\nYou receive this because account {} subscribed to {}.\n",
             n.product,
             n.version,
             n.major,
@@ -90,6 +98,79 @@ impl Job for NotifyBreaking {
             sub.account,
             n.product
         );
+        let body = serde_json::to_vec(n).map_err(|x| EffectError::permanent(x.to_string()))?;
+        tell(ctx, &sub, &Message { subject: &subject, text: &text, body: &body, event_id: &n.event_id }).await
+    }
+}
+
+/// Tell one subscription that its account's major ends soon or was retired.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct NotifySunset {
+    pub subscription_id: i64,
+    pub notice: MajorSunsetNotice,
+}
+
+impl NotifySunset {
+    pub const REMINDER: &'static str = "end_of_support_reminder";
+    pub const RETIRED: &'static str = "major_retired";
+}
+
+impl Job for NotifySunset {
+    const KIND: JobKind = JobKind::NotifySunset;
+
+    fn occasion(&self) -> String {
+        let n = &self.notice;
+        format!("{}:{}:{}:{}", n.kind, n.product, n.major, self.subscription_id)
+    }
+
+    async fn run(self, ctx: &JobContext) -> Result<(), EffectError> {
+        let n = &self.notice;
+        let retired = n.kind == Self::RETIRED;
+        let sub = if retired {
+            // The grant was revoked with this notice: tell the subscription
+            // unless it was removed since.
+            subscriptions::get_with_secret(&mut *ctx.conn().await?, self.subscription_id)
+                .await?
+                .filter(|s| s.removed_at.is_none())
+        } else {
+            live_subscription(ctx, self.subscription_id).await?
+        };
+        let Some(sub) = sub else {
+            return Ok(());
+        };
+        let when = steward_api::time::format;
+        let (subject, what) = if retired {
+            (
+                format!("[steward] {} major {} is retired; grant {} revoked", n.product, n.major, n.grant),
+                format!(
+                    "Major {} of {} ({}) reached its end of life on {} and is retired: grant {} of account {} on it is revoked.\nRequest access to {} again for the newest major.",
+                    n.major,
+                    n.product,
+                    n.version,
+                    when(&n.end_of_life),
+                    n.grant,
+                    sub.account,
+                    n.newest_version
+                ),
+            )
+        } else {
+            (
+                format!("[steward] {} major {} ends {}: move to {}", n.product, n.major, when(&n.end_of_support), n.newest_version),
+                format!(
+                    "Grant {} of account {} still reads major {} of {} ({}).\nIts support ends {} and it is retired {}: then the grant is revoked.\nMove it to {} with `steward access migrate {}`.",
+                    n.grant,
+                    sub.account,
+                    n.major,
+                    n.product,
+                    n.version,
+                    when(&n.end_of_support),
+                    when(&n.end_of_life),
+                    n.newest_version,
+                    n.grant
+                ),
+            )
+        };
+        let text = format!("{what}\n\nYou receive this because account {} subscribed to {}.\n", sub.account, n.product);
         let body = serde_json::to_vec(n).map_err(|x| EffectError::permanent(x.to_string()))?;
         tell(ctx, &sub, &Message { subject: &subject, text: &text, body: &body, event_id: &n.event_id }).await
     }

@@ -48,3 +48,32 @@ impl Job for PublishCatalog {
         Ok(())
     }
 }
+
+/// Drops a retired major's database from Glue (policy
+/// `breaking_changes.retired_catalog: drop`). Glue tables are metadata: the
+/// data stays where it is, and Lake Formation forgets the permissions on them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RetireCatalog {
+    pub product_key: String,
+    pub major: i64,
+    pub database: String,
+}
+
+impl Job for RetireCatalog {
+    const KIND: JobKind = JobKind::CatalogRetire;
+
+    fn occasion(&self) -> String {
+        format!("{}:{}", self.product_key, self.major)
+    }
+
+    async fn run(self, ctx: &JobContext) -> Result<(), EffectError> {
+        let glue = ctx
+            .backends
+            .glue
+            .as_ref()
+            .ok_or_else(|| EffectError::permanent("the Glue catalog backend is off (catalog.backend)"))?;
+        glue.drop_database(&self.database).await?;
+        tracing::info!(product = %self.product_key, major = self.major, database = %self.database, "retired major dropped from Glue");
+        Ok(())
+    }
+}

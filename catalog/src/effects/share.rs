@@ -6,7 +6,7 @@ use super::backends::share_name;
 use super::job::{EffectError, Job, JobContext, Lane};
 use crate::store::access::GrantStatus;
 use crate::store::outbox::JobKind;
-use crate::store::{access, products};
+use crate::store::{access, majors, products};
 
 /// Which share, and why it is (re)made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,6 +18,10 @@ pub(crate) struct ShareTarget {
     /// version extends a share again, a retried operation does not.
     #[serde(default)]
     pub occasion: String,
+    /// The major whose database and tables are meant; `None`: the grant's
+    /// own major (as it is when the job runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub major: Option<i64>,
 }
 
 impl ShareTarget {
@@ -25,10 +29,24 @@ impl ShareTarget {
         Lane::Share { product_key: self.product_key.clone(), account: self.account.clone() }
     }
 
-    /// The share as the AWS backend takes it: the product's current database
-    /// and tables (or its default database name once it is gone).
+    /// The share as the AWS backend takes it: the database and tables of the
+    /// major meant (the grant's, unless the job names one), which is the
+    /// product's current version for the newest major and the last version
+    /// of an older one published beside it (or its default database name
+    /// once the product is gone).
     async fn spec(&self, ctx: &JobContext) -> Result<steward_aws::ShareGrant, EffectError> {
-        let detail = products::get(&mut *ctx.conn().await?, &self.product_key).await?;
+        let mut conn = ctx.conn().await?;
+        let major = match self.major {
+            Some(m) => Some(m),
+            None => access::get_grant(&mut conn, self.grant_id).await?.map(|g| g.major),
+        };
+        let mut detail = products::get(&mut conn, &self.product_key).await?;
+        if let (Some(major), Some(current)) = (major, &detail)
+            && products::major_of(&current.version) != Some(major)
+            && let Some(old) = majors::get(&mut conn, &self.product_key, major).await?
+        {
+            detail = Some(old.detail);
+        }
         let (database, tables) = match &detail {
             Some(d) => (d.database.clone(), d.tables.iter().map(|t| t.name.clone()).collect()),
             None => (self.product_key.replace('.', "_"), Vec::new()),
@@ -103,7 +121,13 @@ impl Job for RevokeShare {
     }
 
     async fn run(self, ctx: &JobContext) -> Result<(), EffectError> {
-        shares(ctx)?.revoke(&self.0.spec(ctx).await?).await?;
+        let shares = shares(ctx)?;
+        if shares.mode() == steward_aws::SharingMode::Tags && self.0.major.is_some() {
+            // One major's share within a live grant: the tag expression
+            // `product = <key>` reaches every major, and the grant lives on.
+            return Ok(());
+        }
+        shares.revoke(&self.0.spec(ctx).await?).await?;
         tracing::info!(product = %self.0.product_key, account = %self.0.account, "share revoked");
         Ok(())
     }

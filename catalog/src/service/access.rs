@@ -176,6 +176,7 @@ impl Service {
                 account: request.account.clone(),
                 grant_id,
                 occasion: format!("request:{id}"),
+                major: None,
             });
             // A version still being published to Glue goes first (its tables
             // must exist before Lake Formation can grant on them).
@@ -252,10 +253,27 @@ impl Service {
         status: GrantStatus,
         reason: Option<&str>,
     ) -> Result<(), ServiceError> {
-        let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        if !access::end_grant(&mut tx, grant.id, status, actor, now).await? {
+        if !self.end_grant_in(&mut tx, actor, grant, status, reason).await? {
             return Err(ServiceError::Conflict(format!("grant {} is already {}", grant.id, grant.status)));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// [`Self::end_grant`] within `tx`, with its share revoke, audit and
+    /// event; false (and nothing done) if the grant was no longer active.
+    pub(crate) async fn end_grant_in(
+        &self,
+        tx: &mut crate::store::Tx,
+        actor: &str,
+        grant: &Grant,
+        status: GrantStatus,
+        reason: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let now = self.clock.now();
+        if !access::end_grant(&mut *tx, grant.id, status, actor, now).await? {
+            return Ok(false);
         }
         if self.backends.aws_shares() {
             let job = RevokeShare(ShareTarget {
@@ -263,11 +281,12 @@ impl Service {
                 account: grant.account.clone(),
                 grant_id: grant.id,
                 occasion: "end".to_owned(),
+                major: None,
             });
-            effects::enqueue(&mut tx, &job, None, now).await?;
+            effects::enqueue(&mut *tx, &job, None, now).await?;
         }
         self.audit(
-            &mut tx,
+            &mut *tx,
             actor,
             if status == GrantStatus::Expired { "grant.expire" } else { "grant.revoke" },
             &format!("grant:{}", grant.id),
@@ -275,16 +294,15 @@ impl Service {
             Some(json!({"status": status, "reason": reason})),
         )
         .await?;
-        let ended = access::get_grant(&mut tx, grant.id)
+        let ended = access::get_grant(&mut *tx, grant.id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("grant {}", grant.id)))?;
         let change = match status {
             GrantStatus::Expired => Change::AccessExpired { grant: &ended },
             _ => Change::AccessRevoked { grant: &ended, reason: reason.unwrap_or_default() },
         };
-        self.announce(&mut tx, &change).await?;
-        tx.commit().await?;
-        Ok(())
+        self.announce(tx, &change).await?;
+        Ok(true)
     }
 
     /// A reviewer revokes a grant, saying why (kept in the audit trail and

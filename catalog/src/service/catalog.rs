@@ -73,6 +73,7 @@ impl Service {
         };
         let comment = decision.map_or(proposal.comment.as_deref(), |(_, c)| c);
         let losses = if proposal.breaking { self.losses_of(proposal).await? } else { None };
+        let sunset = self.sunset_for(&detail).await?;
         let mut tx = self.store.begin().await?;
         // A lost compare-and-set is a `StoreError::Conflict`: 409 like any other.
         proposals::transition(&mut tx, id, &[ProposalStatus::Approved], ProposalStatus::Published).await?;
@@ -86,6 +87,9 @@ impl Service {
         )
         .await?;
         self.after_publish(&mut tx, &detail, merge_commit, now).await?;
+        if let Some(sunset) = sunset {
+            self.start_sunset(&mut tx, &actor, &detail, sunset).await?;
+        }
         let target = format!("proposal:{id}");
         self.audit(
             &mut tx,
@@ -123,7 +127,7 @@ impl Service {
         .await?;
         self.announce_publication(&mut tx, before, &detail, merge_commit, Some(id)).await?;
         if let Some((previous_version, losses)) = losses {
-            self.notify_breaking(&mut tx, proposal, &detail, previous_version, losses, now).await?;
+            self.notify_breaking(&mut tx, proposal, &detail, previous_version, losses, sunset, now).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -156,6 +160,7 @@ impl Service {
         detail: &ProductDetail,
         previous_version: String,
         losses: steward_policies::Losses,
+        sunset: Option<super::majors::Sunset>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), StoreError> {
         let recipients = crate::store::subscriptions::recipients(tx, &detail.key).await?;
@@ -178,6 +183,8 @@ impl Service {
                     columns: losses.columns.clone(),
                     retyped: retyped.clone(),
                     published_at: now,
+                    end_of_support: sunset.map(|s| s.end_of_support),
+                    end_of_life: sunset.map(|s| s.end_of_life),
                 },
             })
             .collect();
@@ -236,12 +243,15 @@ impl Service {
                 accounts: None,
                 limit: 10_000,
             };
-            for g in access::list_grants(tx, &filter).await? {
+            // Grants on older majors keep their major's own database.
+            let major = products::major_of(&detail.version);
+            for g in access::list_grants(tx, &filter).await?.into_iter().filter(|g| Some(g.major) == major) {
                 let job = effects::GrantShare(effects::ShareTarget {
                     product_key: g.product_key,
                     account: g.account,
                     grant_id: g.id,
                     occasion: format!("publish:{commit}"),
+                    major: None,
                 });
                 effects::enqueue(tx, &job, published, now).await?;
             }
@@ -464,10 +474,14 @@ impl Service {
         let detail = self.detail_of(key, text)?;
         let now = self.clock.now();
         let provenance = Provenance { contract: text, commit: &entry.commit, proposal_id, now };
+        let sunset = self.sunset_for(&detail).await?;
         let mut tx = self.store.begin().await?;
         let before = products::get(&mut tx, &detail.key).await?.map(|d| d.status);
         products::publish(&mut tx, self.store.dialect, &detail, &provenance).await?;
         self.after_publish(&mut tx, &detail, &entry.commit, now).await?;
+        if let Some(sunset) = sunset {
+            self.start_sunset(&mut tx, "steward", &detail, sunset).await?;
+        }
         self.audit(
             &mut tx,
             "steward",
@@ -536,31 +550,6 @@ impl Service {
         let mut detail = products::get(&mut conn, key)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no published product `{key}`")))?;
-        if !crate::redact::owns_contract(who, &detail.domain) {
-            crate::redact::product_detail(&mut detail);
-        }
-        Ok(detail)
-    }
-
-    /// A product as published under one major version: the current detail
-    /// for the current major, otherwise the last version of that major,
-    /// rebuilt from its contract in the registry (a consumer still on 1.x
-    /// reads what 1.x promised after 2.0.0 is out). Redacted as [`Self::product`].
-    pub async fn product_major(&self, who: &Principal, key: &str, major: i64) -> Result<ProductDetail, ServiceError> {
-        let current = self.product(who, key).await?;
-        if products::major_of(&current.version) == Some(major) {
-            return Ok(current);
-        }
-        let Some(mut detail) = self.latest_of_major(key, major).await? else {
-            let mut majors: Vec<i64> =
-                self.versions(key).await?.iter().filter_map(|v| products::major_of(&v.version)).collect();
-            majors.dedup();
-            let majors: Vec<String> = majors.iter().map(i64::to_string).collect();
-            return Err(ServiceError::NotFound(format!(
-                "{key} has no published major {major}; its majors: {}",
-                majors.join(", ")
-            )));
-        };
         if !crate::redact::owns_contract(who, &detail.domain) {
             crate::redact::product_detail(&mut detail);
         }

@@ -14,7 +14,7 @@ use steward_api::Grant;
 
 use super::{Service, require};
 use crate::auth::Principal;
-use crate::effects::{self, GrantShare, ShareTarget};
+use crate::effects::{self, GrantShare, RevokeShare, ShareTarget};
 use crate::error::{ServiceError, StoreError};
 use crate::events::Change;
 use crate::model::ProductDetail;
@@ -91,9 +91,14 @@ impl Service {
                 account: grant.account.clone(),
                 grant_id: id,
                 occasion: format!("migrate:{to}"),
+                major: None,
             });
             let publish = crate::store::outbox::unfinished_publish(&mut tx, &grant.product_key).await?;
             effects::enqueue(&mut tx, &job, publish, now).await?;
+            // The old major's database is no longer the grant's: its share
+            // goes, after the new one is made (one lane, in order).
+            let old = RevokeShare(ShareTarget { major: Some(grant.major), ..job.0 });
+            effects::enqueue(&mut tx, &old, publish, now).await?;
         }
         self.audit(
             &mut tx,

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod catalog;
 pub mod events;
 pub mod lineage;
+pub mod majors;
 pub mod migrate;
 pub mod proposals;
 pub mod refreshes;

@@ -181,6 +181,7 @@ impl Service {
         let detail = products::get(&mut tx, &key_s)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("product {key} is not published")))?;
+        let (major, detail) = of_major(&mut tx, detail, input.major).await?;
         let (table, partition, values) = resolve(&detail.tables, &key_s, input)?;
         let location = join_location(&table.location, &partition);
         let marker = format!("{location}_SUCCESS");
@@ -234,7 +235,9 @@ impl Service {
             effects::enqueue(&mut tx, &effects::EmitLineage { refresh_id: id, product_key: key_s.clone() }, None, now)
                 .await?;
         }
-        let recipients = subscriptions::recipients(&mut tx, &key_s).await?;
+        let mut recipients = subscriptions::recipients(&mut tx, &key_s).await?;
+        // Each major's subscribers hear of its own refreshes.
+        recipients.retain(|s| s.major == major);
         let jobs: Vec<NotifyRefresh> = recipients
             .iter()
             .map(|s| NotifyRefresh {
@@ -261,14 +264,14 @@ impl Service {
             "refresh.report",
             &format!("product:{key}"),
             None,
-            Some(json!({"refresh": id, "table": table.name, "partition": partition, "snapshot_id": input.snapshot_id, "rows": input.row_count})),
+            Some(json!({"refresh": id, "table": table.name, "partition": partition, "snapshot_id": input.snapshot_id, "rows": input.row_count, "major": major})),
         )
         .await?;
         let data = json!({
             "refresh": id, "product": key_s, "table": table.name,
             "partition": (!partition.is_empty()).then_some(&partition), "partition_values": values,
             "snapshot_id": input.snapshot_id, "location": location, "marker": marker,
-            "row_count": input.row_count, "reported_by": who.name,
+            "row_count": input.row_count, "reported_by": who.name, "major": major,
         });
         self.announce(&mut tx, &Change::RefreshRecorded { refresh_id: id, product: &key_s, data }).await?;
         tx.commit().await?;
@@ -434,5 +437,31 @@ mod tests {
     fn locations_join_with_one_slash() {
         assert_eq!(join_location("s3://b/t/", "dt=1"), "s3://b/t/dt=1/");
         assert_eq!(join_location("s3://b/t", ""), "s3://b/t/");
+    }
+}
+
+/// The major a refresh is of and its detail: the newest (`current`) unless
+/// `asked` names an older one still published beside it.
+async fn of_major(
+    tx: &mut crate::store::Tx,
+    current: crate::model::ProductDetail,
+    asked: Option<i64>,
+) -> Result<(i64, crate::model::ProductDetail), ServiceError> {
+    let newest = products::major_of(&current.version).unwrap_or(1);
+    let Some(major) = asked.filter(|m| *m != newest) else {
+        return Ok((newest, current));
+    };
+    match crate::store::majors::get(tx, &current.key, major).await? {
+        Some(m) if m.retired_at.is_none() && major < newest => Ok((major, m.detail)),
+        Some(m) if m.retired_at.is_some() => Err(ServiceError::Conflict(format!(
+            "major: {} major {major} was retired on {}; report refreshes of {}",
+            current.key,
+            steward_api::time::format(&m.retired_at.unwrap_or_default()),
+            current.version
+        ))),
+        _ => Err(ServiceError::NotFound(format!(
+            "major: {} has no published major {major}; its newest is {newest} ({})",
+            current.key, current.version
+        ))),
     }
 }

@@ -13,6 +13,7 @@ pub mod access;
 pub mod audit;
 pub mod events;
 pub mod lineage;
+pub mod majors;
 pub mod outbox;
 pub mod products;
 pub mod proposals;

@@ -105,6 +105,7 @@ pub async fn publish(
     }
 
     super::lineage::index_product(&mut *conn, p).await?;
+    super::majors::record(&mut *conn, p, from.commit, from.now).await?;
 
     sqlx::query(
         "INSERT INTO product_versions (product_key, version, commit_id, proposal_id, published_at) VALUES ($1, $2, $3, $4, $5)

@@ -5,8 +5,10 @@
 //! replica that dies stops renewing and another takes the lease once it
 //! expires (`lease_secs`, default 30 s, so within a minute). Grant expiry is
 //! idempotent (compare-and-set per grant) and runs under the same lease, as
-//! does the registry poll when replicas share an upstream (recovery of work a
-//! dead replica left, changes made on the remote: see `service::upstream`).
+//! do the registry poll when replicas share an upstream (recovery of work a
+//! dead replica left, changes made on the remote: see `service::upstream`)
+//! and the pass over old majors (reminders before their end of support,
+//! retirement at their end of life: `service::majors`).
 
 use std::time::Duration;
 
@@ -104,6 +106,11 @@ impl Monitor {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(announced = n, "grants ending soon announced"),
                     Err(e) => tracing::error!(error = %e, "announcing grants that end soon failed"),
+                }
+                match self.service.sunset_pass().await {
+                    Ok(done) if done != Default::default() => tracing::info!(?done, "old majors reminded or retired"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "the pass over old majors failed"),
                 }
             }
             tokio::select! {

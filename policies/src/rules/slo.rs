@@ -1,13 +1,15 @@
-//! The SLO schedule (STW009) and its frequency (STW010).
+//! The SLO schedule (STW009, with the sunset dates `endOfSupport` and
+//! `endOfLife`) and its frequency (STW010).
 
 use steward_schemas::FieldPath;
-use steward_schemas::slo::slo_specs;
+use steward_schemas::slo::{slo_specs, sunset};
 
 use super::Ctx;
 
 pub fn check(ctx: &mut Ctx<'_>) {
     let c = ctx.contract;
-    let (specs, issues) = slo_specs(c);
+    let (specs, mut issues) = slo_specs(c);
+    issues.extend(sunset(c).1);
     for issue in issues {
         match issue.offset {
             Some(offset) => ctx.report_within("STW009", issue.path, offset, issue.message),

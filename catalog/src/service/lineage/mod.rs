@@ -172,6 +172,7 @@ impl Service {
                         partition,
                         snapshot_id: None,
                         row_count: d.row_count.filter(|n| *n >= 0),
+                        major: None,
                     };
                     match self.report_refresh(who, &t.product_key, &input).await {
                         Ok(r) => outcome.recorded_refreshes.push(RecordedRefresh {
