@@ -41,8 +41,7 @@ pub use lineage::{
 pub use names::UnknownName;
 pub use products::{
     CatalogTable, Column, Contact, Description, DiffBody, ProductDetail, ProductMajor, ProductStatus, ProductSummary,
-    ProductVersion,
-    SearchPage, Slo,
+    ProductVersion, SearchPage, Slo,
 };
 pub use proposals::{
     BaseKind, Consumer, Decision, Finding, FindingDocument, Impact, Proposal, ProposalStatus, ProposalView, Retyped,

@@ -169,7 +169,8 @@ async fn a_new_major_runs_beside_the_old_one_until_its_end_of_life() {
         assert!(reminder[0].text.contains(&format!("steward access migrate {grant_b}")), "{}", reminder[0].text);
 
         // A migrates; B does not.
-        let (s, moved) = app.call("POST", &format!("/api/v1/grants/{grant_a}/migrate"), Some(&app.consumer), None).await;
+        let (s, moved) =
+            app.call("POST", &format!("/api/v1/grants/{grant_a}/migrate"), Some(&app.consumer), None).await;
         assert_eq!((s, &moved["major"]), (StatusCode::OK, &json!(2)), "{moved}");
         let (_, r) = refresh(&app, None, "2026-12-02").await;
         assert_eq!(r["notifications"], 2, "A's subscriptions moved along: {r}");
@@ -188,9 +189,8 @@ async fn a_new_major_runs_beside_the_old_one_until_its_end_of_life() {
         assert!(told[0].text.contains(&format!("grant {grant_b}")), "{}", told[0].text);
         assert!(mails_to(&smtp, &mail_a, "is retired").is_empty(), "A had moved");
         let (_, grants) = app.call("GET", "/api/v1/grants?product=sales.orders", Some(&app.reviewer), None).await;
-        let status = |id: i64| {
-            grants.as_array().unwrap().iter().find(|g| g["id"] == id).map(|g| g["status"].clone()).unwrap()
-        };
+        let status =
+            |id: i64| grants.as_array().unwrap().iter().find(|g| g["id"] == id).map(|g| g["status"].clone()).unwrap();
         assert_eq!((status(grant_a), status(grant_b)), (json!("active"), json!("revoked")), "{grants}");
         let listed = majors(&app).await;
         assert_eq!((&listed[1]["state"], &listed[1]["grants"]), (&json!("retired"), &json!(0)), "{listed:?}");
@@ -250,4 +250,140 @@ async fn a_retired_major_is_dropped_when_the_policy_says_so() {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
         assert!(p.to_string().contains("endOfLife must be a date"), "{p}");
     }
+}
+
+/// What `who` holds on `resource` in Lake Formation (moto filters by
+/// principal only with a resource).
+async fn held(
+    lf: &aws_sdk_lakeformation::Client,
+    gov: &str,
+    who: &str,
+    database: &str,
+    table: Option<&str>,
+) -> Vec<String> {
+    use aws_sdk_lakeformation::types::{DataLakePrincipal, DatabaseResource, Resource, TableResource};
+    let resource = match table {
+        None => Resource::builder()
+            .database(DatabaseResource::builder().catalog_id(gov).name(database).build().unwrap())
+            .build(),
+        Some(t) => Resource::builder()
+            .table(TableResource::builder().catalog_id(gov).database_name(database).name(t).build().unwrap())
+            .build(),
+    };
+    let out = lf
+        .list_permissions()
+        .catalog_id(gov)
+        .principal(DataLakePrincipal::builder().data_lake_principal_identifier(who).build())
+        .resource(resource)
+        .send()
+        .await
+        .unwrap();
+    let mut perms: Vec<String> = out
+        .principal_resource_permissions()
+        .iter()
+        .filter(|p| p.principal().and_then(|x| x.data_lake_principal_identifier()) == Some(who))
+        .flat_map(|p| p.permissions().iter().map(|x| x.as_str().to_owned()))
+        .collect();
+    perms.sort();
+    perms.dedup();
+    perms
+}
+
+/// The column names of a Glue table.
+async fn glue_columns(glue: &aws_sdk_glue::Client, database: &str, table: &str) -> Option<Vec<String>> {
+    let out = glue.get_table().database_name(database).name(table).send().await.ok()?;
+    let t = out.table()?;
+    Some(t.storage_descriptor()?.columns().iter().map(|c| c.name().to_owned()).collect())
+}
+
+/// The same flow on AWS against moto (Glue, Lake Formation named-resource
+/// grants): both majors' databases exist side by side, `sales_orders` and
+/// `sales_orders_v2` (docs/breaking-changes.md); grants on 1.x are shared on
+/// the old one; a migration moves the share; at the end of life the old
+/// major's remaining share is revoked and, under `retired_catalog: drop`,
+/// its database deleted (Glue model `DeleteDatabase`), after the revoke.
+#[tokio::test]
+async fn on_glue_both_majors_live_side_by_side_until_the_old_ones_end_of_life() {
+    let Some(moto) = steward_aws::testing::moto().await else { return };
+    let gov = steward_aws::testing::account();
+    let (glue, lf) = {
+        let cfg = moto.config(&gov).await;
+        (aws_sdk_glue::Client::new(&cfg), aws_sdk_lakeformation::Client::new(&cfg))
+    };
+    // Steward's calls go through a recorder: moto deletes a database whatever
+    // permissions remain on it, so the order of the calls is checked here.
+    let proxy = steward_aws::testing::proxy::RecordingProxy::start(moto.url()).await;
+    let cfg = steward_aws::testing::config_for(proxy.url(), &gov).await;
+    let clock = Arc::new(ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap()));
+    let policy = steward_policies::Policy::from_yaml("breaking_changes:\n  retired_catalog: drop\n").unwrap();
+    let choices = steward_catalog::service::BackendChoices {
+        catalog: steward_catalog::service::CatalogBackend::Glue,
+        shares: steward_catalog::service::SharesBackend::Aws,
+        ..Default::default()
+    };
+    let app = common::TestApp::builder("sqlite").clock(clock.clone()).policy(policy).backends(choices).start().await;
+    let drain = || async {
+        let backends = steward_catalog::server::EffectBackends {
+            glue: Some(steward_aws::GlueCatalog::new(&cfg)),
+            shares: Some(steward_aws::Shares::new(&cfg, &gov)),
+            markers: steward_aws::Markers::local(app.dir.path().join("objects")),
+            mailer: None,
+            webhooks: steward_notify::WebhookSender::new(&Default::default()).unwrap(),
+            sns: None,
+        };
+        let worker = app.worker_for(backends);
+        for _ in 0..3 {
+            worker.drain().await.unwrap();
+            // Past a retry's backoff (the drop waits for the revokes).
+            clock.advance(chrono::Duration::seconds(2));
+        }
+        for status in ["dead", "pending"] {
+            let (_, rows) =
+                app.call("GET", &format!("/api/v1/admin/outbox?status={status}"), Some(&app.admin), None).await;
+            assert_eq!(rows.as_array().map(Vec::len), Some(0), "no job {status}: {rows}");
+        }
+    };
+    let body = json!({"name": "bea", "role": "consumer", "scopes": [B]});
+    let (_, token) = app.json("POST", "/api/v1/tokens", &app.admin, body).await;
+    let bea = token["token"].as_str().unwrap().to_owned();
+
+    app.publish(&steward_testkit::sales_orders()).await;
+    let grant_a = granted(&app, &app.consumer, A).await;
+    granted(&app, &bea, B).await;
+    drain().await;
+    for who in [A, B] {
+        assert!(held(&lf, &gov, who, "sales_orders", Some("order_lines")).await.contains(&"SELECT".to_owned()));
+    }
+
+    app.publish(&steward_testkit::sales_orders_without_quantity("2.0.0")).await;
+    drain().await;
+    let v1 = glue_columns(&glue, "sales_orders", "order_lines").await.expect("1.x stays in Glue");
+    let v2 = glue_columns(&glue, "sales_orders_v2", "order_lines").await.expect("2.0.0 beside it");
+    assert!(v1.contains(&"quantity".to_owned()) && !v2.contains(&"quantity".to_owned()), "{v1:?} {v2:?}");
+    for who in [A, B] {
+        assert!(held(&lf, &gov, who, "sales_orders", Some("order_lines")).await.contains(&"SELECT".to_owned()));
+        assert!(held(&lf, &gov, who, "sales_orders_v2", Some("order_lines")).await.is_empty(), "on 1 until they move");
+    }
+
+    // A moves: its share moves to the new database.
+    let (s, moved) = app.call("POST", &format!("/api/v1/grants/{grant_a}/migrate"), Some(&app.consumer), None).await;
+    assert_eq!(s, StatusCode::OK, "{moved}");
+    drain().await;
+    assert!(held(&lf, &gov, A, "sales_orders_v2", Some("order_lines")).await.contains(&"SELECT".to_owned()));
+    assert!(held(&lf, &gov, A, "sales_orders", Some("order_lines")).await.is_empty());
+
+    // End of life: B's share of 1 is revoked, then the old database dropped.
+    clock.advance(chrono::Duration::days(91));
+    let done = app.service.sunset_pass().await.unwrap();
+    assert_eq!((done.retired, done.revoked), (1, 1), "{done:?}");
+    drain().await;
+    assert!(held(&lf, &gov, B, "sales_orders", Some("order_lines")).await.is_empty(), "B's share is revoked");
+    let calls = proxy.calls();
+    let at = |op: &str| calls.iter().rposition(|c| c.is("lakeformation", op) || c.is("glue", op));
+    let (revoked, dropped) = (at("BatchRevokePermissions"), at("DeleteDatabase"));
+    assert!(revoked.is_some() && revoked < dropped, "revoke, then drop: {revoked:?} {dropped:?}");
+    let gone = glue.get_database().name("sales_orders").send().await;
+    assert!(gone.is_err(), "the retired major's database is dropped");
+    assert!(glue_columns(&glue, "sales_orders_v2", "order_lines").await.is_some());
+    assert!(held(&lf, &gov, A, "sales_orders_v2", Some("order_lines")).await.contains(&"SELECT".to_owned()));
 }

@@ -124,7 +124,16 @@ pub fn run(args: ProductsArgs) -> u8 {
             }
             ProductsCommand::Majors { .. } => {
                 let when = |t: &Option<chrono::DateTime<chrono::Utc>>| t.as_ref().map_or("-".to_owned(), time::format);
-                outln!("{:<6} {:<10} {:<10} {:<28} {:<28} {:<28} {:>6}", "MAJOR", "VERSION", "STATE", "DATABASE", "END OF SUPPORT", "END OF LIFE", "GRANTS");
+                outln!(
+                    "{:<6} {:<10} {:<10} {:<28} {:<28} {:<28} {:>6}",
+                    "MAJOR",
+                    "VERSION",
+                    "STATE",
+                    "DATABASE",
+                    "END OF SUPPORT",
+                    "END OF LIFE",
+                    "GRANTS"
+                );
                 for m in text.json::<Vec<ProductMajor>>()? {
                     outln!(
                         "{:<6} {:<10} {:<10} {:<28} {:<28} {:<28} {:>6}",

@@ -152,7 +152,9 @@ pub fn sunset(contract: &Contract) -> (Sunset, Vec<SloIssue>) {
         if at.is_none() {
             issues.push(SloIssue {
                 path: sla_path(i).key("value"),
-                message: format!("{name} must be a date (`2027-03-31`) or an RFC 3339 date-time (`2027-03-31T00:00:00Z`)"),
+                message: format!(
+                    "{name} must be a date (`2027-03-31`) or an RFC 3339 date-time (`2027-03-31T00:00:00Z`)"
+                ),
                 offset: None,
             });
         }

@@ -155,7 +155,13 @@ impl Job for NotifySunset {
             )
         } else {
             (
-                format!("[steward] {} major {} ends {}: move to {}", n.product, n.major, when(&n.end_of_support), n.newest_version),
+                format!(
+                    "[steward] {} major {} ends {}: move to {}",
+                    n.product,
+                    n.major,
+                    when(&n.end_of_support),
+                    n.newest_version
+                ),
                 format!(
                     "Grant {} of account {} still reads major {} of {} ({}).\nIts support ends {} and it is retired {}: then the grant is revoked.\nMove it to {} with `steward access migrate {}`.",
                     n.grant,

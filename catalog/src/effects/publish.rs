@@ -57,6 +57,11 @@ pub(crate) struct RetireCatalog {
     pub product_key: String,
     pub major: i64,
     pub database: String,
+    /// The outbox ids `(after, upto]` of the share revokes the retirement
+    /// enqueued: the database goes only once they have run, so that Lake
+    /// Formation revokes on tables that still exist.
+    #[serde(default)]
+    pub revokes: Option<(i64, i64)>,
 }
 
 impl Job for RetireCatalog {
@@ -72,6 +77,17 @@ impl Job for RetireCatalog {
             .glue
             .as_ref()
             .ok_or_else(|| EffectError::permanent("the Glue catalog backend is off (catalog.backend)"))?;
+        if let Some((after, upto)) = self.revokes {
+            let waiting =
+                crate::store::outbox::pending_between(&mut *ctx.conn().await?, JobKind::ShareRevoke, after, upto)
+                    .await?;
+            if waiting > 0 {
+                return Err(EffectError::retry(format!(
+                    "waiting for {waiting} share revoke(s) of the retired major before dropping {}",
+                    self.database
+                )));
+            }
+        }
         glue.drop_database(&self.database).await?;
         tracing::info!(product = %self.product_key, major = self.major, database = %self.database, "retired major dropped from Glue");
         Ok(())

@@ -145,7 +145,9 @@ impl Service {
         }
         let row = majors::get(&mut *self.conn().await?, key, major).await?;
         let detail = match row {
-            Some(m) if m.retired_at.is_some() && self.policy.breaking_changes.retired_catalog == RetiredCatalog::Drop => {
+            Some(m)
+                if m.retired_at.is_some() && self.policy.breaking_changes.retired_catalog == RetiredCatalog::Drop =>
+            {
                 return Err(ServiceError::NotFound(format!(
                     "major {major} of {key} was retired on {} and dropped from the catalog; its newest major is {}",
                     steward_api::time::format(&m.retired_at.unwrap_or_default()),
@@ -235,6 +237,7 @@ impl Service {
             steward_api::time::format(&m.end_of_life.unwrap_or(now)),
             newest
         );
+        let revokes_after = crate::store::outbox::max_id(&mut tx).await?;
         let mut revoked = Vec::new();
         for g in &grants {
             if self.end_grant_in(&mut tx, "steward", g, GrantStatus::Revoked, Some(&reason)).await? {
@@ -243,12 +246,14 @@ impl Service {
         }
         let jobs = notices(&mut tx, m, &revoked, NotifySunset::RETIRED, &newest).await?;
         effects::enqueue_all(&mut tx, &jobs, None, now).await?;
+        let revokes_upto = crate::store::outbox::max_id(&mut tx).await?;
         let drop = self.policy.breaking_changes.retired_catalog == RetiredCatalog::Drop;
         if drop && self.backends.glue() {
             let job = RetireCatalog {
                 product_key: m.product_key.clone(),
                 major: m.major,
                 database: m.detail.database.clone(),
+                revokes: Some((revokes_after, revokes_upto)),
             };
             effects::enqueue(&mut tx, &job, None, now).await?;
         }

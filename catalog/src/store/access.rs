@@ -377,7 +377,11 @@ pub async fn migrate_grant(conn: &mut AnyConnection, grant: &Grant, from: i64, t
 }
 
 /// The active grants of a product on one major, oldest first.
-pub async fn active_on_major(conn: &mut AnyConnection, product_key: &str, major: i64) -> Result<Vec<Grant>, StoreError> {
+pub async fn active_on_major(
+    conn: &mut AnyConnection,
+    product_key: &str,
+    major: i64,
+) -> Result<Vec<Grant>, StoreError> {
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT {GRANT_COLUMNS} FROM grants WHERE product_key = $1 AND major = $2 AND status = 'active' ORDER BY id"
     )))
@@ -393,11 +397,10 @@ pub async fn active_by_major(
     conn: &mut AnyConnection,
     product_key: &str,
 ) -> Result<std::collections::BTreeMap<i64, i64>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT major, COUNT(*) FROM grants WHERE product_key = $1 AND status = 'active' GROUP BY major",
-    )
-    .bind(product_key)
-    .fetch_all(conn)
-    .await?;
+    let rows =
+        sqlx::query("SELECT major, COUNT(*) FROM grants WHERE product_key = $1 AND status = 'active' GROUP BY major")
+            .bind(product_key)
+            .fetch_all(conn)
+            .await?;
     rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
 }

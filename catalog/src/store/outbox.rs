@@ -99,6 +99,29 @@ pub async fn unfinished_publish(conn: &mut AnyConnection, product_key: &str) -> 
     row.map(|r| r.try_get(0)).transpose().map_err(Into::into)
 }
 
+/// The highest job id so far (0 for none): with a later call in the same
+/// transaction, it brackets the jobs that transaction enqueued.
+pub async fn max_id(conn: &mut AnyConnection) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM outbox").fetch_one(conn).await?)
+}
+
+/// How many jobs of `kind` with ids in `(after, upto]` are still pending.
+pub async fn pending_between(
+    conn: &mut AnyConnection,
+    kind: JobKind,
+    after: i64,
+    upto: i64,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE kind = $1 AND id > $2 AND id <= $3 AND status = 'pending'",
+    )
+    .bind(kind.as_str())
+    .bind(after)
+    .bind(upto)
+    .fetch_one(conn)
+    .await?)
+}
+
 /// A claimed effect, ready to execute.
 #[derive(Debug, Clone)]
 pub struct Claimed {
