@@ -127,7 +127,7 @@ impl Service {
         .await?;
         self.announce_publication(&mut tx, before, &detail, merge_commit, Some(id)).await?;
         if let Some((previous_version, losses)) = losses {
-            self.notify_breaking(&mut tx, proposal, &detail, previous_version, losses, sunset, now).await?;
+            self.notify_breaking(&mut tx, proposal, &detail, (previous_version, losses), sunset, now).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -158,8 +158,7 @@ impl Service {
         tx: &mut crate::store::Tx,
         proposal: &Proposal,
         detail: &ProductDetail,
-        previous_version: String,
-        losses: steward_policies::Losses,
+        (previous_version, losses): (String, steward_policies::Losses),
         sunset: Option<super::majors::Sunset>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), StoreError> {

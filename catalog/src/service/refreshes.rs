@@ -404,6 +404,32 @@ async fn known_product(conn: &mut sqlx::AnyConnection, key: &str) -> Result<(), 
     }
 }
 
+/// The major a refresh is of and its detail: the newest (`current`) unless
+/// `asked` names an older one still published beside it.
+async fn of_major(
+    tx: &mut crate::store::Tx,
+    current: crate::model::ProductDetail,
+    asked: Option<i64>,
+) -> Result<(i64, crate::model::ProductDetail), ServiceError> {
+    let newest = products::major_of(&current.version).unwrap_or(1);
+    let Some(major) = asked.filter(|m| *m != newest) else {
+        return Ok((newest, current));
+    };
+    match crate::store::majors::get(tx, &current.key, major).await? {
+        Some(m) if m.retired_at.is_none() && major < newest => Ok((major, m.detail)),
+        Some(m) if m.retired_at.is_some() => Err(ServiceError::Conflict(format!(
+            "major: {} major {major} was retired on {}; report refreshes of {}",
+            current.key,
+            steward_api::time::format(&m.retired_at.unwrap_or_default()),
+            current.version
+        ))),
+        _ => Err(ServiceError::NotFound(format!(
+            "major: {} has no published major {major}; its newest is {newest} ({})",
+            current.key, current.version
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,31 +463,5 @@ mod tests {
     fn locations_join_with_one_slash() {
         assert_eq!(join_location("s3://b/t/", "dt=1"), "s3://b/t/dt=1/");
         assert_eq!(join_location("s3://b/t", ""), "s3://b/t/");
-    }
-}
-
-/// The major a refresh is of and its detail: the newest (`current`) unless
-/// `asked` names an older one still published beside it.
-async fn of_major(
-    tx: &mut crate::store::Tx,
-    current: crate::model::ProductDetail,
-    asked: Option<i64>,
-) -> Result<(i64, crate::model::ProductDetail), ServiceError> {
-    let newest = products::major_of(&current.version).unwrap_or(1);
-    let Some(major) = asked.filter(|m| *m != newest) else {
-        return Ok((newest, current));
-    };
-    match crate::store::majors::get(tx, &current.key, major).await? {
-        Some(m) if m.retired_at.is_none() && major < newest => Ok((major, m.detail)),
-        Some(m) if m.retired_at.is_some() => Err(ServiceError::Conflict(format!(
-            "major: {} major {major} was retired on {}; report refreshes of {}",
-            current.key,
-            steward_api::time::format(&m.retired_at.unwrap_or_default()),
-            current.version
-        ))),
-        _ => Err(ServiceError::NotFound(format!(
-            "major: {} has no published major {major}; its newest is {newest} ({})",
-            current.key, current.version
-        ))),
     }
 }
