@@ -302,6 +302,8 @@ mod tests {
                 "lineage.emit",
                 "event.deliver",
                 "notify.breaking",
+                "notify.sunset",
+                "catalog.retire",
                 "unknown"
             ]
         );

@@ -25,7 +25,7 @@ pub struct RefreshInput {
     /// The major the refresh is of (its tables and locations), while an
     /// older major is published beside the newest; default: the newest.
     /// The subscribers on that major are told.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0)]
     pub major: Option<i64>,
 }

@@ -21,6 +21,7 @@ pub mod delivery;
 pub mod diff;
 pub mod discover;
 pub mod lineage;
+pub mod majors;
 pub mod oidc;
 pub mod page;
 pub mod producer;

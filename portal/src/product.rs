@@ -86,6 +86,7 @@ pub async fn render_with(
     let notices = service.product_notices(&session.who, &key).await;
     let mine = consumer::panels_data(service, session, &key).await;
     let lineage = service.lineage(&key, Some(crate::lineage::DEPTH)).await;
+    let majors = service.majors(&session.who, &key).await;
     let done = d.done.as_deref().zip(d.id.as_deref().and_then(|i| i.parse::<i64>().ok()));
     let message = match (&mine, done) {
         (Some(Ok(m)), Some((kind, id))) => m.done_message(kind, id),
@@ -122,6 +123,7 @@ pub async fn render_with(
             h2 { "Who has access" }
             (access)
         }
+        (crate::majors::section(&majors))
         (versions_section(&p.key, &versions, diff.as_ref().map(|(a, b, t)| (*a, *b, t.as_str()))))
     };
     Ok(page::shell(&p.name, Some((session, Nav::Discover)), body))

@@ -312,3 +312,24 @@ async fn notices_show_a_pending_breaking_change_and_a_deprecation() {
     );
     assert!(section(&page, "mine").contains("no new access is granted"), "no request form when deprecated");
 }
+
+/// After a breaking 2.0.0, the product page lists both majors side by side,
+/// each with its database, state and dates; a product with one major shows
+/// no such panel.
+#[tokio::test]
+async fn the_product_page_lists_the_majors_published_side_by_side() {
+    let app = Portal::start().await;
+    app.publish(&steward_testkit::sales_orders()).await;
+    let carla = app.sign_in(&app.consumer).await;
+    let page = app.get("/products/sales.orders", Some(&carla)).await;
+    assert!(!page.body.contains("id=\"majors\""), "one major: no panel");
+    app.publish(&steward_testkit::sales_orders_without_quantity("2.0.0")).await;
+    let page = app.get("/products/sales.orders", Some(&carla)).await;
+    let majors = section(&page, "majors");
+    let v2 = majors.find("<code>sales_orders_v2</code>").expect("the new major's database");
+    let v1 = majors.find("<code>sales_orders</code>").expect("the old major's database");
+    assert!(v2 < v1, "newest first: {majors}");
+    assert!(majors.contains("m-current") && majors.contains("m-supported"), "{majors}");
+    let ends = steward_portal::page::when(&(chrono::Utc::now() + chrono::Duration::days(90)));
+    assert!(majors.contains(&ends[..10]), "the policy's 90 days: {ends} in {majors}");
+}

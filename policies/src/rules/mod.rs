@@ -50,7 +50,7 @@ pub const RULES: &[RuleInfo] = &[
         "STW009",
         "slo-schedule",
         E,
-        "an SLO entry with `scheduler: cron` and a valid `schedule`, time zone and grace period",
+        "an SLO entry with `scheduler: cron` and a valid `schedule`, time zone and grace period; sunset dates that are dates",
     ),
     rule("STW010", "slo-frequency", E, "the SLO schedule fires no more often than the policy allows (5 minutes)"),
     rule("STW011", "column-classification", E, "every column has a `classification` the policy knows"),
