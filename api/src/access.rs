@@ -135,6 +135,10 @@ pub struct Grant {
     /// (LF-Tag grants). The consumer accepts it with `steward shares accept`.
     #[serde(default)]
     pub share_arn: Option<String>,
+    /// The newer major its holder acknowledged instead of migrating (they
+    /// stay on `major` until its end of life); `null` if none.
+    #[serde(default)]
+    pub acknowledged_major: Option<i64>,
 }
 
 /// A reviewer's decision on an access request or grant (approve, reject, revoke).

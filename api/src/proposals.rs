@@ -211,6 +211,9 @@ pub struct Consumer {
     pub expires_at: Option<DateTime<Utc>>,
     /// Its live subscriptions.
     pub subscriptions: i64,
+    /// The newer major the grant's holder acknowledged instead of migrating.
+    #[serde(default)]
+    pub acknowledged_major: Option<i64>,
 }
 
 /// The JSON form of a submission (`POST /api/v1/proposals` with

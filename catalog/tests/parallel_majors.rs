@@ -4,8 +4,8 @@
 //! names them and the column; approved, both majors are listed and readable
 //! (each in its own catalog database), refreshes reach the subscribers of the
 //! major they name; everyone hears of the change with its dates, and of the
-//! coming end of support; A migrates, B does not and is revoked at the end of
-//! life and told. A restart (a second service on the same database) between
+//! coming end of support; A migrates, B acknowledges instead and is revoked
+//! at the end of life and told. A restart (a second service on the same database) between
 //! the steps sends nothing twice and loses nothing.
 
 mod common;
@@ -168,10 +168,26 @@ async fn a_new_major_runs_beside_the_old_one_until_its_end_of_life() {
         assert_eq!(reminder.len(), 1, "{reminder:#?}");
         assert!(reminder[0].text.contains(&format!("steward access migrate {grant_b}")), "{}", reminder[0].text);
 
-        // A migrates; B does not.
+        // A migrates; B does not, but acknowledges: it stays on 1 knowingly.
         let (s, moved) =
             app.call("POST", &format!("/api/v1/grants/{grant_a}/migrate"), Some(&app.consumer), None).await;
         assert_eq!((s, &moved["major"]), (StatusCode::OK, &json!(2)), "{moved}");
+        let acknowledge = format!("/api/v1/grants/{grant_b}/acknowledge");
+        let (s, _) = app.call("POST", &acknowledge, Some(&app.consumer), None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "not A's grant");
+        let (s, kept) = app.call("POST", &acknowledge, Some(&bea), None).await;
+        assert_eq!((s, &kept["major"], &kept["acknowledged_major"]), (StatusCode::OK, &json!(1), &json!(2)), "{kept}");
+        let (s, e) = app.call("POST", &acknowledge, Some(&bea), None).await;
+        assert_eq!(s, StatusCode::CONFLICT, "once: {e}");
+        let (s, e) =
+            app.call("POST", &format!("/api/v1/grants/{grant_a}/acknowledge"), Some(&app.consumer), None).await;
+        assert_eq!(s, StatusCode::CONFLICT, "A is on the newest major: {e}");
+        let (_, view) = app.call("GET", &format!("/api/v1/proposals/{}", p["id"]), Some(&app.reviewer), None).await;
+        let of = |account: &str| {
+            view["impact"]["consumers"].as_array().unwrap().iter().find(|c| c["account"] == account).cloned().unwrap()
+        };
+        assert_eq!((&of(A)["major"], &of(A)["acknowledged_major"]), (&json!(2), &Value::Null), "{view}");
+        assert_eq!((&of(B)["major"], &of(B)["acknowledged_major"]), (&json!(1), &json!(2)), "{view}");
         let (_, r) = refresh(&app, None, "2026-12-02").await;
         assert_eq!(r["notifications"], 2, "A's subscriptions moved along: {r}");
 

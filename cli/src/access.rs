@@ -104,6 +104,13 @@ enum AccessCommand {
         #[arg(value_parser = crate::positive_i64, allow_negative_numbers = true)]
         id: i64,
     },
+    /// Acknowledge the product's newest major instead of migrating: the grant
+    /// stays on its major until that major's end of life, when it is revoked.
+    Acknowledge {
+        /// Grant id.
+        #[arg(value_parser = crate::positive_i64, allow_negative_numbers = true)]
+        id: i64,
+    },
 }
 
 /// An access request's state.
@@ -195,6 +202,7 @@ pub fn run(args: AccessArgs) -> u8 {
             }
             AccessCommand::Cancel { id } => (Method::POST, format!("/api/v1/access-requests/{id}/cancel"), None),
             AccessCommand::Migrate { id } => (Method::POST, format!("/api/v1/grants/{id}/migrate"), None),
+            AccessCommand::Acknowledge { id } => (Method::POST, format!("/api/v1/grants/{id}/acknowledge"), None),
             AccessCommand::Renew { id, justification, duration } => (
                 Method::POST,
                 format!("/api/v1/grants/{id}/renew"),
@@ -239,6 +247,17 @@ pub fn run(args: AccessArgs) -> u8 {
             AccessCommand::Grants { .. } => text.json::<Vec<Grant>>()?.iter().for_each(print_grant),
             AccessCommand::Approve { .. } | AccessCommand::Revoke { .. } | AccessCommand::Migrate { .. } => {
                 print_grant(&text.json()?)
+            }
+            AccessCommand::Acknowledge { .. } => {
+                let g: Grant = text.json()?;
+                outln!(
+                    "grant {} stays on {} v{} (v{} acknowledged) until that major's end of life: see steward products majors {}",
+                    g.id,
+                    g.product_key,
+                    g.major,
+                    g.acknowledged_major.unwrap_or_default(),
+                    g.product_key
+                );
             }
             AccessCommand::Reject { id, .. } => outln!("access request {id} rejected"),
             AccessCommand::Cancel { .. } => {

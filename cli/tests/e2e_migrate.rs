@@ -1,7 +1,9 @@
 //! End to end: the real binary and CLI through a breaking change ([M11]).
 //! A consumer holds a grant on 1.x and a webhook subscription; 2.0.0 drops a
 //! column; the subscription's receiver gets the breaking-change notice; the
-//! consumer moves the grant with `steward access migrate`; the admin reads
+//! two majors are listed side by side (`steward products majors`) and a
+//! refresh names its major (`steward refresh --major 1`); the consumer moves
+//! the grant with `steward access migrate`; the admin reads
 //! every change in `steward admin events` and registers an event hook whose
 //! receiver gets the migration as a CloudEvent. On SQLite and PostgreSQL.
 
@@ -41,6 +43,24 @@ fn flow(database_url: Option<&str>) {
     std::fs::write(&v2, steward_testkit::sales_orders_without_quantity("2.0.0")).unwrap();
     ok(cli(&server, &producer, &["submit", v2.to_str().unwrap()]));
     ok(cli(&server, &reviewer, &["proposals", "approve", "2"]));
+    // Both majors side by side, each in its own database, 1 with its dates.
+    let out = ok(cli(&server, &consumer, &["products", "majors", "sales.orders"]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[1].starts_with("v2") && lines[1].contains("current") && lines[1].contains("sales_orders_v2"),
+        "{out}"
+    );
+    assert!(
+        lines[2].starts_with("v1") && lines[2].contains("supported") && lines[2].contains("sales_orders "),
+        "{out}"
+    );
+    assert!(lines[2].trim_end().ends_with(" 1"), "one grant on 1: {out}");
+    // A refresh of the old major reaches its subscriber; of the new, nobody yet.
+    let refresh = ["refresh", "sales.orders", "--table", "order_lines", "--partition", "dt=2026-12-01", "--wait", "0"];
+    let out = ok(cli(&server, &producer, &[&refresh[..], &["--major", "1"]].concat()));
+    assert!(out.contains("1 subscriber"), "{out}");
+    let out = ok(cli(&server, &producer, &refresh));
+    assert!(out.contains("0 subscriber"), "{out}");
     let out = ok(cli(&server, &consumer, &["access", "migrate", "1"]));
     assert!(out.contains("grant 1") && out.contains("v2"), "{out}");
     let out = cli(&server, &consumer, &["access", "migrate", "1"]);

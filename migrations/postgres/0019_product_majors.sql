@@ -25,3 +25,8 @@ CREATE INDEX product_majors_end_of_life ON product_majors (end_of_life) WHERE re
 INSERT INTO product_majors (product_key, major, version, commit_id, detail, published_at)
 SELECT product_key, split_part(version, '.', 1)::bigint, version, commit_id, detail, published_at
 FROM products WHERE split_part(version, '.', 1) ~ '^[0-9]+$';
+
+-- A grant's holder may acknowledge a new major instead of migrating: they
+-- stay on their grant's major knowingly until its end of life. The newest
+-- major acknowledged (reviewers see who has migrated, who acknowledged).
+ALTER TABLE grants ADD COLUMN acknowledged_major BIGINT;

@@ -25,3 +25,8 @@ CREATE INDEX product_majors_end_of_life ON product_majors (end_of_life) WHERE re
 INSERT INTO product_majors (product_key, major, version, commit_id, detail, published_at)
 SELECT product_key, CAST(substr(version, 1, instr(version, '.') - 1) AS INTEGER), version, commit_id, detail, published_at
 FROM products WHERE instr(version, '.') > 1;
+
+-- A grant's holder may acknowledge a new major instead of migrating: they
+-- stay on their grant's major knowingly until its end of life. The newest
+-- major acknowledged (reviewers see who has migrated, who acknowledged).
+ALTER TABLE grants ADD COLUMN acknowledged_major INTEGER;

@@ -143,6 +143,20 @@ pub async fn migrate(State(service): State<Service>, Auth(who): Auth, Path(id): 
     Ok(Json(service.migrate_grant(&who, id).await?))
 }
 
+/// Acknowledge the product's newest major instead of migrating: the grant
+/// stays on its major until that major's end of life (then it is revoked).
+/// 409 when the grant is not active on an older major.
+#[utoipa::path(post, path = "/api/v1/grants/{id}/acknowledge", tag = "access", params(("id" = i64, Path)),
+    responses((status = 200, body = Grant), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn acknowledge(
+    State(service): State<Service>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Grant>> {
+    Ok(Json(service.acknowledge_major(&who, id).await?))
+}
+
 /// Revoke a grant (and its share); `comment` (why) is required.
 #[utoipa::path(post, path = "/api/v1/grants/{id}/revoke", tag = "access", params(("id" = i64, Path)),
     request_body = AccessDecision,

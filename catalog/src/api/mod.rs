@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/grants/{id}/revoke", post(access::revoke))
         .route("/grants/{id}/renew", post(access::renew))
         .route("/grants/{id}/migrate", post(access::migrate))
+        .route("/grants/{id}/acknowledge", post(access::acknowledge))
         .route("/subscriptions", get(refreshes::subscriptions))
         .route("/subscriptions/{id}", axum::routing::delete(refreshes::unsubscribe))
         .route("/slo/breaches", get(slo::breaches))
@@ -260,7 +261,7 @@ impl Modify for EdgeResponses {
         workspace::withdraw,
         products::search, products::show, products::versions, products::majors, products::diff,
         access::request, access::list_requests, access::approve, access::reject, access::list_grants, access::revoke,
-        access::check, access::cancel, access::renew, access::migrate,
+        access::check, access::cancel, access::renew, access::migrate, access::acknowledge,
         refreshes::report, refreshes::list, refreshes::show, refreshes::partitions, refreshes::subscribe, refreshes::subscriptions,
         refreshes::unsubscribe,
         slo::status, slo::breaches,

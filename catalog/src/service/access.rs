@@ -565,6 +565,7 @@ mod tests {
             ended_by: None,
             ended_at: None,
             share_arn: None,
+            acknowledged_major: None,
         }
     }
 

@@ -117,6 +117,50 @@ impl Service {
         Ok(migrated)
     }
 
+    /// The holder of grant `id` (or a reviewer) acknowledges the product's
+    /// newest major instead of migrating: the grant stays on its major until
+    /// that major's end of life, and reviewers see the choice on the
+    /// proposal's page. Audited `grant.acknowledge`.
+    pub async fn acknowledge_major(&self, who: &Principal, id: i64) -> Result<Grant, ServiceError> {
+        let grant = access::get_grant(&mut *self.conn().await?, id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no grant {id}")))?;
+        if !who.can_review() && !who.consumes_for(&grant.account) {
+            return Err(ServiceError::NotFound(format!("no grant {id}")));
+        }
+        let current = products::get(&mut *self.conn().await?, &grant.product_key)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("product {} is not published", grant.product_key)))?;
+        let newest = major_of(&current.version);
+        let mut tx = self.store.begin().await?;
+        if !access::acknowledge(&mut tx, id, newest).await? {
+            return Err(ServiceError::Conflict(format!(
+                "grant {id} is {} on major {} and {} is at major {newest}: nothing to acknowledge{}",
+                grant.status,
+                grant.major,
+                grant.product_key,
+                if grant.acknowledged_major == Some(newest) { " (acknowledged already)" } else { "" }
+            )));
+        }
+        let sunset = crate::store::majors::get(&mut tx, &grant.product_key, grant.major).await?;
+        self.audit(
+            &mut tx,
+            &who.name,
+            "grant.acknowledge",
+            &format!("grant:{id}"),
+            Some(json!({"major": grant.major})),
+            Some(json!({
+                "acknowledged_major": newest,
+                "end_of_life": sunset.and_then(|m| m.end_of_life).map(|t| steward_api::time::format(&t)),
+            })),
+        )
+        .await?;
+        let acknowledged =
+            access::get_grant(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("grant {id}")))?;
+        tx.commit().await?;
+        Ok(acknowledged)
+    }
+
     /// The catalog model of the newest published version of `major`, built
     /// from its contract in the registry (not redacted).
     pub(crate) async fn latest_of_major(&self, key: &str, major: i64) -> Result<Option<ProductDetail>, ServiceError> {

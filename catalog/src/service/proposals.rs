@@ -338,6 +338,7 @@ impl Service {
                     major: a.major,
                     expires_at: a.expires_at,
                     subscriptions: a.subscriptions,
+                    acknowledged_major: a.acknowledged_major,
                 })
                 .collect(),
             consumers_total: total,

@@ -222,7 +222,7 @@ pub async fn upsert_grant(conn: &mut AnyConnection, g: &NewGrant<'_>) -> Result<
     Ok(row.try_get(0)?)
 }
 
-const GRANT_COLUMNS: &str = "id, product_key, account, request_id, major, status, granted_by, granted_at, expires_at, ended_by, ended_at, share_arn";
+const GRANT_COLUMNS: &str = "id, product_key, account, request_id, major, status, granted_by, granted_at, expires_at, ended_by, ended_at, share_arn, acknowledged_major";
 
 fn grant_from_row(r: &sqlx::any::AnyRow) -> Result<Grant, StoreError> {
     Ok(Grant {
@@ -238,6 +238,7 @@ fn grant_from_row(r: &sqlx::any::AnyRow) -> Result<Grant, StoreError> {
         ended_by: r.try_get("ended_by")?,
         ended_at: time_opt(r, "ended_at")?,
         share_arn: r.try_get("share_arn")?,
+        acknowledged_major: r.try_get("acknowledged_major")?,
     })
 }
 
@@ -403,4 +404,19 @@ pub async fn active_by_major(
             .fetch_all(conn)
             .await?;
     rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+/// Records that the holder of active grant `id`, on a major below `newest`,
+/// acknowledged `newest` instead of migrating; false if the grant is not
+/// active on an older major or acknowledged it already.
+pub async fn acknowledge(conn: &mut AnyConnection, id: i64, newest: i64) -> Result<bool, StoreError> {
+    let r = sqlx::query(
+        "UPDATE grants SET acknowledged_major = $2
+         WHERE id = $1 AND status = 'active' AND major < $2 AND (acknowledged_major IS NULL OR acknowledged_major < $2)",
+    )
+    .bind(id)
+    .bind(newest)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }

@@ -293,6 +293,8 @@ pub struct Affected {
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Live subscriptions of the account (notified of the change).
     pub subscriptions: i64,
+    /// The newer major the grant's holder acknowledged instead of migrating.
+    pub acknowledged_major: Option<i64>,
 }
 
 /// Who a change to `product_key` reaches: accounts with an active grant or a
@@ -304,10 +306,10 @@ pub async fn affected(
 ) -> Result<(Vec<Affected>, i64), StoreError> {
     // One row per account whichever of the two it has; MAX picks the grant's
     // columns from its row (the subscription rows carry NULLs there).
-    const UNION: &str = "SELECT account, id AS grant_id, major, expires_at, 0 AS subs FROM grants
+    const UNION: &str = "SELECT account, id AS grant_id, major, expires_at, acknowledged_major, 0 AS subs FROM grants
                            WHERE product_key = $1 AND status = 'active'
                          UNION ALL
-                         SELECT account, NULL, NULL, NULL, 1 FROM subscriptions
+                         SELECT account, NULL, NULL, NULL, NULL, 1 FROM subscriptions
                            WHERE product_key = $1 AND removed_at IS NULL";
     let total: i64 = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(DISTINCT account) AS n FROM ({UNION}) u")))
         .bind(product_key)
@@ -315,7 +317,8 @@ pub async fn affected(
         .await?
         .try_get("n")?;
     let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT account, MAX(grant_id) AS grant_id, MAX(major) AS major, MAX(expires_at) AS expires_at, SUM(subs) AS subs
+        "SELECT account, MAX(grant_id) AS grant_id, MAX(major) AS major, MAX(expires_at) AS expires_at,
+                MAX(acknowledged_major) AS acknowledged_major, SUM(subs) AS subs
          FROM ({UNION}) u GROUP BY account ORDER BY account LIMIT $2"
     )))
     .bind(product_key)
@@ -330,6 +333,7 @@ pub async fn affected(
             major: r.try_get("major")?,
             expires_at: time_opt(r, "expires_at")?,
             subscriptions: r.try_get("subs")?,
+            acknowledged_major: r.try_get("acknowledged_major")?,
         });
     }
     Ok((out, total))

@@ -118,6 +118,7 @@ fn row(a: &Consumer, published_major: Option<i64>) -> Markup {
                 td.migration {
                     @match a.major {
                         Some(m) if m >= new => { "migrated" }
+                        Some(m) if a.acknowledged_major >= Some(new) => { "stays on v" (m) " until its end of life (acknowledged)" }
                         Some(m) => { strong { "not yet" } " (still on v" (m) ")" }
                         None => span.muted { "no grant" },
                     }
