@@ -172,7 +172,8 @@ mod tests {
 
     const GRANT: &str = r#"{"id":1,"product_key":"sales.orders","account":"123456789012","request_id":1,
         "major":2,"status":"active","granted_by":"rita","granted_at":"2026-11-21T06:05:00.000000Z",
-        "expires_at":"2026-12-21T06:05:00.000000Z","ended_by":null,"ended_at":null,"share_arn":null}"#;
+        "expires_at":"2026-12-21T06:05:00.000000Z","ended_by":null,"ended_at":null,"share_arn":null,
+        "acknowledged_major":null}"#;
 
     #[test]
     fn requests_and_grants_round_trip() {
@@ -202,6 +203,8 @@ mod tests {
             r#""share_arn":"arn:aws:ram:eu-west-1:123456789012:resource-share/LakeFormation-V3-1""#,
         ));
         assert!(shared.share_arn.is_some_and(|a| a.contains("LakeFormation")));
+        let staying: Grant = round_trip(&GRANT.replace(r#""acknowledged_major":null"#, r#""acknowledged_major":3"#));
+        assert_eq!(staying.acknowledged_major, Some(3));
         let check: AccessCheck = round_trip(&format!(
             r#"{{"product":"sales.orders","account":"123456789012","allowed":true,"grant":{GRANT}}}"#
         ));
