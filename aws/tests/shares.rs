@@ -16,8 +16,8 @@
 
 use std::time::Duration;
 
-use aws_sdk_lakeformation::types::{DataLakePrincipal, DatabaseResource, Resource, TableResource};
 use serde_json::{Value, json};
+use steward_aws::testing::lf::{database as db_resource, permissions as lf_permissions, table as table_resource};
 use steward_aws::testing::proxy::RecordingProxy;
 use steward_aws::testing::{REGION, account, config_for, moto, unique};
 use steward_aws::{Backoff, DatabaseSpec, GlueCatalog, ShareArn, ShareGrant, Shares};
@@ -33,34 +33,6 @@ fn database(name: &str) -> DatabaseSpec {
         ]
     }))
     .expect("spec JSON as the outbox stores it")
-}
-
-async fn lf_permissions(lf: &aws_sdk_lakeformation::Client, gov: &str, who: &str, resource: Resource) -> Vec<String> {
-    let out = lf
-        .list_permissions()
-        .catalog_id(gov)
-        .principal(DataLakePrincipal::builder().data_lake_principal_identifier(who).build())
-        .resource(resource)
-        .send()
-        .await
-        .unwrap();
-    let mut perms: Vec<String> = out
-        .principal_resource_permissions()
-        .iter()
-        .flat_map(|p| p.permissions().iter().map(|x| x.as_str().to_owned()))
-        .collect();
-    perms.sort();
-    perms.dedup();
-    perms
-}
-
-fn db_resource(gov: &str, db: &str) -> Resource {
-    Resource::builder().database(DatabaseResource::builder().catalog_id(gov).name(db).build().unwrap()).build()
-}
-
-fn table_resource(gov: &str, db: &str, t: &str) -> Resource {
-    let t = TableResource::builder().catalog_id(gov).database_name(db).name(t).build().unwrap();
-    Resource::builder().table(t).build()
 }
 
 fn lf_client(cfg: &aws_config::SdkConfig) -> aws_sdk_lakeformation::Client {

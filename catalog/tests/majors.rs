@@ -97,7 +97,7 @@ async fn breaking_proposal_names_its_consumers_and_what_they_lose() {
             assert_eq!(impact["tables"], json!([]));
             assert_eq!(impact["consumers_total"], 1);
             let expected = json!([{"account": "123456789012", "grant_id": grant["id"], "major": 1,
-                                   "expires_at": grant["expires_at"], "subscriptions": 1}]);
+                                   "expires_at": grant["expires_at"], "subscriptions": 1, "acknowledged_major": null}]);
             assert_eq!(impact["consumers"], expected);
         }
         // Consumers do not read proposals at all.

@@ -268,41 +268,20 @@ async fn a_retired_major_is_dropped_when_the_policy_says_so() {
     }
 }
 
-/// What `who` holds on `resource` in Lake Formation (moto filters by
-/// principal only with a resource).
+/// What `who` holds on a table (or the database) in Lake Formation.
 async fn held(
-    lf: &aws_sdk_lakeformation::Client,
+    client: &aws_sdk_lakeformation::Client,
     gov: &str,
     who: &str,
     database: &str,
     table: Option<&str>,
 ) -> Vec<String> {
-    use aws_sdk_lakeformation::types::{DataLakePrincipal, DatabaseResource, Resource, TableResource};
+    use steward_aws::testing::lf;
     let resource = match table {
-        None => Resource::builder()
-            .database(DatabaseResource::builder().catalog_id(gov).name(database).build().unwrap())
-            .build(),
-        Some(t) => Resource::builder()
-            .table(TableResource::builder().catalog_id(gov).database_name(database).name(t).build().unwrap())
-            .build(),
+        None => lf::database(gov, database),
+        Some(t) => lf::table(gov, database, t),
     };
-    let out = lf
-        .list_permissions()
-        .catalog_id(gov)
-        .principal(DataLakePrincipal::builder().data_lake_principal_identifier(who).build())
-        .resource(resource)
-        .send()
-        .await
-        .unwrap();
-    let mut perms: Vec<String> = out
-        .principal_resource_permissions()
-        .iter()
-        .filter(|p| p.principal().and_then(|x| x.data_lake_principal_identifier()) == Some(who))
-        .flat_map(|p| p.permissions().iter().map(|x| x.as_str().to_owned()))
-        .collect();
-    perms.sort();
-    perms.dedup();
-    perms
+    lf::permissions(client, gov, who, resource).await
 }
 
 /// The column names of a Glue table.

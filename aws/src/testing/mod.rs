@@ -21,6 +21,7 @@
 //!
 //! Tests share one moto: use [`unique`] names and distinct [`account`] ids.
 
+pub mod lf;
 pub mod lf_share_model;
 pub mod proxy;
 pub mod ram_fake;

@@ -7,6 +7,14 @@ use super::job::{EffectError, Job, JobContext};
 use crate::store::outbox::JobKind;
 use crate::store::products;
 
+/// The Glue backend, which a job enqueued while it was on needs.
+fn glue(ctx: &JobContext) -> Result<&steward_aws::GlueCatalog, EffectError> {
+    ctx.backends
+        .glue
+        .as_ref()
+        .ok_or_else(|| EffectError::permanent("the Glue catalog backend is off (catalog.backend)"))
+}
+
 /// Publish a product version to Glue and register its locations with Lake
 /// Formation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,11 +34,7 @@ impl Job for PublishCatalog {
     }
 
     async fn run(self, ctx: &JobContext) -> Result<(), EffectError> {
-        let glue = ctx
-            .backends
-            .glue
-            .as_ref()
-            .ok_or_else(|| EffectError::permanent("the Glue catalog backend is off (catalog.backend)"))?;
+        let glue = glue(ctx)?;
         // Publish what is current: a later version's job will find the same state.
         let Some(mut detail) = products::get(&mut *ctx.conn().await?, &self.product_key).await? else {
             return Err(EffectError::permanent(format!("product {} is not in the catalog", self.product_key)));
@@ -72,11 +76,7 @@ impl Job for RetireCatalog {
     }
 
     async fn run(self, ctx: &JobContext) -> Result<(), EffectError> {
-        let glue = ctx
-            .backends
-            .glue
-            .as_ref()
-            .ok_or_else(|| EffectError::permanent("the Glue catalog backend is off (catalog.backend)"))?;
+        let glue = glue(ctx)?;
         if let Some((after, upto)) = self.revokes {
             let waiting =
                 crate::store::outbox::pending_between(&mut *ctx.conn().await?, JobKind::ShareRevoke, after, upto)

@@ -128,16 +128,7 @@ pub async fn due_reminders(
     by: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<ProductMajor>, StoreError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM product_majors
-         WHERE end_of_support IS NOT NULL AND end_of_support <= $1 AND reminded_at IS NULL AND retired_at IS NULL
-         ORDER BY end_of_support, product_key, major LIMIT $2"
-    )))
-    .bind(ts(by))
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
-    rows.iter().map(from_row).collect()
+    due(conn, "end_of_support", "AND reminded_at IS NULL", by, limit).await
 }
 
 /// Live majors past their end of life, oldest first.
@@ -146,12 +137,23 @@ pub async fn due_retirement(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<ProductMajor>, StoreError> {
+    due(conn, "end_of_life", "", now, limit).await
+}
+
+/// Live majors whose date `column` is set and at or before `by`.
+async fn due(
+    conn: &mut AnyConnection,
+    column: &'static str,
+    and: &'static str,
+    by: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<ProductMajor>, StoreError> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM product_majors
-         WHERE end_of_life IS NOT NULL AND end_of_life <= $1 AND retired_at IS NULL
-         ORDER BY end_of_life, product_key, major LIMIT $2"
+         WHERE {column} IS NOT NULL AND {column} <= $1 AND retired_at IS NULL {and}
+         ORDER BY {column}, product_key, major LIMIT $2"
     )))
-    .bind(ts(now))
+    .bind(ts(by))
     .bind(limit)
     .fetch_all(conn)
     .await?;
@@ -165,15 +167,7 @@ pub async fn mark_reminded(
     major: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let r = sqlx::query(
-        "UPDATE product_majors SET reminded_at = $1 WHERE product_key = $2 AND major = $3 AND reminded_at IS NULL",
-    )
-    .bind(ts(now))
-    .bind(key)
-    .bind(major)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    mark(conn, "reminded_at", key, major, now).await
 }
 
 /// Marks a major retired; false if another pass did it first.
@@ -183,9 +177,20 @@ pub async fn mark_retired(
     major: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let r = sqlx::query(
-        "UPDATE product_majors SET retired_at = $1 WHERE product_key = $2 AND major = $3 AND retired_at IS NULL",
-    )
+    mark(conn, "retired_at", key, major, now).await
+}
+
+/// Sets the time `column` of a major once (compare-and-set on NULL).
+async fn mark(
+    conn: &mut AnyConnection,
+    column: &'static str,
+    key: &str,
+    major: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE product_majors SET {column} = $1 WHERE product_key = $2 AND major = $3 AND {column} IS NULL"
+    )))
     .bind(ts(now))
     .bind(key)
     .bind(major)
