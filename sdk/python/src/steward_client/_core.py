@@ -226,12 +226,14 @@ def report_refresh(
     snapshot_id: Optional[str] = None,
     row_count: Optional[int] = None,
     idempotency_key: Optional[str] = None,
+    major: Optional[int] = None,
 ) -> Call[m.RefreshOutcome]:
     body = m.RefreshInput(
         partition=parse_partition(partition),
         table=table,
         snapshot_id=snapshot_id,
         row_count=row_count,
+        major=major,
         # Chosen once, here, so every retry of this call carries the same key.
         idempotency_key=idempotency_key or new_idempotency_key(),
     )

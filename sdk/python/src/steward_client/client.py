@@ -80,15 +80,17 @@ class StewardClient:
         snapshot_id: Optional[str] = None,
         row_count: Optional[int] = None,
         idempotency_key: Optional[str] = None,
+        major: Optional[int] = None,
     ) -> m.RefreshOutcome:
         """Reports new data of ``product`` (a partition of ``table``, or a
         snapshot). Retries transient failures with one idempotency key
         (``idempotency_key``, or one made for this call): the server records
         the refresh once. ``replayed`` in the answer is true when the key had
-        been recorded before."""
+        been recorded before. ``major`` names an older major still published
+        beside the newest (default: the newest)."""
         return self._run(_core.report_refresh(
             product, partition=partition, table=table, snapshot_id=snapshot_id,
-            row_count=row_count, idempotency_key=idempotency_key))
+            row_count=row_count, idempotency_key=idempotency_key, major=major))
 
     def get_refresh(self, product: str, refresh_id: int) -> m.RefreshStatus:
         """A refresh with the state of its ``_SUCCESS`` marker and notifications."""

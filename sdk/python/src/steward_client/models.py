@@ -143,6 +143,9 @@ class RefreshInput:
     snapshot_id: Optional[str] = None
     idempotency_key: Optional[str] = None
     row_count: Optional[int] = None
+    #: The major the refresh is of, while an older one is published beside
+    #: the newest (default: the newest).
+    major: Optional[int] = None
 
 
 @dataclass
@@ -420,6 +423,8 @@ class Grant:
     share_arn: Optional[str] = None
     #: The contract major version the grant was approved against.
     major: int = 1
+    #: The newer major its holder acknowledged instead of migrating.
+    acknowledged_major: Optional[int] = None
 
 
 @dataclass
