@@ -182,6 +182,7 @@ impl ServiceBuilder {
         let registry = tokio::task::spawn_blocking(move || steward_registry::Registry::open_or_init(&path))
             .await
             .map_err(|e| ServiceError::Store(StoreError::Corrupt(format!("the registry task failed: {e}"))))??;
+        let registry_writer = upstream::writer_for(self.upstream.as_ref());
         let service = Service {
             store,
             registry: SharedRegistry::new(registry),
@@ -191,7 +192,7 @@ impl ServiceBuilder {
             accept_external_merges: self.accept_external_merges,
             recovery_after_secs: self.recovery_after_secs,
             exit_at: self.exit_at,
-            registry_writer: Arc::new(tokio::sync::Mutex::new(())),
+            registry_writer,
             replayed_main: Arc::default(),
             backends: Arc::new(self.backends),
             identity: self.identity,

@@ -25,6 +25,7 @@
 //!   PostgreSQL the first `serve` holds [`SoleRegistry`] and a second refuses
 //!   to start.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,6 +56,21 @@ impl WriterLock {
             let _ = tx.rollback().await;
         }
     }
+}
+
+/// The in-process half of the writer lock: one mutex per upstream URL for
+/// every service of this process, so that services sharing a remote (replicas
+/// in one process, as tests run them, on SQLite where no PostgreSQL lock
+/// joins them) write one at a time too. A file-path remote needs it most:
+/// libgit2's local transport updates the remote's ref without comparing it,
+/// so two pushes at once could each pass as a fast-forward and the second
+/// drop the first's merge. Without an upstream, each service has its own.
+pub(crate) fn writer_for(upstream: Option<&steward_registry::Upstream>) -> Arc<tokio::sync::Mutex<()>> {
+    static WRITERS: std::sync::OnceLock<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
+        std::sync::OnceLock::new();
+    let Some(upstream) = upstream else { return Arc::default() };
+    let mut writers = WRITERS.get_or_init(Default::default).lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    Arc::clone(writers.entry(upstream.url.clone()).or_default())
 }
 
 /// The lifelong lock of a replica that keeps the only registry (no upstream).
