@@ -28,29 +28,27 @@ pub async fn publish(
 ) -> Result<(), StoreError> {
     let [names, descriptions, columns] = search_parts(p);
     let detail = serde_json::to_string(p)?;
-    // PostgreSQL: the weighted documents are written with the row (names A,
-    // columns B, descriptions C; the names alone again for the names-first
-    // tier), not by a second UPDATE, which left a dead row per publish.
-    let (doc_columns, doc_values, doc_updates) = match dialect {
+    let tags_json = serde_json::to_string(&p.tags)?;
+    // PostgreSQL: the lower-cased tags stay on the row for listings that
+    // filter without words; the documents go to `product_search` below.
+    let (tag_column, tag_value, tag_update) = match dialect {
         Dialect::Sqlite => ("", "", ""),
         Dialect::Postgres => (
-            ", search_doc, search_names, tag_keys",
-            ", setweight(to_tsvector('simple', $16), 'A') || setweight(to_tsvector('simple', $17), 'C')
-                 || setweight(to_tsvector('simple', $18), 'B'), setweight(to_tsvector('simple', $16), 'A'),
-               ARRAY(SELECT DISTINCT lower(j.v) FROM json_array_elements_text($10::json) AS j(v))",
-            ", search_doc = excluded.search_doc, search_names = excluded.search_names, tag_keys = excluded.tag_keys",
+            ", tag_keys",
+            ", ARRAY(SELECT DISTINCT lower(j.v) FROM json_array_elements_text($10::json) AS j(v))",
+            ", tag_keys = excluded.tag_keys",
         ),
     };
-    let upsert = sqlx::query(AssertSqlSafe(format!(
+    sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO products (product_key, domain, product, version, status, name, description, owner_team, classification,
-                               tags, detail, contract, commit_id, proposal_id, published_at{doc_columns})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15{doc_values})
+                               tags, detail, contract, commit_id, proposal_id, published_at{tag_column})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15{tag_value})
          ON CONFLICT (product_key) DO UPDATE SET
            version = excluded.version, status = excluded.status, name = excluded.name, description = excluded.description,
            owner_team = excluded.owner_team, classification = excluded.classification, tags = excluded.tags,
            detail = excluded.detail, contract = excluded.contract, commit_id = excluded.commit_id,
            proposal_id = excluded.proposal_id, published_at = excluded.published_at
-           {doc_updates}",
+           {tag_update}",
     )))
     .bind(&p.key)
     .bind(&p.domain)
@@ -61,17 +59,14 @@ pub async fn publish(
     .bind(&p.description.purpose)
     .bind(&p.owner_team)
     .bind(&p.classification)
-    .bind(serde_json::to_string(&p.tags)?)
+    .bind(&tags_json)
     .bind(detail)
     .bind(from.contract)
     .bind(from.commit)
     .bind(from.proposal_id)
-    .bind(ts(from.now));
-    let upsert = match dialect {
-        Dialect::Sqlite => upsert,
-        Dialect::Postgres => upsert.bind(&names).bind(&descriptions).bind(&columns),
-    };
-    upsert.execute(&mut *conn).await?;
+    .bind(ts(from.now))
+    .execute(&mut *conn)
+    .await?;
 
     sqlx::query("DELETE FROM product_tags WHERE product_key = $1").bind(&p.key).execute(&mut *conn).await?;
     let mut tags = p.tags.clone();
@@ -155,11 +150,40 @@ pub async fn publish(
             .await?;
         }
         Dialect::Postgres => {
+            // The narrow row search matches, counts and facets (migration
+            // 0020): each tag once, lower-cased and as first written, the
+            // weighted document (names A, columns B, descriptions C) and the
+            // names alone, for the names-first tier.
+            sqlx::query(
+                "INSERT INTO product_search (product_key, domain, classification, owner_team, tag_keys, tag_names, search_doc, search_names)
+                 SELECT $1, $2, $3, $4, t.keys, t.names,
+                        setweight(to_tsvector('simple', $6), 'A') || setweight(to_tsvector('simple', $7), 'C')
+                          || setweight(to_tsvector('simple', $8), 'B'),
+                        setweight(to_tsvector('simple', $6), 'A')
+                 FROM (SELECT COALESCE(array_agg(k ORDER BY n0), '{}'), COALESCE(array_agg(shown ORDER BY n0), '{}')
+                       FROM (SELECT lower(v) AS k, MIN(n) AS n0, (array_agg(v ORDER BY n))[1] AS shown
+                             FROM json_array_elements_text($5::json) WITH ORDINALITY AS e(v, n) GROUP BY lower(v)) x
+                      ) AS t(keys, names)
+                 ON CONFLICT (product_key) DO UPDATE SET
+                   domain = excluded.domain, classification = excluded.classification, owner_team = excluded.owner_team,
+                   tag_keys = excluded.tag_keys, tag_names = excluded.tag_names, search_doc = excluded.search_doc,
+                   search_names = excluded.search_names",
+            )
+            .bind(&p.key)
+            .bind(&p.domain)
+            .bind(&p.classification)
+            .bind(&p.owner_team)
+            .bind(&tags_json)
+            .bind(&names)
+            .bind(&descriptions)
+            .bind(&columns)
+            .execute(&mut *conn)
+            .await?;
             // Every lexeme into the vocabulary that expands prefixes (in byte
             // order, so concurrent publishes lock alike).
             sqlx::query(
                 "INSERT INTO search_lexemes (lexeme)
-                 SELECT l FROM products, unnest(tsvector_to_array(search_doc)) AS l
+                 SELECT l FROM product_search, unnest(tsvector_to_array(search_doc)) AS l
                  WHERE product_key = $1 ORDER BY l COLLATE \"C\"
                  ON CONFLICT DO NOTHING",
             )

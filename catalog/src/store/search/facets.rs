@@ -53,13 +53,13 @@ pub(super) enum TagCounts {
     ProductTags,
     /// A JSON list `g` in the match's own row (SQLite's `json_each`).
     JsonList,
-    /// A JSON list `g` (text) in the match's own row, read with PostgreSQL's
-    /// `json_array_elements_text`.
-    JsonText,
+    /// PostgreSQL arrays in the match's own row: `g` each tag once,
+    /// lower-cased, and `h` the same tags as first written, in the same order.
+    Arrays,
 }
 
 /// Counts the first matches of `set` (a statement yielding `k` (a key or
-/// rowid), `g` when tags are read from a JSON list, and `d`, capped
+/// rowid), `g` (and `h`) when tags are read from the row, and `d`, capped
 /// at [`COUNT_CAP`] + 1 rows) in one statement: how many, and by domain and
 /// by tag when asked. Beyond the cap the counts are of those first matches
 /// only (lower bounds, flagged): counting every match of a common word cost
@@ -83,11 +83,10 @@ pub(super) async fn facet_counts(
             "SELECT 't', lower(j.value), MIN(j.value), COUNT(DISTINCT m.k) FROM m, json_each(m.g) j GROUP BY lower(j.value)"
                 .to_owned(),
         );
-    } else if tags && tag_counts == TagCounts::JsonText {
+    } else if tags && tag_counts == TagCounts::Arrays {
+        // Each tag is once in a row's arrays: a plain count, hashed.
         parts.push(
-            "SELECT 't', lower(j.value), MIN(j.value), COUNT(DISTINCT m.k) FROM m, json_array_elements_text(m.g::json) AS j(value)
-             GROUP BY lower(j.value)"
-                .to_owned(),
+            "SELECT 't', j.k, MIN(j.shown), COUNT(*) FROM m, unnest(m.g, m.h) AS j(k, shown) GROUP BY j.k".to_owned(),
         );
     } else if tags {
         parts.push(

@@ -1,6 +1,10 @@
 //! PostgreSQL: a stored, weighted `tsvector` (names weight A) and the names
 //! alone, each with a GIN index, the last word expanded to exact lexemes, and
 //! plans picked from a sample of the table (see `PgSample`).
+//!
+//! Matching, counting and facets read the narrow `product_search` table
+//! (key, filter columns, tags, documents; migration 0020), aliased `p` so the
+//! shared filters apply; only the page's rows are read from `products`.
 
 use sqlx::{AnyConnection, Row};
 
@@ -37,10 +41,11 @@ async fn pg_tsquery(conn: &mut AnyConnection, terms: &[String]) -> Result<Option
     Ok(Some(parts.join(" & ")))
 }
 
-/// Tags are counted from the JSON list in each match's `products` row, which
-/// the count reads anyway: probing `product_tags` for each of up to 1,001
-/// matches took 12-18 ms at 100,000 products (docs/performance.md).
-const TAGS: TagCounts = TagCounts::JsonText;
+/// Tags are counted from the arrays in each match's `product_search` row,
+/// which the count reads anyway: probing `product_tags` for each of up to
+/// 1,001 matches took 12-18 ms at 100,000 products, parsing a JSON list per
+/// match ~2 ms (docs/performance.md).
+const TAGS: TagCounts = TagCounts::Arrays;
 
 pub(super) async fn postgres_search(
     conn: &mut AnyConnection,
@@ -83,8 +88,7 @@ pub(super) async fn postgres_search(
     let doc = "p.search_doc @@ to_tsquery('simple', $1)";
     let names = "p.search_names @@ to_tsquery('simple', $1)";
     if total <= q.scored_max.unwrap_or(SCORED_MATCHES_MAX) {
-        let order = "ts_rank(p.search_doc, to_tsquery('simple', $1)) DESC, p.product_key";
-        let rows = pg_page(conn, &page, doc, order, limit, offset, None).await?;
+        let rows = pg_page(conn, &page, doc, Order::Rank, limit, offset, Source::Table).await?;
         return Ok((total, assemble(exact, shown, rows), facets));
     }
     // Broad: names matches first (their own indexed document), then the rest, each by key.
@@ -106,7 +110,7 @@ pub(super) async fn postgres_search(
 }
 
 /// A PostgreSQL statement's match: the tsquery ($1) and the filters (and
-/// exclusions) on `products p`, values from $2. Statements are never kept
+/// exclusions) on `product_search p`, values from $2. Statements are never kept
 /// prepared (see "Plans" below).
 struct PgSet {
     filters: String,
@@ -127,7 +131,7 @@ impl PgSet {
         self.binds.query(sql).persistent(false)
     }
 
-    /// The first matches (up to the count cap + 1) as `k`, `d`, `g` (tags): for common
+    /// The first matches (up to the count cap + 1) as `k`, `d`, `g` and `h` (tags): for common
     /// words a scan of the filtered rows that stops at the cap (the words are
     /// tested above an `OFFSET 0` fence, out of the index's reach), else the
     /// plan the planner picks (the GIN index for rare words).
@@ -136,13 +140,14 @@ impl PgSet {
         let cap = COUNT_CAP + 1;
         if scan {
             format!(
-                "SELECT s.k, s.d, s.g FROM (SELECT p.product_key AS k, p.domain AS d, p.tags AS g, p.search_doc FROM products p
+                "SELECT s.k, s.d, s.g, s.h FROM (SELECT p.product_key AS k, p.domain AS d, p.tag_keys AS g, p.tag_names AS h,
+                          p.search_doc FROM product_search p
                    WHERE {f} OFFSET 0) s
                  WHERE s.search_doc @@ to_tsquery('simple', $1) LIMIT {cap}"
             )
         } else {
             format!(
-                "SELECT p.product_key AS k, p.domain AS d, p.tags AS g FROM products p
+                "SELECT p.product_key AS k, p.domain AS d, p.tag_keys AS g, p.tag_names AS h FROM product_search p
                  WHERE p.search_doc @@ to_tsquery('simple', $1) AND {f} LIMIT {cap}"
             )
         }
@@ -161,7 +166,7 @@ impl PgSet {
 /// Share of the table's pages read to estimate how many rows the words match.
 const SAMPLE_PERCENT: f64 = 0.5;
 
-/// Rows of a fixed page sample of `products`: all, those matching the words,
+/// Rows of a fixed page sample of `product_search`: all, those matching the words,
 /// those passing the filters and matching the words, and of those, matching
 /// them in the names.
 struct PgSample {
@@ -170,6 +175,9 @@ struct PgSample {
     matches: i64,
     names: i64,
     filtered: bool,
+    /// A domain filter: keys start with their domain, so a domain's products
+    /// are contiguous in key order and a window from the first key misses them.
+    by_domain: bool,
 }
 
 impl PgSample {
@@ -178,7 +186,7 @@ impl PgSample {
             "SELECT COUNT(*), COUNT(*) FILTER (WHERE m), COUNT(*) FILTER (WHERE f AND m), COUNT(*) FILTER (WHERE f AND m AND n)
              FROM (SELECT {} AS f, p.search_doc @@ to_tsquery('simple', $1) AS m,
                           p.search_names @@ to_tsquery('simple', $1) AS n
-                   FROM products p TABLESAMPLE SYSTEM ({SAMPLE_PERCENT}) REPEATABLE (0)) s",
+                   FROM product_search p TABLESAMPLE SYSTEM ({SAMPLE_PERCENT}) REPEATABLE (0)) s",
             set.filters
         );
         let row = set.query(sql).fetch_one(conn).await?;
@@ -188,6 +196,7 @@ impl PgSample {
             matches: row.try_get(2)?,
             names: row.try_get(3)?,
             filtered: !q.domains.is_empty() || q.classification.is_some() || !q.tags.is_empty() || q.owner.is_some(),
+            by_domain: !q.domains.is_empty(),
         })
     }
 
@@ -235,35 +244,73 @@ impl PgSample {
     }
 }
 
-/// A page of `matcher` matches. With a `window`, only among the first that
-/// many products by key (a key-order index scan that stops at the page).
+/// How a page is ordered.
+#[derive(Clone, Copy)]
+enum Order {
+    /// By `ts_rank` (best first), then key.
+    Rank,
+    /// By key.
+    Key,
+}
+
+/// Where a page's matches are read from.
+#[derive(Clone, Copy)]
+enum Source {
+    /// `product_search`, in the plan the planner picks.
+    Table,
+    /// Only the first `n` products by key (a key-order index scan that
+    /// stops at the page).
+    Window(i64),
+    /// Every match, from the GIN index, then sorted: an `OFFSET 0` fence keeps
+    /// the planner from walking the key index and testing row after row for
+    /// a page of a rare tier (two words in the names: 8,000 rows read for 50,
+    /// 18 ms).
+    Fenced,
+}
+
+/// A page of `matcher` matches: picked and ordered in `product_search`, then
+/// their summaries read from `products` by key.
 async fn pg_page(
     conn: &mut AnyConnection,
     set: &PgSet,
     matcher: &str,
-    order: &str,
+    order: Order,
     limit: i64,
     offset: i64,
-    window: Option<i64>,
+    source: Source,
 ) -> Result<Vec<AnyRow>, StoreError> {
-    let from = match window {
-        None => "products p".to_owned(),
-        Some(w) => format!(
-            "(SELECT {SUMMARY_COLUMNS}, p.search_doc, p.search_names, p.tag_keys FROM products p
-             ORDER BY p.product_key LIMIT {w}) p"
+    // Key order spelled out alone, so a key-order scan can stop at the page.
+    let (rank, by) = match order {
+        Order::Rank => ("ts_rank(p.search_doc, to_tsquery('simple', $1))", "r DESC, k"),
+        Order::Key => ("0", "k"),
+    };
+    let f = &set.filters;
+    let matches = match source {
+        Source::Table => format!(
+            "SELECT p.product_key AS k, {rank} AS r FROM product_search p WHERE {matcher} AND {f}
+             ORDER BY {by} LIMIT {limit} OFFSET {offset}"
+        ),
+        Source::Window(w) => format!(
+            "SELECT p.product_key AS k, {rank} AS r
+             FROM (SELECT * FROM product_search p ORDER BY p.product_key LIMIT {w}) p WHERE {matcher} AND {f}
+             ORDER BY {by} LIMIT {limit} OFFSET {offset}"
+        ),
+        Source::Fenced => format!(
+            "SELECT m.k, m.r FROM (SELECT p.product_key AS k, {rank} AS r FROM product_search p
+                                   WHERE {matcher} AND {f} OFFSET 0) m
+             ORDER BY {by} LIMIT {limit} OFFSET {offset}"
         ),
     };
-    let sql = format!(
-        "SELECT {SUMMARY_COLUMNS} FROM {from} WHERE {matcher} AND {} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
-        set.filters
-    );
+    let sql =
+        format!("SELECT {SUMMARY_COLUMNS} FROM ({matches}) x JOIN products p ON p.product_key = x.k ORDER BY {by}");
     Ok(set.query(sql).fetch_all(conn).await?)
 }
 
 /// A page of one tier of a broad query, by key: read in key order when the
 /// tier is dense, else from the index. A key-order window either fills the
 /// page (then it holds the first matches by key, as the whole table would) or
-/// gives way to the index.
+/// gives way to the planner. With a domain filter the planner reads the
+/// domain's rows in key order (index on domain and key).
 #[allow(clippy::too_many_arguments)]
 async fn pg_tier(
     conn: &mut AnyConnection,
@@ -274,20 +321,24 @@ async fn pg_tier(
     offset: i64,
     sample: &PgSample,
 ) -> Result<Vec<AnyRow>, StoreError> {
-    if let Some(window) = sample.key_order_window(in_sample, offset + limit) {
-        let rows = pg_page(conn, set, matcher, "p.product_key", limit, offset, Some(window)).await?;
-        if rows.len() as i64 == limit {
-            return Ok(rows);
-        }
+    if sample.by_domain {
+        return pg_page(conn, set, matcher, Order::Key, limit, offset, Source::Table).await;
     }
-    pg_page(conn, set, matcher, "p.product_key", limit, offset, None).await
+    let Some(window) = sample.key_order_window(in_sample, offset + limit) else {
+        return pg_page(conn, set, matcher, Order::Key, limit, offset, Source::Fenced).await;
+    };
+    let rows = pg_page(conn, set, matcher, Order::Key, limit, offset, Source::Window(window)).await?;
+    if rows.len() as i64 == limit {
+        return Ok(rows);
+    }
+    pg_page(conn, set, matcher, Order::Key, limit, offset, Source::Table).await
 }
 
 /// Matches of `matcher` (a condition on $1), counted up to [`COUNT_CAP`] + 1,
 /// in the plan the planner picks (the GIN index for rare words).
 async fn pg_count(conn: &mut AnyConnection, set: &PgSet, matcher: &str) -> Result<i64, StoreError> {
     let sql = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM products p WHERE {matcher} AND {} LIMIT {}) x",
+        "SELECT COUNT(*) FROM (SELECT 1 FROM product_search p WHERE {matcher} AND {} LIMIT {}) x",
         set.filters,
         COUNT_CAP + 1
     );
