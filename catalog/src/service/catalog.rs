@@ -16,6 +16,7 @@ use crate::effects;
 use crate::error::{ServiceError, StoreError};
 use crate::events::Change;
 use crate::model::{self, ProductDetail};
+use crate::store::Dialect;
 use crate::store::access::{self, GrantFilter, GrantStatus};
 use crate::store::products::{self, Provenance};
 pub use crate::store::products::{
@@ -577,7 +578,14 @@ impl Service {
         let accounts = who.accounts();
         let viewer = Viewer { accounts, now: self.clock.now() };
         let mut conn = self.conn().await?;
-        Ok(products::search(&mut conn, self.store.dialect, q, &viewer).await?)
+        // An idle second connection lets PostgreSQL run independent search
+        // statements side by side; never waited for, so searches holding one
+        // connection cannot deadlock the pool waiting for a second.
+        let mut spare = match self.store.dialect {
+            Dialect::Postgres if q.q.as_deref().is_some_and(|w| !w.trim().is_empty()) => self.store.pool.try_acquire(),
+            _ => None,
+        };
+        Ok(products::search(&mut conn, spare.as_deref_mut(), self.store.dialect, q, &viewer).await?)
     }
 
     pub async fn versions(&self, key: &str) -> Result<Vec<ProductVersion>, ServiceError> {

@@ -18,6 +18,8 @@ pub mod fold;
 pub(crate) mod lexemes;
 mod postgres;
 mod sqlite;
+#[cfg(test)]
+mod tests;
 
 use facets::{TagCounts, facet_counts};
 use postgres::postgres_search;
@@ -163,10 +165,14 @@ fn sql_filters(dialect: Dialect, q: &SearchQuery, omit: Omit, b: &mut Binds) -> 
 /// the page is joined to `products`. PostgreSQL: a stored, weighted `tsvector`
 /// (names weight A) and the names alone, each with a GIN index, the last word
 /// expanded to exact lexemes, and plans picked from a sample of the table
-/// (see `PgSample`). Selective queries are ordered by BM25 /
+/// (see `PgSample`). With `spare` (a second idle connection, when the pool
+/// has one) independent statements run side by side: the facet counts of a
+/// filter's other values beside the main count, the matching column names
+/// beside the page's marks. Selective queries are ordered by BM25 /
 /// `ts_rank`; broad ones (more than [`SCORED_MATCHES_MAX`] matches) by tier.
 pub async fn search(
     conn: &mut AnyConnection,
+    mut spare: Option<&mut AnyConnection>,
     dialect: Dialect,
     q: &SearchQuery,
     viewer: &Viewer,
@@ -179,10 +185,10 @@ pub async fn search(
         let exact = exact_hits(conn, dialect, &q).await?;
         match dialect {
             Dialect::Sqlite => sqlite_search(conn, &q, &terms, exact).await?,
-            Dialect::Postgres => postgres_search(conn, &q, &terms, exact).await?,
+            Dialect::Postgres => postgres_search(conn, spare.as_deref_mut(), &q, &terms, exact).await?,
         }
     };
-    let items = decorate::page(conn, dialect, rows, &terms, viewer).await?;
+    let items = decorate::page(conn, spare, dialect, rows, &terms, viewer).await?;
     Ok(SearchPage { total: total.min(COUNT_CAP), total_capped: total > COUNT_CAP, items, facets })
 }
 

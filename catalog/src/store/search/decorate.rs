@@ -16,6 +16,7 @@ const MATCHED_COLUMNS_MAX: usize = 5;
 /// The hits of `rows` (in [`super::SUMMARY_COLUMNS`] order).
 pub(super) async fn page(
     conn: &mut AnyConnection,
+    spare: Option<&mut AnyConnection>,
     dialect: Dialect,
     rows: Vec<AnyRow>,
     terms: &[String],
@@ -25,8 +26,18 @@ pub(super) async fn page(
         return Ok(Vec::new());
     }
     let keys = rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>()?;
-    let marks = marks(conn, dialect, &keys, viewer).await?;
-    let columns = if terms.is_empty() { Vec::new() } else { column_names(conn, dialect, &keys, terms).await? };
+    let (marks, columns) = match spare {
+        Some(spare) if !terms.is_empty() => {
+            let (marks, columns) =
+                tokio::join!(marks(conn, dialect, &keys, viewer), column_names(spare, dialect, &keys, terms));
+            (marks?, columns?)
+        }
+        _ => {
+            let marks = marks(conn, dialect, &keys, viewer).await?;
+            let columns = if terms.is_empty() { Vec::new() } else { column_names(conn, dialect, &keys, terms).await? };
+            (marks, columns)
+        }
+    };
     let terms = terms.to_vec();
     // Decoding the rows and matching column words is CPU work: off the async threads.
     tokio::task::spawn_blocking(move || build(&rows, &marks, columns, &terms))

@@ -49,6 +49,7 @@ const TAGS: TagCounts = TagCounts::Arrays;
 
 pub(super) async fn postgres_search(
     conn: &mut AnyConnection,
+    spare: Option<&mut AnyConnection>,
     q: &SearchQuery,
     terms: &[String],
     exact: Exact,
@@ -58,26 +59,24 @@ pub(super) async fn postgres_search(
     };
     let set = PgSet::new(&all, q, Omit::Nothing, &[]);
     let sample = PgSample::take(conn, &set, q).await?;
-    let mut counted = facet_counts(
-        conn,
-        &set.capped_sql(sample.count_by_scan()),
-        &set.binds,
-        q.domains.is_empty(),
-        q.tags.is_empty(),
-        TAGS,
-    )
-    .await?;
-    if !q.domains.is_empty() {
-        let other = PgSet::new(&all, q, Omit::Domains, &[]);
-        let scan = sample.words_broad() || (sample.filtered && sample.dense_words());
-        counted.absorb(facet_counts(conn, &other.capped_sql(scan), &other.binds, true, false, TAGS).await?);
-    }
-    if !q.tags.is_empty() {
-        let other = PgSet::new(&all, q, Omit::Tags, &[]);
-        counted.absorb(
-            facet_counts(conn, &other.capped_sql(sample.count_by_scan()), &other.binds, false, true, TAGS).await?,
-        );
-    }
+    let main_sql = set.capped_sql(sample.count_by_scan());
+    let main = facet_counts(conn, &main_sql, &set.binds, q.domains.is_empty(), q.tags.is_empty(), TAGS);
+    // The counts for a filter's other values do not depend on the main one:
+    // on a second connection the server runs them beside it, in a second
+    // backend; else after it.
+    let counted = match spare {
+        Some(spare) if !q.domains.is_empty() || !q.tags.is_empty() => {
+            let (main, others) = tokio::join!(main, other_values(spare, &all, q, &sample));
+            let mut counted = main?;
+            counted.absorb(others?);
+            counted
+        }
+        _ => {
+            let mut counted = main.await?;
+            counted.absorb(other_values(conn, &all, q, &sample).await?);
+            counted
+        }
+    };
     let total = counted.total;
     let facets = counted.facets(q);
     let (shown, offset, limit) = split_page(q, exact.rows.len());
@@ -107,6 +106,29 @@ pub(super) async fn postgres_search(
         rows.extend(more);
     }
     Ok((total, assemble(exact, shown, rows), facets))
+}
+
+/// The facet counts of the values a filter leaves out (other domains, other
+/// tags), each counted on the matches of the words and the other filters.
+async fn other_values(
+    conn: &mut AnyConnection,
+    all: &str,
+    q: &SearchQuery,
+    sample: &PgSample,
+) -> Result<Counted, StoreError> {
+    let mut counted = Counted::default();
+    if !q.domains.is_empty() {
+        let other = PgSet::new(all, q, Omit::Domains, &[]);
+        let scan = sample.words_broad() || (sample.filtered && sample.dense_words());
+        counted.absorb(facet_counts(conn, &other.capped_sql(scan), &other.binds, true, false, TAGS).await?);
+    }
+    if !q.tags.is_empty() {
+        let other = PgSet::new(all, q, Omit::Tags, &[]);
+        counted.absorb(
+            facet_counts(conn, &other.capped_sql(sample.count_by_scan()), &other.binds, false, true, TAGS).await?,
+        );
+    }
+    Ok(counted)
 }
 
 /// A PostgreSQL statement's match: the tsquery ($1) and the filters (and

@@ -1,0 +1,55 @@
+//! On PostgreSQL a search may run independent statements on a second
+//! connection (`spare`); the answer must be the one it gives on one.
+
+use sqlx::Connection;
+use steward_testkit::generate::{self, Rng, Shape};
+
+use super::{SearchQuery, Viewer, search};
+use crate::store::products::{self, Provenance};
+use crate::store::{Dialect, Store};
+
+#[tokio::test]
+async fn a_spare_connection_changes_no_answer() {
+    let Some(db) = steward_testkit::postgres().await else { return };
+    let store = Store::connect(db.url()).await.unwrap();
+    let mut rng = Rng(7);
+    let mut tx = store.begin().await.unwrap();
+    for i in 0..240 {
+        let generated = generate::contract(i, &mut rng, Shape { columns: 4, detailed: true });
+        let (_, contract) = steward_schemas::parse_contract(&generated.yaml).unwrap();
+        let key = steward_schemas::ProductKey::parse(&generated.key).unwrap();
+        let detail = crate::model::build(&key, &contract, "internal");
+        let from = Provenance { contract: &generated.yaml, commit: "c0", proposal_id: None, now: chrono::Utc::now() };
+        products::publish(&mut tx, Dialect::Postgres, &detail, &from).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut conn = sqlx::AnyConnection::connect(db.url()).await.unwrap();
+    let mut spare = sqlx::AnyConnection::connect(db.url()).await.unwrap();
+    let viewer = Viewer { accounts: vec!["123456789012".into()], now: chrono::Utc::now() };
+    let queries = [
+        ("orders", vec![], vec![]),
+        ("orders", vec!["domain_1", "DOMAIN_2"], vec![]),
+        ("revenue customer", vec![], vec!["Invoice"]),
+        ("ord", vec!["domain_3"], vec!["orders", "refund"]),
+        ("nothing_matches_this", vec!["domain_1"], vec!["orders"]),
+    ];
+    let mut hits = 0;
+    for (words, domains, tags) in queries {
+        let q = SearchQuery {
+            q: Some(words.to_owned()),
+            domains: domains.iter().map(|d| (*d).to_owned()).collect(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            limit: 10,
+            ..Default::default()
+        };
+        let alone = search(&mut conn, None, Dialect::Postgres, &q, &viewer).await.unwrap();
+        let beside = search(&mut conn, Some(&mut spare), Dialect::Postgres, &q, &viewer).await.unwrap();
+        assert_eq!(alone, beside, "{words} {domains:?} {tags:?}");
+        hits += alone.items.len();
+        if !domains.is_empty() && alone.total > 0 {
+            // The other domains are counted too (by the spare connection).
+            assert!(alone.facets.domains.iter().any(|d| !d.selected && d.count > 0), "{:?}", alone.facets);
+        }
+    }
+    assert!(hits > 0, "the queries find something");
+}
