@@ -62,11 +62,13 @@ async fn load(conn: &mut sqlx::AnyConnection, dialect: Dialect) {
         Dialect::Postgres => {
             let search = format!(
                 "INSERT INTO product_search (product_key, domain, classification, owner_team, tag_keys, tag_names, search_doc,
-                                             search_names)
+                                             search_names, search_keys)
                  SELECT p.product_key, p.domain, p.classification, p.owner_team, '{{}}', '{{}}',
                         setweight(to_tsvector('simple', {names}), 'A') || setweight(to_tsvector('simple', 'beta gamma'), 'C')
                           || setweight(to_tsvector('simple', {columns}), 'B'),
-                        setweight(to_tsvector('simple', {names}), 'A')
+                        setweight(to_tsvector('simple', {names}), 'A'),
+                        array_to_tsvector(ARRAY[search_key('d', p.domain), search_key('c', p.classification),
+                                                search_key('o', lower(p.owner_team))])
                  FROM products p JOIN ({series}) s ON p.product_key = 'dom' || (i % 20) || '.' || {name}"
             );
             sqlx::query(sqlx::AssertSqlSafe(search)).execute(&mut *conn).await.unwrap();

@@ -152,14 +152,18 @@ pub async fn publish(
         Dialect::Postgres => {
             // The narrow row search matches, counts and facets (migration
             // 0020): each tag once, lower-cased and as first written, the
-            // weighted document (names A, columns B, descriptions C) and the
-            // names alone, for the names-first tier.
+            // weighted document (names A, columns B, descriptions C), the
+            // names alone, for the names-first tier, and the filter values
+            // as lexemes.
             sqlx::query(
-                "INSERT INTO product_search (product_key, domain, classification, owner_team, tag_keys, tag_names, search_doc, search_names)
+                "INSERT INTO product_search (product_key, domain, classification, owner_team, tag_keys, tag_names, search_doc,
+                                             search_names, search_keys)
                  SELECT $1, $2, $3, $4, t.keys, t.names,
                         setweight(to_tsvector('simple', $6), 'A') || setweight(to_tsvector('simple', $7), 'C')
                           || setweight(to_tsvector('simple', $8), 'B'),
-                        setweight(to_tsvector('simple', $6), 'A')
+                        setweight(to_tsvector('simple', $6), 'A'),
+                        array_to_tsvector(ARRAY[search_key('d', $2), search_key('c', $3), search_key('o', lower($4))]
+                                          || ARRAY(SELECT search_key('t', k) FROM unnest(t.keys) AS k))
                  FROM (SELECT COALESCE(array_agg(k ORDER BY n0), '{}'), COALESCE(array_agg(shown ORDER BY n0), '{}')
                        FROM (SELECT lower(v) AS k, MIN(n) AS n0, (array_agg(v ORDER BY n))[1] AS shown
                              FROM json_array_elements_text($5::json) WITH ORDINALITY AS e(v, n) GROUP BY lower(v)) x
@@ -167,7 +171,7 @@ pub async fn publish(
                  ON CONFLICT (product_key) DO UPDATE SET
                    domain = excluded.domain, classification = excluded.classification, owner_team = excluded.owner_team,
                    tag_keys = excluded.tag_keys, tag_names = excluded.tag_names, search_doc = excluded.search_doc,
-                   search_names = excluded.search_names",
+                   search_names = excluded.search_names, search_keys = excluded.search_keys",
             )
             .bind(&p.key)
             .bind(&p.domain)

@@ -1,7 +1,7 @@
 //! On PostgreSQL a search may run independent statements on a second
 //! connection (`spare`); the answer must be the one it gives on one.
 
-use sqlx::Connection;
+use sqlx::{Connection, Row};
 use steward_testkit::generate::{self, Rng, Shape};
 
 use super::{SearchQuery, Viewer, search};
@@ -52,4 +52,39 @@ async fn a_spare_connection_changes_no_answer() {
         }
     }
     assert!(hits > 0, "the queries find something");
+
+    // Classification and owner filters with words go through the filter
+    // lexemes too: a product's own values (owner in another case) find it.
+    let row = sqlx::query(
+        "SELECT product_key, classification, upper(owner_team) FROM product_search
+         WHERE search_doc @@ to_tsquery('simple', 'customer') ORDER BY product_key LIMIT 1",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    let (key, classification, owner): (String, String, String) =
+        (row.try_get(0).unwrap(), row.try_get(1).unwrap(), row.try_get(2).unwrap());
+    let q = SearchQuery {
+        q: Some("customer".into()),
+        classification: Some(classification),
+        owner: Some(owner),
+        limit: 50,
+        ..Default::default()
+    };
+    let page = search(&mut conn, None, Dialect::Postgres, &q, &viewer).await.unwrap();
+    assert!(page.items.iter().any(|p| p.key == key), "{key} in {:?}", page.items);
+}
+
+/// The filter lexemes the query builds are the ones migration 0020's
+/// `search_key` writes, for any text (non-ASCII, quotes, spaces).
+#[tokio::test]
+async fn filter_lexemes_match_the_database_function() {
+    let Some(db) = steward_testkit::postgres().await else { return };
+    let _store = Store::connect(db.url()).await.unwrap();
+    let mut conn = sqlx::AnyConnection::connect(db.url()).await.unwrap();
+    for value in ["sales", "Café crème", "it's \\ \"quoted\"", "日本語", ""] {
+        let row = sqlx::query("SELECT search_key('t', $1)").bind(value).fetch_one(&mut conn).await.unwrap();
+        let in_db: String = row.try_get(0).unwrap();
+        assert_eq!(in_db, super::postgres::filter_lexeme('t', value), "{value:?}");
+    }
 }
