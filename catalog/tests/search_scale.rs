@@ -127,17 +127,7 @@ async fn search(service: &Service, q: &str, domain: Option<&str>, offset: i64) -
         offset,
         ..Default::default()
     };
-    let who = steward_catalog::auth::Principal {
-        id: 0,
-        name: "reader".into(),
-        email: String::new(),
-        role: steward_catalog::auth::Role::Reviewer,
-        scopes: vec![],
-        subject: None,
-        issuer: None,
-        also: Vec::new(),
-        display_name: None,
-    };
+    let who = common::reader();
     service.search(&who, &query).await.unwrap()
 }
 

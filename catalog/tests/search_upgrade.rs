@@ -108,17 +108,7 @@ async fn products_published_before_the_narrow_search_table_are_found_after_it() 
         at_version_19(&url, postgres).await;
         let dir = tempfile::tempdir().unwrap();
         let service = ServiceBuilder::new(url.to_string(), dir.path().join("registry.git")).build().await.unwrap();
-        let who = steward_catalog::auth::Principal {
-            id: 0,
-            name: "reader".into(),
-            email: String::new(),
-            role: steward_catalog::auth::Role::Reviewer,
-            scopes: vec![],
-            subject: None,
-            issuer: None,
-            also: Vec::new(),
-            display_name: None,
-        };
+        let who = common::reader();
         let search = |q: &str, tags: &[&str]| {
             let query = SearchQuery {
                 q: Some(q.to_owned()),

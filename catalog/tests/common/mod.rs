@@ -126,6 +126,22 @@ impl std::ops::Deref for DbUrl {
     }
 }
 
+/// A reviewer principal that no token stands for, for calling service
+/// methods directly (search at scale, migrations).
+pub fn reader() -> Principal {
+    Principal {
+        id: 0,
+        name: "reader".into(),
+        email: String::new(),
+        role: Role::Reviewer,
+        scopes: vec![],
+        subject: None,
+        issuer: None,
+        also: Vec::new(),
+        display_name: None,
+    }
+}
+
 /// The databases every store test runs on: SQLite always, PostgreSQL when reachable.
 pub async fn databases(dir: &std::path::Path) -> Vec<(&'static str, DbUrl)> {
     let mut out = vec![("sqlite", DbUrl { url: steward_testkit::sqlite_url(dir), _pg: None })];
