@@ -1,7 +1,8 @@
-//! A catalog published before migration 0020 stays searchable after it, on
-//! both databases. On PostgreSQL 0020 moves the search documents out of
-//! `products` into the narrow `product_search` table (docs/performance.md);
-//! on SQLite it changes nothing. The products are written at schema version
+//! A catalog published before migrations 0020 and 0021 stays searchable
+//! after them, on both databases. On PostgreSQL 0020 moves the search
+//! documents out of `products` into the narrow `product_search` table and
+//! 0021 packs it and copies the column names out of `catalog_tables`
+//! (docs/performance.md); on SQLite they change nothing. The products are written at schema version
 //! 19 in that version's own layout (as `products::publish` wrote it then),
 //! then the service starts, migrates, and searches them.
 
@@ -57,6 +58,25 @@ async fn at_version_19(url: &str, postgres: bool) {
             .execute(&mut conn)
             .await
             .unwrap();
+        // Two tables, written in reverse name order: the hit shows the
+        // columns of `a_lines` before those of `b_orders`.
+        for (table, columns) in [
+            ("b_orders", r#"[{"name":"order_id","logicalType":"string"},{"name":"placed_at"}]"#),
+            ("a_lines", r#"[{"name":"order_line","logicalType":"integer"}]"#),
+        ] {
+            sqlx::query(
+                "INSERT INTO catalog_tables (product_key, database_name, table_name, description, location, format, columns,
+                                             partition_keys, parameters)
+                 VALUES ($1, $2, $3, '', '', 'parquet', $4, '[]', '{}')",
+            )
+            .bind(key)
+            .bind(domain)
+            .bind(table)
+            .bind(columns)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
         let tag_list: Vec<String> = serde_json::from_str(tags).unwrap();
         for tag in &tag_list {
             sqlx::query("INSERT INTO product_tags (product_key, tag) VALUES ($1, $2)")
@@ -126,6 +146,9 @@ async fn products_published_before_the_narrow_search_table_are_found_after_it() 
         let keys: Vec<&str> = page.items.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(keys, ["sales.orders", "finance.ledger"], "{ctx}");
         assert_eq!(page.total, 2, "{ctx}");
+        // Matching column names, read from the migrated rows (PostgreSQL:
+        // `product_column_names`, 0021), tables in name order.
+        assert_eq!(page.items[0].matched_columns, ["order_line", "order_id"], "{ctx}");
         // The tag facet, counted from the migrated rows, case folded.
         let revenue = page.facets.tags.iter().find(|t| t.value.eq_ignore_ascii_case("revenue")).expect("tag facet");
         assert_eq!(revenue.count, 2, "{ctx}: {:?}", page.facets.tags);

@@ -130,7 +130,7 @@ impl Store {
     pub async fn analyze(&self) -> Result<(), StoreError> {
         let sql = match self.dialect {
             Dialect::Sqlite => "PRAGMA optimize",
-            Dialect::Postgres => "ANALYZE products, product_search, product_tags, search_lexemes",
+            Dialect::Postgres => "ANALYZE products, product_search, product_column_names, product_tags, search_lexemes",
         };
         sqlx::query(sql).execute(&self.pool).await?;
         Ok(())

@@ -150,18 +150,18 @@ pub async fn publish(
             .await?;
         }
         Dialect::Postgres => {
-            // The narrow row search matches, counts and facets (migration
-            // 0020): each tag once, lower-cased and as first written, the
-            // weighted document (names A, columns B, descriptions C), the
-            // names alone, for the names-first tier, and the filter values
-            // as lexemes.
+            // The narrow row search matches, counts and facets (migrations
+            // 0020, 0021): each tag once, lower-cased and as first written,
+            // the weighted document (names A, columns B, descriptions C), the
+            // names alone without positions, for the names-first tier, and
+            // the filter values as lexemes.
             sqlx::query(
                 "INSERT INTO product_search (product_key, domain, classification, owner_team, tag_keys, tag_names, search_doc,
                                              search_names, search_keys)
                  SELECT $1, $2, $3, $4, t.keys, t.names,
                         setweight(to_tsvector('simple', $6), 'A') || setweight(to_tsvector('simple', $7), 'C')
                           || setweight(to_tsvector('simple', $8), 'B'),
-                        setweight(to_tsvector('simple', $6), 'A'),
+                        strip(to_tsvector('simple', $6)),
                         array_to_tsvector(ARRAY[search_key('d', $2), search_key('c', $3), search_key('o', lower($4))]
                                           || ARRAY(SELECT search_key('t', k) FROM unnest(t.keys) AS k))
                  FROM (SELECT COALESCE(array_agg(k ORDER BY n0), '{}'), COALESCE(array_agg(shown ORDER BY n0), '{}')
@@ -181,6 +181,18 @@ pub async fn publish(
             .bind(&names)
             .bind(&descriptions)
             .bind(&columns)
+            .execute(&mut *conn)
+            .await?;
+            // The column names a search hit shows (migration 0021), in the
+            // order the tables were just written.
+            sqlx::query(
+                "INSERT INTO product_column_names (product_key, names)
+                 SELECT $1, COALESCE(array_agg(j.col ->> 'name' ORDER BY c.table_name, j.n), '{}')
+                 FROM catalog_tables c, jsonb_array_elements(c.columns::jsonb) WITH ORDINALITY AS j(col, n)
+                 WHERE c.product_key = $1 AND j.col ->> 'name' IS NOT NULL
+                 ON CONFLICT (product_key) DO UPDATE SET names = excluded.names",
+            )
+            .bind(&p.key)
             .execute(&mut *conn)
             .await?;
             // Every lexeme into the vocabulary that expands prefixes (in byte

@@ -84,9 +84,16 @@ pub(super) async fn facet_counts(
                 .to_owned(),
         );
     } else if tags && tag_counts == TagCounts::Arrays {
-        // Each tag is once in a row's arrays: a plain count, hashed.
+        // Each tag is once in a row's arrays: a plain count, hashed. The two
+        // arrays have the same length, so two set-returning functions in one
+        // select list step through them together (a projection); `FROM m,
+        // unnest(m.g, m.h)` ran a function scan per match instead (the
+        // count of a common word's 1,001 first matches: 9.0 ms, 6.8-8.0 ms
+        // this way, psql timing).
         parts.push(
-            "SELECT 't', j.k, MIN(j.shown), COUNT(*) FROM m, unnest(m.g, m.h) AS j(k, shown) GROUP BY j.k".to_owned(),
+            "SELECT 't', j.k, MIN(j.shown), COUNT(*) FROM (SELECT unnest(m.g) AS k, unnest(m.h) AS shown FROM m) j
+             GROUP BY j.k"
+                .to_owned(),
         );
     } else if tags {
         parts.push(
