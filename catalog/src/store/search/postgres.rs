@@ -13,8 +13,8 @@ use crate::store::Dialect;
 use super::facets::{Counted, TagCounts, facet_counts};
 use super::lexemes::expand_prefix;
 use super::{
-    AnyQuery, AnyRow, Binds, COUNT_CAP, Exact, Facets, Omit, SCORED_MATCHES_MAX, SUMMARY_COLUMNS, SearchQuery,
-    StoreError, assemble, fold, split_page, sql_filters,
+    AnyQuery, AnyRow, Binds, COUNT_CAP, Facets, Omit, SCORED_MATCHES_MAX, SUMMARY_COLUMNS, SearchQuery, StoreError,
+    assemble, exact_hits, fold, split_page, sql_filters,
 };
 
 /// The tsquery of the words: each word as any of its forms, the last as the
@@ -49,67 +49,110 @@ const TAGS: TagCounts = TagCounts::Arrays;
 
 pub(super) async fn postgres_search(
     conn: &mut AnyConnection,
-    spare: Option<&mut AnyConnection>,
+    mut spare: Option<&mut AnyConnection>,
     q: &SearchQuery,
     terms: &[String],
-    exact: Exact,
 ) -> Result<(i64, Vec<AnyRow>, Facets), StoreError> {
-    let Some(all) = pg_tsquery(conn, terms).await? else {
+    // The exact hits do not depend on the words' tsquery or the sample: on
+    // a second connection they are looked up beside them.
+    let (exact, prepared) = match spare.as_deref_mut() {
+        Some(spare) => {
+            let (exact, prepared) = tokio::join!(exact_hits(spare, Dialect::Postgres, q), prepare(conn, q, terms));
+            (exact?, prepared?)
+        }
+        None => (exact_hits(conn, Dialect::Postgres, q).await?, prepare(conn, q, terms).await?),
+    };
+    let Some((all, sample)) = prepared else {
         return Ok((0, Vec::new(), Counted::default().facets(q)));
     };
-    let set = PgSet::new(&all, q, Omit::Nothing, &[], Filters::Columns);
-    let sample = PgSample::take(conn, &set, q).await?;
     let count = PgCount::new(&all, q, Omit::Nothing);
     let main_sql = count.capped_sql(sample.count_by_scan());
     let main = facet_counts(conn, &main_sql, &count.binds, q.domains.is_empty(), q.tags.is_empty(), TAGS);
-    // The counts for a filter's other values do not depend on the main one:
-    // on a second connection the server runs them beside it, in a second
-    // backend; else after it.
-    let counted = match spare {
-        Some(spare) if !q.domains.is_empty() || !q.tags.is_empty() => {
-            let (main, others) = tokio::join!(main, other_values(spare, &all, q, &sample));
-            let mut counted = main?;
-            counted.absorb(others?);
-            counted
-        }
-        _ => {
-            let mut counted = main.await?;
-            counted.absorb(other_values(conn, &all, q, &sample).await?);
-            counted
-        }
-    };
-    let total = counted.total;
-    let facets = counted.facets(q);
     let (shown, offset, limit) = split_page(q, exact.rows.len());
-    if limit == 0 {
-        return Ok((total, assemble(exact, shown, Vec::new()), facets));
-    }
     let page = PageSets {
         columns: PgSet::new(&all, q, Omit::Nothing, &exact.keys, Filters::Columns),
         keys: PgSet::new(&all, q, Omit::Nothing, &exact.keys, Filters::Keys),
     };
-    let doc = "p.search_doc @@ to_tsquery('simple', $1)";
-    let names = "p.search_names @@ to_tsquery('simple', $1)";
+    let filtered = !q.domains.is_empty() || !q.tags.is_empty();
+    // What runs beside the main count on a second connection (in a second
+    // backend): a filter's other-value counts, which do not depend on it;
+    // else, when the sample says the words match far more than are scored,
+    // the page by tiers, which then does not depend on it either (should
+    // the count say otherwise, the page is read again, ranked).
+    let (counted, early) = match spare {
+        Some(spare) if filtered => {
+            let (main, others) = tokio::join!(main, other_values(spare, &all, q, &sample));
+            let mut counted = main?;
+            counted.absorb(others?);
+            (counted, None)
+        }
+        Some(spare) if limit > 0 && sample.broad() => {
+            let (main, rows) = tokio::join!(main, tiers(spare, &page, &sample, limit, offset));
+            (main?, Some(rows?))
+        }
+        _ => {
+            let mut counted = main.await?;
+            counted.absorb(other_values(conn, &all, q, &sample).await?);
+            (counted, None)
+        }
+    };
+    let total = counted.total;
+    let facets = counted.facets(q);
+    if limit == 0 {
+        return Ok((total, assemble(exact, shown, Vec::new()), facets));
+    }
     if total <= q.scored_max.unwrap_or(SCORED_MATCHES_MAX) {
-        let rows = pg_page(conn, &page.keys, doc, Order::Rank, limit, offset, Source::Table).await?;
+        let rows = pg_page(conn, &page.keys, DOC, Order::Rank, limit, offset, Source::Table).await?;
         return Ok((total, assemble(exact, shown, rows), facets));
     }
-    // Broad: names matches first (their own indexed document), then the rest, each by key.
-    let mut rows = pg_tier(conn, &page, names, sample.names, limit, offset, &sample).await?;
+    let rows = match early {
+        Some(rows) => rows,
+        None => tiers(conn, &page, &sample, limit, offset).await?,
+    };
+    Ok((total, assemble(exact, shown, rows), facets))
+}
+
+/// The words' tsquery and the sample of the table it plans by; `None` when
+/// nothing can match.
+async fn prepare(
+    conn: &mut AnyConnection,
+    q: &SearchQuery,
+    terms: &[String],
+) -> Result<Option<(String, PgSample)>, StoreError> {
+    let Some(all) = pg_tsquery(conn, terms).await? else { return Ok(None) };
+    let set = PgSet::new(&all, q, Omit::Nothing, &[], Filters::Columns);
+    let sample = PgSample::take(conn, &set, q).await?;
+    Ok(Some((all, sample)))
+}
+
+/// The words in the whole document, and in the names.
+const DOC: &str = "p.search_doc @@ to_tsquery('simple', $1)";
+const NAMES: &str = "p.search_names @@ to_tsquery('simple', $1)";
+
+/// A page of a broad query: names matches first (their own indexed
+/// document), then the rest, each by key.
+async fn tiers(
+    conn: &mut AnyConnection,
+    page: &PageSets,
+    sample: &PgSample,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<AnyRow>, StoreError> {
+    let mut rows = pg_tier(conn, page, NAMES, sample.names, limit, offset, sample).await?;
     let missing = limit - rows.len() as i64;
     if missing > 0 {
         // Only a short first tier needs its size, to place the second tier's offset.
         let in_first = match (rows.is_empty(), offset) {
             (true, 0) => 0,
-            (true, _) => pg_count(conn, &page.keys, names).await?,
+            (true, _) => pg_count(conn, &page.keys, NAMES).await?,
             (false, _) => offset + rows.len() as i64,
         };
-        let rest = format!("{doc} AND NOT {names}");
+        let rest = format!("{DOC} AND NOT {NAMES}");
         let offset = (offset - in_first).max(0);
-        let more = pg_tier(conn, &page, &rest, sample.matches - sample.names, missing, offset, &sample).await?;
+        let more = pg_tier(conn, page, &rest, sample.matches - sample.names, missing, offset, sample).await?;
         rows.extend(more);
     }
-    Ok((total, assemble(exact, shown, rows), facets))
+    Ok(rows)
 }
 
 /// The facet counts of the values a filter leaves out (other domains, other
