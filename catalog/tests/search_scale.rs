@@ -26,7 +26,8 @@ async fn connect(url: &str) -> (sqlx::AnyConnection, Dialect) {
 
 const N: i64 = 80_000;
 
-/// Product `i`: key `dom{i % 20}.p{i:06}`; `alpha` in the name of even ones,
+/// Product `i`: key `dom{i % 20}.p{i:06}`; `alpha` in the name of even ones
+/// and `zeta` in the name of every 40th from the 4th (half of `dom4`),
 /// `beta gamma` in every description, `delta` in the columns of every 100th.
 fn key(i: i64) -> String {
     format!("dom{}.p{i:06}", i % 20)
@@ -46,7 +47,9 @@ async fn load(conn: &mut sqlx::AnyConnection, dialect: Dialect) {
         Dialect::Postgres => "'p' || lpad(i::text, 6, '0')",
         Dialect::Sqlite => "'p' || substr('000000' || i, -6, 6)",
     };
-    let names = format!("{name} || CASE WHEN i % 2 = 0 THEN ' alpha' ELSE '' END");
+    let names = format!(
+        "{name} || CASE WHEN i % 2 = 0 THEN ' alpha' ELSE '' END || CASE WHEN i % 40 = 4 THEN ' zeta' ELSE '' END"
+    );
     let columns = "CASE WHEN i % 100 = 0 THEN 'delta' ELSE 'epsilon' END";
     let sql = format!(
         "INSERT INTO products (product_key, domain, product, version, status, name, description, owner_team,
@@ -178,6 +181,14 @@ async fn broad_and_filtered_searches_page_by_plain_rules_at_scale() {
             assert_eq!((page.total, page.total_capped), (COUNT_CAP, true), "{ctx}");
             assert_eq!(keys(&page), expected(d, in_dom4, never, 0), "{ctx}");
             assert_eq!(keys(&search(&service, "alpha", &["dom4"], 20).await), expected(d, in_dom4, never, 20), "{ctx}");
+            // A word in the names of half of one domain's products (2,000, 2.5%
+            // of the table): PostgreSQL reads that tier from the index and sorts
+            // it rather than walk the domain in key order.
+            let zeta = |i: i64| i % 40 == 4;
+            for offset in [0, 20, 980] {
+                let page = search(&service, "zeta", &["dom4"], offset).await;
+                assert_eq!(keys(&page), expected(d, zeta, never, offset as usize), "{ctx}, offset {offset}");
+            }
             // The same in two domains (8,000 matches): their rows interleave in
             // key order, so the names tier is read from the index and sorted
             // (PostgreSQL: the filter as lexemes in the names' GIN scan).
