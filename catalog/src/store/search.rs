@@ -110,39 +110,8 @@ impl Binds {
         values.iter().map(|v| self.add(v)).collect::<Vec<_>>().join(", ")
     }
 
-    /// `values`, bound once to be tested against one or more columns. On
-    /// PostgreSQL they travel as one comma-joined parameter the server
-    /// splits (`string_to_array`, folded to an array constant when the
-    /// statement is planned): a page's 50 keys as 50 parameters cost more to
-    /// parse and bind (0.9 ms for the marks) than the statement took to run.
-    /// Values holding a comma stay a list.
-    fn one_of(&mut self, dialect: Dialect, values: &[String]) -> OneOf {
-        match dialect {
-            Dialect::Postgres if !values.iter().any(|v| v.contains(',')) => OneOf::Split(self.add(&values.join(","))),
-            _ => OneOf::List(self.list(values)),
-        }
-    }
-
     fn query<'q>(&self, sql: String) -> AnyQuery<'q> {
         self.0.iter().fold(sqlx::query(AssertSqlSafe(sql)), |q, v| q.bind(v.clone()))
-    }
-}
-
-/// Bound values a column is tested against ([`Binds::one_of`]).
-enum OneOf {
-    /// One parameter, comma-joined values.
-    Split(String),
-    /// One parameter a value.
-    List(String),
-}
-
-impl OneOf {
-    /// `column` is one of the values.
-    fn has(&self, column: &str) -> String {
-        match self {
-            OneOf::Split(p) => format!("{column} = ANY(string_to_array({p}, ','))"),
-            OneOf::List(l) => format!("{column} IN ({l})"),
-        }
     }
 }
 

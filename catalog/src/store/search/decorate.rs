@@ -76,7 +76,7 @@ async fn marks(
     viewer: &Viewer,
 ) -> Result<HashMap<String, Mark>, StoreError> {
     let mut b = Binds::default();
-    let of_page = b.one_of(dialect, keys);
+    let k = b.list(keys);
     let now = b.add(&ts(viewer.now));
     let breach = match dialect {
         Dialect::Sqlite => "json_extract(s.state, '$.breach') IS NOT NULL",
@@ -87,8 +87,7 @@ async fn marks(
     let mut parts = vec![
         format!(
             "SELECT 'b' AS f, product_key AS k, '' AS v FROM proposals
-             WHERE {} AND status IN ('submitted', 'pending_review', 'approved') AND breaking <> 0",
-            of_page.has("product_key")
+             WHERE product_key IN ({k}) AND status IN ('submitted', 'pending_review', 'approved') AND breaking <> 0"
         ),
         // Per SLO entry: an open breach; a deadline past but not yet judged, or
         // the last settled tick late or missed; else the last tick met.
@@ -99,16 +98,14 @@ async fn marks(
              FROM (SELECT s.product_key, {breach} AS breached, s.next_deadline AS nd,
                           (SELECT t.status FROM slo_ticks t WHERE t.product_key = s.product_key
                                AND t.spec_index = s.spec_index ORDER BY t.due DESC LIMIT 1) AS last
-                   FROM slo_state s WHERE {}) x",
-            of_page.has("s.product_key")
+                   FROM slo_state s WHERE s.product_key IN ({k})) x"
         ),
     ];
     if !viewer.accounts.is_empty() {
         let a = b.list(&viewer.accounts);
         parts.push(format!(
-            "SELECT 'g', product_key, '' FROM grants WHERE status = 'active' AND {}
-                 AND account IN ({a}) AND (expires_at IS NULL OR expires_at > {now})",
-            of_page.has("product_key")
+            "SELECT 'g', product_key, '' FROM grants WHERE status = 'active' AND product_key IN ({k})
+                 AND account IN ({a}) AND (expires_at IS NULL OR expires_at > {now})"
         ));
     }
     let rows = b.query(parts.join(" UNION ALL ")).persistent(false).fetch_all(conn).await?;
@@ -148,7 +145,7 @@ async fn column_names(
     terms: &[String],
 ) -> Result<Vec<(String, String)>, StoreError> {
     let mut b = Binds::default();
-    let of_page = b.one_of(dialect, keys).has("c.product_key");
+    let k = b.list(keys);
     let last = terms.len() - 1;
     let patterns: Vec<String> = terms
         .iter()
@@ -169,7 +166,7 @@ async fn column_names(
     };
     let like = patterns.iter().map(|p| format!("lower({name}) LIKE {}", b.add(p))).collect::<Vec<_>>().join(" OR ");
     let sql = format!(
-        "SELECT c.product_key, {name} FROM {from} WHERE {of_page} AND ({like}) ORDER BY c.product_key, {order}"
+        "SELECT c.product_key, {name} FROM {from} WHERE c.product_key IN ({k}) AND ({like}) ORDER BY c.product_key, {order}"
     );
     let rows = b.query(sql).persistent(false).fetch_all(conn).await?;
     rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
