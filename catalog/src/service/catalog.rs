@@ -16,7 +16,6 @@ use crate::effects;
 use crate::error::{ServiceError, StoreError};
 use crate::events::Change;
 use crate::model::{self, ProductDetail};
-use crate::store::Dialect;
 use crate::store::access::{self, GrantFilter, GrantStatus};
 use crate::store::products::{self, Provenance};
 pub use crate::store::products::{
@@ -578,13 +577,12 @@ impl Service {
         let accounts = who.accounts();
         let viewer = Viewer { accounts, now: self.clock.now() };
         let mut conn = self.conn().await?;
-        // An idle second connection lets PostgreSQL run independent search
-        // statements side by side; never waited for, so searches holding one
-        // connection cannot deadlock the pool waiting for a second.
-        let mut spare = match self.store.dialect {
-            Dialect::Postgres if q.q.as_deref().is_some_and(|w| !w.trim().is_empty()) => self.store.pool.try_acquire(),
-            _ => None,
-        };
+        // An idle second connection lets independent search statements run
+        // side by side (PostgreSQL backends; SQLite readers under WAL, each
+        // connection on its own thread); never waited for, so searches
+        // holding one connection cannot deadlock the pool waiting for a second.
+        let words = q.q.as_deref().is_some_and(|w| !w.trim().is_empty());
+        let mut spare = if words { self.store.pool.try_acquire() } else { None };
         Ok(products::search(&mut conn, spare.as_deref_mut(), self.store.dialect, q, &viewer).await?)
     }
 

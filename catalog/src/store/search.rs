@@ -166,10 +166,11 @@ fn sql_filters(dialect: Dialect, q: &SearchQuery, omit: Omit, b: &mut Binds) -> 
 /// (names weight A) and the names alone, each with a GIN index, the last word
 /// expanded to exact lexemes, and plans picked from a sample of the table
 /// (see `PgSample`). With `spare` (a second idle connection, when the pool
-/// has one) independent statements run side by side: the exact hits beside
-/// the words' sample, the facet counts of a filter's other values (or, for
-/// a broad query, its page) beside the main count, the matching column
-/// names beside the page's marks. Selective queries are ordered by BM25 /
+/// has one) independent statements run side by side: the facet counts of a
+/// filter's other values beside the main count and the matching column
+/// names beside the page's marks (both databases); on PostgreSQL also the
+/// exact hits beside the words' sample and a broad query's page beside the
+/// main count. Selective queries are ordered by BM25 /
 /// `ts_rank`; broad ones (more than [`SCORED_MATCHES_MAX`] matches) by tier.
 pub async fn search(
     conn: &mut AnyConnection,
@@ -186,7 +187,7 @@ pub async fn search(
         match dialect {
             Dialect::Sqlite => {
                 let exact = exact_hits(conn, dialect, &q).await?;
-                sqlite_search(conn, &q, &terms, exact).await?
+                sqlite_search(conn, spare.as_deref_mut(), &q, &terms, exact).await?
             }
             Dialect::Postgres => postgres_search(conn, spare.as_deref_mut(), &q, &terms).await?,
         }

@@ -325,6 +325,14 @@ impl PgSet {
 /// Share of the table's pages read to estimate how many rows the words match.
 const SAMPLE_PERCENT: f64 = 0.5;
 
+/// A count by scan reads (cap + 1) x rows / matches rows in table order;
+/// beyond this many the GIN index is cheaper, however many the matches. At
+/// 100,000 products, `product & 51:*` (2,130 matches, 2%, the sample said 5%
+/// as they sit together in publish order) took 120-190 ms by scan, 4-5 ms
+/// through GIN; a word pair in 26% of rows 2.4-3.2 ms by scan (3,850 rows),
+/// 5.3-5.5 ms through GIN (its bitmap holds every match).
+const SCAN_ROWS_MAX: i64 = 10_000;
+
 /// Rows of a fixed page sample of `product_search`: all, those matching the
 /// words, those passing the filters, those passing and matching, and of
 /// those, matching in the names.
@@ -381,18 +389,25 @@ impl PgSample {
         self.usable() && self.matches >= 5 && self.scaled(self.matches) > 2.0 * COUNT_CAP as f64
     }
 
-    /// The same for the words without any filter.
+    /// The same for the words without any filter, dense enough to count by scan.
     fn words_broad(&self) -> bool {
-        self.usable() && self.words >= 5 && self.scaled(self.words) > 2.0 * COUNT_CAP as f64
+        self.usable() && self.words >= 5 && self.scaled(self.words) > 2.0 * COUNT_CAP as f64 && self.dense(self.words)
+    }
+
+    /// Whether a scan in table order reaches the cap within [`SCAN_ROWS_MAX`]
+    /// rows, for `matches` matches in the sample.
+    fn dense(&self, matches: i64) -> bool {
+        matches as f64 * SCAN_ROWS_MAX as f64 >= (COUNT_CAP + 1) as f64 * self.rows as f64
     }
 
     /// Count by scanning (the filtered) rows rather than through GIN: when
-    /// the matches are many and, with a filter, the filter passes a fifth of
-    /// the table or more, so the scan reaches the cap soon. A narrower filter
-    /// goes through GIN with the words: the scan read ~1,800 of a domain's
-    /// rows, one per page (7 ms), the index scan 1,001 (2 ms).
+    /// the matches are many and dense enough that the scan reaches the cap
+    /// soon, and, with a filter, the filter passes a fifth of the table or
+    /// more. A narrower filter goes through GIN with the words: the scan read
+    /// ~1,800 of a domain's rows, one per page (7 ms), the index scan 1,001
+    /// (2 ms).
     fn count_by_scan(&self) -> bool {
-        self.broad() && (!self.filtered || self.passing * 5 >= self.rows)
+        self.broad() && self.dense(self.matches) && (!self.filtered || self.passing * 5 >= self.rows)
     }
 
     /// A tier's matches in the sample: passing the filters, and all.
@@ -548,4 +563,29 @@ async fn pg_count(conn: &mut AnyConnection, set: &PgSet, matcher: &str) -> Resul
         COUNT_CAP + 1
     );
     Ok(set.query(sql).fetch_one(conn).await?.try_get(0)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(rows: i64, matches: i64, passing: i64) -> PgSample {
+        let filtered = passing < rows;
+        PgSample { rows, words: matches, passing, matches, names: 0, names_all: 0, filtered, domains: 0 }
+    }
+
+    /// The counts of `product & 51:*` and of a word pair, in the 0.5% sample
+    /// of the benchmark's 100,000 products (`SCAN_ROWS_MAX`'s measurements).
+    #[test]
+    fn a_count_scans_only_where_the_cap_comes_soon() {
+        let sparse = sample(518, 27, 518);
+        assert!(sparse.broad(), "more matches than are counted");
+        assert!(!sparse.count_by_scan(), "19,000 rows to read: through GIN");
+        assert!(!sparse.words_broad());
+        let dense = sample(518, 135, 518);
+        assert!(dense.count_by_scan(), "3,850 rows to read: by scan");
+        assert!(dense.words_broad());
+        // A filter passing a tenth of the table goes through GIN with the words.
+        assert!(!sample(518, 40, 52).count_by_scan());
+    }
 }

@@ -129,6 +129,7 @@ const TAGS: TagCounts = TagCounts::JsonList;
 
 pub(super) async fn sqlite_search(
     conn: &mut AnyConnection,
+    spare: Option<&mut AnyConnection>,
     q: &SearchQuery,
     terms: &[String],
     exact: Exact,
@@ -137,16 +138,24 @@ pub(super) async fn sqlite_search(
         return Ok((0, Vec::new(), Counted::default().facets(q)));
     };
     let all = SqliteSet::new(&words, q, Omit::Nothing, &[]);
-    let mut counted =
-        facet_counts(conn, &all.capped_sql(), &all.binds, q.domains.is_empty(), q.tags.is_empty(), TAGS).await?;
-    if !q.domains.is_empty() {
-        let set = SqliteSet::new(&words, q, Omit::Domains, &[]);
-        counted.absorb(facet_counts(conn, &set.capped_sql(), &set.binds, true, false, TAGS).await?);
-    }
-    if !q.tags.is_empty() {
-        let set = SqliteSet::new(&words, q, Omit::Tags, &[]);
-        counted.absorb(facet_counts(conn, &set.capped_sql(), &set.binds, false, true, TAGS).await?);
-    }
+    let main_sql = all.capped_sql();
+    let main = facet_counts(conn, &main_sql, &all.binds, q.domains.is_empty(), q.tags.is_empty(), TAGS);
+    // A filter's other values do not depend on the main count: on a second
+    // connection (WAL lets readers run side by side, each connection on
+    // its own thread) they are counted beside it.
+    let counted = match spare {
+        Some(spare) if !q.domains.is_empty() || !q.tags.is_empty() => {
+            let (main, others) = tokio::join!(main, other_values(spare, &words, q));
+            let mut counted = main?;
+            counted.absorb(others?);
+            counted
+        }
+        _ => {
+            let mut counted = main.await?;
+            counted.absorb(other_values(conn, &words, q).await?);
+            counted
+        }
+    };
     let total = counted.total;
     let facets = counted.facets(q);
     let (shown, offset, limit) = split_page(q, exact.rows.len());
@@ -200,6 +209,21 @@ pub(super) async fn sqlite_search(
         rows.extend(rest.binds.query(tier(&rest, missing, offset)).fetch_all(&mut *conn).await?);
     }
     Ok((total, assemble(exact, shown, rows), facets))
+}
+
+/// The facet counts of the values a filter leaves out (other domains, other
+/// tags), each counted on the matches of the words and the other filters.
+async fn other_values(conn: &mut AnyConnection, words: &str, q: &SearchQuery) -> Result<Counted, StoreError> {
+    let mut counted = Counted::default();
+    if !q.domains.is_empty() {
+        let set = SqliteSet::new(words, q, Omit::Domains, &[]);
+        counted.absorb(facet_counts(conn, &set.capped_sql(), &set.binds, true, false, TAGS).await?);
+    }
+    if !q.tags.is_empty() {
+        let set = SqliteSet::new(words, q, Omit::Tags, &[]);
+        counted.absorb(facet_counts(conn, &set.capped_sql(), &set.binds, false, true, TAGS).await?);
+    }
+    Ok(counted)
 }
 
 async fn sqlite_count(conn: &mut AnyConnection, set: &SqliteSet) -> Result<i64, StoreError> {
