@@ -205,9 +205,14 @@ async fn broad_and_filtered_searches_page_by_plain_rules_at_scale() {
             assert!(page.items.iter().all(|p| p.domain == "dom0"), "{ctx}");
             assert_eq!(search(&service, "delta", &["dom0"], 0).await.total, N / 100, "{ctx}");
             assert_eq!(search(&service, "delta", &["dom1"], 0).await.total, 0, "{ctx}");
-            // Two words, both common.
+            // Two words, both common, one in no name: an empty names tier, paged past.
             let page = search(&service, "alpha gamma", &[], 0).await;
-            assert_eq!((page.total_capped, keys(&page)), (true, expected(d, even, never, 0)), "{ctx}");
+            assert_eq!((page.total_capped, keys(&page)), (true, expected(d, never, even, 0)), "{ctx}");
+            assert_eq!(keys(&search(&service, "alpha gamma", &[], 40).await), expected(d, never, even, 40), "{ctx}");
+            // Both in names (and one in half of them): the names tier first.
+            let both = |i: i64| i % 40 == 4;
+            let page = search(&service, "zeta alpha", &[], 20).await;
+            assert_eq!(keys(&page), expected(d, both, never, 20), "{ctx}");
         }
     }
 }
