@@ -198,9 +198,10 @@ pub(super) async fn sqlite_search(
         )
     };
     let names_possible = every_word_in_a_name(conn, &parts).await?;
-    let mut rows = match names_possible {
-        true => first.binds.query(tier(&first, lim, off)).fetch_all(&mut *conn).await?,
-        false => Vec::new(),
+    let mut rows = if names_possible {
+        first.binds.query(tier(&first, lim, off)).fetch_all(&mut *conn).await?
+    } else {
+        Vec::new()
     };
     let missing = lim - rows.len() as i64;
     if missing > 0 {
