@@ -200,6 +200,16 @@ async fn matching_columns_are_named() {
         // Without words there is nothing to match.
         let page = search(&app, tok, "domain=sales").await;
         assert_eq!(hit(&page, "sales.orders")["matched_columns"], serde_json::json!([]));
+        // A new version's columns replace the old ones (the narrow row of
+        // column names is rewritten on publish).
+        let page = search(&app, tok, "q=grade").await;
+        assert_eq!(hit(&page, "hr.people")["matched_columns"], serde_json::json!(["grade"]), "{page}");
+        let columns = ["employee_id", "grade", "grade_band"];
+        let people = contract("hr.people", "People", "hr", "Employee categories and contracts.", "active", &columns)
+            .replace("version: 1.0.0", "version: 1.1.0");
+        publish(&app, &people).await;
+        let page = search(&app, tok, "q=grade").await;
+        assert_eq!(hit(&page, "hr.people")["matched_columns"], serde_json::json!(["grade", "grade_band"]), "{page}");
     })
     .await;
 }

@@ -1,8 +1,9 @@
-//! A catalog published before migrations 0020 and 0021 stays searchable
+//! A catalog published before migrations 0020 to 0022 stays searchable
 //! after them, on both databases. On PostgreSQL 0020 moves the search
 //! documents out of `products` into the narrow `product_search` table and
 //! 0021 packs it and copies the column names out of `catalog_tables`
-//! (docs/performance.md); on SQLite they change nothing. The products are written at schema version
+//! (docs/performance.md); on SQLite 0022 copies the column names the same
+//! way. The products are written at schema version
 //! 19 in that version's own layout (as `products::publish` wrote it then),
 //! then the service starts, migrates, and searches them.
 
@@ -146,8 +147,9 @@ async fn products_published_before_the_narrow_search_table_are_found_after_it() 
         let keys: Vec<&str> = page.items.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(keys, ["sales.orders", "finance.ledger"], "{ctx}");
         assert_eq!(page.total, 2, "{ctx}");
-        // Matching column names, read from the migrated rows (PostgreSQL:
-        // `product_column_names`, 0021), tables in name order.
+        // Matching column names, read from the migrated rows
+        // (`product_column_names`: 0021 on PostgreSQL, 0022 on SQLite),
+        // tables in name order.
         assert_eq!(page.items[0].matched_columns, ["order_line", "order_id"], "{ctx}");
         // The tag facet, counted from the migrated rows, case folded.
         let revenue = page.facets.tags.iter().find(|t| t.value.eq_ignore_ascii_case("revenue")).expect("tag facet");

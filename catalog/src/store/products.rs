@@ -9,7 +9,7 @@ pub use super::search::{
     COUNT_CAP, FacetCount, Facets, ProductSummary, SearchPage, SearchQuery, SloHealth, Viewer, search,
 };
 use super::{Dialect, StoreError, ts};
-use crate::model::{ProductDetail, Slo, search_parts};
+use crate::model::{CatalogTable, ProductDetail, Slo, search_parts};
 
 /// Where a published product came from.
 pub struct Provenance<'a> {
@@ -148,6 +148,16 @@ pub async fn publish(
             .bind(serde_json::to_string(&tags)?)
             .execute(&mut *conn)
             .await?;
+            // The column names a search hit shows (migration 0022), in the
+            // order PostgreSQL's statement below gives them.
+            sqlx::query(
+                "INSERT INTO product_column_names (product_key, names) VALUES ($1, $2)
+                 ON CONFLICT (product_key) DO UPDATE SET names = excluded.names",
+            )
+            .bind(&p.key)
+            .bind(serde_json::to_string(&column_names(&p.tables))?)
+            .execute(&mut *conn)
+            .await?;
         }
         Dialect::Postgres => {
             // The narrow row search matches, counts and facets (migrations
@@ -209,6 +219,14 @@ pub async fn publish(
         }
     }
     Ok(())
+}
+
+/// A product's column names as a search hit lists them: tables in name
+/// order (byte order, as SQLite sorts `table_name`), columns in contract order.
+fn column_names(tables: &[CatalogTable]) -> Vec<&str> {
+    let mut tables: Vec<_> = tables.iter().collect();
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    tables.iter().flat_map(|t| t.columns.iter().map(|c| c.name.as_str())).collect()
 }
 
 /// The major version of a product's published contract (`2` for 2.1.0).

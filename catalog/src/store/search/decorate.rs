@@ -156,12 +156,11 @@ async fn column_names(
             format!("%{}%", common_prefix(&alts))
         })
         .collect();
+    // One narrow row a product (migrations 0021, 0022): parsing the columns
+    // JSON of each table in `catalog_tables` read ~100 scattered rows of a
+    // large table a page.
     let (from, name, order) = match dialect {
-        Dialect::Sqlite => {
-            ("catalog_tables c, json_each(c.columns) j", "json_extract(j.value, '$.name')", "c.table_name, j.key")
-        }
-        // One narrow row a product (migration 0021): parsing the columns
-        // JSON of each table read ~100 random pages of a large table a page.
+        Dialect::Sqlite => ("product_column_names c, json_each(c.names) j", "j.value", "j.key"),
         Dialect::Postgres => ("product_column_names c, unnest(c.names) WITH ORDINALITY AS j(name, n)", "j.name", "j.n"),
     };
     let like = patterns.iter().map(|p| format!("lower({name}) LIKE {}", b.add(p))).collect::<Vec<_>>().join(" OR ");
