@@ -1,6 +1,13 @@
 //! SQLite: FTS5 with `domain`, `classification` and `tags` as exact (hex) tokens,
 //! so words and those filters resolve inside the index and only the page is
 //! joined to `products`; selective queries ranked by BM25, broad ones by tier.
+//!
+//! The FTS row shares its product row's rowid (`products::publish` writes it
+//! so), and a page joins on it: reading the FTS table's `product_key` would
+//! look up each hit in FTS5's content table (every product's text, the
+//! largest table of the file), and joining on the key probed `products`'
+//! key index as well: two scattered page reads a hit, where the rowid is
+//! one.
 
 use sqlx::{AnyConnection, Row};
 
@@ -174,9 +181,9 @@ pub(super) async fn sqlite_search(
         let cond = &page.cond;
         let score = "bm25(product_search, 0.0, 0.0, 0.0, 10.0, 2.0, 5.0, 0.0)";
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM (SELECT product_key, {score} AS score FROM product_search s
+            "SELECT {SUMMARY_COLUMNS} FROM (SELECT rowid AS r, {score} AS score FROM product_search s
                  WHERE product_search MATCH $1 AND {cond} ORDER BY score LIMIT {lim} OFFSET {off}) s
-             JOIN products p ON p.product_key = s.product_key ORDER BY s.score, p.product_key"
+             JOIN products p ON p.rowid = s.r ORDER BY s.score, p.product_key"
         );
         let ranked = page.binds.query(sql).fetch_all(&mut *conn).await?;
         return Ok((total, assemble(exact, shown, ranked), facets));
@@ -191,9 +198,9 @@ pub(super) async fn sqlite_search(
     let rest = page.with_matcher(format!("({}) NOT (names : {words})", page.matcher));
     let tier = |set: &SqliteSet, lim: i64, off: i64| {
         format!(
-            "SELECT {SUMMARY_COLUMNS} FROM (SELECT product_key, rowid AS r FROM product_search s
+            "SELECT {SUMMARY_COLUMNS} FROM (SELECT rowid AS r FROM product_search s
                  WHERE product_search MATCH $1 AND {} ORDER BY rowid LIMIT {lim} OFFSET {off}) s
-             JOIN products p ON p.product_key = s.product_key ORDER BY s.r",
+             JOIN products p ON p.rowid = s.r ORDER BY s.r",
             set.cond
         )
     };
