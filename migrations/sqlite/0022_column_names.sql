@@ -1,4 +1,4 @@
--- Search, SQLite ([M9], docs/performance.md "column names from a narrow row").
+-- Search, SQLite ([M9], docs/performance.md "SQLite: a page of hits reads narrow rows").
 --
 -- The column names a search hit shows come from `product_column_names`, one
 -- narrow row a product (a JSON list of names, ~240 bytes), as they have on
